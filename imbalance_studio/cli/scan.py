@@ -1,0 +1,105 @@
+"""`imbalance-studio scan FOLDER [--json]`: the dataset's facts, headless."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+from concurrent.futures import ProcessPoolExecutor
+
+from ..core.dataset import Dataset
+from ..core.scanning import ScanError, check, scan
+from . import CliError
+from .progress import tqdm_progress
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("scan", help="count classes and find unusable files")
+    p.add_argument("folder", help="dataset root: one sub-folder per class")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="only list files; do not decode them (misses corrupt/truncated files)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes used to decode images (default: all cores)",
+    )
+    p.set_defaults(func=run)
+
+
+def load_dataset(
+    folder: str, quick: bool = False, workers: int = 1, quiet: bool = False
+) -> Dataset:
+    """Scan (and unless `quick`, decode-check) a folder, with a progress bar on a terminal."""
+    update, close = tqdm_progress("scan", quiet)
+    try:
+        dataset = scan(folder, update)
+        if not quick:
+            if workers > 1 and len(dataset.samples) > 200:
+                with ProcessPoolExecutor(workers) as pool:
+                    check(dataset, pool, update)
+            else:
+                check(dataset, None, update)
+    except ScanError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        close()
+    return dataset
+
+
+def scan_report(dataset: Dataset) -> dict:
+    ratio = dataset.imbalance_ratio
+    return {
+        "root": str(dataset.root),
+        "classes": [
+            {
+                "name": c.name,
+                "index": c.index,
+                "count": c.count,
+                "share": round(c.share, 6),
+                "minority": c.is_minority,
+            }
+            for c in dataset.class_infos()
+        ],
+        "total": len(dataset.samples),
+        "imbalance_ratio": ratio if math.isfinite(ratio) else None,
+        "majority_baseline_accuracy": round(dataset.majority_baseline, 6),
+        "problems": [
+            {"path": p.path, "reason": p.reason, "detail": p.detail, "excluded": p.excludes}
+            for p in dataset.problems
+        ],
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    dataset = load_dataset(args.folder, args.quick, args.workers, quiet=args.json)
+    report = scan_report(dataset)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"{dataset.root}")
+    width = max((len(c["name"]) for c in report["classes"]), default=5)
+    print(f"  {'idx':>3}  {'class':<{width}}  {'count':>7}  {'share':>6}")
+    for c in report["classes"]:
+        flag = "  minority" if c["minority"] else ""
+        print(f"  {c['index']:>3}  {c['name']:<{width}}  {c['count']:>7}  {c['share']:>6.1%}{flag}")
+    ratio = report["imbalance_ratio"]
+    print(f"total images: {report['total']}")
+    print(
+        f"imbalance ratio (largest / smallest): {'∞ (a class is empty)' if ratio is None else f'{ratio:.2f}'}"
+    )
+    print(
+        f"majority-class baseline accuracy: {report['majority_baseline_accuracy']:.1%}"
+        "  (what always predicting the largest class scores)"
+    )
+    if report["problems"]:
+        print(f"problems ({len(report['problems'])}):")
+        for p in report["problems"]:
+            tail = f" ({p['detail']})" if p["detail"] else ""
+            print(f"  {p['path']}: {p['reason']}{tail}")
+    return 0

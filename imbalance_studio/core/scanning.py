@@ -1,0 +1,215 @@
+"""Scan an ImageFolder-style tree: list files first (cheap), then check images (decode).
+
+Both phases are generators of progress events whose return value is the result, so the GUI
+runs them in a worker thread and the CLI drives them with a tqdm bar; `scan()` and
+`check()` are the plain-call forms.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Generator, Iterable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from pathlib import Path
+
+from .dataset import IMG_EXTENSIONS, Dataset, Problem, ProblemReason, Sample
+from .imageio import ImageDecodeError, load_image
+
+
+class ScanError(Exception):
+    """The folder cannot be scanned at all (missing, not a folder, no class folders)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScanProgress:
+    phase: str  # "listing" or "checking"
+    done: int
+    total: int | None  # None while the total is not known yet
+    message: str = ""
+
+
+def _is_hidden(name: str) -> bool:
+    return name.startswith(".")
+
+
+def iter_list(root: str | os.PathLike[str]) -> Generator[ScanProgress, None, Dataset]:
+    """List the tree without decoding anything; yields progress, returns the `Dataset`."""
+    root = Path(root).expanduser()
+    if not root.exists():
+        raise ScanError(f"{root}: no such folder")
+    if not root.is_dir():
+        raise ScanError(f"{root}: not a folder")
+    try:
+        top = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError as exc:
+        raise ScanError(f"{root}: cannot read folder ({exc.strerror or exc})") from exc
+
+    problems: list[Problem] = []
+    class_dirs: list[os.DirEntry[str]] = []
+    for entry in top:
+        if _is_hidden(entry.name):
+            problems.append(Problem(entry.name, ProblemReason.HIDDEN, "hidden entries are skipped"))
+        elif _is_dir(entry):
+            class_dirs.append(entry)
+        else:
+            problems.append(
+                Problem(
+                    entry.name,
+                    ProblemReason.LOOSE_FILE,
+                    "files directly in the root belong to no class",
+                )
+            )
+    if not class_dirs:
+        raise ScanError(f"{root}: no class folders (expected one sub-folder per class)")
+
+    # sorted() of the names, exactly as torchvision's find_classes does.
+    classes = tuple(sorted(e.name for e in class_dirs))
+    samples: list[Sample] = []
+    for index, name in enumerate(classes):
+        before = len(samples)
+        _walk_class(root, name, index, samples, problems)
+        if len(samples) == before:
+            problems.append(Problem(name, ProblemReason.EMPTY_CLASS, "no usable image files"))
+        yield ScanProgress("listing", index + 1, len(classes), f"listed {name}")
+    return Dataset(root=root, classes=classes, samples=samples, problems=problems)
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()  # follows symlinks, as ImageFolder does
+    except OSError:
+        return False
+
+
+def _walk_class(
+    root: Path, name: str, index: int, samples: list[Sample], problems: list[Problem]
+) -> None:
+    # Iterative depth-first walk that follows symlinks like os.walk(followlinks=True), but
+    # remembers real directories so a symlink loop is reported instead of recursing forever.
+    start = os.path.join(root, name)
+    real_root = os.path.realpath(root)
+    seen: set[str] = {os.path.realpath(start)}
+    stack = [(start, name)]
+    append = samples.append
+    exts = IMG_EXTENSIONS
+    while stack:
+        path, rel = stack.pop()
+        try:
+            entries = sorted(os.scandir(path), key=lambda e: e.name)
+        except OSError as exc:
+            problems.append(Problem(rel, ProblemReason.UNREADABLE, exc.strerror or str(exc)))
+            continue
+        subdirs = []
+        for entry in entries:
+            entry_rel = f"{rel}/{entry.name}"
+            if entry.name[0] == ".":
+                problems.append(
+                    Problem(entry_rel, ProblemReason.HIDDEN, "hidden entries are skipped")
+                )
+                continue
+            if _is_dir(entry):
+                real = os.path.realpath(entry.path)
+                # A link back to the root or above it would pull other classes in: a loop too.
+                if real in seen or os.path.commonpath([real, real_root]) == real:
+                    problems.append(
+                        Problem(
+                            entry_rel,
+                            ProblemReason.SYMLINK_LOOP,
+                            "folder already visited; not followed",
+                        )
+                    )
+                    continue
+                seen.add(real)
+                subdirs.append((entry.path, entry_rel))
+            elif entry.name.lower().endswith(exts):
+                if entry.is_symlink() and not os.path.exists(entry.path):
+                    problems.append(Problem(entry_rel, ProblemReason.UNREADABLE, "broken symlink"))
+                else:
+                    append(Sample(entry_rel, index))
+            else:
+                problems.append(
+                    Problem(
+                        entry_rel,
+                        ProblemReason.UNSUPPORTED_EXTENSION,
+                        f"'{os.path.splitext(entry.name)[1] or 'no extension'}' "
+                        "is not an ImageFolder image extension",
+                    )
+                )
+        stack.extend(reversed(subdirs))
+
+
+def check_file(path: str) -> Problem | None:
+    """Decode one file (JPEG in draft mode); return a `Problem` if it is not usable.
+
+    A file whose extension does not match its content is still usable (ImageFolder's PIL
+    loader opens it) and gets a note instead.
+    """
+    try:
+        _, info = load_image(path, max_side=64)
+    except ImageDecodeError as exc:
+        return Problem(path, exc.reason, exc.detail)
+    if not info.extension_ok:
+        return Problem(path, ProblemReason.EXTENSION_MISMATCH, f"content is {info.format}")
+    return None
+
+
+def iter_check(
+    dataset: Dataset,
+    executor: Executor | None = None,
+    chunk: int = 64,
+) -> Generator[ScanProgress, None, list[Problem]]:
+    """Decode every sample; yields progress, returns the problems found.
+
+    Samples with an excluding problem are removed from `dataset` (they stay in its problem
+    list with the reason). Pass a process pool as `executor` to use every core.
+    """
+    rel_paths = [s.path for s in dataset.samples]
+    abs_paths = [str(dataset.root / p) for p in rel_paths]
+    total = len(abs_paths)
+    found: list[Problem] = []
+    results: Iterable[Problem | None]
+    results = (
+        executor.map(check_file, abs_paths, chunksize=chunk)
+        if executor
+        else map(check_file, abs_paths)
+    )
+    for i, (rel, problem) in enumerate(zip(rel_paths, results, strict=True), 1):
+        if problem is not None:
+            found.append(Problem(rel, problem.reason, problem.detail))
+        if i % chunk == 0 or i == total:
+            yield ScanProgress("checking", i, total, f"checked {i} of {total} images")
+    excluded = {p.path: p for p in found if p.excludes}
+    dataset.exclude(excluded)
+    dataset.problems.extend(p for p in found if not p.excludes)
+    return found
+
+
+def drive(
+    gen: Generator[ScanProgress, None, object],
+    progress: Callable[[ScanProgress], None] | None = None,
+) -> object:
+    """Run a progress generator to its end and return its result."""
+    while True:
+        try:
+            event = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        if progress is not None:
+            progress(event)
+
+
+def scan(
+    root: str | os.PathLike[str], progress: Callable[[ScanProgress], None] | None = None
+) -> Dataset:
+    """List a dataset (no decoding)."""
+    return drive(iter_list(root), progress)  # type: ignore[return-value]
+
+
+def check(
+    dataset: Dataset,
+    executor: Executor | None = None,
+    progress: Callable[[ScanProgress], None] | None = None,
+) -> list[Problem]:
+    """Decode every sample and move the unusable ones to the problem list."""
+    return drive(iter_check(dataset, executor), progress)  # type: ignore[return-value]

@@ -1,0 +1,133 @@
+"""Thumbnail decode (JPEG draft mode, EXIF orientation) and an on-disk cache.
+
+The cache key is (absolute path, file size, mtime, thumbnail size), so an edited file gets a
+new thumbnail and a moved dataset simply misses. Thumbnails are plain small image files under
+the user cache folder; writes are atomic so a killed process never leaves half a thumbnail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+from PIL import Image
+
+from .. import APP_NAME
+from .imageio import ImageDecodeError, load_image
+
+THUMB_SIZE = 128
+CACHE_VERSION = "v1"
+
+
+@dataclass(frozen=True, slots=True)
+class Thumbnail:
+    """Decoded thumbnail pixels, ready to wrap in a QImage (rows tightly packed)."""
+
+    width: int
+    height: int
+    mode: str  # "RGB" or "RGBA"
+    data: bytes
+
+    @classmethod
+    def from_image(cls, img: Image.Image) -> Thumbnail:
+        if img.mode not in ("RGB", "RGBA"):
+            img = img.convert("RGB")
+        return cls(img.width, img.height, img.mode, img.tobytes())
+
+
+def default_cache_dir() -> Path:
+    return Path(platformdirs.user_cache_dir(APP_NAME)) / "thumbnails" / CACHE_VERSION
+
+
+class ThumbnailCache:
+    """Disk cache of encoded thumbnails (JPEG for opaque images, PNG with alpha)."""
+
+    def __init__(
+        self, directory: str | os.PathLike[str] | None = None, size: int = THUMB_SIZE
+    ) -> None:
+        self.directory = Path(directory) if directory is not None else default_cache_dir()
+        self.size = size
+
+    def key(self, path: str | os.PathLike[str]) -> str | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        raw = f"{os.path.abspath(path)}\0{st.st_size}\0{st.st_mtime_ns}\0{self.size}"
+        return hashlib.sha1(raw.encode("utf-8", "surrogateescape")).hexdigest()
+
+    def _file(self, key: str) -> Path:
+        return self.directory / key[:2] / key
+
+    def get(self, path: str | os.PathLike[str]) -> Thumbnail | None:
+        key = self.key(path)
+        if key is None:
+            return None
+        try:
+            with Image.open(self._file(key)) as img:
+                img.load()
+                return Thumbnail.from_image(img)
+        except (OSError, ValueError):
+            return None  # missing or damaged cache entry: rebuild it
+
+    def put(self, path: str | os.PathLike[str], img: Image.Image) -> None:
+        key = self.key(path)
+        if key is None:
+            return
+        buf = io.BytesIO()
+        if img.mode == "RGBA":
+            img.save(buf, "PNG", compress_level=1)
+        else:
+            img.convert("RGB").save(buf, "JPEG", quality=90)
+        target = self._file(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(buf.getvalue())
+            os.replace(tmp, target)
+        except OSError:
+            pass  # a read-only or full cache only costs speed, never correctness
+
+    def load(self, path: str | os.PathLike[str]) -> Thumbnail:
+        """Cached thumbnail of `path`, decoding and caching it on a miss.
+
+        Raises `ImageDecodeError` when the file is not a usable image.
+        """
+        cached = self.get(path)
+        if cached is not None:
+            return cached
+        img = make_thumbnail_image(path, self.size)
+        self.put(path, img)
+        return Thumbnail.from_image(img)
+
+
+def make_thumbnail_image(path: str | os.PathLike[str], size: int = THUMB_SIZE) -> Image.Image:
+    img, _ = load_image(path, max_side=size)
+    if img.mode == "L":
+        img = img.convert("RGB")
+    return img
+
+
+@dataclass(frozen=True, slots=True)
+class ThumbnailResult:
+    """What a worker process sends back: a thumbnail or the reason there is none."""
+
+    path: str
+    thumbnail: Thumbnail | None
+    reason: str = ""
+    detail: str = ""
+
+
+def load_thumbnail_job(args: tuple[str, str, int]) -> ThumbnailResult:
+    """Process-pool entry point: (absolute path, cache dir, size) -> ThumbnailResult."""
+    path, cache_dir, size = args
+    try:
+        return ThumbnailResult(path, ThumbnailCache(cache_dir, size).load(path))
+    except ImageDecodeError as exc:
+        return ThumbnailResult(path, None, exc.reason, exc.detail)

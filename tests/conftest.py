@@ -1,0 +1,38 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+# Headless Qt and no network for albumentations, before anything imports them.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["NO_ALBUMENTATIONS_UPDATE"] = "1"
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from datasets import write_bad_corpus, write_digits
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """Keep thumbnails, demo data, autosaves and settings out of the real user folders."""
+    base = tmp_path_factory.getbasetemp() / "user-dirs"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(base / "cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(base / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(base / "data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(base / "state"))
+
+
+@pytest.fixture(scope="session")
+def digits_root(tmp_path_factory) -> Path:
+    """scikit-learn's digits written as an imbalanced ImageFolder (150 ... 8 per class)."""
+    root = tmp_path_factory.mktemp("digits")
+    write_digits(root)
+    return root
+
+
+@pytest.fixture
+def bad_corpus(tmp_path) -> tuple[Path, dict]:
+    root = tmp_path / "bad-corpus"
+    root.mkdir()
+    return root, write_bad_corpus(root)

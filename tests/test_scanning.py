@@ -1,0 +1,122 @@
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from imbalance_studio.core.dataset import ProblemReason
+from imbalance_studio.core.scanning import ScanError, check, scan
+from datasets import DIGIT_COUNTS
+
+
+def tree_hash(root: Path) -> str:
+    h = hashlib.sha256()
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            p = Path(dirpath) / name
+            h.update(str(p.relative_to(root)).encode("utf-8", "surrogateescape"))
+            if not p.is_symlink():
+                h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def test_digits_facts_match_torchvision_imagefolder(digits_root):
+    from torchvision.datasets import ImageFolder
+
+    ds = scan(digits_root)
+    check(ds)
+    ref = ImageFolder(str(digits_root))
+    assert list(ds.classes) == ref.classes
+    assert ds.class_to_idx == ref.class_to_idx
+    assert ds.counts() == DIGIT_COUNTS
+    ours = sorted((str(ds.root / s.path), s.class_index) for s in ds.samples)
+    assert ours == sorted(ref.samples)
+    assert ds.imbalance_ratio == pytest.approx(150 / 8)
+    assert ds.majority_baseline == pytest.approx(150 / sum(DIGIT_COUNTS))
+    infos = ds.class_infos()
+    assert [c.is_minority for c in infos] == [n < 75 for n in DIGIT_COUNTS]
+    assert sum(c.share for c in infos) == pytest.approx(1.0)
+    assert ds.problems == []
+
+
+def test_bad_corpus_every_file_has_its_reason_and_nothing_crashes(bad_corpus):
+    root, expected = bad_corpus
+    before = tree_hash(root)
+    ds = scan(root)
+    check(ds)
+    found = {p.path: p.reason for p in ds.problems}
+    usable = {s.path for s in ds.samples}
+    for rel, reason in expected.items():
+        if reason is None:
+            assert rel in usable, rel
+            assert rel not in found, (rel, found.get(rel))
+        elif reason == ProblemReason.EXTENSION_MISMATCH:
+            assert rel in usable and found[rel] == reason
+        else:
+            assert found.get(rel) == reason, rel
+            assert rel not in usable
+    # Nothing reached through the symlink loop, and nothing was written into the dataset.
+    assert not any("/loop/" in s.path for s in ds.samples)
+    assert tree_hash(root) == before
+    assert ds.classes == ("bad", "empty class", "good", "odd names")
+
+
+def test_decoded_odd_modes_are_uint8_and_exif_rotated(bad_corpus):
+    from imbalance_studio.core.imageio import load_array
+
+    root, _ = bad_corpus
+    rotated = load_array(root / "good/exif_rotated.jpg")
+    assert rotated.shape[:2] == (60, 40)  # stored 60 wide x 40 high, EXIF says rotate
+    for name, channels in [("cmyk.jpg", 3), ("sixteen_bit.png", None),
+                           ("palette_transparent.png", 4), ("la_mode.png", 4)]:
+        arr = load_array(root / "good" / name)
+        assert arr.dtype.name == "uint8"
+        if channels is None:
+            # 16-bit values are scaled to 8 bits (max 47980 -> 186), not clipped to 255 or 0
+            assert arr.ndim == 2 and abs(int(arr.max()) - 47980 * 255 // 65535) <= 1
+        else:
+            assert arr.shape[2] == channels
+
+
+def test_scan_errors_are_clear(tmp_path):
+    with pytest.raises(ScanError, match="no such folder"):
+        scan(tmp_path / "missing")
+    (tmp_path / "file.jpg").write_bytes(b"x")
+    with pytest.raises(ScanError, match="no class folders"):
+        scan(tmp_path)
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "imbalance_studio", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_cli_scan_json(digits_root):
+    out = run_cli("scan", str(digits_root), "--json")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert [c["name"] for c in report["classes"]] == [f"digit_{i}" for i in range(10)]
+    assert [c["index"] for c in report["classes"]] == list(range(10))
+    assert [c["count"] for c in report["classes"]] == DIGIT_COUNTS
+    assert report["imbalance_ratio"] == pytest.approx(150 / 8)
+    assert report["problems"] == []
+    assert report["root"] == str(digits_root)
+
+
+def test_cli_scan_text_and_errors(bad_corpus, tmp_path):
+    root, _ = bad_corpus
+    out = run_cli("scan", str(root))
+    assert out.returncode == 0, out.stderr
+    assert "truncated" in out.stdout and "bad/zero.jpg: empty file" in out.stdout
+    assert "majority-class baseline accuracy" in out.stdout
+    missing = run_cli("scan", str(tmp_path / "nope"))
+    assert missing.returncode != 0
+    assert missing.stderr.strip().count("\n") == 0 and "no such folder" in missing.stderr
+    (tmp_path / "flat").mkdir()
+    (tmp_path / "flat" / "a.jpg").write_bytes(b"")
+    flat = run_cli("scan", str(tmp_path / "flat"))
+    assert flat.returncode != 0 and "no class folders" in flat.stderr
