@@ -1,0 +1,67 @@
+"""Apply a stack to one image: same channel count out as in, and the parameters it drew."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .stack import build_compose
+
+# Arrays longer than this (displacement maps, kernels) are summarised, not listed, in params.
+MAX_LISTED_ARRAY = 16
+_SKIPPED_PARAMS = {"shape"}  # the input's shape, not something the transform drew
+
+
+def apply_stack(stack: dict[str, Any], image: np.ndarray, seed: int) -> tuple[np.ndarray, dict]:
+    """Augment a uint8 RGB (HxWx3), RGBA (HxWx4) or grayscale (HxW) image; the same seed gives
+    the same pixels. Returns the image and the applied parameters as a JSON-able dict."""
+    compose = build_compose(stack, seed, save_applied_params=True)
+    return run_compose(compose, image, seed)
+
+
+def run_compose(
+    compose: Any, image: np.ndarray, seed: int | None = None
+) -> tuple[np.ndarray, dict]:
+    """Run an already built (and seeded) Compose made with save_applied_params=True."""
+    if image.dtype != np.uint8:
+        raise ValueError(f"expected a uint8 image, got {image.dtype}")
+    if image.ndim == 3 and image.shape[2] == 4:
+        # Colour transforms refuse 4 channels; alpha follows the geometry as a mask instead.
+        result = compose(image=np.ascontiguousarray(image[..., :3]), mask=image[..., 3])
+        out = np.dstack([result["image"], result["mask"]])
+    elif image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (1, 3)):
+        result = compose(image=image)
+        out = result["image"]
+        if out.ndim != image.ndim:
+            out = out.reshape(out.shape[:2] + image.shape[2:])
+    else:
+        raise ValueError(f"expected an HxW, HxWx3 or HxWx4 image, got shape {image.shape}")
+    params = {
+        "seed": seed,
+        "applied": [
+            {"name": name, "params": summarize(p)}
+            for name, p in result.get("applied_transforms", [])
+        ],
+    }
+    return np.ascontiguousarray(out, dtype=np.uint8), params
+
+
+def summarize(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: _summary(v) for k, v in params.items() if k not in _SKIPPED_PARAMS}
+
+
+def _summary(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        if value.size > MAX_LISTED_ARRAY:
+            return f"<array {'x'.join(map(str, value.shape))} {value.dtype}>"
+        return _summary(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {str(k): _summary(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_summary(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return repr(value)

@@ -1,0 +1,374 @@
+"""The transform catalogue: parameter specs generated from albumentations' own metadata.
+
+Each transform's pydantic `InitSchema` gives the parameter types (ranges, Literal choices,
+bools, numbers) and the bounds it declares (`Ge`/`Le`/`Gt` constraints and
+`check_range_bounds` validators); the `__init__` signature gives the defaults, normalised by
+letting albumentations serialise a default instance. Only where that metadata is missing or
+opaque does `CURATED` fill the gap, and every spec records which of its fields came from there
+(`ParamSpec.curated`). What the curated table supplies:
+
+- slider bounds where the schema has none or hides them in validator bodies (e.g. Rotate.limit,
+  the brightness/hue/saturation limits, ColorJitter, distortion limits, blur kernel sizes) and
+  the upper bound of one-sided constraints (ElasticTransform.alpha/sigma, GridDistortion.num_steps);
+- RandomResizedCrop.size (no default at all) and CLAHE.tile_grid_size: a (height, width) pair,
+  not a (min, max) range, which the type `tuple[int, int]` cannot tell apart;
+- CoarseDropout.fill and hole sizes: unions of numbers, pixel pairs and mode names;
+- Affine.translate_percent, whose default `None` means "no shift".
+
+ShiftScaleRotate is left out: albumentations 2.0.8 deprecates it in favour of Affine.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Literal
+
+GROUPS: dict[str, tuple[str, ...]] = {
+    "geometric": ("HorizontalFlip", "VerticalFlip", "Rotate", "Affine", "RandomResizedCrop"),
+    "photometric": (
+        "RandomBrightnessContrast",
+        "HueSaturationValue",
+        "RandomGamma",
+        "CLAHE",
+        "ColorJitter",
+    ),
+    "distortion": ("GridDistortion", "ElasticTransform", "OpticalDistortion"),
+    "dropout": ("CoarseDropout",),
+    "blur": ("GaussianBlur", "MotionBlur"),
+    "noise": ("GaussNoise",),
+}
+
+Kind = Literal["float", "int", "bool", "choice", "range_float", "range_int", "pair_int"]
+RANGE_KINDS = ("range_float", "range_int", "pair_int")
+
+# Parameters that only matter for masks, keypoints or schema strictness: a classification
+# stack never needs them, so they get no editor (their values are still kept in the stack).
+HIDDEN = frozenset({"p", "strict", "mask_interpolation", "fill_mask", "keypoint_remapping_method"})
+HIDDEN_PER_TRANSFORM = {"Affine": frozenset({"translate_px"})}
+
+# Setting the key clears these parameters (albumentations refuses both being set).
+CLEARS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("Affine", "translate_percent"): ("translate_px",)
+}
+
+_CV2_INTERPOLATION = {
+    0: "nearest",
+    1: "linear",
+    2: "cubic",
+    3: "area",
+    4: "lanczos4",
+    5: "linear exact",
+    6: "nearest exact",
+}
+_CV2_BORDER = {0: "constant", 1: "replicate", 2: "reflect", 3: "wrap", 4: "reflect 101"}
+CHOICE_LABELS: dict[str, dict[Any, str]] = {
+    "interpolation": _CV2_INTERPOLATION,
+    "border_mode": _CV2_BORDER,
+}
+
+CURATED: dict[str, dict[str, dict[str, Any]]] = {
+    "*": {"fill": {"min": 0.0, "max": 255.0}},
+    "Rotate": {"limit": {"min": -180.0, "max": 180.0}},
+    "Affine": {
+        "scale": {"min": 0.1, "max": 3.0},
+        "translate_percent": {
+            "kind": "range_float",
+            "min": -0.5,
+            "max": 0.5,
+            "default": (0.0, 0.0),
+        },
+        "rotate": {"min": -180.0, "max": 180.0},
+        "shear": {"min": -45.0, "max": 45.0},
+    },
+    "RandomResizedCrop": {
+        "size": {"kind": "pair_int", "default": (256, 256), "min": 8, "max": 2048},
+        "ratio": {"max": 4.0},
+    },
+    "RandomBrightnessContrast": {
+        "brightness_limit": {"min": -1.0, "max": 1.0},
+        "contrast_limit": {"min": -1.0, "max": 1.0},
+    },
+    "HueSaturationValue": {
+        "hue_shift_limit": {"min": -180.0, "max": 180.0},
+        "sat_shift_limit": {"min": -255.0, "max": 255.0},
+        "val_shift_limit": {"min": -255.0, "max": 255.0},
+    },
+    "RandomGamma": {"gamma_limit": {"max": 300.0}},
+    "CLAHE": {
+        "clip_limit": {"max": 16.0},
+        "tile_grid_size": {"kind": "pair_int", "max": 32},
+    },
+    "ColorJitter": {
+        "brightness": {"min": 0.0, "max": 2.0},
+        "contrast": {"min": 0.0, "max": 2.0},
+        "saturation": {"min": 0.0, "max": 2.0},
+        "hue": {"min": -0.5, "max": 0.5},
+    },
+    "GridDistortion": {"distort_limit": {"min": -1.0, "max": 1.0}, "num_steps": {"max": 20}},
+    "ElasticTransform": {"alpha": {"max": 200.0}, "sigma": {"max": 100.0}},
+    "OpticalDistortion": {"distort_limit": {"min": -1.0, "max": 1.0}},
+    "CoarseDropout": {
+        "num_holes_range": {"max": 32},
+        "hole_height_range": {"kind": "range_float", "min": 0.01, "max": 1.0},
+        "hole_width_range": {"kind": "range_float", "min": 0.01, "max": 1.0},
+        "fill": {
+            "kind": "choice",
+            "choices": (
+                0.0,
+                128.0,
+                255.0,
+                "random",
+                "random_uniform",
+                "inpaint_telea",
+                "inpaint_ns",
+            ),
+            "min": None,
+            "max": None,
+        },
+    },
+    "GaussianBlur": {"sigma_limit": {"max": 10.0}, "blur_limit": {"min": 0, "max": 31}},
+    "MotionBlur": {"blur_limit": {"min": 3, "max": 31}},
+}
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """How to edit one transform parameter (Qt-free; the GUI builds its widgets from it)."""
+
+    name: str
+    kind: Kind
+    default: Any
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[Any, ...] = ()
+    labels: tuple[str, ...] = ()  # display text per choice
+    help: str = ""
+    xy: bool = False  # the stored value may be albumentations' {"x": range, "y": range} form
+    nullable: bool = False
+    curated: tuple[str, ...] = ()  # the fields that came from CURATED, not from albumentations
+
+    def coerce(self, value: Any) -> Any:
+        """A stored parameter value in the shape this spec's editor shows."""
+        if value is None:
+            return self.default
+        if self.xy and isinstance(value, dict):
+            value = value.get("x", self.default)  # x and y differ only if set in code
+        if self.kind in RANGE_KINDS:
+            if isinstance(value, list | tuple) and len(value) == 2:
+                cast = int if self.kind != "range_float" else float
+                return (cast(value[0]), cast(value[1]))
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return (-value, value) if self.kind == "range_float" else (value, value)
+            return self.default
+        if self.kind == "float" and isinstance(value, list | tuple):
+            return float(value[0]) if value else self.default
+        return value
+
+    def label_of(self, choice: Any) -> str:
+        if self.labels and choice in self.choices:
+            return self.labels[self.choices.index(choice)]
+        return str(choice)
+
+
+@dataclass(frozen=True)
+class TransformInfo:
+    name: str
+    group: str
+    summary: str
+    params: tuple[ParamSpec, ...]
+    p: ParamSpec
+    defaults: dict[str, Any] = field(default_factory=dict)  # every init arg, as A.to_dict has it
+
+    def spec(self, name: str) -> ParamSpec | None:
+        return next((s for s in self.params if s.name == name), None)
+
+
+def group_of(name: str) -> str | None:
+    return next((g for g, names in GROUPS.items() if name in names), None)
+
+
+@cache
+def catalogue() -> dict[str, TransformInfo]:
+    """Every catalogue transform, in group order (imports albumentations on first call)."""
+    from ._albu import albumentations
+
+    A = albumentations()
+    return {n: _build_info(A, n, g) for g, names in GROUPS.items() for n in names}
+
+
+def transform_info(name: str) -> TransformInfo | None:
+    """Catalogue entry for a transform name (short or fully qualified), or None if not ours."""
+    return catalogue().get(name.rsplit(".", 1)[-1])
+
+
+def _build_info(A: Any, name: str, group: str) -> TransformInfo:
+    cls = getattr(A, name)
+    sig = inspect.signature(cls.__init__)
+    fields = cls.InitSchema.model_fields
+    curated_for = {**CURATED["*"], **CURATED.get(name, {})}
+    required = {
+        k: curated_for[k]["default"]
+        for k, prm in sig.parameters.items()
+        if prm.default is inspect.Parameter.empty and k in curated_for
+    }
+    defaults = A.to_dict(cls(**required))["transform"]
+    defaults.pop("__class_fullname__")
+    p_default = defaults.pop("p")
+    docs = _arg_docs(cls.__doc__ or "")
+    hidden = HIDDEN | HIDDEN_PER_TRANSFORM.get(name, frozenset())
+    specs = []
+    for pname, finfo in fields.items():
+        if pname in hidden or pname not in sig.parameters:
+            continue
+        spec = _spec_from_schema(pname, finfo, defaults.get(pname), docs.get(pname, ""))
+        spec = _apply_curated(
+            spec, pname, curated_for.get(pname), defaults.get(pname), docs.get(pname, "")
+        )
+        if spec is not None:
+            specs.append(spec)
+    p_spec = _spec_from_schema("p", fields["p"], p_default, docs.get("p", ""))
+    assert p_spec is not None
+    summary = (cls.__doc__ or name).strip().splitlines()[0]
+    return TransformInfo(name, group, summary, tuple(specs), p_spec, defaults)
+
+
+def _spec_from_schema(name: str, finfo: Any, default: Any, doc: str) -> ParamSpec | None:
+    kind, choices, xy, nullable = _kind_of(finfo.annotation)
+    if kind is None:
+        return None  # opaque; only CURATED can describe it
+    lo, hi = _bounds(finfo.metadata)
+    spec = ParamSpec(name, kind, None, lo, hi, choices, help=doc, xy=xy, nullable=nullable)
+    labels = CHOICE_LABELS.get(name)
+    if labels and choices:
+        spec = _replace(spec, labels=tuple(labels.get(c, str(c)) for c in choices))
+    return _replace(spec, default=spec.coerce(default) if default is not None else None)
+
+
+def _apply_curated(
+    spec: ParamSpec | None, name: str, curated: dict[str, Any] | None, default: Any, doc: str
+) -> ParamSpec | None:
+    if not curated:
+        return spec
+    if spec is None:
+        kind = curated.get("kind")
+        if kind is None:
+            return None
+        spec = ParamSpec(name, kind, None, help=doc)
+    # A curated bound only fills a gap; a bound albumentations declares always wins.
+    updates = {
+        k: v for k, v in curated.items() if k not in ("min", "max") or getattr(spec, k) is None
+    }
+    if "kind" in curated and curated["kind"] != spec.kind and "min" in curated:
+        updates["min"] = curated["min"]  # a different kind: the schema bound does not apply
+    spec = _replace(spec, **updates, curated=tuple(sorted(updates)))
+    if spec.default is None or "kind" in updates:
+        fallback = default if default is not None else spec.default
+        spec = _replace(spec, default=spec.coerce(curated.get("default", fallback)))
+    return spec
+
+
+def _replace(spec: ParamSpec, **changes: Any) -> ParamSpec:
+    from dataclasses import replace
+
+    return replace(spec, **changes)
+
+
+def _kind_of(annotation: Any) -> tuple[Kind | None, tuple[Any, ...], bool, bool]:
+    """(kind, choices, accepts x/y dict, accepts None) of a schema field's type."""
+    args = _union_args(annotation)
+    nullable = type(None) in args
+    args = [a for a in args if a is not type(None)]
+    xy = any(typing.get_origin(a) is dict for a in args)
+    args = [a for a in args if typing.get_origin(a) is not dict]
+    literals = [a for a in args if typing.get_origin(a) is Literal]
+    if literals:
+        if len(literals) != len(args):
+            return None, (), xy, nullable  # numbers mixed with mode names: opaque
+        choices = tuple(c for lit in literals for c in typing.get_args(lit))
+        nullable = nullable or None in choices
+        return "choice", choices, xy, nullable
+    pairs = [a for a in args if typing.get_origin(a) is tuple and len(typing.get_args(a)) == 2]
+    pairs = [a for a in pairs if typing.get_args(a)[1] is not Ellipsis]
+    if pairs:
+        elems = {t for a in pairs for t in typing.get_args(a)}
+        if elems == {float}:
+            return "range_float", (), xy, nullable
+        if elems == {int}:
+            return "range_int", (), xy, nullable
+        return None, (), xy, nullable
+    scalars = [a for a in args if typing.get_origin(a) is not tuple]
+    if scalars == [bool]:
+        return "bool", (), xy, nullable
+    if scalars == [int]:
+        return "int", (), xy, nullable
+    if scalars == [float] or scalars == [int, float]:
+        return "float", (), xy, nullable
+    return None, (), xy, nullable
+
+
+def _union_args(annotation: Any) -> list[Any]:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return [x for a in typing.get_args(annotation) for x in _union_args(a)]
+    return [annotation]
+
+
+def _bounds(metadata: list[Any]) -> tuple[float | None, float | None]:
+    lo = hi = None
+    for m in metadata:
+        for attr in ("ge", "gt"):
+            if getattr(m, attr, None) is not None:
+                lo = getattr(m, attr)
+        for attr in ("le", "lt"):
+            if getattr(m, attr, None) is not None:
+                hi = getattr(m, attr)
+        func = getattr(m, "func", None)
+        qualname = getattr(func, "__qualname__", "")
+        if qualname.startswith("check_range_bounds") and func.__closure__:
+            cells = dict(
+                zip(
+                    func.__code__.co_freevars,
+                    (c.cell_contents for c in func.__closure__),
+                    strict=True,
+                )
+            )
+            lo = cells.get("min_val", lo)
+            hi = cells.get("max_val") if cells.get("max_val") is not None else hi
+        elif qualname in ("process_non_negative_range", "convert_to_0plus_range"):
+            lo = 0 if lo is None else lo
+    return lo, hi
+
+
+_ARG_LINE = re.compile(r"^(\s+)(\w+)\s*(\(.*\))?:\s*(.*)$")
+
+
+def _arg_docs(doc: str) -> dict[str, str]:
+    """First sentence of each parameter's description in a Google-style docstring."""
+    out: dict[str, str] = {}
+    lines = doc.splitlines()
+    try:
+        start = next(i for i, ln in enumerate(lines) if ln.strip() == "Args:")
+    except StopIteration:
+        return out
+    indent = None
+    current = None
+    for ln in lines[start + 1 :]:
+        if not ln.strip():
+            continue
+        m = _ARG_LINE.match(ln)
+        if m and (indent is None or len(m.group(1)) == indent):
+            indent = len(m.group(1))
+            current = m.group(2)
+            out[current] = m.group(4).strip()
+        elif indent is not None and len(ln) - len(ln.lstrip()) > indent and current:
+            out[current] = (out[current] + " " + ln.strip()).strip()
+        else:
+            break
+    for k, v in out.items():
+        first = re.split(r"(?<=\.)\s", v, maxsplit=1)[0]
+        out[k] = first[:200]
+    return out

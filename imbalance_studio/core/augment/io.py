@@ -1,0 +1,74 @@
+"""Stack files in albumentations' own format (`A.save` JSON or YAML), so `A.load` reads ours."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .stack import StackError, entries_from_stack, jsonable, normalize_stack, stack_from_entries
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def load_stack_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read an `A.save` JSON/YAML file as a stack dict; ValueError (StackError) says what is wrong."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise StackError(f"{path}: cannot read the stack file ({exc.strerror or exc})") from exc
+    try:
+        if path.suffix.lower() in YAML_SUFFIXES:
+            import yaml
+
+            data = yaml.safe_load(text)
+        else:
+            data = json.loads(text)
+    except Exception as exc:
+        kind = "YAML" if path.suffix.lower() in YAML_SUFFIXES else "JSON"
+        raise StackError(f"{path}: not valid {kind} ({_first_line(exc)})") from exc
+    try:
+        # A file holding a single transform (A.save of one transform) becomes a one-entry stack.
+        entries = entries_from_stack(data)
+        stack = stack_from_entries(entries)
+        if isinstance(data, dict) and "__version__" in data:
+            stack["__version__"] = data["__version__"]
+        return normalize_stack(stack)
+    except StackError as exc:
+        raise StackError(
+            f"{path}: not a usable albumentations pipeline: {exc}", exc.errors
+        ) from exc
+
+
+def save_stack_file(stack: dict[str, Any], path: str | os.PathLike[str]) -> None:
+    """Write the stack atomically as `A.save` would (JSON, or YAML for .yaml/.yml)."""
+    path = Path(path)
+    data = jsonable(stack)
+    entries_from_stack(data)  # refuse to write something A.load could not read
+    if path.suffix.lower() in YAML_SUFFIXES:
+        import yaml
+
+        text = yaml.safe_dump(data, sort_keys=False)
+    else:
+        text = json.dumps(data, indent=4) + "\n"
+    _atomic_write_text(path, text)
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

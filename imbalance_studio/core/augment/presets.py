@@ -1,0 +1,81 @@
+"""Ready-made stacks: light, medium, heavy, and label-safe (no colour shifts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .stack import StackEntry, stack_from_entries
+
+_REFLECT = 4  # cv2.BORDER_REFLECT_101: no black corners after rotation or shift
+
+
+def _stack(*entries: tuple[str, float, dict[str, Any]]) -> dict[str, Any]:
+    return stack_from_entries([StackEntry(n, dict(params), p) for n, p, params in entries])
+
+
+def _presets() -> dict[str, dict[str, Any]]:
+    flip = ("HorizontalFlip", 0.5, {})
+    return {
+        "light": _stack(
+            flip,
+            ("Rotate", 0.3, {"limit": [-10, 10], "border_mode": _REFLECT}),
+            ("RandomBrightnessContrast", 0.3, {"brightness_limit": [-0.1, 0.1],
+                                               "contrast_limit": [-0.1, 0.1]}),
+        ),
+        "medium": _stack(
+            flip,
+            ("Affine", 0.5, {"scale": [0.9, 1.1], "translate_percent": [-0.05, 0.05],
+                             "rotate": [-15, 15], "border_mode": _REFLECT}),
+            ("RandomBrightnessContrast", 0.5, {"brightness_limit": [-0.2, 0.2],
+                                               "contrast_limit": [-0.2, 0.2]}),
+            ("HueSaturationValue", 0.3, {"hue_shift_limit": [-10, 10],
+                                         "sat_shift_limit": [-15, 15],
+                                         "val_shift_limit": [-10, 10]}),
+            ("GaussianBlur", 0.1, {"sigma_limit": [0.3, 1.0]}),
+            ("CoarseDropout", 0.2, {"num_holes_range": [1, 2],
+                                    "hole_height_range": [0.05, 0.1],
+                                    "hole_width_range": [0.05, 0.1]}),
+        ),
+        "heavy": _stack(
+            flip,
+            ("VerticalFlip", 0.2, {}),
+            ("Affine", 0.7, {"scale": [0.8, 1.2], "translate_percent": [-0.1, 0.1],
+                             "rotate": [-30, 30], "shear": [-10, 10], "border_mode": _REFLECT}),
+            ("RandomBrightnessContrast", 0.5, {"brightness_limit": [-0.3, 0.3],
+                                               "contrast_limit": [-0.3, 0.3]}),
+            ("HueSaturationValue", 0.5, {"hue_shift_limit": [-20, 20],
+                                         "sat_shift_limit": [-30, 30],
+                                         "val_shift_limit": [-20, 20]}),
+            ("GridDistortion", 0.3, {"distort_limit": [-0.3, 0.3], "border_mode": _REFLECT}),
+            ("CoarseDropout", 0.4, {"num_holes_range": [1, 4],
+                                    "hole_height_range": [0.05, 0.15],
+                                    "hole_width_range": [0.05, 0.15]}),
+            ("GaussNoise", 0.2, {"std_range": [0.02, 0.08]}),
+            ("MotionBlur", 0.1, {"blur_limit": [3, 7]}),
+        ),
+        # Where colour carries the label (skin lesions, stains, ripeness): geometry and
+        # sharpness only, never a hue, saturation, brightness or contrast change.
+        "label-safe": _stack(
+            flip,
+            ("VerticalFlip", 0.5, {}),
+            ("Affine", 0.6, {"scale": [0.9, 1.1], "translate_percent": [-0.05, 0.05],
+                             "rotate": [-20, 20], "border_mode": _REFLECT}),
+            ("GaussianBlur", 0.1, {"sigma_limit": [0.3, 0.8]}),
+        ),
+    }  # fmt: skip
+
+
+PRESETS: dict[str, dict[str, Any]] = _presets()
+
+
+def six_transform_stack() -> dict[str, Any]:
+    """The benchmark stack of issue 4: flip, affine, brightness/contrast, hue/saturation, grid
+    distortion, coarse dropout (all but the flip always applied: the costly case)."""
+    return _stack(
+        ("HorizontalFlip", 0.5, {}),
+        ("Affine", 1.0, {"scale": [0.9, 1.1], "rotate": [-20, 20], "border_mode": _REFLECT}),
+        ("RandomBrightnessContrast", 1.0, {}),
+        ("HueSaturationValue", 1.0, {}),
+        ("GridDistortion", 1.0, {}),
+        ("CoarseDropout", 1.0, {"num_holes_range": [1, 3]}),
+    )

@@ -1,0 +1,244 @@
+"""Augmentation core: catalogue from albumentations metadata, stack model, files, apply, preview."""
+
+from __future__ import annotations
+
+import json
+import os
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from imbalance_studio.core.augment import (
+    GROUPS,
+    PRESETS,
+    STUDIO_KEY,
+    StackEntry,
+    StackError,
+    apply_stack,
+    build_compose,
+    catalogue,
+    entries_from_stack,
+    load_stack_file,
+    new_entry,
+    normalize_stack,
+    render_previews,
+    save_stack_file,
+    set_param,
+    six_transform_stack,
+    stack_for_class,
+    stack_from_entries,
+    validate_entry,
+    validate_stack,
+)
+from imbalance_studio.core.augment.catalogue import RANGE_KINDS
+from imbalance_studio.core.augment.preview import tile_seed
+
+os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+ALL_TRANSFORMS = [n for names in GROUPS.values() for n in names]
+
+
+def _image(channels: int | None, h: int = 48, w: int = 64) -> np.ndarray:
+    """A structured test image (gradients + a square) so geometric transforms change pixels."""
+    yy, xx = np.mgrid[0:h, 0:w]
+    base = ((xx * 4 + yy * 2) % 256).astype(np.uint8)
+    base[10:30, 20:40] = 240
+    if channels is None:
+        return base
+    planes = [base, base[::-1], np.roll(base, 7, axis=1), np.full_like(base, 200)]
+    return np.dstack(planes[:channels])
+
+
+@pytest.fixture(scope="module")
+def digit_image(digits_root) -> np.ndarray:
+    from imbalance_studio.core.imageio import load_array
+
+    first = sorted(p for p in digits_root.rglob("*") if p.is_file())[0]
+    img = load_array(first)
+    return np.dstack([img] * 3) if img.ndim == 2 else img[..., :3]
+
+
+def test_catalogue_covers_the_article_groups_and_leaves_out_deprecated():
+    cat = catalogue()
+    assert list(cat) == ALL_TRANSFORMS
+    assert {i.group for i in cat.values()} == set(GROUPS)
+    assert "ShiftScaleRotate" not in cat  # deprecated in favour of Affine
+    rotate = cat["Rotate"].spec("limit")
+    assert rotate.kind == "range_float" and rotate.default == (-90.0, 90.0)
+    assert cat["Rotate"].spec("border_mode").labels[0] == "constant"
+    assert cat["GridDistortion"].spec("num_steps").min == 1  # Ge(1) read from the schema
+    assert cat["GridDistortion"].spec("num_steps").curated == ("max",)
+    scale = cat["RandomResizedCrop"].spec("scale")
+    assert (scale.min, scale.max, scale.curated) == (0, 1, ())  # check_range_bounds(0, 1)
+    assert cat["ElasticTransform"].spec("noise_distribution").choices == ("gaussian", "uniform")
+    assert cat["HorizontalFlip"].p.default == 0.5 and cat["HorizontalFlip"].p.max == 1
+
+
+@pytest.mark.parametrize("name", ALL_TRANSFORMS)
+def test_param_specs_have_sane_bounds(name):
+    info = catalogue()[name]
+    for spec in (*info.params, info.p):
+        assert spec.default is not None or spec.nullable, spec
+        if spec.kind == "choice":
+            assert spec.default in spec.choices, spec
+            assert not spec.labels or len(spec.labels) == len(spec.choices)
+        elif spec.kind != "bool":
+            assert spec.min is not None and spec.max is not None, spec
+            assert spec.min < spec.max, spec
+            values = spec.default if spec.kind in RANGE_KINDS else (spec.default,)
+            assert all(spec.min <= v <= spec.max for v in values), spec
+
+
+@pytest.mark.parametrize("channels", [3, None, 4], ids=["rgb", "gray", "rgba"])
+@pytest.mark.parametrize("name", ALL_TRANSFORMS)
+def test_every_transform_runs_with_defaults(name, channels):
+    entry = new_entry(name)
+    entry.p = 1.0
+    assert validate_entry(entry) == {}
+    image = _image(channels)
+    out, params = apply_stack(stack_from_entries([entry]), image, seed=1)
+    assert out.dtype == np.uint8 and out.ndim == image.ndim
+    assert out.shape[2:] == image.shape[2:]  # same channel count
+    if name != "RandomResizedCrop":
+        assert out.shape == image.shape
+    assert [a["name"] for a in params["applied"]] == [name]
+    json.dumps(params)
+
+
+def _full_stack() -> dict:
+    entries = [new_entry(n) for n in ALL_TRANSFORMS]
+    entries[2] = set_param(entries[2], "limit", (-30.0, 30.0))
+    entries[3].enabled = False
+    return stack_from_entries(entries)
+
+
+def test_stack_round_trips_through_albumentations_dicts():
+    import albumentations as A
+
+    stack = normalize_stack(_full_stack())
+    enabled_only = {k: v for k, v in stack.items() if k != STUDIO_KEY}
+    again = json.loads(json.dumps(A.to_dict(A.from_dict(stack))))
+    assert again == enabled_only
+    assert normalize_stack(stack) == stack
+    entries = entries_from_stack(stack)
+    assert [e.name for e in entries] == ALL_TRANSFORMS
+    assert [e.enabled for e in entries].index(False) == 3
+    assert entries[2].params["limit"] == [-30.0, 30.0]
+
+
+@pytest.mark.parametrize("suffix", [".json", ".yaml"])
+def test_stack_files_round_trip_and_albumentations_loads_them(tmp_path, suffix):
+    import albumentations as A
+
+    stack = normalize_stack(_full_stack())
+    path = tmp_path / f"stack{suffix}"
+    save_stack_file(stack, path)
+    assert load_stack_file(path) == stack
+    loaded = A.load(str(path), data_format="yaml" if suffix == ".yaml" else "json")
+    assert len(loaded.transforms) == len(ALL_TRANSFORMS) - 1  # the disabled one is not applied
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temp file left behind
+
+
+def test_a_save_file_loads(tmp_path):
+    import albumentations as A
+
+    path = tmp_path / "theirs.json"
+    A.save(A.Compose([A.HorizontalFlip(p=1), A.Rotate(limit=5)]), str(path))
+    stack = load_stack_file(path)
+    assert [e.name for e in entries_from_stack(stack)] == ["HorizontalFlip", "Rotate"]
+    single = tmp_path / "single.json"
+    A.save(A.VerticalFlip(p=1), str(single))
+    assert [e.name for e in entries_from_stack(load_stack_file(single))] == ["VerticalFlip"]
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{not json", "not valid JSON"),
+        ('{"transforms": []}', "'transform'"),
+        ('{"transform": {"__class_fullname__": "Compose", "transforms": '
+         '[{"__class_fullname__": "Rotate", "limit": "x"}]}}', "limit"),
+        ('{"transform": {"__class_fullname__": "Compose", "transforms": '
+         '[{"__class_fullname__": "NoSuchTransform"}]}}', "NoSuchTransform"),
+    ],
+)  # fmt: skip
+def test_bad_stack_file_gives_a_clear_value_error(tmp_path, content, message):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    with pytest.raises(ValueError, match=message) as info:
+        load_stack_file(path)
+    assert str(path) in str(info.value)
+    with pytest.raises(ValueError, match="cannot read"):
+        load_stack_file(tmp_path / "missing.json")
+
+
+def test_same_seed_same_variants_different_seed_different(digit_image):
+    stack = six_transform_stack()
+    a, pa = apply_stack(stack, digit_image, seed=7)
+    b, pb = apply_stack(stack, digit_image, seed=7)
+    c, _ = apply_stack(stack, digit_image, seed=8)
+    assert np.array_equal(a, b) and pa == pb
+    assert not np.array_equal(a, c)
+    tiles = render_previews(digit_image, stack, n=4, seed=3)
+    again = render_previews(digit_image, stack, n=4, seed=3)
+    other = render_previews(digit_image, stack, n=4, seed=4)
+    assert all(np.array_equal(t.image, u.image) for t, u in zip(tiles, again, strict=True))
+    assert not any(np.array_equal(t.image, u.image) for t, u in zip(tiles, other, strict=True))
+    # A tile can be redone on its own from its seed (this is what generation relies on).
+    alone, _ = apply_stack(stack, digit_image, tile_seed(3, 2))
+    assert np.array_equal(alone, tiles[2].image)
+
+
+def test_previews_are_downscaled_and_capture_errors_per_tile():
+    image = _image(3, 300, 600)
+    tiles = render_previews(image, six_transform_stack(), n=3, seed=0, size=256)
+    assert [t.image.shape for t in tiles] == [(128, 256, 3)] * 3
+    assert all(t.error is None and t.params["applied"] for t in tiles)
+    bad = stack_from_entries([StackEntry("Rotate", {"limit": "wide"}, 1.0)])
+    tiles = render_previews(image, bad, n=2, seed=0)
+    assert all(t.image is None and "limit" in t.error for t in tiles)
+    # A stack that is valid but fails on this particular image: 4-channel input to a
+    # transform that does not take it is caught on the tile, not raised.
+    odd = np.zeros((20, 20, 2), np.uint8)
+    tiles = render_previews(odd, six_transform_stack(), n=2, seed=0)
+    assert all(t.image is None and t.error for t in tiles)
+
+
+def test_validation_reports_per_parameter_messages():
+    entry = set_param(new_entry("GridDistortion"), "num_steps", 0)
+    assert "num_steps" in validate_entry(entry)
+    assert "p" in validate_entry(set_param(new_entry("HorizontalFlip"), "p", 1.5))
+    assert validate_entry(StackEntry("NoSuchTransform")) == {
+        "": "unknown transform 'NoSuchTransform'"
+    }
+    # Editing translate_percent clears translate_px, which albumentations refuses beside it.
+    assert validate_entry(set_param(new_entry("Affine"), "translate_percent", (-0.1, 0.1))) == {}
+    stack = stack_from_entries([new_entry("HorizontalFlip"), entry])
+    assert list(validate_stack(stack)) == [1]
+    with pytest.raises(StackError, match=r"transform 2 \(GridDistortion\): num_steps") as info:
+        build_compose(stack, seed=0)
+    assert "num_steps" in info.value.errors[1]
+
+
+def test_presets_are_valid_and_label_safe_has_no_colour_shift():
+    assert set(PRESETS) == {"light", "medium", "heavy", "label-safe"}
+    for stack in PRESETS.values():
+        assert validate_stack(stack) == {}
+    safe = {e.name for e in entries_from_stack(PRESETS["label-safe"])}
+    assert not safe & set(GROUPS["photometric"])
+    six = [e.name for e in entries_from_stack(six_transform_stack())]
+    assert six == [
+        "HorizontalFlip", "Affine", "RandomBrightnessContrast",
+        "HueSaturationValue", "GridDistortion", "CoarseDropout",
+    ]  # fmt: skip
+
+
+def test_stack_for_class_prefers_the_class_override():
+    light, heavy = PRESETS["light"], PRESETS["heavy"]
+    project = SimpleNamespace(
+        augment=SimpleNamespace(default_stack=light, class_stacks={"rare": heavy})
+    )
+    assert stack_for_class(project, "rare") is heavy
+    assert stack_for_class(project, "other") is light
+    assert stack_for_class(SimpleNamespace(), "rare") is None
+    assert stack_for_class({"augment": {"class_stacks": {"rare": heavy}}}, "rare") is heavy
