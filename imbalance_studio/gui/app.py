@@ -1,0 +1,57 @@
+"""The QApplication and the few application-wide facts (names, icon, settings)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+ORGANIZATION = "imbalance-studio"
+APPLICATION = "imbalance-studio"
+DISPLAY_NAME = "Imbalance Studio"
+DESKTOP_ID = "imbalance-studio"
+RECENT_KEY = "recent_folders"
+MAX_RECENT = 8
+
+
+def resources_dir() -> Path:
+    """The repository's resources/ folder (icons); may be missing in an installed wheel."""
+    return Path(__file__).resolve().parents[2] / "resources"
+
+
+def app_icon() -> QIcon:
+    path = resources_dir() / "imbalance-studio.svg"
+    return QIcon(str(path)) if path.exists() else QIcon()
+
+
+def create_app(argv: list[str] | None = None) -> QApplication:
+    """Return the running QApplication, creating it on first use."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication([sys.argv[0] if sys.argv else "imbalance-studio", *(argv or [])])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName(DISPLAY_NAME)
+    app.setDesktopFileName(DESKTOP_ID)
+    app.setWindowIcon(app_icon())
+    return app  # type: ignore[return-value]
+
+
+def settings() -> QSettings:
+    return QSettings(ORGANIZATION, APPLICATION)
+
+
+def recent_folders() -> list[str]:
+    value = settings().value(RECENT_KEY, [])
+    if isinstance(value, str):  # QSettings returns a bare string for a one-item list
+        value = [value]
+    return [str(v) for v in value or []]
+
+
+def add_recent_folder(folder: str) -> list[str]:
+    folders = [folder, *(f for f in recent_folders() if f != folder)][:MAX_RECENT]
+    settings().setValue(RECENT_KEY, folders)
+    return folders

@@ -1,0 +1,90 @@
+"""`imbalance-studio [FOLDER] [--demo] [--screenshot OUT.png]`: open the window.
+
+Only Qt's widget modules load before the window is shown; the scan, Pillow, numpy,
+pyqtgraph and superqt are imported afterwards, and torch & co. not at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+# Set by a benchmark or test: write {"modules": [...], "shown_at": epoch seconds} there
+# right after the window is shown.
+REPORT_ENV = "IMBALANCE_STUDIO_REPORT_MODULES"
+SCREENSHOT_TIMEOUT_S = 60.0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="imbalance-studio",
+        description="Curate and balance labelled image datasets. Headless commands: "
+        "imbalance-studio scan FOLDER (see imbalance-studio scan --help).",
+    )
+    p.add_argument("folder", nargs="?", help="dataset folder: one sub-folder per class")
+    p.add_argument("--demo", action="store_true", help="open the synthetic demo dataset")
+    p.add_argument(
+        "--screenshot",
+        metavar="OUT.png",
+        help="wait until the folder is scanned and visible thumbnails are shown, "
+        "save a PNG of the window and exit",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=SCREENSHOT_TIMEOUT_S,
+        help="with --screenshot: give up after this many seconds (default: %(default)s)",
+    )
+    return p
+
+
+def launch(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+    from .app import create_app
+
+    app = create_app()
+    from .main_window import DEFAULT_SIZE, MainWindow
+
+    window = MainWindow()
+    if args.screenshot:
+        window.resize(DEFAULT_SIZE)  # the same picture whatever the (virtual) screen size
+    else:
+        screen = window.screen().availableGeometry().size()
+        window.resize(DEFAULT_SIZE.boundedTo(screen))
+    window.show()
+    _report_modules()
+
+    from PySide6.QtCore import QTimer
+
+    def start() -> None:
+        if args.demo:
+            window.open_demo()
+        elif args.folder:
+            window.open_folder(args.folder)
+
+    QTimer.singleShot(0, start)
+    shooter = None
+    if args.screenshot:
+        from .screenshot import Screenshotter
+
+        shooter = Screenshotter(
+            window, Path(args.screenshot), args.timeout, expect_scan=bool(args.demo or args.folder)
+        )
+        shooter.start()
+    rc = app.exec()
+    if shooter is not None:
+        return shooter.exit_code
+    return rc
+
+
+def _report_modules() -> None:
+    target = os.environ.get(REPORT_ENV)
+    if not target:
+        return
+    payload = {"modules": sorted(sys.modules), "shown_at": time.time()}
+    Path(target).write_text(json.dumps(payload))

@@ -1,0 +1,304 @@
+"""The main window: composition of the panels, menus and status bar; no work happens here.
+
+Extension points for later panels: `add_panel()` (a tab beside Gallery / Problems),
+`add_dock()`, `current_dataset()` with `session.datasetChanged`, `selected_samples()` with
+`sampleSelectionChanged`, and `gallery.delegate.add_overlay()` for badges on tiles.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.dataset import Dataset, Sample
+from . import app as app_facts
+from .models.class_list import ClassListModel
+from .models.gallery import GalleryModel
+from .models.problems import ProblemsModel
+from .session import DatasetSession
+from .thumbnail_loader import ThumbnailLoader
+from .views.chart import DistributionChart
+from .views.class_list import ClassListView
+from .views.gallery import GalleryView
+from .views.problems import ProblemsPanel
+from .views.sample_viewer import SampleViewer
+from .views.scan_status import ScanStatus
+from .views.start_page import StartPage
+
+DEFAULT_SIZE = QSize(1366, 850)
+
+
+def _titled(title: str, widget: QWidget) -> QWidget:
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(4, 4, 4, 0)
+    heading = QLabel(f"<b>{title}</b>")
+    layout.addWidget(heading)
+    layout.addWidget(widget, 1)
+    return box
+
+
+class MainWindow(QMainWindow):
+    sampleSelectionChanged = Signal()  # the gallery's selection changed
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(app_facts.DISPLAY_NAME)
+        self.setAcceptDrops(True)
+        self.session = DatasetSession(self)
+        self.loader = ThumbnailLoader(self)
+        self.class_model = ClassListModel(self)
+        self.gallery_model = GalleryModel(self.loader, self)
+        self.problems_model = ProblemsModel(self)
+
+        self.start_page = StartPage()
+        self.class_list = ClassListView(self.class_model)
+        self.chart = DistributionChart()
+        self.gallery = GalleryView(self.gallery_model)
+        self.problems = ProblemsPanel(self.problems_model)
+        self.viewer = SampleViewer(self.gallery_model)
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet("background:#fff3cd; color:#5c4400; padding:6px;")
+        self.banner.hide()
+
+        # Later panels (plan, augmentation, generation, export) are added as tabs here.
+        self.panels = QTabWidget()
+        self.panels.setDocumentMode(True)
+        self.panels.addTab(self.gallery, "Gallery")
+        self.panels.addTab(self.problems, "Problems")
+
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(_titled("Classes", self.class_list))
+        left.addWidget(_titled("Distribution", self.chart))
+        left.setSizes([330, 420])
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.panels)
+        self.splitter.addWidget(_titled("Selected image", self.viewer))
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([360, 690, 316])
+
+        workspace = QWidget()
+        wl = QVBoxLayout(workspace)
+        wl.setContentsMargins(0, 0, 0, 0)
+        wl.setSpacing(0)
+        wl.addWidget(self.banner)
+        wl.addWidget(self.splitter, 1)
+        self.workspace = workspace
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.start_page)
+        self.stack.addWidget(workspace)
+        self.setCentralWidget(self.stack)
+
+        self.scan_status = ScanStatus()
+        self.summary = QLabel("")
+        self.statusBar().addWidget(self.scan_status, 1)
+        self.statusBar().addPermanentWidget(self.summary)
+        self._build_menus()
+        self._connect()
+        self.start_page.set_recent(app_facts.recent_folders())
+        self.resize(DEFAULT_SIZE)
+
+    # -- extension points ------------------------------------------------------------
+    def add_panel(self, widget: QWidget, title: str) -> int:
+        """Add a tab beside Gallery and Problems; returns its index in `self.panels`."""
+        return self.panels.addTab(widget, title)
+
+    def add_dock(
+        self,
+        widget: QWidget,
+        title: str,
+        area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea,
+    ) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{title}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.view_menu.addAction(dock.toggleViewAction())
+        return dock
+
+    def current_dataset(self) -> Dataset | None:
+        """The open dataset (listed; `session.checked` says whether images were verified)."""
+        return self.session.dataset
+
+    def selected_samples(self) -> list[Sample]:
+        return self.gallery.selected_samples()
+
+    # -- opening ---------------------------------------------------------------------
+    def open_folder(self, folder: str | Path) -> None:
+        self.start_page.show_error("")
+        self.session.open_folder(folder)
+
+    def open_demo(self) -> None:
+        self.start_page.show_error("")
+        self.session.open_demo()
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Open a dataset folder (one sub-folder per class)"
+        )
+        if folder:
+            self.open_folder(folder)
+
+    def is_settled(self) -> bool:
+        """True when no scan, thumbnail or image decode is running (used by --screenshot)."""
+        return not self.session.busy and self.loader.is_idle() and not self.viewer.busy
+
+    # -- wiring ----------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        open_action = QAction("&Open Folder…", self)
+        open_action.setShortcut(QKeySequence.StandardKey.Open)
+        open_action.triggered.connect(self.choose_folder)
+        demo_action = QAction("Open &Demo Dataset", self)
+        demo_action.triggered.connect(self.open_demo)
+        self.recent_menu = QMenu("Open &Recent", self)
+        file_menu.addAction(open_action)
+        file_menu.addAction(demo_action)
+        file_menu.addMenu(self.recent_menu)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        self.view_menu = self.menuBar().addMenu("&View")
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About Imbalance Studio", self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+        self._fill_recent_menu(app_facts.recent_folders())
+
+    def _fill_recent_menu(self, folders: list[str]) -> None:
+        self.recent_menu.clear()
+        for folder in folders:
+            action = self.recent_menu.addAction(folder)
+            action.triggered.connect(lambda _=False, f=folder: self.open_folder(f))
+        self.recent_menu.setEnabled(bool(folders))
+
+    def _connect(self) -> None:
+        s = self.session
+        s.scanStarted.connect(self._on_scan_started)
+        s.progress.connect(self.scan_status.show_progress)
+        s.datasetChanged.connect(self._on_dataset)
+        s.scanFinished.connect(self._on_scan_finished)
+        s.checkCancelled.connect(
+            lambda: self.scan_status.idle("Check cancelled: some images were not verified.")
+        )
+        s.scanFailed.connect(self._on_scan_failed)
+        self.scan_status.cancelRequested.connect(s.cancel_check)
+        self.start_page.openFolderRequested.connect(self.choose_folder)
+        self.start_page.openDemoRequested.connect(self.open_demo)
+        self.start_page.openRecentRequested.connect(self.open_folder)
+        self.class_list.classesSelected.connect(self.gallery_model.set_classes)
+        self.gallery.currentRowChanged.connect(self.viewer.show_row)
+        self.gallery.activatedSample.connect(self._open_viewer_window)
+        self.gallery.selectionModel().selectionChanged.connect(self.sampleSelectionChanged)
+        self.viewer.rowChanged.connect(self.gallery.set_current_row)
+
+    def _on_scan_started(self, folder: str) -> None:
+        self.loader.clear_pending()
+        self.problems.set_root(Path(folder))
+        demo = self.session.is_demo
+        name = "demo dataset (synthetic data)" if demo else Path(folder).name or folder
+        self.setWindowTitle(f"{name} — {app_facts.DISPLAY_NAME}")
+        self.banner.setVisible(demo)
+        if demo:
+            self.banner.setText(
+                "<b>Demo dataset — synthetic data.</b> 1,000 surface images drawn by Imbalance "
+                "Studio's own code (900 normal, 80 scratch, 20 dent), not real photographs. "
+                f"Stored in {folder}"
+            )
+
+    def _on_dataset(self, dataset: Dataset) -> None:
+        current = self.gallery.currentIndex()
+        current_path = self.gallery_model.sample(current.row()).path if current.isValid() else None
+        self.class_model.set_dataset(dataset)
+        self.gallery_model.set_dataset(dataset)
+        self.problems_model.set_dataset(dataset)
+        self.chart.set_infos(dataset.class_infos())
+        n = self.problems_model.rowCount()
+        self.panels.setTabText(self.panels.indexOf(self.problems), f"Problems ({n})")
+        total = len(dataset.samples)
+        self.summary.setText(
+            f"{total:,} images · {len(dataset.classes)} classes · "
+            f"{self.problems_model.excluded_count} files left out"
+        )
+        self.gallery.empty_text = (
+            GalleryView.EMPTY_TEXT if total else "This dataset has no usable images."
+        )
+        self.stack.setCurrentWidget(self.workspace)
+        row = self.gallery_model.row_of(current_path) if current_path else None
+        self.gallery.set_current_row(row if row is not None else 0)
+
+    def _on_scan_finished(self, dataset: Dataset) -> None:
+        if not self.session.is_demo and self.session.root is not None:
+            folders = app_facts.add_recent_folder(str(self.session.root))
+            self.start_page.set_recent(folders)
+            self._fill_recent_menu(folders)
+        excluded = self.problems_model.excluded_count
+        note = f"; {excluded} files left out (see Problems)" if excluded else ""
+        self.scan_status.idle(f"Scan complete: {len(dataset.samples):,} usable images{note}.")
+
+    def _on_scan_failed(self, message: str) -> None:
+        self.scan_status.idle(f"Could not open the dataset: {message}")
+        self.class_model.set_dataset(None)
+        self.gallery_model.set_dataset(None)
+        self.problems_model.set_dataset(None)
+        self.banner.hide()
+        self.setWindowTitle(app_facts.DISPLAY_NAME)
+        self.start_page.show_error(message)
+        self.stack.setCurrentWidget(self.start_page)
+
+    def _open_viewer_window(self, row: int) -> None:
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Image viewer — ←/→ or PgUp/PgDn for previous/next")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        viewer = SampleViewer(self.gallery_model, dialog)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(viewer)
+        viewer.rowChanged.connect(self.gallery.set_current_row)
+        dialog.resize(720, 720)
+        viewer.show_row(row)
+        dialog.show()
+        viewer.setFocus()
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About Imbalance Studio",
+            "Imbalance Studio: see, curate and balance labelled image datasets.",
+        )
+
+    # -- drag and drop ---------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile():
+            event.acceptProposedAction()
+            self.open_folder(urls[0].toLocalFile())
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.session.close()
+        self.loader.shutdown()
+        super().closeEvent(event)

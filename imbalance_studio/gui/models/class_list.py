@@ -1,0 +1,86 @@
+"""Per-class facts (name, count, share, minority flag) as a table model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QFont
+
+from ...core.dataset import MINORITY_FRACTION, ClassInfo, Dataset
+
+Index = QModelIndex | QPersistentModelIndex
+
+COLUMNS = ("Class", "Images", "Share")
+NAME, COUNT, SHARE = range(3)
+
+ClassInfoRole = Qt.ItemDataRole.UserRole + 1  # core.dataset.ClassInfo
+ShareRole = Qt.ItemDataRole.UserRole + 2  # float 0..1
+MinorityRole = Qt.ItemDataRole.UserRole + 3  # bool
+
+# Shared with the chart so the two views read as one.
+MAJORITY_COLOR = QColor("#4c78a8")
+MINORITY_COLOR = QColor("#e45756")
+
+
+class ClassListModel(QAbstractTableModel):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._infos: list[ClassInfo] = []
+
+    def set_dataset(self, dataset: Dataset | None) -> None:
+        self.beginResetModel()
+        self._infos = dataset.class_infos() if dataset is not None else []
+        self.endResetModel()
+
+    @property
+    def infos(self) -> list[ClassInfo]:
+        return self._infos
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._infos)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if orientation == Qt.Orientation.Horizontal:
+            if role == Qt.ItemDataRole.DisplayRole:
+                return COLUMNS[section]
+            if role == Qt.ItemDataRole.ToolTipRole and section == SHARE:
+                return "Share of all usable images in the dataset"
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        info = self._infos[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == NAME:
+                return info.name
+            if col == COUNT:
+                return f"{info.count:,}"
+            return f"{info.share:.1%}"
+        if role == Qt.ItemDataRole.TextAlignmentRole and col != NAME:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            note = (
+                f"\nMinority class: fewer than {MINORITY_FRACTION:.0%} of the largest class."
+                if info.is_minority
+                else ""
+            )
+            return f"{info.name} (class index {info.index}): {info.count:,} images{note}"
+        if role == Qt.ItemDataRole.DecorationRole and col == NAME:
+            return MINORITY_COLOR if info.is_minority else MAJORITY_COLOR
+        if role == Qt.ItemDataRole.FontRole and info.is_minority and col == NAME:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == ClassInfoRole:
+            return info
+        if role == ShareRole:
+            return info.share
+        if role == MinorityRole:
+            return info.is_minority
+        return None

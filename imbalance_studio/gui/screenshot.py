@@ -1,0 +1,67 @@
+"""`--screenshot`: wait until the window has nothing left to load, save a PNG, quit."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QElapsedTimer, QObject, QTimer
+from PySide6.QtWidgets import QApplication
+
+from .main_window import MainWindow
+
+
+class Screenshotter(QObject):
+    def __init__(self, window: MainWindow, out: Path, timeout_s: float, expect_scan: bool) -> None:
+        super().__init__(window)
+        self.window = window
+        self.out = out
+        self.timeout_ms = int(timeout_s * 1000)
+        self.expect_scan = expect_scan
+        self.exit_code = 3
+        self._failure = ""
+        self._scan_done = not expect_scan
+        self._clock = QElapsedTimer()
+        self._timer = QTimer(self)
+        self._timer.setInterval(50)
+        self._timer.timeout.connect(self._poll)
+        window.session.scanFinished.connect(self._on_done)
+        window.session.scanFailed.connect(self._on_failed)
+
+    def start(self) -> None:
+        self._clock.start()
+        self._timer.start()
+
+    def _on_done(self, *_: object) -> None:
+        self._scan_done = True
+
+    def _on_failed(self, message: str) -> None:
+        self._failure = message
+        self._scan_done = True
+
+    def _poll(self) -> None:
+        if self._clock.elapsed() > self.timeout_ms:
+            self._finish(3, f"timed out after {self.timeout_ms / 1000:.0f} s waiting for the scan")
+            return
+        if not self._scan_done or not self.window.is_settled():
+            return
+        # Painting is what requests thumbnails: paint once, and shoot only when that paint
+        # asked for nothing new.
+        pixmap = self.window.grab()
+        QApplication.processEvents()
+        if not self.window.is_settled():
+            return
+        if not pixmap.save(str(self.out)):
+            self._finish(4, f"cannot write {self.out}")
+        elif self._failure:
+            self._finish(1, self._failure)
+        else:
+            self._finish(0, "")
+
+    def _finish(self, code: int, message: str) -> None:
+        self._timer.stop()
+        self.exit_code = code
+        if message:
+            print(f"imbalance-studio: screenshot: {message}", file=sys.stderr)
+        self.window.close()
+        QApplication.instance().quit()

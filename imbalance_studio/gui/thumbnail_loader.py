@@ -1,0 +1,171 @@
+"""Thumbnails for the gallery: decoded in a process pool, kept in a small in-memory LRU.
+
+Views ask for a path whenever they paint a tile; only what is painted is ever requested. A
+request made before the latest scroll and not repeated since is stale (its tile scrolled
+away) and is dropped before it reaches the pool; the newest requests are served first.
+Results come back as raw RGB bytes, which are cheap to wrap in a QImage on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from concurrent.futures import Executor, Future
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QImage, QPixmap
+
+THUMB_SIZE = 128  # same as core.thumbnails.THUMB_SIZE, which is imported lazily (Pillow)
+
+
+class ThumbnailLoader(QObject):
+    """Asynchronous thumbnail source keyed by absolute path."""
+
+    thumbnailsReady = Signal(list)  # absolute paths whose thumbnail (or failure) just arrived
+    idle = Signal()  # nothing pending and nothing in flight
+
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        workers: int | None = None,
+        capacity: int = 1500,
+        cache_dir: str | None = None,
+        size: int = THUMB_SIZE,
+    ) -> None:
+        super().__init__(parent)
+        self.size = size
+        self.capacity = capacity
+        self._workers = workers or os.cpu_count() or 1
+        self._cache_dir = cache_dir
+        self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
+        self._failed: dict[str, str] = {}
+        self._pending: OrderedDict[str, int] = OrderedDict()  # path -> generation, newest last
+        self._inflight: dict[Future, str] = {}
+        self._inflight_paths: set[str] = set()
+        self._generation = 0
+        self._executor: Executor | None = None
+        self.requested = 0  # jobs sent to the pool (benchmarks check it stays small)
+        self._timer = QTimer(self)
+        self._timer.setInterval(10)
+        self._timer.timeout.connect(self._pump)
+
+    # -- what views call -------------------------------------------------------------
+    def pixmap(self, path: str) -> QPixmap | None:
+        """The thumbnail if it is here; otherwise it is requested and None returned."""
+        pm = self._pixmaps.get(path)
+        if pm is not None:
+            self._pixmaps.move_to_end(path)
+            return pm
+        if path not in self._failed:
+            self.request(path)
+        return None
+
+    def failure(self, path: str) -> str | None:
+        """Why no thumbnail can be made for `path` (None while unknown or fine)."""
+        return self._failed.get(path)
+
+    def request(self, path: str) -> None:
+        if path in self._inflight_paths:
+            return
+        self._pending.pop(path, None)
+        self._pending[path] = self._generation
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def new_generation(self) -> None:
+        """Mark every pending request as stale unless it is requested again (e.g. on scroll)."""
+        self._generation += 1
+
+    def clear_pending(self) -> None:
+        self._pending.clear()
+
+    def is_idle(self) -> bool:
+        return not self._pending and not self._inflight
+
+    def forget_failures(self) -> None:
+        self._failed.clear()
+
+    def shutdown(self) -> None:
+        self._timer.stop()
+        self._pending.clear()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    # -- internals -------------------------------------------------------------------
+    def _pool(self) -> Executor:
+        if self._executor is None:
+            from .workers import process_pool
+
+            self._executor = process_pool(self._workers)
+        return self._executor
+
+    def _pump(self) -> None:
+        ready = self._collect()
+        # Keep each worker busy with one job and one queued, no more: a deeper queue would
+        # hold stale requests that can no longer be dropped.
+        limit = 2 * self._workers
+        current = self._generation
+        while self._pending and len(self._inflight) < limit:
+            path, generation = self._pending.popitem(last=True)
+            if generation < current:
+                continue
+            self._submit(path)
+        if self._pending and next(iter(self._pending.values())) < current:
+            # Oldest first: drop the stale requests that the pool never got to.
+            self._pending = OrderedDict((p, g) for p, g in self._pending.items() if g >= current)
+        if ready:
+            self.thumbnailsReady.emit(ready)
+        if self.is_idle():
+            self._timer.stop()
+            self.idle.emit()
+
+    def _submit(self, path: str) -> None:
+        from ..core.thumbnails import load_thumbnail_job
+
+        cache_dir = self._cache_dir
+        if cache_dir is None:
+            from ..core.thumbnails import default_cache_dir
+
+            cache_dir = self._cache_dir = str(default_cache_dir())
+        try:
+            future = self._pool().submit(load_thumbnail_job, (path, cache_dir, self.size))
+        except RuntimeError as exc:  # pool broken or shut down: remember, do not retry
+            self._failed[path] = str(exc)
+            return
+        self.requested += 1
+        self._inflight[future] = path
+        self._inflight_paths.add(path)
+
+    def _collect(self) -> list[str]:
+        done = [f for f in self._inflight if f.done()]
+        ready = []
+        for future in done:
+            path = self._inflight.pop(future)
+            self._inflight_paths.discard(path)
+            ready.append(path)
+            try:
+                result = future.result()
+            except Exception as exc:  # a crashed worker process, e.g. killed for memory
+                self._failed[path] = f"thumbnail worker failed: {exc}"
+                continue
+            thumb = result.thumbnail
+            if thumb is None:
+                self._failed[path] = result.reason
+                continue
+            fmt = (
+                QImage.Format.Format_RGBA8888
+                if thumb.mode == "RGBA"
+                else QImage.Format.Format_RGB888
+            )
+            channels = 4 if thumb.mode == "RGBA" else 3
+            image = QImage(thumb.data, thumb.width, thumb.height, thumb.width * channels, fmt)
+            self._store(path, QPixmap.fromImage(image))  # fromImage copies the bytes
+        return ready
+
+    def _store(self, path: str, pixmap: QPixmap) -> None:
+        self._pixmaps[path] = pixmap
+        self._pixmaps.move_to_end(path)
+        while len(self._pixmaps) > self.capacity:
+            self._pixmaps.popitem(last=False)

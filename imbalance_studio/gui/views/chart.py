@@ -1,0 +1,125 @@
+"""The class distribution: a bar chart sorted by count, with the two numbers that matter.
+
+pyqtgraph takes half a second to import, so the plot is built on the first `set_counts()`,
+after the window is on screen; the headline numbers are plain labels.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from ...core.dataset import MINORITY_FRACTION, ClassInfo, imbalance_ratio, majority_baseline
+from ..models.class_list import MAJORITY_COLOR, MINORITY_COLOR
+
+# Above this many classes the bars get no count labels (they would overlap).
+MAX_LABELLED_BARS = 40
+
+
+def ratio_text(counts: list[int]) -> str:
+    ratio = imbalance_ratio(counts)
+    if not counts or ratio == 0:
+        return "Imbalance ratio: –"
+    if math.isinf(ratio):
+        return "Imbalance ratio: ∞ (a class has no images)"
+    return f"Imbalance ratio: {ratio:,.1f} : 1  (largest / smallest class)"
+
+
+def baseline_text(infos: list[ClassInfo]) -> str:
+    counts = [c.count for c in infos]
+    if not counts or sum(counts) == 0:
+        return "Majority-class baseline accuracy: –"
+    largest = max(infos, key=lambda c: c.count)
+    return (
+        f"Majority-class baseline accuracy: {majority_baseline(counts):.1%} — a model that "
+        f"always answers “{largest.name}” scores this, so plain accuracy says little."
+    )
+
+
+class DistributionChart(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ratio_label = QLabel(ratio_text([]))
+        self.baseline_label = QLabel(baseline_text([]))
+        self.baseline_label.setWordWrap(True)
+        self.legend_label = QLabel(
+            f"<span style='color:{MINORITY_COLOR.name()}'>■</span> minority class "
+            f"(fewer than {MINORITY_FRACTION:.0%} of the largest) &nbsp; "
+            f"<span style='color:{MAJORITY_COLOR.name()}'>■</span> other classes"
+        )
+        self.legend_label.setTextFormat(Qt.TextFormat.RichText)
+        font = self.ratio_label.font()
+        font.setBold(True)
+        self.ratio_label.setFont(font)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(4, 4, 4, 4)
+        self._layout.addWidget(self.ratio_label)
+        self._layout.addWidget(self.baseline_label)
+        self._layout.addWidget(self.legend_label)
+        self._placeholder = QLabel("")
+        self._placeholder.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self._layout.addWidget(self._placeholder, 1)
+        self.plot: Any = None  # pyqtgraph.PlotWidget once built
+        self.bars: Any = None  # pyqtgraph.BarGraphItem of the current data
+        self.order: list[ClassInfo] = []  # classes in bar order (largest first)
+
+    def set_infos(self, infos: list[ClassInfo]) -> None:
+        counts = [c.count for c in infos]
+        self.ratio_label.setText(ratio_text(counts))
+        self.baseline_label.setText(baseline_text(infos))
+        self._draw(infos)
+
+    def _ensure_plot(self) -> Any:
+        if self.plot is None:
+            import pyqtgraph as pg
+
+            self.plot = pg.PlotWidget(background=self.palette().base().color())
+            self.plot.setMenuEnabled(False)
+            self.plot.setMouseEnabled(x=False, y=False)
+            self.plot.hideButtons()
+            self.plot.getPlotItem().setLabel("bottom", "images")
+            self.plot.setMinimumHeight(120)
+            self._layout.replaceWidget(self._placeholder, self.plot)
+            self._placeholder.deleteLater()
+        return self.plot
+
+    def _draw(self, infos: list[ClassInfo]) -> None:
+        import pyqtgraph as pg
+
+        plot = self._ensure_plot()
+        plot.clear()
+        # Horizontal bars, largest on top: class names stay readable in a narrow panel.
+        self.order = sorted(infos, key=lambda c: (-c.count, c.index))
+        n = len(self.order)
+        if n == 0:
+            self.bars = None
+            return
+        ys = [n - 1 - i for i in range(n)]
+        counts = [c.count for c in self.order]
+        brushes = [
+            pg.mkBrush(MINORITY_COLOR if c.is_minority else MAJORITY_COLOR) for c in self.order
+        ]
+        self.bars = pg.BarGraphItem(
+            x0=0, y=ys, height=0.7, width=counts, brushes=brushes, pen=pg.mkPen(None)
+        )
+        plot.addItem(self.bars)
+        left = plot.getPlotItem().getAxis("left")
+        left.setTicks([[(y, _short(c.name)) for y, c in zip(ys, self.order, strict=True)]])
+        top = max(counts) or 1
+        if n <= MAX_LABELLED_BARS:
+            for y, c in zip(ys, self.order, strict=True):
+                label = pg.TextItem(
+                    f"{c.count:,}", color=self.palette().text().color(), anchor=(0, 0.5)
+                )
+                label.setPos(c.count, y)
+                plot.addItem(label)
+        # Room on the right for the count labels.
+        plot.setXRange(0, top * 1.18, padding=0)
+        plot.setYRange(-0.6, n - 0.4, padding=0)
+
+
+def _short(name: str, limit: int = 18) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"

@@ -1,0 +1,117 @@
+"""The class list: one row per class with its count, share bar and minority flag."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt, Signal
+from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+)
+
+from ..models.class_list import (
+    COUNT,
+    MAJORITY_COLOR,
+    MINORITY_COLOR,
+    NAME,
+    SHARE,
+    ClassListModel,
+    MinorityRole,
+    ShareRole,
+)
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class ShareBarDelegate(QStyledItemDelegate):
+    """Paints the share as a small horizontal bar with the percentage beside it."""
+
+    BAR_WIDTH = 56
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        text = opt.text
+        opt.text = ""
+        style = opt.widget.style() if opt.widget else None
+        if style is not None:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        share = float(index.data(ShareRole) or 0.0)
+        minority = bool(index.data(MinorityRole))
+        r = opt.rect.adjusted(4, 0, -4, 0)
+        bar = QRect(r.left(), r.center().y() - 4, self.BAR_WIDTH, 9)
+        painter.save()
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(opt.palette.color(QPalette.ColorRole.Midlight))
+        painter.drawRect(bar)
+        painter.setBrush(MINORITY_COLOR if minority else MAJORITY_COLOR)
+        painter.drawRect(QRect(bar.left(), bar.top(), max(1, round(share * bar.width())), 9))
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        painter.setPen(opt.palette.color(role))
+        text_rect = QRect(bar.right() + 4, r.top(), r.right() - bar.right() - 4, r.height())
+        painter.drawText(
+            text_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text
+        )
+        painter.restore()
+
+
+class ClassListView(QTableView):
+    """Multi-selection of classes; emits the selected class indices."""
+
+    classesSelected = Signal(list)  # list[int]; empty when nothing is selected
+
+    def __init__(self, model: ClassListModel, parent=None) -> None:
+        super().__init__(parent)
+        self.setModel(model)
+        self.setItemDelegateForColumn(SHARE, ShareBarDelegate(self))
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setShowGrid(False)
+        self.setAlternatingRowColors(True)
+        self.verticalHeader().hide()
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(COUNT, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(SHARE, QHeaderView.ResizeMode.Fixed)
+        header.resizeSection(SHARE, ShareBarDelegate.BAR_WIDTH + 62)
+        self.setToolTip("Select one or more classes (Ctrl/Shift+click) to see their images")
+        self.selectionModel().selectionChanged.connect(self._emit_selection)
+        self._kept: list[str] = []
+        model.modelAboutToBeReset.connect(self._remember_selection)
+        model.modelReset.connect(self._restore_selection)
+
+    def selected_classes(self) -> list[int]:
+        return sorted(i.row() for i in self.selectionModel().selectedRows())
+
+    def select_classes(self, indices: list[int]) -> None:
+        from PySide6.QtCore import QItemSelection, QItemSelectionModel
+
+        selection = QItemSelection()
+        model = self.model()
+        for i in indices:
+            selection.select(model.index(i, 0), model.index(i, model.columnCount() - 1))
+        self.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+
+    def _remember_selection(self) -> None:
+        model: ClassListModel = self.model()  # type: ignore[assignment]
+        self._kept = [model.infos[i].name for i in self.selected_classes()]
+
+    def _restore_selection(self) -> None:
+        # Rescans of the same folder keep what the user picked; a new folder shows all.
+        model: ClassListModel = self.model()  # type: ignore[assignment]
+        names = {info.name: info.index for info in model.infos}
+        kept = [names[n] for n in self._kept if n in names]
+        if kept:
+            self.select_classes(kept)
+        else:
+            self.selectAll()
+
+    def _emit_selection(self, *_: object) -> None:
+        self.classesSelected.emit(self.selected_classes())
