@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple, overload
 
 # torchvision.datasets.folder.IMG_EXTENSIONS, matched case-insensitively as ImageFolder does.
 IMG_EXTENSIONS: tuple[str, ...] = (
@@ -36,12 +37,11 @@ class ProblemReason:
 NOTE_REASONS = frozenset({ProblemReason.HIDDEN, ProblemReason.EXTENSION_MISMATCH})
 
 
-@dataclass(frozen=True, slots=True)
-class Sample:
+class Sample(NamedTuple):
     """One image file. `path` is POSIX-style and relative to the dataset root.
 
-    Deliberately tiny (no stat data): listing must stay close to a bare directory walk and a
-    million samples must fit in memory; size and mtime are read where they are needed.
+    Deliberately tiny (a tuple, no stat data): listing must stay close to a bare directory
+    walk and a million samples must fit in memory; size and mtime are read where needed.
     """
 
     path: str
@@ -71,18 +71,73 @@ class ClassInfo:
     is_minority: bool
 
 
-@dataclass
+class SampleView(Sequence[Sample]):
+    """A read-only list of `Sample`s over parallel path / label lists.
+
+    The dataset keeps plain strings and ints (compact, and fast to build while listing a
+    million files); a `Sample` tuple is made only when one is looked at.
+    """
+
+    __slots__ = ("_labels", "_paths")
+
+    def __init__(self, paths: list[str], labels: list[int]) -> None:
+        self._paths = paths
+        self._labels = labels
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    @overload
+    def __getitem__(self, i: int) -> Sample: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Sample]: ...
+    def __getitem__(self, i: int | slice) -> Sample | list[Sample]:
+        if isinstance(i, slice):
+            return list(map(Sample, self._paths[i], self._labels[i]))
+        return Sample(self._paths[i], self._labels[i])
+
+    def __iter__(self) -> Iterator[Sample]:
+        return map(Sample, self._paths, self._labels)
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
+
+    def __repr__(self) -> str:
+        return f"SampleView({len(self)} samples)"
+
+
 class Dataset:
     """An ImageFolder-style dataset: classes in `sorted()` order, samples, problems.
 
-    `samples` holds only usable files; a file found unusable later (by decoding) is moved to
-    `problems` with `exclude()`.
+    `samples` holds only usable files, grouped by class in listing order; a file found
+    unusable later (by decoding) is moved to `problems` with `exclude()`.
     """
 
-    root: Path
-    classes: tuple[str, ...]
-    samples: list[Sample] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+    def __init__(
+        self,
+        root: Path | str,
+        classes: tuple[str, ...] | list[str],
+        samples: Iterable[Sample] = (),
+        problems: list[Problem] | None = None,
+        *,
+        paths: list[str] | None = None,
+        labels: list[int] | None = None,
+    ) -> None:
+        self.root = Path(root)
+        self.classes = tuple(classes)
+        if paths is None:
+            pairs = list(samples)
+            paths = [p for p, _ in pairs]
+            labels = [c for _, c in pairs]
+        self.paths: list[str] = paths
+        self.labels: list[int] = labels if labels is not None else []
+        if len(self.paths) != len(self.labels):
+            raise ValueError("paths and labels differ in length")
+        self.problems: list[Problem] = problems if problems is not None else []
+
+    @property
+    def samples(self) -> SampleView:
+        return SampleView(self.paths, self.labels)
 
     @property
     def class_to_idx(self) -> dict[str, int]:
@@ -90,8 +145,8 @@ class Dataset:
 
     def counts(self) -> list[int]:
         counts = [0] * len(self.classes)
-        for s in self.samples:
-            counts[s.class_index] += 1
+        for label in self.labels:
+            counts[label] += 1
         return counts
 
     def class_infos(self) -> list[ClassInfo]:
@@ -109,15 +164,22 @@ class Dataset:
         return (s for s in self.samples if s.class_index == class_index)
 
     def abspath(self, sample: Sample | str) -> Path:
-        rel = sample.path if isinstance(sample, Sample) else sample
+        rel = sample if isinstance(sample, str) else sample.path
         return self.root / rel
 
-    def exclude(self, paths: dict[str, Problem]) -> None:
-        """Move samples whose path is a key of `paths` into the problems list."""
-        if not paths:
+    def exclude(self, problems: dict[str, Problem]) -> None:
+        """Move samples whose path is a key of `problems` into the problems list."""
+        if not problems:
             return
-        self.samples = [s for s in self.samples if s.path not in paths]
-        self.problems.extend(paths.values())
+        keep = [i for i, p in enumerate(self.paths) if p not in problems]
+        self.paths = [self.paths[i] for i in keep]
+        self.labels = [self.labels[i] for i in keep]
+        self.problems.extend(problems.values())
+
+    def __repr__(self) -> str:
+        return (
+            f"Dataset({str(self.root)!r}, {len(self.classes)} classes, {len(self.paths)} samples)"
+        )
 
 
 def class_infos(classes: tuple[str, ...] | list[str], counts: list[int]) -> list[ClassInfo]:

@@ -11,9 +11,10 @@ import os
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 
-from .dataset import IMG_EXTENSIONS, Dataset, Problem, ProblemReason, Sample
+from .dataset import IMG_EXTENSIONS, Dataset, Problem, ProblemReason
 from .imageio import ImageDecodeError, load_image
 
 
@@ -65,14 +66,16 @@ def iter_list(root: str | os.PathLike[str]) -> Generator[ScanProgress, None, Dat
 
     # sorted() of the names, exactly as torchvision's find_classes does.
     classes = tuple(sorted(e.name for e in class_dirs))
-    samples: list[Sample] = []
+    paths: list[str] = []
+    labels: list[int] = []
     for index, name in enumerate(classes):
-        before = len(samples)
-        _walk_class(root, name, index, samples, problems)
-        if len(samples) == before:
+        before = len(paths)
+        _walk_class(root, name, paths, problems)
+        labels.extend([index] * (len(paths) - before))
+        if len(paths) == before:
             problems.append(Problem(name, ProblemReason.EMPTY_CLASS, "no usable image files"))
         yield ScanProgress("listing", index + 1, len(classes), f"listed {name}")
-    return Dataset(root=root, classes=classes, samples=samples, problems=problems)
+    return Dataset(root, classes, problems=problems, paths=paths, labels=labels)
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:
@@ -82,61 +85,64 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def _walk_class(
-    root: Path, name: str, index: int, samples: list[Sample], problems: list[Problem]
-) -> None:
+def _walk_class(root: Path, name: str, paths: list[str], problems: list[Problem]) -> None:
     # Iterative depth-first walk that follows symlinks like os.walk(followlinks=True), but
     # remembers real directories so a symlink loop is reported instead of recursing forever.
+    # This loop is the hot path of listing (benchmarks/bench_scan.py): keep per-file work to
+    # one is_dir() (d_type, no stat), one endswith and one string.
     start = os.path.join(root, name)
     real_root = os.path.realpath(root)
     seen: set[str] = {os.path.realpath(start)}
     stack = [(start, name)]
-    append = samples.append
     exts = IMG_EXTENSIONS
     while stack:
         path, rel = stack.pop()
+        prefix = rel + "/"
         try:
-            entries = sorted(os.scandir(path), key=lambda e: e.name)
+            # listdir + sort is most of the cost; DirEntry objects would cost more than
+            # they save, because image-named entries are taken to be files without a stat
+            # (a folder named like an image is caught, and reported, by the check phase).
+            names = os.listdir(path)
         except OSError as exc:
             problems.append(Problem(rel, ProblemReason.UNREADABLE, exc.strerror or str(exc)))
             continue
-        subdirs = []
-        for entry in entries:
-            entry_rel = f"{rel}/{entry.name}"
-            if entry.name[0] == ".":
+        names.sort()
+        n_ok = sum(map(str.endswith, names, repeat(exts)))
+        if n_ok == len(names):
+            paths.extend(map(prefix.__add__, names))
+            continue
+        subdirs: list[tuple[str, str]] = []
+        for f in names:
+            if f[0] == ".":
                 problems.append(
-                    Problem(entry_rel, ProblemReason.HIDDEN, "hidden entries are skipped")
+                    Problem(prefix + f, ProblemReason.HIDDEN, "hidden entries are skipped")
                 )
-                continue
-            if _is_dir(entry):
-                real = os.path.realpath(entry.path)
-                # A link back to the root or above it would pull other classes in: a loop too.
-                if real in seen or os.path.commonpath([real, real_root]) == real:
-                    problems.append(
-                        Problem(
-                            entry_rel,
-                            ProblemReason.SYMLINK_LOOP,
-                            "folder already visited; not followed",
-                        )
-                    )
-                    continue
-                seen.add(real)
-                subdirs.append((entry.path, entry_rel))
-            elif entry.name.lower().endswith(exts):
-                if entry.is_symlink() and not os.path.exists(entry.path):
-                    problems.append(Problem(entry_rel, ProblemReason.UNREADABLE, "broken symlink"))
-                else:
-                    append(Sample(entry_rel, index))
+            elif f.endswith(exts) or f.lower().endswith(exts):
+                paths.append(prefix + f)
+            elif os.path.isdir(os.path.join(path, f)):
+                subdirs.append((os.path.join(path, f), prefix + f))
             else:
+                ext = os.path.splitext(f)[1] or "no extension"
                 problems.append(
                     Problem(
-                        entry_rel,
+                        prefix + f,
                         ProblemReason.UNSUPPORTED_EXTENSION,
-                        f"'{os.path.splitext(entry.name)[1] or 'no extension'}' "
-                        "is not an ImageFolder image extension",
+                        f"'{ext}' is not an ImageFolder image extension",
                     )
                 )
-        stack.extend(reversed(subdirs))
+        subdirs.sort()
+        for sub_path, sub_rel in reversed(subdirs):
+            real = os.path.realpath(sub_path)
+            # A link back to the root or above it would pull other classes in: a loop too.
+            if real in seen or os.path.commonpath([real, real_root]) == real:
+                problems.append(
+                    Problem(
+                        sub_rel, ProblemReason.SYMLINK_LOOP, "folder already visited; not followed"
+                    )
+                )
+                continue
+            seen.add(real)
+            stack.append((sub_path, sub_rel))
 
 
 def check_file(path: str) -> Problem | None:
@@ -164,7 +170,7 @@ def iter_check(
     Samples with an excluding problem are removed from `dataset` (they stay in its problem
     list with the reason). Pass a process pool as `executor` to use every core.
     """
-    rel_paths = [s.path for s in dataset.samples]
+    rel_paths = list(dataset.paths)
     abs_paths = [str(dataset.root / p) for p in rel_paths]
     total = len(abs_paths)
     found: list[Problem] = []

@@ -7,10 +7,10 @@ the user cache folder; writes are atomic so a killed process never leaves half a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +52,7 @@ class ThumbnailCache:
     ) -> None:
         self.directory = Path(directory) if directory is not None else default_cache_dir()
         self.size = size
+        self._made_dirs: set[Path] = set()
 
     def key(self, path: str | os.PathLike[str]) -> str | None:
         try:
@@ -85,14 +86,20 @@ class ThumbnailCache:
         else:
             img.convert("RGB").save(buf, "JPEG", quality=90)
         target = self._file(key)
+        # A plain per-process temp name (not mkstemp) and a remembered mkdir: on some file
+        # systems those two syscalls cost as much as the decode itself.
+        tmp = target.parent / f".tmp-{os.getpid()}-{key}"
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as fh:
+            if target.parent not in self._made_dirs:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                self._made_dirs.add(target.parent)
+            with open(tmp, "wb") as fh:
                 fh.write(buf.getvalue())
             os.replace(tmp, target)
         except OSError:
-            pass  # a read-only or full cache only costs speed, never correctness
+            # A read-only or full cache only costs speed, never correctness.
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
     def load(self, path: str | os.PathLike[str]) -> Thumbnail:
         """Cached thumbnail of `path`, decoding and caching it on a miss.
@@ -124,10 +131,16 @@ class ThumbnailResult:
     detail: str = ""
 
 
+_worker_caches: dict[tuple[str, int], ThumbnailCache] = {}
+
+
 def load_thumbnail_job(args: tuple[str, str, int]) -> ThumbnailResult:
     """Process-pool entry point: (absolute path, cache dir, size) -> ThumbnailResult."""
     path, cache_dir, size = args
+    cache = _worker_caches.get((cache_dir, size))
+    if cache is None:
+        cache = _worker_caches[(cache_dir, size)] = ThumbnailCache(cache_dir, size)
     try:
-        return ThumbnailResult(path, ThumbnailCache(cache_dir, size).load(path))
+        return ThumbnailResult(path, cache.load(path))
     except ImageDecodeError as exc:
         return ThumbnailResult(path, None, exc.reason, exc.detail)
