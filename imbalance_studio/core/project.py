@@ -1,0 +1,491 @@
+"""The project file (`*.isproj.json`): what the user decided about a dataset.
+
+A `Project` is a pydantic model: dataset root, marks on samples (by path relative to the
+root), split settings and seed, per-class targets, augmentation stacks and generation
+settings. It is versioned, validated strictly on load (`Project.load` raises `ProjectError`
+with a one-line message and never returns a half-read project) and saved atomically.
+
+Autosaves live under the user state folder, one per project file (or per dataset root for an
+unsaved project); `find_autosaves()` lists those newer than their project file so the GUI can
+offer recovery on start. `reconcile()` compares a project with a fresh scan of its folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .. import APP_NAME
+
+if TYPE_CHECKING:
+    from .dataset import Dataset
+
+PROJECT_VERSION = 1
+PROJECT_SUFFIX = ".isproj.json"
+# Tolerance on split fractions summing to 1 (they are typed by hand as 0.7,0.15,0.15).
+_SPLIT_TOLERANCE = 1e-6
+MAX_DUPLICATE = 1000
+
+
+class ProjectError(Exception):
+    """A project file that cannot be used; the message is one line, fit for the user."""
+
+
+class Method(StrEnum):
+    """How a class's training count is brought to its target."""
+
+    AUGMENT = "augment"  # new images from the class's augmentation stack
+    DUPLICATE = "duplicate"  # exact copies of kept training originals
+    UNDERSAMPLE = "undersample"  # drop kept originals (seeded)
+    KEEP = "keep"  # leave the class as it is, whatever the target
+
+
+class _Model(BaseModel):
+    # Hand-edited files with a misspelt key must fail loudly, not lose the setting.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Mark(_Model):
+    """A user's decision about one sample. `remove` wins over `duplicate` (never both)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    remove: bool = False
+    duplicate: int = Field(0, ge=0, le=MAX_DUPLICATE)
+
+    @model_validator(mode="after")
+    def _remove_wins(self) -> Mark:
+        if self.remove and self.duplicate:
+            self.__dict__["duplicate"] = 0  # frozen model: normalise in place while validating
+        return self
+
+    @property
+    def empty(self) -> bool:
+        return not self.remove and not self.duplicate
+
+
+class SplitSettings(_Model):
+    train: float = Field(0.7, gt=0, le=1)
+    val: float = Field(0.15, ge=0, lt=1)
+    test: float = Field(0.15, ge=0, lt=1)
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> SplitSettings:
+        total = self.train + self.val + self.test
+        if abs(total - 1) > _SPLIT_TOLERANCE:
+            raise ValueError(f"split fractions must add up to 1 (they add up to {total:g})")
+        return self
+
+    @classmethod
+    def parse(cls, text: str) -> SplitSettings:
+        """Parse `"0.7,0.15,0.15"` (train,val,test); raises ValueError with a clear message."""
+        parts = [p.strip() for p in text.split(",")]
+        if len(parts) != 3:
+            raise ValueError(f"split {text!r}: expected three fractions TRAIN,VAL,TEST")
+        try:
+            train, val, test = (float(p) for p in parts)
+        except ValueError:
+            raise ValueError(f"split {text!r}: fractions must be numbers") from None
+        try:
+            return cls(train=train, val=val, test=test)
+        except ValidationError as exc:
+            raise ValueError(f"split {text!r}: {_first_error(exc)}") from None
+
+
+class ClassTarget(_Model):
+    """Target count of a class in the TRAINING split (after removals); None = no target."""
+
+    target: int | None = Field(None, ge=0)
+    method: Method = Method.AUGMENT
+
+
+class AugmentSettings(_Model):
+    default_stack: dict | None = None  # an albumentations `A.to_dict` dict
+    class_stacks: dict[str, dict] = {}  # class name -> `A.to_dict` dict
+    preview_seed: int = 0
+
+
+class GenerationSettings(_Model):
+    cutmix_classes: list[str] = []
+    rejected: list[str] = []  # ids of rejected generated images
+    on_reject: Literal["replace", "reduce"] = "replace"
+    extra_seeds: dict[str, int] = {}
+
+
+class ClassSnapshot(_Model):
+    """What a class folder held when the project was saved (for `reconcile`)."""
+
+    count: int = Field(ge=0)
+    digest: str  # blake2b of the sorted relative paths
+
+
+def check_rel_path(path: str) -> str:
+    """Return `path` if it is a clean POSIX path inside the dataset root, else raise ValueError.
+
+    Rejects absolute paths, drive letters, backslashes (a Windows `..\\..` trick), empty, `.`
+    and `..` components: a mark must never point outside the root.
+    """
+    if not isinstance(path, str) or not path:
+        raise ValueError("empty path")
+    if "\\" in path or "\x00" in path:
+        raise ValueError(f"{path!r}: backslashes and NUL are not allowed in paths")
+    if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
+        raise ValueError(
+            f"{path!r}: absolute paths are not allowed (paths are relative to the root)"
+        )
+    if any(part in ("", ".", "..") for part in path.split("/")):
+        raise ValueError(f"{path!r}: escapes the dataset root or is not a clean relative path")
+    return path
+
+
+class Project(_Model):
+    version: int = PROJECT_VERSION
+    dataset_root: str
+    seed: int = 0
+    split: SplitSettings = Field(default_factory=SplitSettings)
+    marks: dict[str, Mark] = {}  # rel path -> mark; empty marks are not stored
+    policy: str | None = None  # the policy that last filled `targets` (informational)
+    targets: dict[str, ClassTarget] = {}  # class name -> target; what the plan uses
+    augment: AugmentSettings = Field(default_factory=AugmentSettings)
+    generation: GenerationSettings = Field(default_factory=GenerationSettings)
+    staging_dir: str | None = None
+    snapshot: dict[str, ClassSnapshot] | None = None  # class name -> contents at last save
+
+    @field_validator("marks")
+    @classmethod
+    def _marks_inside_root(cls, marks: dict[str, Mark]) -> dict[str, Mark]:
+        for path in marks:
+            check_rel_path(path)
+        return marks
+
+    @field_validator("version")
+    @classmethod
+    def _known_version(cls, version: int) -> int:
+        if version > PROJECT_VERSION:
+            raise ValueError(_newer_message(version))
+        if version < 1:
+            raise ValueError(f"unknown project format version {version}")
+        return version
+
+    # -- editing -----------------------------------------------------------------------
+
+    def set_mark(self, path: str, mark: Mark | None) -> None:
+        """Set (or with None / an empty mark, clear) the mark on one sample."""
+        check_rel_path(path)
+        marks = dict(self.marks)
+        if mark is None or mark.empty:
+            marks.pop(path, None)
+        else:
+            marks[path] = mark
+        self.marks = marks
+
+    def root_path(self) -> Path:
+        return Path(self.dataset_root)
+
+    def update_snapshot(self, dataset: Dataset) -> None:
+        """Record what each class folder holds now (call before saving)."""
+        self.snapshot = snapshot_of(dataset)
+
+    # -- files -------------------------------------------------------------------------
+
+    def staging_path(self, project_file: Path | None) -> Path:
+        """The generation staging folder: `staging_dir` if set (relative to the project file),
+        else `<name>.staging/` next to the project file, else under the user cache folder.
+        Never inside the dataset (raises ProjectError)."""
+        if self.staging_dir:
+            path = Path(self.staging_dir).expanduser()
+            if not path.is_absolute() and project_file is not None:
+                path = Path(project_file).parent / path
+        elif project_file is not None:
+            project_file = Path(project_file)
+            path = project_file.parent / f"{_stem(project_file)}.staging"
+        else:
+            base = Path(platformdirs.user_cache_dir(APP_NAME)) / "staging"
+            path = base / _key(self.dataset_root)
+        path = path.absolute()
+        if _inside(path, self.root_path()):
+            raise ProjectError(
+                f"staging folder {path} is inside the dataset; the dataset is read-only"
+            )
+        return path
+
+    def to_json_text(self) -> str:
+        return self.model_dump_json(indent=2, exclude_none=False) + "\n"
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the project atomically (temp file in the same folder, fsync, rename)."""
+        path = Path(path)
+        if _inside(path.absolute(), self.root_path()):
+            raise ProjectError(
+                f"{path}: will not write inside the dataset folder (it is read-only); "
+                "save the project elsewhere"
+            )
+        try:
+            atomic_write_text(path, self.to_json_text())
+        except OSError as exc:
+            raise ProjectError(f"{path}: cannot save project ({exc.strerror or exc})") from exc
+
+    @classmethod
+    def from_json_text(cls, text: str, source: str = "project") -> Project:
+        """Validate a project from JSON text; ProjectError with one line on any problem."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ProjectError(
+                f"{source}: not a valid project file (broken or truncated JSON at line "
+                f"{exc.lineno}, column {exc.colno})"
+            ) from None
+        if not isinstance(data, dict):
+            raise ProjectError(f"{source}: not a valid project file (expected a JSON object)")
+        version = data.get("version")
+        if isinstance(version, int) and not isinstance(version, bool) and version > PROJECT_VERSION:
+            raise ProjectError(f"{source}: {_newer_message(version)}")
+        try:
+            # Strict: a hand-edited "seed": "3" or "remove": 1 is an error, not a guess.
+            return cls.model_validate_json(text, strict=True)
+        except ValidationError as exc:
+            raise ProjectError(f"{source}: not a valid project file: {_first_error(exc)}") from None
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Project:
+        """Read and validate a project file. A relative `dataset_root` is taken relative to
+        the file's folder and made absolute. Raises ProjectError with a one-line message."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ProjectError(f"{path}: no such project file") from None
+        except UnicodeDecodeError:
+            raise ProjectError(f"{path}: not a valid project file (not UTF-8 text)") from None
+        except OSError as exc:
+            raise ProjectError(f"{path}: cannot read project ({exc.strerror or exc})") from None
+        project = cls.from_json_text(text, str(path))
+        root = Path(project.dataset_root).expanduser()
+        if not root.is_absolute():
+            project.dataset_root = str((path.parent / root).absolute())
+        return project
+
+
+def _newer_message(version: int) -> str:
+    return (
+        f"written by a newer Imbalance Studio (project format {version}; this version reads "
+        f"up to {PROJECT_VERSION}); please upgrade"
+    )
+
+
+def _first_error(exc: ValidationError) -> str:
+    errors = exc.errors()
+    first = errors[0]
+    loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    msg = first["msg"].removeprefix("Value error, ")
+    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    return f"{loc}: {msg}{more}"
+
+
+def _stem(project_file: Path) -> str:
+    name = project_file.name
+    return name[: -len(PROJECT_SUFFIX)] if name.endswith(PROJECT_SUFFIX) else project_file.stem
+
+
+def _key(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=8).hexdigest()
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path = Path(os.path.realpath(path))
+        root = Path(os.path.realpath(root))
+    except OSError:
+        return False
+    return path == root or root in path.parents
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write `text` to `path` atomically: temp file in the same folder, fsync, os.replace."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    try:  # make the rename itself durable; not possible on every platform
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+# -- autosave ---------------------------------------------------------------------------
+
+
+def autosave_dir() -> Path:
+    return Path(platformdirs.user_state_dir(APP_NAME)) / "autosave"
+
+
+def autosave_path(project_file: str | os.PathLike[str] | None, dataset_root: str = "") -> Path:
+    """Where the autosave of a project lives: keyed by the project file, or for an unsaved
+    project by its dataset root."""
+    if project_file is not None:
+        target = Path(project_file).absolute()
+        return autosave_dir() / f"{_stem(target)}-{_key(str(target))}{PROJECT_SUFFIX}"
+    return autosave_dir() / f"untitled-{_key(str(Path(dataset_root).absolute()))}{PROJECT_SUFFIX}"
+
+
+@dataclass(frozen=True)
+class Autosave:
+    """A recoverable autosave: `project` is the autosaved state of `project_file` (None when
+    the project was never saved)."""
+
+    path: Path
+    project_file: Path | None
+    saved_at: float
+    project: Project
+
+
+def write_autosave(project: Project, project_file: str | os.PathLike[str] | None) -> Path:
+    """Autosave `project` (atomically); returns the autosave's path."""
+    path = autosave_path(project_file, project.dataset_root)
+    envelope = {
+        "autosave": 1,
+        "project_file": str(Path(project_file).absolute()) if project_file is not None else None,
+        "saved_at": time.time(),
+        "project": json.loads(project.model_dump_json()),
+    }
+    atomic_write_text(path, json.dumps(envelope, indent=1) + "\n")
+    return path
+
+
+def find_autosaves() -> list[Autosave]:
+    """Autosaves worth offering for recovery: newer than their project file (or of a project
+    never saved, or whose file is gone). Unreadable autosaves are skipped. Newest first."""
+    found: list[Autosave] = []
+    folder = autosave_dir()
+    if not folder.is_dir():
+        return found
+    for path in folder.glob(f"*{PROJECT_SUFFIX}"):
+        try:
+            envelope = json.loads(path.read_text(encoding="utf-8"))
+            project = Project.from_json_text(json.dumps(envelope["project"]), str(path))
+            saved_at = float(envelope["saved_at"])
+            file = envelope.get("project_file")
+            project_file = Path(file) if file else None
+        except (OSError, ValueError, KeyError, TypeError, ProjectError):
+            continue
+        if project_file is not None:
+            try:
+                if project_file.stat().st_mtime >= path.stat().st_mtime:
+                    continue  # saved properly after the last autosave
+            except OSError:
+                pass  # the project file is gone: the autosave is all there is
+        found.append(Autosave(path, project_file, saved_at, project))
+    found.sort(key=lambda a: a.saved_at, reverse=True)
+    return found
+
+
+def discard_autosave(
+    project_file: str | os.PathLike[str] | None = None, dataset_root: str = ""
+) -> None:
+    """Delete the autosave of a project (after a save, or when the user declines recovery)."""
+    autosave_path(project_file, dataset_root).unlink(missing_ok=True)
+
+
+# -- reconcile ---------------------------------------------------------------------------
+
+
+def snapshot_of(dataset: Dataset) -> dict[str, ClassSnapshot]:
+    per_class: list[list[str]] = [[] for _ in dataset.classes]
+    for sample in dataset.samples:
+        per_class[sample.class_index].append(sample.path)
+    return {
+        name: ClassSnapshot(count=len(paths), digest=_paths_digest(paths))
+        for name, paths in zip(dataset.classes, per_class, strict=True)
+    }
+
+
+def _paths_digest(paths: list[str]) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for p in sorted(paths):
+        h.update(p.encode("utf-8", "surrogateescape") + b"\x00")
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class ClassChange:
+    name: str
+    before: int  # files in the class when the project was saved
+    now: int
+
+
+@dataclass(frozen=True)
+class ReconcileReport:
+    """How a project and the folder it points at disagree. Marks on missing files are kept
+    in the project (and flagged here), never dropped."""
+
+    missing_marks: tuple[str, ...]  # marked paths that are not in the dataset now
+    missing_classes: tuple[str, ...]  # classes the project knows that the folder lacks
+    new_classes: tuple[str, ...]  # classes in the folder the project did not know
+    changed_classes: tuple[ClassChange, ...]  # classes whose file list changed since saving
+
+    @property
+    def ok(self) -> bool:
+        return not (
+            self.missing_marks or self.missing_classes or self.new_classes or self.changed_classes
+        )
+
+    def messages(self) -> list[str]:
+        out: list[str] = []
+        if self.missing_marks:
+            shown = ", ".join(self.missing_marks[:3])
+            more = f" and {len(self.missing_marks) - 3} more" if len(self.missing_marks) > 3 else ""
+            out.append(
+                f"{len(self.missing_marks)} marked files are missing (marks kept): {shown}{more}"
+            )
+        if self.missing_classes:
+            out.append(f"classes missing from the folder: {', '.join(self.missing_classes)}")
+        if self.new_classes:
+            out.append(f"new classes in the folder: {', '.join(self.new_classes)}")
+        for c in self.changed_classes:
+            diff = c.now - c.before
+            what = f"{diff:+d} files" if diff else "files replaced"
+            out.append(f"class {c.name} changed since saving: {c.before} → {c.now} ({what})")
+        return out
+
+
+def reconcile(project: Project, dataset: Dataset) -> ReconcileReport:
+    present = set(dataset.paths) if hasattr(dataset, "paths") else {s.path for s in dataset.samples}
+    missing_marks = tuple(sorted(p for p in project.marks if p not in present))
+    classes = set(dataset.classes)
+    known = set(project.targets) | set(project.augment.class_stacks)
+    known |= set(project.generation.cutmix_classes)
+    if project.snapshot is not None:
+        known |= set(project.snapshot)
+    missing_classes = tuple(sorted(known - classes))
+    new_classes: tuple[str, ...] = ()
+    changed: list[ClassChange] = []
+    if project.snapshot is not None:
+        new_classes = tuple(c for c in dataset.classes if c not in project.snapshot)
+        now = snapshot_of(dataset)
+        for name, snap in now.items():
+            old = project.snapshot.get(name)
+            if old is not None and old.digest != snap.digest:
+                changed.append(ClassChange(name, old.count, snap.count))
+    return ReconcileReport(missing_marks, missing_classes, new_classes, tuple(changed))
