@@ -10,6 +10,8 @@ import sys
 # Command name -> module under imbalance_studio.cli. Modules import heavy things lazily.
 COMMANDS: dict[str, str] = {
     "scan": "scan",
+    "export": "export",
+    "plan": "plan",
 }
 
 

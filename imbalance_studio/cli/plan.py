@@ -1,0 +1,176 @@
+"""`imbalance-studio plan (FOLDER | PROJECT)`: the curation plan, headless.
+
+A folder starts a fresh project; a `*.isproj.json` file loads one (its dataset root is
+scanned). Options override the project's settings; `--save-project` writes the result so a
+whole curation can be scripted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+from ..core.dataset import Dataset, imbalance_ratio, majority_baseline
+from ..core.plan import SPLITS, Plan, content_groups, make_plan, make_split, train_counts
+from ..core.policies import POLICY_HELP, apply_policy, parse_policy
+from ..core.project import (
+    PROJECT_SUFFIX,
+    Method,
+    Project,
+    ProjectError,
+    SplitSettings,
+    reconcile,
+)
+from . import CliError
+from .progress import tqdm_progress
+from .scan import load_dataset
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("plan", help="show the curation plan: split, removals, copies, new images")
+    p.add_argument("target", metavar="FOLDER|PROJECT", help=f"dataset root or *{PROJECT_SUFFIX}")
+    p.add_argument("--policy", help=f"fill every class target: {POLICY_HELP}")
+    p.add_argument(
+        "--method",
+        choices=[Method.AUGMENT.value, Method.DUPLICATE.value],
+        help="how a policy closes a gap upwards (default: augment)",
+    )
+    p.add_argument("--split", help="train,val,test fractions (default 0.7,0.15,0.15)")
+    p.add_argument("--seed", type=int, help="seed of the split and of every random choice")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--list-files", action="store_true", help="with --json: list kept files")
+    p.add_argument("--save-project", metavar="P", help="write the project file P")
+    p.add_argument("--augment", metavar="STACK", help="augmentation stack file (default stack)")
+    p.add_argument("--quick", action="store_true", help="do not decode images while scanning")
+    p.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="processes for decoding"
+    )
+    p.set_defaults(func=run)
+
+
+def _load_project(target: str) -> Project | None:
+    path = Path(target)
+    if path.name.endswith(PROJECT_SUFFIX) or path.is_file():
+        try:
+            return Project.load(path)
+        except ProjectError as exc:
+            raise CliError(str(exc)) from exc
+    return None
+
+
+def load_stack(path: str) -> dict:
+    """An augmentation stack file as an `A.to_dict` dict."""
+    if importlib.util.find_spec("imbalance_studio.core.augment") is not None:
+        from ..core.augment import load_stack_file  # type: ignore[attr-defined]
+
+        try:
+            return load_stack_file(path)
+        except Exception as exc:  # the augment module's errors are all user errors here
+            raise CliError(f"{path}: not a usable augmentation stack ({exc})") from exc
+    try:
+        stack = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CliError(f"{path}: cannot read augmentation stack ({exc})") from exc
+    if not isinstance(stack, dict) or "transform" not in stack:
+        raise CliError(f"{path}: not an augmentation stack (no 'transform' key)")
+    return stack
+
+
+def build_project(args: argparse.Namespace) -> tuple[Project, Dataset, dict[str, str]]:
+    """The project the options describe, its scanned dataset and content groups."""
+    project = _load_project(args.target)
+    root = project.dataset_root if project else args.target
+    if project is None:
+        if not Path(root).is_dir():
+            raise CliError(f"{root}: no such folder or project file")
+        project = Project(dataset_root=str(Path(root).absolute()))
+    dataset = load_dataset(root, args.quick, args.workers, quiet=args.json)
+    if project.marks or project.snapshot:
+        for line in reconcile(project, dataset).messages():
+            print(f"note: {line}", file=sys.stderr)
+    if args.seed is not None:
+        project.seed = args.seed
+    if args.split is not None:
+        try:
+            project.split = SplitSettings.parse(args.split)
+        except ValueError as exc:
+            raise CliError(str(exc)) from exc
+    if args.augment:
+        project.augment.default_stack = load_stack(args.augment)
+    update, close = tqdm_progress("duplicates", quiet=args.json)
+    try:
+        groups = content_groups(dataset, update)
+    finally:
+        close()
+    policy = args.policy or (project.policy if args.method else None)
+    if policy:
+        try:
+            parse_policy(policy)
+        except ValueError as exc:
+            raise CliError(str(exc)) from exc
+        split = make_split(dataset, project.seed, project.split, groups)
+        counts = train_counts(dataset, project, groups=groups, split=split)
+        project.targets = apply_policy(policy, counts, Method(args.method or Method.AUGMENT))
+        project.policy = policy
+    return project, dataset, groups
+
+
+def run(args: argparse.Namespace) -> int:
+    project, dataset, groups = build_project(args)
+    plan = make_plan(dataset, project, groups=groups)
+    if args.save_project:
+        project.update_snapshot(dataset)
+        try:
+            project.save(args.save_project)
+        except ProjectError as exc:
+            raise CliError(str(exc)) from exc
+        print(f"saved project to {args.save_project}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(plan.to_json(list_files=args.list_files), indent=2))
+    else:
+        print_plan(plan, project)
+    return 0
+
+
+def _ratio(counts: list[int]) -> str:
+    r = imbalance_ratio(counts)
+    return "∞" if not math.isfinite(r) else f"{r:.2f}"
+
+
+def print_plan(plan: Plan, project: Project) -> None:
+    s = project.split
+    print(
+        f"{project.dataset_root}\nseed {plan.seed}, split {s.train:g}/{s.val:g}/{s.test:g}, "
+        f"policy {plan.policy or 'none'}"
+    )
+    width = max([len(c) for c in plan.classes] + [5])
+    cols = ("original", "removed", "kept", "dup", "generate", "final")
+    for split in SPLITS:
+        print(f"\n{split:<{width + 2}}" + "".join(f"{c:>10}" for c in cols))
+        for cp in plan.splits[split]:
+            vals = (
+                cp.original,
+                len(cp.removed),
+                len(cp.kept),
+                len(cp.duplicates),
+                len(cp.generate),
+                cp.final,
+            )
+            print(f"  {plan.classes[cp.class_index]:<{width}}" + "".join(f"{v:>10}" for v in vals))
+        total = (sum(plan.original_counts(split)), sum(plan.final_counts(split)))
+        print(f"  {'total':<{width}}{total[0]:>10}{'':>40}{total[1]:>10}")
+    before, after = plan.original_counts("train"), plan.final_counts("train")
+    print(f"\ntrain imbalance ratio (largest / smallest): {_ratio(before)} → {_ratio(after)}")
+    print(
+        f"train majority-class baseline accuracy: {majority_baseline(before):.1%} → "
+        f"{majority_baseline(after):.1%}"
+    )
+    if plan.warnings:
+        print("warnings:")
+        for w in plan.warnings:
+            print(f"  {w}")
