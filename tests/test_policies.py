@@ -1,0 +1,99 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from imbalance_studio.core.policies import apply_policy, parse_policy
+from imbalance_studio.core.project import ClassTarget, Method
+
+COUNTS = {"a": 100, "b": 40, "c": 10, "d": 25}
+
+
+def targets(result: dict[str, ClassTarget]) -> dict[str, int | None]:
+    return {c: t.target for c, t in result.items()}
+
+
+def test_oversample_raises_every_class_to_the_largest_by_the_chosen_method():
+    result = apply_policy("oversample", COUNTS)
+    assert targets(result) == dict.fromkeys(COUNTS, 100)
+    assert {t.method for t in result.values()} == {Method.AUGMENT}
+    dup = apply_policy("oversample", COUNTS, Method.DUPLICATE)
+    assert {t.method for t in dup.values()} == {Method.DUPLICATE}
+
+
+def test_undersample_lowers_every_class_to_the_smallest():
+    result = apply_policy("undersample", COUNTS)
+    assert targets(result) == dict.fromkeys(COUNTS, 10)
+    assert result["a"].method == Method.UNDERSAMPLE
+    assert result["c"].method == Method.AUGMENT  # already there: nothing to do either way
+
+
+def test_median_meets_in_the_middle_rounding_half_up():
+    result = apply_policy("median", COUNTS)  # median of 10, 25, 40, 100 = 32.5 -> 33
+    assert targets(result) == dict.fromkeys(COUNTS, 33)
+    assert result["a"].method == Method.UNDERSAMPLE and result["b"].method == Method.UNDERSAMPLE
+    assert result["c"].method == Method.AUGMENT and result["d"].method == Method.AUGMENT
+
+
+def test_fixed_target():
+    result = apply_policy("target:50", COUNTS, Method.DUPLICATE)
+    assert targets(result) == dict.fromkeys(COUNTS, 50)
+    assert result["a"].method == Method.UNDERSAMPLE and result["b"].method == Method.DUPLICATE
+
+
+def test_cap_limits_only_classes_above_k_times_the_smallest():
+    result = apply_policy("cap:3", COUNTS)  # cap = 30
+    assert result["a"] == ClassTarget(target=30, method=Method.UNDERSAMPLE)
+    assert result["b"] == ClassTarget(target=30, method=Method.UNDERSAMPLE)
+    assert result["c"] == ClassTarget(target=None, method=Method.KEEP)
+    assert result["d"] == ClassTarget(target=None, method=Method.KEEP)
+    assert targets(apply_policy("cap:2.5", COUNTS))["a"] == 25
+
+
+def test_empty_classes_take_no_part_in_the_statistics():
+    counts = {"a": 30, "b": 0, "c": 10}
+    assert targets(apply_policy("undersample", counts)) == dict.fromkeys(counts, 10)
+    assert targets(apply_policy("cap:2", counts))["a"] == 20
+    assert all(t.method == Method.KEEP for t in apply_policy("median", {"a": 0}).values())
+
+
+@pytest.mark.parametrize(
+    ("policy", "message"),
+    [
+        ("balance", "unknown policy"),
+        ("target:", "whole number"),
+        ("target:abc", "whole number"),
+        ("target:-3", "negative"),
+        ("cap:x", "number K"),
+        ("cap:0.5", "at least 1"),
+        ("median:3", "takes no value"),
+    ],
+)
+def test_parse_errors_are_clear(policy, message):
+    with pytest.raises(ValueError, match=message):
+        apply_policy(policy, COUNTS)
+
+
+def test_parse_is_forgiving_about_case_and_spaces():
+    assert parse_policy(" Target:12 ") == ("target", 12.0)
+    assert parse_policy("CAP:2") == ("cap", 2.0)
+
+
+def test_method_must_close_a_gap_upwards():
+    with pytest.raises(ValueError, match="augment or duplicate"):
+        apply_policy("oversample", COUNTS, Method.KEEP)
+
+
+@given(
+    counts=st.dictionaries(
+        st.text("abcdef", min_size=1, max_size=3), st.integers(0, 500), min_size=1
+    ),
+    policy=st.sampled_from(["oversample", "undersample", "median", "target:7", "cap:1", "cap:4"]),
+)
+def test_every_class_gets_a_target_and_undersample_only_lowers(counts, policy):
+    result = apply_policy(policy, counts)
+    assert set(result) == set(counts)
+    for name, t in result.items():
+        if t.method == Method.UNDERSAMPLE:
+            assert t.target is not None and t.target < counts[name]
+        if t.method == Method.AUGMENT:
+            assert t.target is not None and t.target >= counts[name]
