@@ -1,0 +1,21 @@
+import pytest
+
+
+@pytest.fixture
+def window(qtbot):
+    from imbalance_studio.gui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)  # closed at teardown: stops the scan and the thumbnail pool
+    win.show()
+    return win
+
+
+@pytest.fixture
+def wait_scanned(qtbot):
+    """Wait until the window's scan (listing and check) has finished."""
+
+    def wait(win, timeout=60_000):
+        qtbot.waitUntil(lambda: win.session.checked and not win.session.busy, timeout=timeout)
+
+    return wait

@@ -1,0 +1,67 @@
+"""The desktop entry, AppStream metainfo and icon are valid and agree with each other."""
+
+import configparser
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DESKTOP = REPO / "packaging" / "imbalance-studio.desktop"
+METAINFO = REPO / "packaging" / "io.github.imbalancestudio.ImbalanceStudio.metainfo.xml"
+ICON = REPO / "resources" / "imbalance-studio.svg"
+
+
+def desktop_entry() -> configparser.SectionProxy:
+    parser = configparser.ConfigParser(interpolation=None, strict=True)
+    parser.optionxform = str  # keys are case-sensitive in desktop files
+    parser.read_string(DESKTOP.read_text(encoding="utf-8"))
+    return parser["Desktop Entry"]
+
+
+def test_desktop_entry_has_the_required_keys():
+    entry = desktop_entry()
+    assert entry["Type"] == "Application"
+    assert entry["Name"] == "Imbalance Studio"
+    assert entry["Exec"].split()[0] == "imbalance-studio"  # the pyproject entry point
+    assert entry["Icon"] == ICON.stem
+    assert entry["Categories"].endswith(";")
+    assert entry["Terminal"] == "false"
+
+
+def test_metainfo_has_the_required_elements():
+    root = ET.parse(METAINFO).getroot()
+    assert root.tag == "component" and root.get("type") == "desktop-application"
+    for tag in ("id", "metadata_license", "project_license", "name", "summary", "description"):
+        assert (root.findtext(tag) or root.find(tag)) is not None, tag
+    assert root.findtext("id") == METAINFO.name.removesuffix(".metainfo.xml")
+    assert root.findtext("launchable") == DESKTOP.name
+    assert root.findtext("provides/binary") == "imbalance-studio"
+
+
+def test_icon_is_an_svg_qt_can_render(qtbot):
+    from PySide6.QtGui import QIcon
+
+    assert ET.parse(ICON).getroot().tag.endswith("svg")
+    pixmap = QIcon(str(ICON)).pixmap(64, 64)
+    assert not pixmap.isNull()
+    image = pixmap.toImage()
+    # Not blank: the bars give the icon at least three distinct colours.
+    colours = {image.pixel(x, y) for x in range(0, 64, 4) for y in range(0, 64, 4)}
+    assert len(colours) >= 3
+
+
+@pytest.mark.skipif(not shutil.which("desktop-file-validate"), reason="desktop-file-utils missing")
+def test_desktop_file_validate():
+    proc = subprocess.run(["desktop-file-validate", str(DESKTOP)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.skipif(not shutil.which("appstreamcli"), reason="appstream missing")
+def test_appstreamcli_validate():
+    proc = subprocess.run(
+        ["appstreamcli", "validate", "--no-net", str(METAINFO)], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
