@@ -52,16 +52,16 @@ def summarize(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _summary(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
     if isinstance(value, np.ndarray):
         if value.size > MAX_LISTED_ARRAY:
             return f"<array {'x'.join(map(str, value.shape))} {value.dtype}>"
-        return _summary(value.tolist())
+        return value.tolist()  # plain Python numbers already
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, dict):
         return {str(k): _summary(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_summary(v) for v in value]
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
     return repr(value)

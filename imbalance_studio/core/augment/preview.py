@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .apply import run_compose
-from .stack import build_compose
+from .stack import build_compose, entries_from_stack
+
+# A slider move changes one transform of the stack: the others are reused from here rather than
+# validated and built again. The cached objects hold random state, so renders are serialised.
+_CACHE: OrderedDict[str, Any] = OrderedDict()
+_CACHE_SIZE = 64
+_RENDER_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -16,12 +25,7 @@ class PreviewTile:
     image: np.ndarray | None  # None when this variant failed
     params: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
-    seed: int = 0
-
-
-def tile_seed(seed: int, index: int) -> int:
-    """Seed of tile `index`: tiles differ from each other and each can be redone alone."""
-    return (seed * 0x9E3779B1 + (index + 1) * 0x85EBCA77) & 0xFFFFFFFF
+    seed: int = 0  # the grid's seed
 
 
 def downscale(image: np.ndarray, size: int) -> np.ndarray:
@@ -45,20 +49,45 @@ def render_previews(
     """`n` augmented variants of `image` (downscaled to `size` px); never raises for a bad
     stack or a failing variant: the tile carries the error text instead."""
     small = downscale(image, size)
-    try:
-        compose = build_compose(stack, None, save_applied_params=True)
-    except Exception as exc:
-        return [PreviewTile(None, {}, _text(exc), tile_seed(seed, i)) for i in range(n)]
-    tiles = []
-    for i in range(n):
-        s = tile_seed(seed, i)
+    with _RENDER_LOCK:
         try:
-            compose.set_random_seed(s)
-            out, params = run_compose(compose, small, s)
-            tiles.append(PreviewTile(out, params, None, s))
+            compose = _preview_compose(stack, seed)
         except Exception as exc:
-            tiles.append(PreviewTile(None, {"seed": s}, _text(exc), s))
-    return tiles
+            return [PreviewTile(None, {}, _text(exc), seed) for _ in range(n)]
+        # One seeded stream for the grid, as a training loop draws variants one after another.
+        tiles = []
+        for _ in range(n):
+            try:
+                out, params = run_compose(compose, small, seed)
+                tiles.append(PreviewTile(out, params, None, seed))
+            except Exception as exc:
+                tiles.append(PreviewTile(None, {"seed": seed}, _text(exc), seed))
+        return tiles
+
+
+def _preview_compose(stack: dict[str, Any] | None, seed: int) -> Any:
+    from ._albu import albumentations
+
+    A = albumentations()
+    transforms = []
+    for entry in entries_from_stack(stack):
+        if not entry.enabled:
+            continue
+        key = json.dumps(entry.transform_dict(), sort_keys=True, default=str)
+        transform = _CACHE.get(key)
+        if transform is None:
+            try:
+                transform = A.from_dict({"transform": entry.transform_dict()})
+            except Exception:
+                build_compose(stack)  # raises the StackError that names the bad values
+                raise
+            _CACHE[key] = transform
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
+        else:
+            _CACHE.move_to_end(key)
+        transforms.append(transform)
+    return A.Compose(transforms, seed=seed, save_applied_params=True)
 
 
 def _text(exc: BaseException) -> str:
