@@ -1,0 +1,307 @@
+"""The plan: split first, stratified, seeded, stable and leak-free; targets met exactly."""
+
+import math
+import shutil
+from collections import Counter
+
+import pytest
+from datasets import DIGIT_COUNTS, write_digits
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from imbalance_studio.core.dataset import Dataset, Sample
+from imbalance_studio.core.plan import (
+    SPLITS,
+    content_groups,
+    held_out_counts,
+    make_plan,
+    make_split,
+    min_splittable,
+    train_counts,
+)
+from imbalance_studio.core.policies import apply_policy
+from imbalance_studio.core.project import ClassTarget, Mark, Method, Project, SplitSettings
+from imbalance_studio.core.scanning import scan
+
+FRACTIONS = [
+    SplitSettings(),
+    SplitSettings(train=0.8, val=0.2, test=0.0),
+    SplitSettings(train=0.5, val=0.25, test=0.25),
+]
+
+
+def synthetic(sizes: list[int]) -> Dataset:
+    classes = [f"class_{i}" for i in range(len(sizes))]
+    samples = [
+        Sample(f"{c}/img_{j:04d}.png", i)
+        for i, (c, n) in enumerate(zip(classes, sizes, strict=True))
+        for j in range(n)
+    ]
+    return Dataset("/nonexistent/synthetic", classes, samples)
+
+
+@st.composite
+def curations(draw, max_classes: int = 5, max_size: int = 60):
+    sizes = draw(st.lists(st.integers(0, max_size), min_size=1, max_size=max_classes))
+    ds = synthetic(sizes)
+    paths = [s.path for s in ds.samples]
+    marks = {}
+    if paths:
+        for p in draw(st.lists(st.sampled_from(paths), max_size=len(paths), unique=True)):
+            marks[p] = draw(
+                st.sampled_from([Mark(remove=True), Mark(duplicate=1), Mark(duplicate=3)])
+            )
+    targets = {}
+    for name in ds.classes:
+        if draw(st.booleans()):
+            method = draw(st.sampled_from(list(Method)))
+            targets[name] = ClassTarget(target=draw(st.integers(0, 2 * max_size)), method=method)
+    project = Project(
+        dataset_root="/nonexistent/synthetic",
+        seed=draw(st.integers(0, 2**32)),
+        split=draw(st.sampled_from(FRACTIONS)),
+        marks=marks,
+        targets=targets,
+    )
+    return ds, project
+
+
+def originals_of(ds: Dataset, class_index: int) -> list[str]:
+    return [s.path for s in ds.samples if s.class_index == class_index]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(curations())
+def test_final_counts_equal_targets(case):
+    ds, project = case
+    plan = make_plan(ds, project)
+    before = train_counts(ds, project)
+    for cp in plan.splits["train"]:
+        name = ds.classes[cp.class_index]
+        goal = project.targets.get(name)
+        current = before[name]
+        if goal is None or goal.target is None or goal.method == Method.KEEP:
+            assert cp.final == current
+        elif goal.target <= current or (goal.method != Method.UNDERSAMPLE and cp.kept):
+            assert cp.final == goal.target, (name, goal, current)
+        else:  # nothing to grow from, or undersample asked to grow: nothing made, and said so
+            assert cp.final == current and not cp.generate
+            assert any(name in w for w in plan.warnings)
+
+
+@settings(max_examples=150, deadline=None)
+@given(curations())
+def test_leak_free_and_nothing_both_removed_and_duplicated(case):
+    ds, project = case
+    plan = make_plan(ds, project)
+    for split in SPLITS:
+        for cp in plan.splits[split]:
+            originals = originals_of(ds, cp.class_index)
+            mine = [p for p in originals if plan.split_of(p) == split]
+            assert sorted(cp.kept + cp.removed) == sorted(mine) and cp.original == len(mine)
+            assert not set(cp.kept) & set(cp.removed)
+            if split != "train":
+                # val / test: originals only, minus remove marks, nothing else dropped or made
+                assert not cp.duplicates and not cp.generate
+                assert {p for p in cp.removed} == {
+                    p for p in mine if p in project.marks and project.marks[p].remove
+                }
+                continue
+            sources = {d.source for d in cp.duplicates} | {g.source for g in cp.generate}
+            assert sources <= set(cp.kept)  # kept train originals of this class only
+            assert all(plan.split_of(s) == "train" for s in sources)
+            assert not sources & set(cp.removed)
+            assert not any(project.marks.get(p, Mark()).remove for p in cp.kept)
+            # copies of one source are numbered 1..N
+            per_source = Counter(d.source for d in cp.duplicates)
+            for d in cp.duplicates:
+                assert 1 <= d.copy <= per_source[d.source]
+            assert len(set(cp.duplicates)) == len(cp.duplicates)
+            # generation sources are round-robin: usage differs by at most one
+            use = Counter(g.source for g in cp.generate)
+            if use:
+                assert max(use.values()) - min(use.values()) <= 1
+                assert [g.ordinal for g in cp.generate] == list(range(len(cp.generate)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(curations(max_size=80))
+def test_split_is_stratified_with_the_small_class_rule(case):
+    ds, project = case
+    plan = make_plan(ds, project)
+    for ci, _name in enumerate(ds.classes):
+        n = len(originals_of(ds, ci))
+        sizes = {s: plan.splits[s][ci].original for s in SPLITS}
+        quotas = held_out_counts(n, project.split)
+        if quotas is None:
+            assert sizes["train"] == n  # too small to split: all to train
+            if n:
+                assert any(
+                    "too few images to split" in w and f"class_{ci} ({n})" in w
+                    for w in plan.warnings
+                )
+            continue
+        assert n >= min_splittable(project.split)
+        assert abs(sizes["val"] - project.split.val * n) <= 1
+        assert abs(sizes["test"] - project.split.test * n) <= 1
+        assert sizes["train"] >= 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(curations(), st.data())
+def test_same_seed_same_plan_and_adding_a_mark_never_moves_a_sample(case, data):
+    ds, project = case
+    plan = make_plan(ds, project)
+    assert make_plan(ds, project.model_copy(deep=True)) == plan
+    paths = [s.path for s in ds.samples]
+    if not paths:
+        return
+    marked = project.model_copy(deep=True)
+    path = data.draw(st.sampled_from(paths))
+    marked.set_mark(path, data.draw(st.sampled_from([Mark(remove=True), Mark(duplicate=2)])))
+    after = make_plan(ds, marked)
+    assert all(after.split_of(p) == plan.split_of(p) for p in paths)
+
+
+def test_different_seed_different_split_on_a_big_class():
+    ds = synthetic([300, 20])
+    a = make_plan(ds, Project(dataset_root="/x", seed=1))
+    b = make_plan(ds, Project(dataset_root="/x", seed=2))
+    assert a.splits["val"][0].kept != b.splits["val"][0].kept
+    assert a.to_json()["splits"] == b.to_json()["splits"]  # same counts, other files
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(1, 40), min_size=1, max_size=4), st.data())
+def test_exact_duplicates_land_in_the_same_split(sizes, data):
+    ds = synthetic(sizes)
+    paths = [s.path for s in ds.samples]
+    # Random groups of identical files, some spread over several classes.
+    group_of = data.draw(st.lists(st.integers(0, 12), min_size=len(paths), max_size=len(paths)))
+    groups = {p: f"g{g}" for p, g in zip(paths, group_of, strict=True) if g < 6}
+    project = Project(dataset_root="/x", seed=data.draw(st.integers(0, 1000)))
+    plan = make_plan(ds, project, groups=groups)
+    by_group: dict[str, set[str | None]] = {}
+    for p, g in groups.items():
+        by_group.setdefault(g, set()).add(plan.split_of(p))
+    assert all(len(s) == 1 for s in by_group.values()), by_group
+
+
+def test_undersampling_drops_marked_for_duplication_last_and_removal_wins():
+    ds = synthetic([40])
+    project = Project(dataset_root="/x", seed=5)
+    train = list(make_plan(ds, project).splits["train"][0].kept)  # 28 images
+    marked = train[:3]
+    for p in marked:
+        project.set_mark(p, Mark(duplicate=2))
+    project.set_mark(train[3], Mark(remove=True, duplicate=4))  # remove wins
+    assert project.marks[train[3]] == Mark(remove=True)
+    # 24 unmarked + 3 marked + 6 copies = 33; target 8: all 24 unmarked go, then 1 copy.
+    project.targets = {"class_0": ClassTarget(target=8, method=Method.UNDERSAMPLE)}
+    cp = make_plan(ds, project).splits["train"][0]
+    assert set(cp.kept) == set(marked) and cp.final == 8 and len(cp.duplicates) == 5
+    assert train[3] in cp.removed
+    # target 2: every copy and one marked original gone as well
+    project.targets["class_0"] = ClassTarget(target=2, method=Method.AUGMENT)
+    cp = make_plan(ds, project).splits["train"][0]
+    assert len(cp.kept) == 2 and set(cp.kept) < set(marked) and not cp.duplicates
+
+
+def test_duplicate_marks_in_val_or_test_are_reported_not_applied():
+    ds = synthetic([40])
+    project = Project(dataset_root="/x")
+    held = make_plan(ds, project).splits["val"][0].kept[0]
+    project.set_mark(held, Mark(duplicate=3))
+    project.set_mark("class_0/gone.png", Mark(remove=True))
+    plan = make_plan(ds, project)
+    assert not plan.splits["val"][0].duplicates and held in plan.splits["val"][0].kept
+    assert any("marked for duplication are in val/test" in w for w in plan.warnings)
+    assert any("1 marks refer to files not in the dataset" in w for w in plan.warnings)
+
+
+def test_duplicate_method_spreads_copies_round_robin_after_marked_ones():
+    ds = synthetic([14])  # 2 val, 2 test, 10 train
+    project = Project(
+        dataset_root="/x", targets={"class_0": ClassTarget(target=25, method=Method.DUPLICATE)}
+    )
+    first = make_plan(ds, project).splits["train"][0].kept[0]
+    project.set_mark(first, Mark(duplicate=2))
+    cp = make_plan(ds, project).splits["train"][0]
+    copies = Counter(d.source for d in cp.duplicates)
+    assert len(cp.kept) == 10 and cp.final == 25 and not cp.generate
+    assert sum(copies.values()) == 15  # 2 marked + 13 to reach the target
+    extra = Counter({p: copies[p] - (2 if p == first else 0) for p in cp.kept})
+    assert sum(extra.values()) == 13 and max(extra.values()) - min(extra.values()) <= 1
+    numbers = sorted(d.copy for d in cp.duplicates if d.source == first)
+    assert numbers == list(range(1, copies[first] + 1))
+
+
+def test_generation_seeds_are_stable_and_distinct():
+    ds = synthetic([30, 5])
+    project = Project(dataset_root="/x", seed=9, targets={"class_1": ClassTarget(target=40)})
+    tasks = make_plan(ds, project).splits["train"][1].generate  # 5 = 3 train + 1 + 1
+    assert len(tasks) == 37 and len({t.seed for t in tasks}) == 37
+    assert all(0 <= t.seed < 2**32 for t in tasks)
+    assert make_plan(ds, project).splits["train"][1].generate == tasks
+    other = project.model_copy(update={"seed": 10})
+    assert [t.seed for t in make_plan(ds, other).splits["train"][1].generate] != [
+        t.seed for t in tasks
+    ]
+
+
+def test_precomputed_split_must_match_the_project():
+    ds = synthetic([30])
+    project = Project(dataset_root="/x", seed=3)
+    split = make_split(ds, 3, project.split)
+    assert make_plan(ds, project, split=split) == make_plan(ds, project)
+    with pytest.raises(ValueError, match="another seed"):
+        make_plan(ds, project.model_copy(update={"seed": 4}), split=split)
+
+
+def test_to_json_shape(digits_root):
+    ds = scan(digits_root)
+    project = Project(dataset_root=str(digits_root), policy="median")
+    project.targets = apply_policy("median", train_counts(ds, project))
+    plan = make_plan(ds, project)
+    out = plan.to_json(list_files=True)
+    assert list(out) == ["seed", "policy", "classes", "splits", "files", "warnings"]
+    assert out["classes"] == [f"digit_{i}" for i in range(10)]
+    keys = ["original", "removed", "kept", "duplicated", "generate", "final"]
+    for split in SPLITS:
+        for name in out["classes"]:
+            row = out["splits"][split][name]
+            assert list(row) == keys
+            assert row["kept"] == len(out["files"][split][name])
+            assert row["final"] == row["kept"] + row["duplicated"] + row["generate"]
+    finals = {out["splits"]["train"][c]["final"] for c in out["classes"]}
+    assert len(finals) == 1  # everyone met at the median
+    assert "files" not in plan.to_json()
+
+
+def test_digits_split_counts(digits_root):
+    ds = scan(digits_root)
+    plan = make_plan(ds, Project(dataset_root=str(digits_root)))
+    for ci, n in enumerate(DIGIT_COUNTS):
+        val, test = (plan.splits[s][ci].original for s in ("val", "test"))
+        assert val == math.floor(0.15 * n + 0.5) and test == val
+        assert plan.splits["train"][ci].original == n - val - test
+    assert plan.warnings == ()
+
+
+def test_content_groups_find_identical_files_and_keep_them_together(tmp_path):
+    root = tmp_path / "data"
+    write_digits(root, counts=[30, 12])
+    # an exact copy inside a class and one across classes (a labelling mistake)
+    shutil.copy(root / "digit_0/digit_0_000.png", root / "digit_0/copy_of_000.png")
+    shutil.copy(root / "digit_0/digit_0_005.png", root / "digit_1/also_005.png")
+    ds = scan(root)
+    events = []
+    groups = content_groups(ds, events.append)
+    assert {e.phase for e in events} >= {"sizing", "hashing"}
+    assert groups["digit_0/digit_0_000.png"] == groups["digit_0/copy_of_000.png"]
+    assert groups["digit_0/digit_0_005.png"] == groups["digit_1/also_005.png"]
+    assert len(groups) == 4
+    for seed in range(20):
+        plan = make_plan(ds, Project(dataset_root=str(root), seed=seed), groups=groups)
+        assert plan.split_of("digit_0/digit_0_000.png") == plan.split_of("digit_0/copy_of_000.png")
+        assert plan.split_of("digit_0/digit_0_005.png") == plan.split_of("digit_1/also_005.png")
