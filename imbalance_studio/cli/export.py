@@ -1,0 +1,158 @@
+"""`imbalance-studio export (PROJECT | FOLDER) OUT`: plan, generate and export in one run.
+
+With a FOLDER it scans and decode-checks it, builds a project from the options, plans,
+generates what the plan asks for (into a staging folder under the user cache) and exports.
+With a PROJECT file the options override the saved settings for this run only (the file is
+not changed) and generation resumes in the project's staging folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from . import CliError
+from .progress import tqdm_progress
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export",
+        help="write a balanced, training-ready copy: splits, manifest, weights, report",
+        description="Write OUT/{train,val,test}/<class>/, manifest.csv, weights.json, "
+        "sampler_weights.csv, augment.json, mixing.json and README.md. OUT must be new, "
+        "empty, or (with --overwrite) a previous export.",
+    )
+    p.add_argument("source", help="a project file (*.isproj.json) or a dataset folder")
+    p.add_argument("out", help="the folder to create")
+    p.add_argument("--policy", help="oversample, undersample, median, target:N or cap:K")
+    p.add_argument(
+        "--method",
+        choices=("augment", "duplicate"),
+        help="how --policy closes gaps (default: augment)",
+    )
+    p.add_argument("--split", help="train,val,test fractions, e.g. 0.7,0.15,0.15")
+    p.add_argument("--seed", type=int, help="seed of the split and generation")
+    p.add_argument(
+        "--augment",
+        metavar="STACK",
+        help="augmentation stack: a preset (light, medium, heavy, label-safe) or an "
+        "albumentations JSON/YAML file",
+    )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--link",
+        dest="link",
+        action="store_true",
+        help="hard-link originals when on the same file system (fast, no extra space; "
+        "editing an exported original in place would edit the dataset file)",
+    )
+    mode.add_argument(
+        "--copy", dest="link", action="store_false", help="copy originals (the default)"
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace a previous export at OUT")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes used to decode-check and generate images (default: all cores)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=run, link=False)
+
+
+def _drive(gen, desc: str, quiet: bool):
+    update, close = tqdm_progress(desc, quiet)
+    try:
+        while True:
+            try:
+                update(next(gen))
+            except StopIteration as stop:
+                return stop.value
+    finally:
+        gen.close()
+        close()
+
+
+def _dataset_root(source: str) -> Path:
+    from ..core.project import PROJECT_SUFFIX, Project, ProjectError
+
+    path = Path(source)
+    if path.is_dir():
+        return path.absolute()
+    if path.is_file() or path.name.endswith(PROJECT_SUFFIX):
+        try:
+            return Path(Project.load(path).dataset_root)
+        except ProjectError as exc:
+            raise CliError(str(exc)) from exc
+    raise CliError(f"{source}: no such folder or project file")
+
+
+def _preset(spec: str | None) -> dict | None:
+    if spec is None:
+        return None
+    from ..core.augment import PRESETS
+
+    return PRESETS.get(spec)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..core.export import ExportError, check_destination, iter_export
+    from ..core.plan import make_plan
+    from ..core.project import ProjectError
+    from .plan import build_project
+
+    root = _dataset_root(args.source)
+    try:
+        # Refuse a bad OUT before minutes of scanning and generating.
+        check_destination(root, Path(args.out), args.overwrite)
+    except ExportError as exc:
+        raise CliError(str(exc)) from exc
+    # The same project as `imbalance-studio plan` builds from the same options.
+    preset = _preset(args.augment)
+    args.target, args.quick, args.json = args.source, False, args.quiet
+    args.workers = max(1, args.workers)
+    if preset is not None:
+        args.augment = None
+    project, dataset, groups = build_project(args)
+    if preset is not None:
+        project.augment.default_stack = preset
+    project_file = None if Path(args.source).is_dir() else Path(args.source)
+    plan = make_plan(dataset, project, groups=groups)
+    generated: list = []
+    if any(cp.generate for cp in plan.splits["train"]):
+        from ..core.generate import iter_generate
+
+        try:
+            staging = project.staging_path(project_file)
+        except ProjectError as exc:
+            raise CliError(str(exc)) from exc
+        staging.mkdir(parents=True, exist_ok=True)
+        gen = iter_generate(dataset, project, plan, staging, workers=args.workers)
+        generated = _drive(gen, "generate", args.quiet)
+    try:
+        rep = _drive(
+            iter_export(
+                dataset, project, plan, generated, Path(args.out), args.link,
+                overwrite=args.overwrite,
+            ),
+            "export",
+            args.quiet,
+        )  # fmt: skip
+    except ExportError as exc:
+        raise CliError(str(exc)) from exc
+    for w in plan.warnings:
+        print(f"warning: {w}")
+    sizes = ", ".join(f"{s} {sum(c['after'])}" for s, c in rep.counts.items())
+    how = f"{rep.linked} hard-linked, {rep.copied} copied"
+    print(f"exported {rep.files} files to {rep.out} ({sizes}; {how})")
+    for note in rep.notes:
+        print(f"note: {note}")
+    if rep.problems:
+        print(f"{len(rep.problems)} files left out (listed in README.md):")
+        for path, reason in rep.problems[:20]:
+            print(f"  {path}: {reason}")
+        if len(rep.problems) > 20:
+            print(f"  ... and {len(rep.problems) - 20} more")
+    return 0

@@ -1,0 +1,251 @@
+"""Export a training-ready dataset: ImageFolder splits, manifest, weights, stacks, report.
+
+`iter_export` is a generator of `ExportProgress` whose return value is an `ExportReport`; the
+CLI drives it with a tqdm bar, the GUI in a worker with Cancel. It builds everything in a
+hidden temporary sibling of OUT and renames it into place only when complete: closing the
+generator (Cancel), an error or a full disk remove the temporary folder and leave no OUT.
+The dataset folder is only read.
+
+The pieces live in `core/exporting/`: destination rules, file layout and names, the link/copy
+engine, the metadata files, the README report and its charts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import weights as W
+from .exporting import metadata, report
+from .exporting.destination import (
+    MARKER_NAME,
+    ExportError,
+    check_destination,
+    check_free_space,
+    is_disk_full,
+    make_partial_dir,
+    move_into_place,
+    remove_partial,
+    same_file_system,
+)
+from .exporting.files import FileWriter, write_all
+from .exporting.layout import SPLITS, Layout, build_layout
+
+__all__ = [
+    "ExportError",
+    "ExportProgress",
+    "ExportReport",
+    "check_destination",
+    "export",
+    "iter_export",
+]
+
+_BLOCK = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class ExportProgress:
+    phase: str  # "checking", "writing", "finishing"
+    done: int
+    total: int | None
+    message: str = ""
+
+
+@dataclass
+class ExportReport:
+    out: Path
+    files: int
+    counts: dict[str, dict[str, list[int]]]  # {split: {"before": [...], "after": [...]}}
+    linked: int
+    copied: int
+    origins: dict[str, int]  # origin -> files
+    problems: list[tuple[str, str]]  # (path relative to the dataset root, reason) left out
+    notes: list[str] = field(default_factory=list)
+    weights: dict = field(default_factory=dict)
+
+
+def _estimate_bytes(lay: Layout, use_link: bool) -> int:
+    """Bytes the export will take: copied files rounded up to blocks, plus metadata."""
+    total = 0
+    stat = os.stat
+    for src, link in zip(lay.src, lay.link, strict=True):
+        if use_link and link:
+            continue
+        try:
+            size = stat(src).st_size
+        except OSError:
+            continue  # reported as missing when written
+        total += (size + _BLOCK - 1) // _BLOCK * _BLOCK
+    # Per-file rows in manifest/metadata/sampler files, plus one directory entry each.
+    return total + 400 * len(lay) + _BLOCK * 3 * len(lay.classes)
+
+
+def _settings(project, plan, link_mode: str) -> list[tuple[str, str]]:
+    sp = project.split
+    out = [
+        ("dataset root", str(project.dataset_root)),
+        ("seed", str(plan.seed)),
+        ("split (train / val / test)", f"{sp.train:g} / {sp.val:g} / {sp.test:g}"),
+        ("policy", str(plan.policy or project.policy or "none")),
+        ("originals written as", link_mode),
+    ]
+    for name in plan.classes:
+        t = project.targets.get(name)
+        if t is not None:
+            target = "none" if t.target is None else str(t.target)
+            out.append((f"class {name}", f"target {target}, method {t.method}"))
+    marked_remove = sum(1 for m in project.marks.values() if m.remove)
+    marked_dup = sum(1 for m in project.marks.values() if m.duplicate)
+    out.append(("marks", f"{marked_remove} removed, {marked_dup} marked for duplication"))
+    aug = project.augment
+    out.append(
+        (
+            "augmentation",
+            ("default stack set" if aug.default_stack else "no default stack")
+            + (
+                f"; class stacks: {', '.join(sorted(aug.class_stacks))}" if aug.class_stacks else ""
+            ),
+        )
+    )
+    gen = project.generation
+    if gen.cutmix_classes:
+        out.append(("cutmix classes", ", ".join(gen.cutmix_classes)))
+    out.append(("rejected generated images", f"{len(gen.rejected)} (on reject: {gen.on_reject})"))
+    out += [("plan warning", w) for w in plan.warnings]
+    return out
+
+
+def iter_export(
+    dataset,
+    project,
+    plan,
+    generated: Sequence,
+    out: Path | str,
+    link: bool,
+    *,
+    overwrite: bool = False,
+) -> Generator[ExportProgress, None, ExportReport]:
+    """Write the export to `out`; yields progress, returns the report.
+
+    Raises ExportError (nothing written) for a refused destination, a plan that does not fit
+    the dataset or the staged images, too little disk space, or a disk that fills up.
+    """
+    yield ExportProgress("checking", 0, None, "checking the destination")
+    dest = check_destination(dataset.root, Path(out), overwrite)
+    rejected = set(project.generation.rejected)
+    lay = build_layout(dataset, plan, generated, rejected)
+    notes: list[str] = []
+    use_link = link
+    if link and not same_file_system(dataset.root, dest.out.parent):
+        use_link = False
+        notes.append("hard links were asked for but OUT is on another file system: copied")
+    check_free_space(dest.out.parent, _estimate_bytes(lay, use_link))
+
+    tmp = make_partial_dir(dest.out)
+    done = False
+    try:
+        for split in SPLITS:
+            (tmp / split).mkdir()
+            for cls in lay.classes:
+                (tmp / split / cls).mkdir()
+        writer = FileWriter(use_link)
+        tmp_s = str(tmp)
+        dsts = [os.path.join(tmp_s, p) for p in lay.path]
+        total = len(dsts)
+        yield ExportProgress("writing", 0, total, f"writing {total} files")
+        for n in write_all(writer, lay.src, dsts, lay.link):
+            yield ExportProgress("writing", n, total, f"wrote {n} of {total} files")
+        del dsts
+        if writer.link_failure:
+            notes.append(f"some hard links failed ({writer.link_failure}): those files were copied")
+        problems = [(p.path, p.reason) for p in dataset.problems if p.excludes]
+        if writer.missing:
+            for i in writer.missing:
+                problems.append((lay.sources[i], "missing when exported"))
+            lay.drop(writer.missing)
+
+        yield ExportProgress("finishing", 0, None, "writing manifest, weights and report")
+        counts = {s: {"before": lay.before[s], "after": lay.counts(s)} for s in SPLITS}
+        weights = W.compute_weights(lay.classes, counts)
+        aug = project.augment
+        metadata.write_metadata(
+            tmp, lay, weights, aug.default_stack, dict(aug.class_stacks),
+            list(project.generation.cutmix_classes),
+        )  # fmt: skip
+        origins: dict[str, int] = {}
+        for o in lay.origin:
+            origins[o] = origins.get(o, 0) + 1
+        odd = sorted(
+            {os.path.splitext(p)[1].lower() for p in lay.path}
+            - {e for e in report.KERAS_EXTENSIONS}
+        )
+        if odd:
+            notes.append(
+                f"Keras' image_dataset_from_directory skips {', '.join(odd)} files "
+                "(torchvision ImageFolder reads them)"
+            )
+        if writer.linked:
+            notes.append(
+                "originals are hard links to the dataset files: editing one in place edits "
+                "the original too"
+            )
+        (tmp / "report").mkdir()
+        for rel, png in report.charts(
+            lay.classes, counts["train"]["before"], counts["train"]["after"]
+        ).items():
+            metadata.write_file(tmp / rel, png)
+        link_mode = "hard links (where possible)" if use_link else "copies"
+        metadata.write_file(
+            tmp / "README.md",
+            report.readme(
+                dataset_root=str(dataset.root),
+                classes=lay.classes,
+                counts=counts,
+                weights=weights,
+                settings=_settings(project, plan, link_mode),
+                problems=problems,
+                notes=notes,
+                origins=origins,
+            ),
+        )
+        # The marker goes last: a folder holding it is a finished export.
+        metadata.write_file(
+            tmp / MARKER_NAME, metadata.marker_json(str(dataset.root), plan.seed, len(lay))
+        )
+        move_into_place(tmp, dest)
+        done = True
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise ExportError(
+                f"{dest.out.parent}: the disk filled up during the export; nothing was written"
+            ) from exc
+        raise
+    finally:
+        if not done:
+            remove_partial(tmp)
+    yield ExportProgress("finishing", 1, 1, f"exported {len(lay)} files to {dest.out}")
+    return ExportReport(
+        out=dest.out,
+        files=len(lay),
+        counts=counts,
+        linked=writer.linked,
+        copied=writer.copied,
+        origins=origins,
+        problems=problems,
+        notes=notes,
+        weights=weights,
+    )
+
+
+def export(
+    dataset, project, plan, generated: Sequence, out: Path | str, link: bool, **kw
+) -> ExportReport:
+    """`iter_export` run to its end (no progress)."""
+    gen = iter_export(dataset, project, plan, generated, out, link, **kw)
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value

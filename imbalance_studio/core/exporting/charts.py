@@ -1,0 +1,73 @@
+"""Bar charts of class counts as PNG bytes, drawn with Pillow (no plotting library needed).
+
+Horizontal bars, one row per class, so long class names and many classes stay readable. The
+before and after charts share one scale so their bars compare by eye.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+from PIL import Image, ImageDraw, ImageFont
+
+WIDTH = 720
+ROW = 18
+MANY = 120  # above this many classes rows get thin and unlabelled
+BAR = (70, 110, 180)
+BAR_ADDED = (230, 140, 60)
+TEXT = (30, 30, 30)
+GRID = (215, 215, 215)
+
+
+def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow without FreeType
+        return ImageFont.load_default()
+
+
+def bar_chart(
+    title: str,
+    classes: Sequence[str],
+    counts: Sequence[int],
+    scale: int,
+    base: Sequence[int] | None = None,
+) -> bytes:
+    """PNG of `counts` per class on a 0..scale axis; with `base`, the part of each bar above
+    its base count (added images) is drawn in a second colour."""
+    many = len(classes) > MANY
+    row = 3 if many else ROW
+    font = _font(12)
+    label_w = (
+        0 if many else min(220, 12 + max((int(font.getlength(c)) for c in classes), default=0))
+    )
+    top, bottom, right = 34, 24, 70
+    height = top + bottom + row * max(1, len(classes))
+    img = Image.new("RGB", (WIDTH, height), "white")
+    draw = ImageDraw.Draw(img)
+    draw.text((8, 8), title, fill=TEXT, font=_font(15))
+    x0 = label_w + 8
+    span = WIDTH - x0 - right
+    scale = max(1, scale)
+    for k in range(5):
+        x = x0 + span * k // 4
+        draw.line([(x, top - 4), (x, height - bottom)], fill=GRID)
+        draw.text((x - 6, height - bottom + 4), str(scale * k // 4), fill=TEXT, font=font)
+    for i, (name, n) in enumerate(zip(classes, counts, strict=True)):
+        y = top + i * row
+        w = span * n // scale
+        b = min(n, base[i]) if base is not None else n
+        wb = span * b // scale
+        gap = 0 if many else 3
+        if wb > 0:
+            draw.rectangle([x0, y + gap, x0 + wb, y + row - gap], fill=BAR)
+        if w > wb:
+            draw.rectangle([x0 + wb, y + gap, x0 + w, y + row - gap], fill=BAR_ADDED)
+        if not many:
+            shown = name if font.getlength(name) <= label_w - 12 else name[:24] + "…"
+            draw.text((6, y + 2), shown, fill=TEXT, font=font)
+            draw.text((x0 + w + 4, y + 2), str(n), fill=TEXT, font=font)
+    buf = io.BytesIO()
+    img.save(buf, "PNG", optimize=False)
+    return buf.getvalue()

@@ -1,0 +1,171 @@
+"""What goes where: the plan and the staged images turned into one ordered list of files.
+
+Rows come out in ImageFolder order (split, class index, file name) so manifest.csv,
+metadata.csv and sampler_weights.csv line up with `ImageFolder(OUT/train).samples`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .destination import ExportError
+from .naming import FolderNames, duplicate_name, flat_name, safe_name
+
+SPLITS = ("train", "val", "test")
+
+ORIGINAL = "original"
+DUPLICATE = "duplicate"
+AUGMENTED = "augmented"
+CUTMIX = "cutmix"
+
+
+def params_json(params: dict) -> str:
+    """Canonical JSON (sorted keys, no spaces): same parameters, same bytes."""
+    return json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass
+class Layout:
+    """Parallel lists, one item per exported file (compact and quick for 10^5+ files)."""
+
+    classes: tuple[str, ...]
+    split: list[str] = field(default_factory=list)
+    class_index: list[int] = field(default_factory=list)
+    path: list[str] = field(default_factory=list)  # relative to OUT, POSIX
+    src: list[str] = field(default_factory=list)  # absolute source file
+    link: list[bool] = field(default_factory=list)  # may be hard-linked (else copied)
+    origin: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)  # ';'-joined, relative to dataset root
+    generator: list[str] = field(default_factory=list)
+    seed: list[str] = field(default_factory=list)
+    params: list[str] = field(default_factory=list)
+    before: dict[str, list[int]] = field(default_factory=dict)  # originals per split/class
+
+    def __len__(self) -> int:
+        return len(self.path)
+
+    def drop(self, indices: Sequence[int]) -> None:
+        """Remove the items at `indices` (files that could not be written)."""
+        gone = set(indices)
+        keep = [i for i in range(len(self.path)) if i not in gone]
+        for name in (
+            "split", "class_index", "path", "src", "link", "origin", "sources", "generator",
+            "seed", "params",
+        ):  # fmt: skip
+            values = getattr(self, name)
+            setattr(self, name, [values[i] for i in keep])
+
+    def counts(self, split: str) -> list[int]:
+        out = [0] * len(self.classes)
+        for s, c in zip(self.split, self.class_index, strict=True):
+            if s == split:
+                out[c] += 1
+        return out
+
+
+def _select_generated(plan, generated: Sequence, rejected: set[str]) -> dict[int, list]:
+    """Per class index: the staged images the plan asks for (not rejected), in plan order."""
+    index = {name: i for i, name in enumerate(plan.classes)}
+    by_class: dict[int, list] = {}
+    for g in generated:
+        if g.status == "rejected" or g.id in rejected:
+            continue
+        ci = index.get(g.class_name)
+        if ci is None:
+            raise ExportError(f"generated image {g.id}: unknown class '{g.class_name}'")
+        by_class.setdefault(ci, []).append(g)
+    chosen: dict[int, list] = {}
+    for cp in plan.splits["train"]:
+        tasks = cp.generate
+        if not tasks:
+            continue
+        pool = by_class.get(cp.class_index, [])
+        # Match each task to the image generated from its seed; images made as replacements
+        # for rejected ones (other seeds) fill what is left, in id order.
+        by_seed = {g.seed: g for g in sorted(pool, key=lambda g: g.id)}
+        picked = []
+        used: set[str] = set()
+        for t in tasks:
+            g = by_seed.get(t.seed)
+            if g is not None and g.id not in used:
+                picked.append(g)
+                used.add(g.id)
+        spare = iter(sorted((g for g in pool if g.id not in used), key=lambda g: g.id))
+        for g in spare:
+            if len(picked) >= len(tasks):
+                break
+            picked.append(g)
+        if len(picked) < len(tasks):
+            raise ExportError(
+                f"class '{plan.classes[cp.class_index]}' needs {len(tasks)} generated images "
+                f"but {len(picked)} are ready: run Generate first"
+            )
+        chosen[cp.class_index] = picked
+    return chosen
+
+
+def build_layout(dataset, plan, generated: Sequence, rejected: set[str]) -> Layout:
+    """Every file of the export, in ImageFolder order. Raises ExportError on leakage."""
+    classes = tuple(plan.classes)
+    if classes != tuple(dataset.classes):
+        raise ExportError("the plan was made for other classes than the dataset has; re-plan")
+    root = str(dataset.root)
+    chosen = _select_generated(plan, generated, rejected)
+    lay = Layout(classes)
+    join = os.path.join
+    for split in SPLITS:
+        lay.before[split] = [0] * len(classes)
+        for cp in plan.splits[split]:
+            ci = cp.class_index
+            cls = classes[ci]
+            lay.before[split][ci] = cp.original
+            cut = len(cls) + 1
+            names = FolderNames()
+            # (name, src, link, origin, sources, generator, seed, params)
+            rows: list[tuple[str, str, bool, str, str, str, str, str]] = []
+            given: dict[str, str] = {}
+            for rel in cp.kept:
+                name = names.claim(flat_name(rel[cut:]))
+                given[rel] = name
+                rows.append((name, join(root, rel), True, ORIGINAL, rel, "", "", "{}"))
+            if (cp.duplicates or ci in chosen) and split != "train":
+                raise ExportError(f"the plan puts copies into the {split} split; re-plan")
+            for d in cp.duplicates:
+                if plan.split_of(d.source) != "train":
+                    raise ExportError(f"{d.source}: a duplicate's source is not a training image")
+                base = given.get(d.source) or flat_name(d.source.split("/", 1)[-1])
+                name = names.claim(duplicate_name(base, d.copy))
+                p = params_json({"copy": d.copy})
+                rows.append((name, join(root, d.source), True, DUPLICATE, d.source, "", "", p))
+            for g in chosen.get(ci, ()) if split == "train" else ():
+                for s in g.sources:
+                    if plan.split_of(s) != "train":
+                        raise ExportError(
+                            f"generated image {g.id}: its source {s} is not a training image"
+                        )
+                origin = CUTMIX if g.generator == CUTMIX else AUGMENTED
+                name = names.claim(safe_name(f"{g.generator}_{g.id}{os.path.splitext(g.file)[1]}"))
+                rows.append(
+                    (
+                        name, str(g.file), False, origin, ";".join(g.sources), g.generator,
+                        str(g.seed), params_json(g.params),
+                    )
+                )  # fmt: skip
+            rows.sort()
+            prefix = f"{split}/{cls}/"
+            n = len(rows)
+            lay.split.extend([split] * n)
+            lay.class_index.extend([ci] * n)
+            for name, src, link, origin, sources, gen, seed, params in rows:
+                lay.path.append(prefix + name)
+                lay.src.append(src)
+                lay.link.append(link)
+                lay.origin.append(origin)
+                lay.sources.append(sources)
+                lay.generator.append(gen)
+                lay.seed.append(seed)
+                lay.params.append(params)
+    return lay

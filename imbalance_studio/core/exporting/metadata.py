@@ -1,0 +1,167 @@
+"""The machine-readable files of an export: manifest, HF metadata, weights, stacks, mixing.
+
+Every file is a pure function of the export's content (no timestamps, no absolute OUT path),
+so the same project and seed give the same bytes; only the marker carries a `created` time.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .. import weights as W
+from .destination import MARKER_FORMAT
+from .layout import SPLITS, Layout
+from .naming import safe_name
+
+MANIFEST_COLUMNS = (
+    "path", "split", "class", "class_index", "origin", "sources", "generator", "seed", "params",
+)  # fmt: skip
+MIXING_FORMAT = "imbalance-studio-mixing"
+AUGMENT_CLASSES_DIR = "augment_classes"
+EXPORT_VERSION = 1
+
+
+def write_file(path: Path, data: str | bytes) -> None:
+    """Write and fsync (the folder itself becomes visible only by the final rename)."""
+    raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        view = memoryview(raw)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def dump_json(obj: object) -> str:
+    return json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
+
+
+def _csv(rows, header) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def manifest_csv(lay: Layout) -> str:
+    classes = lay.classes
+    rows = zip(
+        lay.path, lay.split, (classes[c] for c in lay.class_index), lay.class_index,
+        lay.origin, lay.sources, lay.generator, lay.seed, lay.params, strict=True,
+    )  # fmt: skip
+    return _csv(rows, MANIFEST_COLUMNS)
+
+
+def split_metadata_csv(lay: Layout, split: str) -> str:
+    """Hugging Face `imagefolder` metadata: file_name relative to the split folder, label."""
+    cut = len(split) + 1
+    classes = lay.classes
+    rows = (
+        (p[cut:], classes[c])
+        for p, s, c in zip(lay.path, lay.split, lay.class_index, strict=True)
+        if s == split
+    )
+    return _csv(rows, ("file_name", "label"))
+
+
+def sampler_weights_csv(lay: Layout, counts: list[int]) -> str:
+    """path,class_index,weight for every train file, in ImageFolder(OUT/train) order."""
+    per_class = [repr(w) for w in W.sampler_weight_per_class(counts)]
+    rows = (
+        (p, c, per_class[c])
+        for p, s, c in zip(lay.path, lay.split, lay.class_index, strict=True)
+        if s == "train"
+    )
+    return _csv(rows, ("path", "class_index", "weight"))
+
+
+def _stack_text(stack: dict) -> str:
+    from ..augment.stack import entries_from_stack, jsonable
+
+    data = jsonable(stack)
+    entries_from_stack(data)  # refuses (StackError) what albumentations.load could not read
+    return json.dumps(data, indent=4) + "\n"
+
+
+def augment_files(default_stack: dict | None, class_stacks: dict[str, dict]) -> dict[str, str]:
+    """{relative path: text}: augment.json (the default stack, or an empty pipeline, in
+    albumentations.save format) and, for per-class overrides, one albumentations.load-able file
+    per class under augment_classes/ plus augment_classes/index.json mapping class -> file."""
+    from ..augment.stack import empty_stack
+
+    files = {"augment.json": _stack_text(default_stack or empty_stack())}
+    if class_stacks:
+        index = {}
+        for name in sorted(class_stacks):
+            rel = f"{AUGMENT_CLASSES_DIR}/{safe_name(name)}.json"
+            files[rel] = _stack_text(class_stacks[name])
+            index[name] = rel
+        files[f"{AUGMENT_CLASSES_DIR}/index.json"] = dump_json(
+            {
+                "note": "per-class training-time stacks overriding augment.json; each file "
+                "loads with albumentations.load(path)",
+                "classes": index,
+            }
+        )
+    return files
+
+
+def mixing_json(classes: tuple[str, ...], cutmix_classes: list[str]) -> str:
+    k = len(classes)
+    return dump_json(
+        {
+            "format": MIXING_FORMAT,
+            "version": 1,
+            "num_classes": k,
+            "cutmix": {"num_classes": k, "alpha": 1.0},
+            "mixup": {"num_classes": k, "alpha": 0.2},
+            "cutmix_classes_in_generation": sorted(cutmix_classes),
+            "usage": "torchvision.transforms.v2: mix = v2.RandomChoice([v2.CutMix(**cfg['cutmix']), "
+            "v2.MixUp(**cfg['mixup'])]); apply to each batch after the DataLoader: "
+            "images, labels = mix(images, labels). Labels become soft (probabilities); "
+            "CrossEntropyLoss accepts them. Mixing is applied at training time to all classes "
+            "of a batch; the exported cutmix images are already in train/.",
+        }
+    )
+
+
+def marker_json(dataset_root: str, seed: int, n_files: int) -> str:
+    return dump_json(
+        {
+            "format": MARKER_FORMAT,
+            "version": EXPORT_VERSION,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "dataset_root": dataset_root,
+            "seed": seed,
+            "files": n_files,
+        }
+    )
+
+
+def write_metadata(
+    tmp: Path,
+    lay: Layout,
+    weights: dict,
+    default_stack: dict | None,
+    class_stacks: dict[str, dict],
+    cutmix_classes: list[str],
+) -> None:
+    write_file(tmp / "manifest.csv", manifest_csv(lay))
+    for split in SPLITS:
+        write_file(tmp / split / "metadata.csv", split_metadata_csv(lay, split))
+    write_file(tmp / "weights.json", dump_json(weights))
+    write_file(
+        tmp / "sampler_weights.csv", sampler_weights_csv(lay, weights["counts"]["train"]["after"])
+    )
+    for rel, text in augment_files(default_stack, class_stacks).items():
+        (tmp / rel).parent.mkdir(exist_ok=True)
+        write_file(tmp / rel, text)
+    write_file(tmp / "mixing.json", mixing_json(lay.classes, cutmix_classes))

@@ -1,0 +1,211 @@
+"""README.md of an export: charts, counts, settings, weights, problems, and how to load it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from .charts import bar_chart
+
+CHART_BEFORE = "report/train_before.png"
+CHART_AFTER = "report/train_after.png"
+
+PYTORCH_SNIPPET = """\
+import csv
+import json
+import os
+
+os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")  # no network call on import
+import albumentations as A
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, WeightedRandomSampler
+from torchvision import datasets, transforms
+
+OUT = "."  # the folder holding this README
+to_tensor = transforms.ToTensor()
+aug = A.load(os.path.join(OUT, "augment.json"))  # training-time augmentation
+
+
+def train_transform(img):
+    return to_tensor(aug(image=np.array(img.convert("RGB")))["image"])
+
+
+def eval_transform(img):
+    return to_tensor(img.convert("RGB"))
+
+
+train = datasets.ImageFolder(os.path.join(OUT, "train"), transform=train_transform)
+val = datasets.ImageFolder(os.path.join(OUT, "val"), transform=eval_transform)
+test = datasets.ImageFolder(os.path.join(OUT, "test"), transform=eval_transform)
+with open(os.path.join(OUT, "weights.json"), encoding="utf-8") as fh:
+    cfg = json.load(fh)
+assert train.class_to_idx == val.class_to_idx == test.class_to_idx == cfg["class_to_idx"]
+
+# Weights of the exported (already balanced) train split; see "Which weights" in the README.
+weight = torch.tensor(cfg["class_weight"]["balanced_train"], dtype=torch.float)
+criterion = torch.nn.CrossEntropyLoss(weight=weight)
+
+# Or balance the batches with a sampler instead (rows are in ImageFolder order):
+with open(os.path.join(OUT, "sampler_weights.csv"), encoding="utf-8") as fh:
+    sample_weights = [float(row["weight"]) for row in csv.DictReader(fh)]
+sampler = WeightedRandomSampler(sample_weights, num_samples=len(sample_weights))
+loader = DataLoader(train, batch_size=32, sampler=sampler)
+images, labels = next(iter(loader))
+loss = criterion(torch.zeros(len(labels), len(train.classes)), labels)
+"""
+
+# Keras' image_dataset_from_directory reads only these extensions.
+KERAS_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+
+
+def charts(classes: Sequence[str], before: list[int], after: list[int]) -> dict[str, bytes]:
+    scale = max([*before, *after, 1])
+    return {
+        CHART_BEFORE: bar_chart("Training split before balancing", classes, before, scale),
+        CHART_AFTER: bar_chart(
+            "Training split exported (orange: duplicates and generated images)",
+            classes,
+            after,
+            scale,
+            base=before,
+        ),
+    }
+
+
+def _md(text: object) -> str:
+    """Escape what would break a Markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _fmt(w: float) -> str:
+    return f"{w:.4f}"
+
+
+def readme(
+    *,
+    dataset_root: str,
+    classes: Sequence[str],
+    counts: dict[str, dict[str, list[int]]],
+    weights: dict,
+    settings: list[tuple[str, str]],
+    problems: list[tuple[str, str]],
+    notes: list[str],
+    origins: dict[str, int],
+) -> str:
+    name = Path(dataset_root).name or dataset_root
+    out: list[str] = [
+        f"# Balanced export of `{name}`",
+        "",
+        f"Made by Imbalance Studio from `{dataset_root}`. Validation and test hold only "
+        "original images in their original distribution; duplicates and generated images "
+        "were made from training images only and are in `train/` only.",
+        "",
+        "## Training split, before and after",
+        "",
+        f"![train before]({CHART_BEFORE})",
+        "",
+        f"![train after]({CHART_AFTER})",
+        "",
+        "## Counts",
+        "",
+        "| idx | class | train before | train after | val | test |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    tr, va, te = counts["train"], counts["val"], counts["test"]
+    for i, c in enumerate(classes):
+        out.append(
+            f"| {i} | {_md(c)} | {tr['before'][i]} | {tr['after'][i]} | "
+            f"{va['after'][i]} | {te['after'][i]} |"
+        )
+    out.append(
+        f"| | **total** | {sum(tr['before'])} | {sum(tr['after'])} | "
+        f"{sum(va['after'])} | {sum(te['after'])} |"
+    )
+    out += ["", "Exported files by origin: " + ", ".join(f"{k} {v}" for k, v in origins.items())]
+    out += ["", "## Settings", ""]
+    out += [f"- {k}: {_md(v)}" for k, v in settings]
+    cw = weights["class_weight"]
+    out += [
+        "",
+        "## Class weights (`weights.json`)",
+        "",
+        "| class | balanced_train | balanced_original_train | inverse_frequency | "
+        f"effective_number (β={cw['effective_number']['beta']}) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for i, c in enumerate(classes):
+        out.append(
+            f"| {_md(c)} | {_fmt(cw['balanced_train'][i])} | "
+            f"{_fmt(cw['balanced_original_train'][i])} | {_fmt(cw['inverse_frequency'][i])} | "
+            f"{_fmt(cw['effective_number']['weights'][i])} |"
+        )
+    pw = weights.get("pos_weight")
+    if pw:
+        out += [
+            "",
+            f"`pos_weight` for `BCEWithLogitsLoss`: {pw['value']} with positive class "
+            f"`{_md(pw['positive_class'])}` (target = `label == {pw['positive_index']}`).",
+        ]
+    out += [
+        "",
+        "### Which weights",
+        "",
+        first_advice(counts["train"]["before"], counts["train"]["after"]),
+        "- `balanced_original_train` is for training on the original, un-balanced split "
+        "instead; using it (or any re-weighting) on top of this oversampled split "
+        "double-corrects and makes the model over-predict the minority.",
+        "- `sampler_weights.csv` (for `WeightedRandomSampler`) balances batches by itself: use "
+        "it or a weighted loss, not both.",
+        "- Judge the model by balanced accuracy, macro-F1 and per-class recall, never plain "
+        "accuracy.",
+    ]
+    if weights["warnings"]:
+        out += ["", "Warnings:", ""] + [f"- {_md(w)}" for w in weights["warnings"]]
+    out += ["", "## Problems", ""]
+    if problems:
+        out.append("These files were left out of the export:")
+        out.append("")
+        out += [f"- `{_md(p)}`: {_md(r)}" for p, r in problems]
+    else:
+        out.append("No file was left out for being unreadable.")
+    if notes:
+        out += ["", "Notes:", ""] + [f"- {_md(n)}" for n in notes]
+    out += [
+        "",
+        "## Files",
+        "",
+        "- `train/`, `val/`, `test/`: one folder per class (every class in every split, so "
+        "class indices agree); each loads with `torchvision.datasets.ImageFolder` and Keras' "
+        "`image_dataset_from_directory`; `metadata.csv` in each is for Hugging Face "
+        "`imagefolder`.",
+        "- `manifest.csv`: one row per file: path, split, class, class_index, origin "
+        "(original, duplicate, augmented, cutmix), sources (relative to the dataset root, "
+        "`;`-separated), generator, seed, params (JSON).",
+        "- `weights.json`: class weights, `keras_class_weight`, `pos_weight`, with notes on "
+        "which distribution each number came from; `sampler_weights.csv`: per-sample "
+        "weights in `ImageFolder(train)` order.",
+        "- `augment.json`: the training-time augmentation stack (`albumentations.load`); "
+        "per-class stacks, if any, in `augment_classes/`.",
+        "- `mixing.json`: a torchvision `v2.CutMix` / `v2.MixUp` configuration.",
+        "",
+        "## Load it in PyTorch",
+        "",
+        "```python",
+        PYTORCH_SNIPPET.rstrip("\n"),
+        "```",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def first_advice(before: list[int], after: list[int]) -> str:
+    if any(a > b for a, b in zip(after, before, strict=True)):
+        return (
+            "- The training split here was rebalanced (oversampled): train with a plain "
+            "`CrossEntropyLoss()` or with `balanced_train` (≈1 where classes are equal)."
+        )
+    return (
+        "- The training split here was not oversampled: `balanced_train` re-weights what "
+        "imbalance is left; use it with `CrossEntropyLoss(weight=...)`."
+    )

@@ -1,0 +1,405 @@
+"""Export end to end on real data, checked with the real clients (torchvision, sklearn,
+albumentations, torch), plus the refusal, atomicity and determinism rules."""
+
+from __future__ import annotations
+
+import csv
+import errno
+import json
+import os
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from export_helpers import curated, read_manifest, tree_state
+
+from imbalance_studio.core import export as export_mod
+from imbalance_studio.core.augment import PRESETS
+from imbalance_studio.core.export import ExportError, export, iter_export
+from imbalance_studio.core.exporting import files as files_mod
+from imbalance_studio.core.exporting.destination import MARKER_NAME, PARTIAL_TAG
+from imbalance_studio.core.exporting.naming import FolderNames, flat_name, safe_name
+from imbalance_studio.core.plan import SPLITS, make_plan
+from imbalance_studio.core.project import Project
+from imbalance_studio.core.scanning import check, scan
+
+
+@pytest.fixture(scope="module")
+def exported(digits_root, tmp_path_factory):
+    """One copy-mode export of the curated digits, with the source tree hashed around it."""
+    before = tree_state(digits_root)
+    dataset, project, plan = curated(digits_root)
+    project.augment.default_stack = PRESETS["light"]
+    project.augment.class_stacks = {"digit_9": PRESETS["heavy"]}
+    out = tmp_path_factory.mktemp("export") / "balanced"
+    report = export(dataset, project, plan, [], out, link=False)
+    return {
+        "out": out,
+        "report": report,
+        "plan": plan,
+        "dataset": dataset,
+        "project": project,
+        "before": before,
+        "after": tree_state(digits_root),
+    }
+
+
+def test_imagefolder_loads_every_split_with_the_same_classes(exported):
+    from torchvision.datasets import ImageFolder
+
+    out, plan = exported["out"], exported["plan"]
+    sets = {s: ImageFolder(str(out / s)) for s in ("train", "val", "test")}
+    expected = {name: i for i, name in enumerate(plan.classes)}
+    for split, ds in sets.items():
+        assert ds.class_to_idx == expected, split
+        counts = Counter(ds.targets)
+        assert [counts[i] for i in range(len(plan.classes))] == plan.final_counts(split), split
+        for _ in ds:  # every exported file decodes
+            pass
+
+
+def test_val_and_test_hold_only_originals_and_never_leak_into_train(exported):
+    rows = read_manifest(exported["out"])
+    assert rows and list(rows[0]) == [
+        "path", "split", "class", "class_index", "origin", "sources", "generator", "seed",
+        "params",
+    ]  # fmt: skip
+    held = {r["sources"] for r in rows if r["split"] != "train"}
+    assert {r["origin"] for r in rows if r["split"] != "train"} == {"original"}
+    train_sources = {s for r in rows if r["split"] == "train" for s in r["sources"].split(";")}
+    assert held and not held & train_sources
+    assert {r["origin"] for r in rows if r["split"] == "train"} == {"original", "duplicate"}
+    # Every exported file is in the manifest exactly once, and nothing else is.
+    on_disk = {
+        p.relative_to(exported["out"]).as_posix()
+        for s in SPLITS
+        for p in (exported["out"] / s).rglob("*")
+        if p.is_file() and p.name != "metadata.csv"
+    }
+    assert sorted(on_disk) == sorted(r["path"] for r in rows)
+    assert len(rows) == exported["report"].files
+
+
+def test_originals_and_duplicates_are_byte_for_byte_and_source_is_unchanged(exported, digits_root):
+    out = exported["out"]
+    for r in read_manifest(out):
+        assert (out / r["path"]).read_bytes() == (digits_root / r["sources"]).read_bytes()
+        if r["origin"] == "duplicate":
+            assert "__dup" in r["path"] and json.loads(r["params"])["copy"] >= 1
+    assert exported["after"] == exported["before"]
+
+
+def test_removed_files_are_left_out(exported):
+    sources = {r["sources"] for r in read_manifest(exported["out"])}
+    removed = [p for p, m in exported["project"].marks.items() if m.remove]
+    assert removed and not set(removed) & sources
+    for cp in exported["plan"].splits["train"]:
+        assert not set(cp.removed) & sources
+
+
+def test_weights_equal_sklearn_on_the_exported_train_labels(exported):
+    import torch
+    from sklearn.utils.class_weight import compute_class_weight
+    from torchvision.datasets import ImageFolder
+
+    out = exported["out"]
+    w = json.loads((out / "weights.json").read_text())
+    y = np.array(ImageFolder(str(out / "train")).targets)
+    expected = compute_class_weight("balanced", classes=np.arange(len(w["classes"])), y=y)
+    np.testing.assert_allclose(w["class_weight"]["balanced_train"], expected, rtol=1e-12)
+    original = np.repeat(np.arange(10), w["counts"]["train"]["before"])
+    np.testing.assert_allclose(
+        w["class_weight"]["balanced_original_train"],
+        compute_class_weight("balanced", classes=np.arange(10), y=original),
+    )
+    assert w["format"] == "imbalance-studio-weights" and w["version"] == 1
+    assert w["class_to_idx"] == ImageFolder(str(out / "train")).class_to_idx
+    assert w["keras_class_weight"] == {str(i): v for i, v in enumerate(expected.tolist())}
+    assert w["pos_weight"] is None  # ten classes
+    assert w["warnings"] and w["notes"]["balanced_train"]
+    criterion = torch.nn.CrossEntropyLoss(weight=torch.tensor(w["class_weight"]["balanced_train"]))
+    loss = criterion(torch.randn(4, 10), torch.tensor([0, 3, 9, 9]))
+    assert torch.isfinite(loss)
+    torch.nn.CrossEntropyLoss(weight=torch.tensor(w["class_weight"]["effective_number"]["weights"]))
+
+
+def test_sampler_weights_follow_imagefolder_order(exported):
+    from torch.utils.data import WeightedRandomSampler
+    from torchvision.datasets import ImageFolder
+
+    out = exported["out"]
+    ds = ImageFolder(str(out / "train"))
+    with open(out / "sampler_weights.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["path"] for r in rows] == [Path(p).relative_to(out).as_posix() for p, _ in ds.samples]
+    counts = Counter(ds.targets)
+    for r, (_, label) in zip(rows, ds.samples, strict=True):
+        assert int(r["class_index"]) == label
+        assert float(r["weight"]) == pytest.approx(1 / counts[label])
+    sampler = WeightedRandomSampler([float(r["weight"]) for r in rows], num_samples=len(rows))
+    assert len(list(sampler)) == len(rows)
+
+
+def test_hf_metadata_per_split(exported):
+    out = exported["out"]
+    for split in SPLITS:
+        with open(out / split / "metadata.csv", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        for r in rows:
+            assert (out / split / r["file_name"]).is_file()
+            assert r["file_name"].split("/")[0] == r["label"]
+        assert len(rows) == sum(exported["report"].counts[split]["after"])
+
+
+def test_augment_and_mixing_files_load_with_the_real_libraries(exported):
+    import albumentations as A
+    from torchvision.transforms import v2
+
+    out = exported["out"]
+    aug = A.load(str(out / "augment.json"))
+    assert [type(t).__name__ for t in aug.transforms] == [
+        t["__class_fullname__"] for t in PRESETS["light"]["transform"]["transforms"]
+    ]
+    img = np.zeros((32, 32, 3), np.uint8)
+    assert aug(image=img)["image"].shape == img.shape
+    index = json.loads((out / "augment_classes" / "index.json").read_text())
+    assert list(index["classes"]) == ["digit_9"]
+    A.load(str(out / index["classes"]["digit_9"]))
+    mixing = json.loads((out / "mixing.json").read_text())
+    assert mixing["num_classes"] == 10
+    import torch
+
+    mix = v2.RandomChoice([v2.CutMix(**mixing["cutmix"]), v2.MixUp(**mixing["mixup"])])
+    _images, labels = mix(torch.rand(4, 3, 16, 16), torch.tensor([0, 1, 2, 9]))
+    assert labels.shape == (4, 10)
+
+
+def test_readme_has_charts_counts_settings_and_a_snippet_that_runs(exported, monkeypatch):
+    from PIL import Image
+
+    out = exported["out"]
+    text = (out / "README.md").read_text()
+    for chart in ("report/train_before.png", "report/train_after.png"):
+        assert f"]({chart})" in text
+        with Image.open(out / chart) as im:
+            assert im.format == "PNG" and im.width > 300
+    assert "| 9 | digit_9 | 6 | 27 |" in text
+    assert "- seed: 0" in text and "median" in text
+    snippet = text.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(out)
+    scope: dict = {}
+    exec(compile(snippet, "README snippet", "exec"), scope)
+    assert scope["loss"].ndim == 0
+
+
+def test_marker_is_the_only_file_with_a_time(exported):
+    marker = json.loads((exported["out"] / MARKER_NAME).read_text())
+    assert marker["format"] == "imbalance-studio-export" and "created" in marker
+
+
+def test_same_project_and_seed_give_the_same_export(digits_root, tmp_path):
+    outs = []
+    for i in range(2):
+        dataset, project, plan = curated(digits_root, seed=5)
+        outs.append(tmp_path / f"out{i}")
+        export(dataset, project, plan, [], outs[-1], link=False)
+    a, b = (tree_state(o, skip=MARKER_NAME) for o in outs)
+    assert {k: v[0] for k, v in a.items()} == {k: v[0] for k, v in b.items()}
+    # A different seed gives a different split.
+    dataset, project, plan = curated(digits_root, seed=6)
+    export(dataset, project, plan, [], tmp_path / "other", link=False)
+    assert (tmp_path / "other" / "manifest.csv").read_bytes() != (
+        outs[0] / "manifest.csv"
+    ).read_bytes()
+
+
+def test_hard_links_share_the_source_inode(digits_root, tmp_path):
+    before = tree_state(digits_root)
+    dataset, project, plan = curated(digits_root)
+    report = export(dataset, project, plan, [], tmp_path / "linked", link=True)
+    assert report.linked == report.files and report.copied == 0
+    row = read_manifest(tmp_path / "linked")[0]
+    assert os.path.samefile(tmp_path / "linked" / row["path"], digits_root / row["sources"])
+    assert tree_state(digits_root) == before
+
+
+def test_link_falls_back_to_copies_when_links_fail(digits_root, tmp_path, monkeypatch):
+    def refuse(src, dst):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(files_mod.os, "link", refuse)
+    dataset, project, plan = curated(digits_root)
+    report = export(dataset, project, plan, [], tmp_path / "out", link=True)
+    assert report.linked == 0 and report.copied == report.files
+    assert any("copied" in n for n in report.notes)
+
+
+# -- refusals -------------------------------------------------------------------------
+
+
+def _plan(root: Path):
+    dataset = scan(root)
+    project = Project(dataset_root=str(root))
+    return dataset, project, make_plan(dataset, project)
+
+
+def _leftovers(parent: Path) -> list[str]:
+    return [
+        p.name for p in parent.iterdir() if PARTIAL_TAG in p.name or ".imbalance-studio-" in p.name
+    ]
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        (lambda root, tmp: root, "is the dataset folder itself"),
+        (lambda root, tmp: root / "digit_0" / "out", "is inside the dataset folder"),
+        (lambda root, tmp: root / "new", "is inside the dataset folder"),
+    ],
+)
+def test_refuses_out_in_the_dataset(digits_root, tmp_path, where, message):
+    before = tree_state(digits_root)
+    dataset, project, plan = _plan(digits_root)
+    with pytest.raises(ExportError, match=message):
+        export(dataset, project, plan, [], where(digits_root, tmp_path), link=False)
+    assert tree_state(digits_root) == before
+
+
+def test_refuses_a_foreign_non_empty_folder_and_overwrites_only_our_export(digits_root, tmp_path):
+    dataset, project, plan = _plan(digits_root)
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("do not delete")
+    with pytest.raises(ExportError, match="not an export of Imbalance Studio"):
+        export(dataset, project, plan, [], foreign, link=False, overwrite=True)
+    assert (foreign / "thesis.tex").read_text() == "do not delete"
+
+    out = tmp_path / "out"
+    out.mkdir()  # an empty folder is fine
+    export(dataset, project, plan, [], out, link=False)
+    (out / "train" / "stale.txt").write_text("from the old export")
+    with pytest.raises(ExportError, match="use --overwrite"):
+        export(dataset, project, plan, [], out, link=False)
+    export(dataset, project, plan, [], out, link=False, overwrite=True)
+    assert not (out / "train" / "stale.txt").exists()
+    assert (out / "manifest.csv").is_file()
+    assert _leftovers(tmp_path) == []
+
+
+def test_refuses_when_the_disk_is_too_small(digits_root, tmp_path, monkeypatch):
+    dataset, project, plan = _plan(digits_root)
+    real = shutil.disk_usage
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: real(p)._replace(free=100_000))
+    with pytest.raises(ExportError, match="not enough free disk space"):
+        export(dataset, project, plan, [], tmp_path / "out", link=False)
+    assert not (tmp_path / "out").exists() and _leftovers(tmp_path) == []
+
+
+def test_disk_filling_up_mid_export_leaves_nothing(digits_root, tmp_path, monkeypatch):
+    dataset, project, plan = _plan(digits_root)
+    real_copy = files_mod.copy_file
+    calls = []
+
+    def copy_until_full(src, dst):
+        calls.append(src)
+        if len(calls) > 100:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_copy(src, dst)
+
+    monkeypatch.setattr(files_mod, "copy_file", copy_until_full)
+    with pytest.raises(ExportError, match="disk filled up"):
+        export(dataset, project, plan, [], tmp_path / "out", link=False)
+    assert not (tmp_path / "out").exists() and _leftovers(tmp_path) == []
+
+
+def test_cancel_leaves_no_out(digits_root, tmp_path, monkeypatch):
+    monkeypatch.setattr(export_mod, "write_all", _small_steps(export_mod.write_all))
+    dataset, project, plan = _plan(digits_root)
+    gen = iter_export(dataset, project, plan, [], tmp_path / "out", link=False)
+    seen = []
+    for event in gen:
+        seen.append(event)
+        if event.phase == "writing" and event.done >= 64:
+            break
+    partial = [p for p in tmp_path.iterdir() if PARTIAL_TAG in p.name]
+    assert partial and any(partial[0].rglob("*.png"))  # files were being written
+    assert not (tmp_path / "out").exists()
+    gen.close()
+    assert not (tmp_path / "out").exists() and _leftovers(tmp_path) == []
+
+
+def _small_steps(write_all):
+    def wrapped(writer, srcs, dsts, links, step=512):
+        return write_all(writer, srcs, dsts, links, step=32)
+
+    return wrapped
+
+
+# -- bad inputs and names -------------------------------------------------------------
+
+
+def test_files_that_failed_to_decode_are_listed_and_odd_names_survive(bad_corpus, tmp_path):
+    from torchvision.datasets import ImageFolder
+
+    root, _expected = bad_corpus
+    before = tree_state(root)
+    dataset = scan(root)
+    check(dataset)
+    project = Project(dataset_root=str(root))
+    plan = make_plan(dataset, project)
+    out = tmp_path / "out"
+    report = export(dataset, project, plan, [], out, link=False)
+    text = (out / "README.md").read_text()
+    for rel in ("bad/truncated.jpg", "bad/garbage.png", "bad/zero.jpg", "bad/bomb.png"):
+        assert f"`{rel}`" in text
+        assert rel in dict(report.problems)
+    rows = read_manifest(out)
+    assert "odd names/semi;colon,comma'quote.png" in {r["sources"] for r in rows}
+    for r in rows:
+        assert (out / r["path"]).read_bytes() == (root / r["sources"]).read_bytes()
+    for split in SPLITS:  # every class folder in every split, even the empty ones
+        assert sorted(p.name for p in (out / split).iterdir() if p.is_dir()) == list(
+            dataset.classes
+        )
+        ImageFolder(str(out / split), allow_empty=True)
+    assert tree_state(root) == before
+
+
+def test_names_are_flat_unique_and_safe():
+    assert flat_name("sub/dir/a.png") == "sub__dir__a.png"
+    assert safe_name("a:b*c?.png") == "a_b_c_.png"
+    assert safe_name(".hidden.png") == "_hidden.png"
+    assert safe_name("bad\udcffname.png") == "bad_name.png"
+    long = safe_name("x" * 300 + ".png")
+    assert len(long.encode()) <= 255 and long.endswith(".png")
+    names = FolderNames()
+    assert [names.claim(n) for n in ("a.png", "A.png", "a.png", "a_1.png")] == [
+        "a.png", "A_1.png", "a_2.png", "a_1_1.png",
+    ]  # fmt: skip
+
+
+def test_sub_folders_are_flattened_without_collisions(tmp_path):
+    from PIL import Image
+
+    root = tmp_path / "data"
+    for rel in ("cat/a.png", "cat/sub/a.png", "cat/sub__a.png", "dog/b.png", "dog/c.png"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        Image.new("L", (8, 8), len(rel)).save(root / rel)
+    dataset = scan(root)
+    project = Project(dataset_root=str(root), split={"train": 1.0, "val": 0.0, "test": 0.0})
+    plan = make_plan(dataset, project)
+    export(dataset, project, plan, [], tmp_path / "out", link=False)
+    rows = {r["sources"]: r["path"] for r in read_manifest(tmp_path / "out")}
+    assert rows["cat/a.png"] == "train/cat/a.png"
+    assert {rows["cat/sub/a.png"], rows["cat/sub__a.png"]} == {
+        "train/cat/sub__a.png", "train/cat/sub__a_1.png",
+    }  # fmt: skip
+
+
+def test_a_plan_for_other_classes_is_refused(digits_root, tmp_path, bad_corpus):
+    _dataset, project, plan = _plan(digits_root)
+    other, _, _ = _plan(bad_corpus[0])
+    with pytest.raises(ExportError, match="other classes"):
+        export(other, project, plan, [], tmp_path / "out", link=False)
