@@ -1,0 +1,84 @@
+"""`imbalance-studio export`: one run from a folder or a project file to a finished export."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+from export_helpers import read_manifest, tree_state
+
+from imbalance_studio.cli import run_cli
+from imbalance_studio.core.augment import PRESETS
+from imbalance_studio.core.plan import make_plan
+from imbalance_studio.core.policies import apply_policy
+from imbalance_studio.core.project import Method, Project
+from imbalance_studio.core.scanning import scan
+
+
+def test_export_a_folder_in_one_run(digits_root, tmp_path, capsys):
+    before = tree_state(digits_root)
+    out = tmp_path / "out"
+    args = ["export", str(digits_root), str(out), "--policy", "median", "--method", "duplicate"]
+    rc = run_cli([*args, "--seed", "4", "--augment", "light", "--quiet", "--workers", "1"])
+    assert rc == 0
+    stdout = capsys.readouterr().out
+    assert f"to {out}" in stdout and "0 hard-linked" in stdout
+    w = json.loads((out / "weights.json").read_text())
+    # The same plan as the core makes from the same options.
+    dataset = scan(digits_root)
+    project = Project(dataset_root=str(digits_root), seed=4)
+    from imbalance_studio.core.plan import train_counts
+
+    project.targets = apply_policy("median", train_counts(dataset, project), Method.DUPLICATE)
+    plan = make_plan(dataset, project)
+    for split in ("train", "val", "test"):
+        assert w["counts"][split]["after"] == plan.final_counts(split)
+    train = Counter(r["class_index"] for r in read_manifest(out) if r["split"] == "train")
+    assert [train[str(i)] for i in range(10)] == plan.final_counts("train")
+    stack = json.loads((out / "augment.json").read_text())
+    assert stack["transform"] == PRESETS["light"]["transform"]
+    assert tree_state(digits_root) == before
+
+
+def test_export_a_project_file_with_links_and_overwrite(digits_root, tmp_path, capsys):
+    project = Project(dataset_root=str(digits_root), seed=2)
+    pfile = tmp_path / "digits.isproj.json"
+    project.save(pfile)
+    out = tmp_path / "out"
+    assert run_cli(["export", str(pfile), str(out), "--link", "--quiet"]) == 0
+    assert "0 copied" in capsys.readouterr().out
+    assert run_cli(["export", str(pfile), str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "use --overwrite" in err
+    assert run_cli(["export", str(pfile), str(out), "--copy", "--overwrite", "--quiet"]) == 0
+    assert json.loads((out / ".imbalance-studio-export.json").read_text())["seed"] == 2
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--policy", "sideways"], "unknown policy"),
+        (["--split", "0.5,0.5,0.5"], "add up to 1"),
+        (["--augment", "no-such-stack"], "no-such-stack"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line(digits_root, tmp_path, capsys, extra, message):
+    rc = run_cli(["export", str(digits_root), str(tmp_path / "out"), "--quiet", *extra])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and message in err and "\n" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_refusals_exit_2_before_scanning(digits_root, tmp_path, capsys):
+    before = tree_state(digits_root)
+    assert run_cli(["export", str(digits_root), str(digits_root / "x"), "--quiet"]) == 2
+    assert "inside the dataset folder" in capsys.readouterr().err
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "keep.txt").write_text("mine")
+    assert run_cli(["export", str(digits_root), str(foreign), "--overwrite", "--quiet"]) == 2
+    assert "not an export" in capsys.readouterr().err
+    assert run_cli(["export", str(tmp_path / "nowhere"), str(tmp_path / "o"), "--quiet"]) == 2
+    assert "no such folder or project file" in capsys.readouterr().err
+    assert tree_state(digits_root) == before
