@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from ..core.dataset import Dataset, imbalance_ratio, majority_baseline
-from ..core.plan import SPLITS, Plan, content_groups, make_plan, make_split, train_counts
+from ..core.plan import SPLITS, Plan, content_groups, make_plan, train_counts
 from ..core.policies import POLICY_HELP, apply_policy, parse_policy
 from ..core.project import (
     PROJECT_SUFFIX,
@@ -70,8 +70,8 @@ def load_stack(path: str) -> dict:
 
         try:
             return load_stack_file(path)
-        except Exception as exc:  # the augment module's errors are all user errors here
-            raise CliError(f"{path}: not a usable augmentation stack ({exc})") from exc
+        except (ValueError, OSError) as exc:  # its messages already name the file
+            raise CliError(str(exc).splitlines()[0]) from exc
     try:
         stack = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -83,39 +83,42 @@ def load_stack(path: str) -> dict:
 
 def build_project(args: argparse.Namespace) -> tuple[Project, Dataset, dict[str, str]]:
     """The project the options describe, its scanned dataset and content groups."""
+    # Every option is checked before the (possibly long) scan.
+    try:
+        split = SplitSettings.parse(args.split) if args.split is not None else None
+        if args.policy:
+            parse_policy(args.policy)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    stack = load_stack(args.augment) if args.augment else None
     project = _load_project(args.target)
-    root = project.dataset_root if project else args.target
     if project is None:
-        if not Path(root).is_dir():
-            raise CliError(f"{root}: no such folder or project file")
-        project = Project(dataset_root=str(Path(root).absolute()))
-    dataset = load_dataset(root, args.quick, args.workers, quiet=args.json)
+        if not Path(args.target).is_dir():
+            raise CliError(f"{args.target}: no such folder or project file")
+        project = Project(dataset_root=str(Path(args.target).absolute()))
+    dataset = load_dataset(project.dataset_root, args.quick, args.workers, quiet=args.json)
     if project.marks or project.snapshot:
         for line in reconcile(project, dataset).messages():
             print(f"note: {line}", file=sys.stderr)
     if args.seed is not None:
         project.seed = args.seed
-    if args.split is not None:
-        try:
-            project.split = SplitSettings.parse(args.split)
-        except ValueError as exc:
-            raise CliError(str(exc)) from exc
-    if args.augment:
-        project.augment.default_stack = load_stack(args.augment)
+    if split is not None:
+        project.split = split
+    if stack is not None:
+        project.augment.default_stack = stack
     update, close = tqdm_progress("duplicates", quiet=args.json)
     try:
         groups = content_groups(dataset, update)
     finally:
         close()
+    # --method alone re-applies the project's policy with that method.
     policy = args.policy or (project.policy if args.method else None)
     if policy:
         try:
-            parse_policy(policy)
+            counts = train_counts(dataset, project, groups=groups)
+            project.targets = apply_policy(policy, counts, Method(args.method or Method.AUGMENT))
         except ValueError as exc:
             raise CliError(str(exc)) from exc
-        split = make_split(dataset, project.seed, project.split, groups)
-        counts = train_counts(dataset, project, groups=groups, split=split)
-        project.targets = apply_policy(policy, counts, Method(args.method or Method.AUGMENT))
         project.policy = policy
     return project, dataset, groups
 
