@@ -52,6 +52,7 @@ class GalleryModel(QAbstractListModel):
         self._class_array: np.ndarray | None = None
         self._rows: np.ndarray | None = None
         self._selected: tuple[int, ...] | None = None
+        self._mask: np.ndarray | None = None  # extra filter over samples (e.g. by mark)
 
     # -- configuration ---------------------------------------------------------------
     def set_dataset(self, dataset: Dataset | None, class_array: np.ndarray | None = None) -> None:
@@ -83,15 +84,27 @@ class GalleryModel(QAbstractListModel):
         self._rows = self._compute_rows()
         self.endResetModel()
 
+    def set_sample_mask(self, mask: np.ndarray | None) -> None:
+        """Show only samples where `mask` (bool, parallel to dataset.samples) is True;
+        None removes the filter. Used by the curation filter (by mark, by split)."""
+        self.beginResetModel()
+        self._mask = mask
+        self._rows = self._compute_rows()
+        self.endResetModel()
+
     def _compute_rows(self) -> np.ndarray | None:
         if self._class_array is None:
             return None
         import numpy as np
 
+        mask = self._mask if self._mask is not None and len(self._mask) == len(
+            self._samples) else None
         if self._selected is None:
-            return np.arange(len(self._samples), dtype=np.int64)
-        mask = np.isin(self._class_array, np.asarray(self._selected, dtype=np.int32))
-        return np.flatnonzero(mask)
+            if mask is None:
+                return np.arange(len(self._samples), dtype=np.int64)
+            return np.flatnonzero(mask)
+        selected = np.isin(self._class_array, np.asarray(self._selected, dtype=np.int32))
+        return np.flatnonzero(selected if mask is None else selected & mask)
 
     # -- queries ---------------------------------------------------------------------
     @property

@@ -1,0 +1,236 @@
+"""Curation in the window: marks on gallery tiles, the Balance tab (split, policies, targets,
+before/after chart), undo/redo and project files. `install_curation(window)` wires it all
+through the main window's extension points."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import shiboken6
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QToolBar
+from superqt.utils import create_worker
+
+from ...core.project import PROJECT_SUFFIX, find_autosaves
+from ..app import DISPLAY_NAME
+from ..models.gallery import PathRole
+from .controller import CurationController
+from .marks import MarkActions, MarkFilterBox, filter_mask, make_badge_overlay
+from .plan_panel import PlanPanel
+
+if TYPE_CHECKING:
+    from ..main_window import MainWindow
+
+PROJECT_FILTER = f"Imbalance Studio projects (*{PROJECT_SUFFIX})"
+
+
+class Curation(QObject):
+    """Owns the controller and the widgets it adds to the main window."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.controller = c = CurationController(self)
+        self.plan_panel = PlanPanel(c)
+        window.add_panel(self.plan_panel, "Balance")
+        self.marks = MarkActions(c, window.gallery, self._selected_paths, window)
+        window.gallery.delegate.add_overlay(make_badge_overlay(c, PathRole))
+        self.filter_box = MarkFilterBox()
+        self.filter_box.currentTextChanged.connect(lambda _t: self._refilter())
+
+        self.undo_action = c.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = c.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
+        for action in (self.undo_action, self.redo_action):
+            action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+
+        toolbar = QToolBar("Curation")
+        toolbar.setObjectName("curation-toolbar")
+        for action in (*self.marks.actions, self.undo_action, self.redo_action):
+            toolbar.addAction(action)
+        toolbar.addSeparator()
+        toolbar.addWidget(self.filter_box)
+        window.addToolBar(toolbar)
+        self.toolbar = toolbar
+        self._build_menus()
+
+        window.session.datasetChanged.connect(c.set_dataset)
+        c.marksChanged.connect(self._on_marks)
+        c.planChanged.connect(lambda _p: self._refilter(only_split=True))
+        c.projectChanged.connect(self._update_title)
+        c.undo_stack.cleanChanged.connect(self._on_clean_changed)
+        c.status.connect(lambda text: window.statusBar().showMessage(text, 6000))
+        c.error.connect(self._show_error)
+        c.reconciled.connect(self._on_reconciled)
+        window.installEventFilter(self)
+
+    # -- menus --------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        w = self.window
+        file_menu = w.menuBar().actions()[0].menu()
+        first = file_menu.actions()[0] if file_menu.actions() else None
+        open_project = QAction("Open &Project…", self)
+        open_project.setShortcut(QKeySequence("Ctrl+Shift+O"))
+        open_project.triggered.connect(self.choose_project)
+        self.save_action = QAction("&Save Project", self)
+        self.save_action.setShortcut(QKeySequence.StandardKey.Save)
+        self.save_action.triggered.connect(self.save)
+        save_as = QAction("Save Project &As…", self)
+        save_as.setShortcut(QKeySequence("Ctrl+Shift+S"))
+        save_as.triggered.connect(self.save_as)
+        for action in (open_project, self.save_action, save_as):
+            file_menu.insertAction(first, action)
+        file_menu.insertSeparator(first)
+        edit_menu = w.menuBar().addMenu("&Edit")
+        w.menuBar().insertMenu(w.menuBar().actions()[1], edit_menu)
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        for action in self.marks.actions:
+            edit_menu.addAction(action)
+
+    # -- project files ------------------------------------------------------------------
+    def choose_project(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open project", "", PROJECT_FILTER)
+        if path:
+            self.open_project(Path(path))
+
+    def open_project(self, path: Path) -> None:
+        self.controller.open_project(
+            path, lambda project: self.window.open_folder(project.dataset_root)
+        )
+
+    def save(self) -> None:
+        if not self.controller.save():
+            self.save_as()
+
+    def save_as(self) -> None:
+        if self.controller.project is None:
+            return
+        start = str(
+            self.controller.project_file
+            or Path.home() / f"{Path(self.controller.project.dataset_root).name}{PROJECT_SUFFIX}"
+        )
+        path, _ = QFileDialog.getSaveFileName(self.window, "Save project", start, PROJECT_FILTER)
+        if path:
+            if not path.endswith(PROJECT_SUFFIX):
+                path += PROJECT_SUFFIX
+            self.controller.save(Path(path))
+
+    def offer_recovery(self) -> None:
+        """Look for autosaves (in a worker) and offer to recover the newest."""
+        worker = create_worker(find_autosaves, _start_thread=False, _ignore_errors=True)
+        worker.returned.connect(self._offer)
+        self.controller._run(worker)
+
+    def _offer(self, autosaves) -> None:
+        if not autosaves:
+            return
+        newest = autosaves[0]
+        name = newest.project_file or f"an unsaved project on {newest.project.dataset_root}"
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Recover unsaved work?",
+            f"Imbalance Studio found unsaved curation of {name}.\nRecover it?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self.window,
+        )
+
+        def answered(button: int) -> None:
+            if button == QMessageBox.StandardButton.Yes:
+                self.controller.adopt_project(newest.project, newest.project_file)
+                self.window.open_folder(newest.project.dataset_root)
+
+        box.finished.connect(answered)
+        box.open()
+        self.recovery_box = box
+
+    # -- reactions ----------------------------------------------------------------------
+    def _selected_paths(self) -> list[str]:
+        return [s.path for s in self.window.selected_samples()]
+
+    def _on_marks(self, _paths) -> None:
+        self.window.gallery.viewport().update()
+        if self.filter_box.currentIndex() in (1, 2, 3):
+            self._refilter()
+
+    def _refilter(self, only_split: bool = False) -> None:
+        which = self.filter_box.currentText()
+        if only_split and "split" not in which:
+            return
+        dataset = self.window.current_dataset()
+        model = self.window.gallery_model
+        if dataset is None:
+            return
+        model.set_sample_mask(filter_mask(which, dataset, self.controller, self.controller.plan))
+
+    def _on_clean_changed(self, _clean: bool) -> None:
+        # The undo stack also reports "clean" while it is being destroyed with the window.
+        if shiboken6.isValid(self.controller.undo_stack) and shiboken6.isValid(self.window):
+            self._update_title()
+
+    def _update_title(self) -> None:
+        c = self.controller
+        if c.dataset is None:
+            return
+        if c.project_file is not None:
+            base = c.project_file.name
+        elif self.window.session.is_demo:
+            base = "demo dataset (synthetic data)"
+        else:
+            base = c.dataset.root.name
+        self.window.setWindowTitle(f"{'*' if c.dirty else ''}{base} — {DISPLAY_NAME}")
+
+    def _show_error(self, message: str) -> None:
+        self.window.statusBar().showMessage(message, 10000)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Imbalance Studio",
+            message,
+            QMessageBox.StandardButton.Ok,
+            self.window,
+        )
+        box.open()
+        self.error_box = box
+
+    def _on_reconciled(self, report) -> None:
+        if report.ok:
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "The dataset folder changed",
+            "The folder no longer matches the project:\n\n• " + "\n• ".join(report.messages()),
+            QMessageBox.StandardButton.Ok,
+            self.window,
+        )
+        box.open()
+        self.reconcile_box = box
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if (
+            obj is self.window
+            and event.type() == QEvent.Type.Close
+            and self.controller.dirty
+            and QApplication.platformName() not in ("offscreen", "minimal")
+        ):
+            answer = QMessageBox.question(
+                self.window,
+                "Save the project?",
+                "The curation has unsaved changes (an autosave exists). Save them?",
+                QMessageBox.StandardButton.Save
+                | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel,
+            )
+            if answer == QMessageBox.StandardButton.Cancel:
+                event.ignore()
+                return True
+            if answer == QMessageBox.StandardButton.Save:
+                self.save()
+        return False
+
+
+def install_curation(window: MainWindow) -> Curation:
+    return Curation(window)

@@ -1,0 +1,73 @@
+"""Undoable edits of the curation state: every mark and target change goes through these."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QUndoCommand
+
+from ...core.project import ClassTarget, Mark, SplitSettings
+
+if TYPE_CHECKING:
+    from .controller import CurationController
+
+
+class SetMarksCommand(QUndoCommand):
+    """Set (or clear, with None) the marks of many samples at once."""
+
+    def __init__(
+        self, controller: CurationController, marks: dict[str, Mark | None], text: str
+    ) -> None:
+        super().__init__(text)
+        self._controller = controller
+        old = controller.project.marks
+        self._new = marks
+        self._old = {path: old.get(path) for path in marks}
+
+    def redo(self) -> None:
+        self._controller._apply_marks(self._new)
+
+    def undo(self) -> None:
+        self._controller._apply_marks(self._old)
+
+
+class SetTargetsCommand(QUndoCommand):
+    """Replace some class targets (and, for a policy, the policy name)."""
+
+    def __init__(
+        self,
+        controller: CurationController,
+        targets: dict[str, ClassTarget | None],
+        text: str,
+        policy: str | bool | None = False,
+    ) -> None:
+        super().__init__(text)
+        self._controller = controller
+        project = controller.project
+        self._new = targets
+        self._old = {name: project.targets.get(name) for name in targets}
+        # False means "leave the policy as it is" (a single cell edit keeps its origin).
+        self._new_policy = policy
+        self._old_policy = project.policy
+
+    def redo(self) -> None:
+        self._controller._apply_targets(self._new, self._new_policy)
+
+    def undo(self) -> None:
+        self._controller._apply_targets(self._old, self._old_policy)
+
+
+class SetSplitCommand(QUndoCommand):
+    """Change the split fractions and/or the seed."""
+
+    def __init__(self, controller: CurationController, split: SplitSettings, seed: int) -> None:
+        super().__init__("Change split")
+        self._controller = controller
+        self._new = (split, seed)
+        self._old = (controller.project.split, controller.project.seed)
+
+    def redo(self) -> None:
+        self._controller._apply_split(*self._new)
+
+    def undo(self) -> None:
+        self._controller._apply_split(*self._old)

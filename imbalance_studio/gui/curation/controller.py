@@ -1,0 +1,329 @@
+"""The curation state behind the window: project, undo stack, plan, autosave.
+
+Every edit is a QUndoCommand (commands.py) that calls one of the `_apply_*` methods; after
+each, the plan is recomputed in a worker thread (latest request wins) and the project is
+autosaved in a worker thread, so a crash loses at most the last edit and the GUI thread
+never writes a file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QUndoStack
+from superqt.utils import create_worker
+
+from ...core.dataset import Dataset
+from ...core.plan import Plan, SplitAssignment, iter_content_groups, make_plan, make_split
+from ...core.policies import apply_policy
+from ...core.project import (
+    ClassTarget,
+    Mark,
+    Method,
+    Project,
+    ProjectError,
+    SplitSettings,
+    discard_autosave,
+    reconcile,
+    write_autosave,
+)
+from .commands import SetMarksCommand, SetSplitCommand, SetTargetsCommand
+
+
+def _compute_plan(
+    dataset: Dataset, project: Project, groups: dict[str, str], split: SplitAssignment | None
+) -> tuple[Plan, dict[str, int], SplitAssignment]:
+    fractions = (project.split.train, project.split.val, project.split.test)
+    if split is None or split.seed != project.seed or split.fractions != fractions:
+        split = make_split(dataset, project.seed, project.split, groups)
+    plan = make_plan(dataset, project, groups=groups, split=split)
+    bare = make_plan(
+        dataset, project.model_copy(update={"targets": {}}), groups=groups, split=split
+    )
+    counts = dict(zip(bare.classes, bare.final_counts("train"), strict=True))
+    return plan, counts, split
+
+
+class CurationController(QObject):
+    projectChanged = Signal()  # project replaced, saved, or its file changed
+    marksChanged = Signal(object)  # iterable of rel paths whose mark changed
+    planChanged = Signal(object)  # Plan
+    status = Signal(str)  # one-line messages for the status bar
+    error = Signal(str)  # a problem the user must see
+    reconciled = Signal(object)  # ReconcileReport, after a project meets its folder
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.undo_stack = QUndoStack(self)
+        self.dataset: Dataset | None = None
+        self.project: Project | None = None
+        self.project_file: Path | None = None
+        self.plan: Plan | None = None
+        self.train_counts: dict[str, int] = {}  # after marks, before targets
+        self._groups: dict[str, str] | None = None
+        self._split: SplitAssignment | None = None
+        self._pending_project: tuple[Project, Path | None] | None = None
+        self._finding_groups = False
+        self._plan_request = 0
+        self._workers: set[object] = set()
+        # Edits arriving in a burst (a slider, a held key) cost one plan, not one each.
+        self._plan_timer = QTimer(self, singleShot=True, interval=30)
+        self._plan_timer.timeout.connect(self._start_plan)
+
+    # -- state --------------------------------------------------------------------------
+    @property
+    def dirty(self) -> bool:
+        """Unsaved edits (undoing back to the saved state makes the project clean again)."""
+        return not self.undo_stack.isClean()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._workers) or self._plan_timer.isActive()
+
+    def mark_of(self, rel_path: str) -> Mark | None:
+        return self.project.marks.get(rel_path) if self.project else None
+
+    def set_dataset(self, dataset: Dataset | None) -> None:
+        """Adopt a (re)scanned dataset: a project opened for this folder, the current project
+        when it is the same folder, or a fresh project."""
+        same_root = (
+            dataset is not None and self.dataset is not None and dataset.root == self.dataset.root
+        )
+        self.dataset = dataset
+        if dataset is None:
+            self.project, self.plan = None, None
+            self.projectChanged.emit()
+            return
+        self._split = None  # made for the previous sample list
+        if not same_root:
+            self._groups = None
+        if (
+            self._pending_project is not None
+            and Path(self._pending_project[0].dataset_root).absolute() == dataset.root.absolute()
+        ):
+            self.project, self.project_file = self._pending_project
+            self._pending_project = None
+            self.undo_stack.clear()
+            self.reconciled.emit(reconcile(self.project, dataset))
+            self.projectChanged.emit()
+        elif self.project is None or not same_root:
+            self.project = Project(dataset_root=str(dataset.root))
+            self.project_file = None
+            self.undo_stack.clear()
+            self.projectChanged.emit()
+        if self._groups is None:
+            if not same_root or not self._finding_groups:
+                self._find_identical_files(dataset)
+        else:
+            self.schedule_plan()
+
+    # -- edits (undoable) ---------------------------------------------------------------
+    def set_marks(self, paths: list[str], mark: Mark | None, text: str) -> None:
+        if self.project is None or not paths:
+            return
+        self.undo_stack.push(SetMarksCommand(self, dict.fromkeys(paths, mark), text))
+
+    def set_target(self, class_name: str, target: ClassTarget) -> None:
+        if self.project is None:
+            return
+        self.undo_stack.push(
+            SetTargetsCommand(self, {class_name: target}, f"Target of {class_name}")
+        )
+
+    def apply_policy(self, policy: str, method: Method) -> None:
+        """Fill every class's target from a policy (raises ValueError for a bad policy)."""
+        if self.project is None or self.dataset is None:
+            return
+        targets = apply_policy(policy, self.train_counts, method)
+        self.undo_stack.push(SetTargetsCommand(self, dict(targets), f"Policy {policy}", policy))
+
+    def clear_targets(self) -> None:
+        if self.project is None:
+            return
+        self.undo_stack.push(
+            SetTargetsCommand(self, dict.fromkeys(self.project.targets), "Clear targets", None)
+        )
+
+    def set_split(self, split: SplitSettings, seed: int) -> None:
+        if self.project is None:
+            return
+        if split == self.project.split and seed == self.project.seed:
+            return
+        self.undo_stack.push(SetSplitCommand(self, split, seed))
+
+    def _apply_marks(self, marks: dict[str, Mark | None]) -> None:
+        assert self.project is not None
+        new = dict(self.project.marks)
+        for path, mark in marks.items():
+            if mark is None or mark.empty:
+                new.pop(path, None)
+            else:
+                new[path] = mark
+        # One assignment validates once: setting marks one by one would be quadratic.
+        self.project.marks = new
+        self.marksChanged.emit(list(marks))
+        self._edited()
+
+    def _apply_targets(
+        self, targets: dict[str, ClassTarget | None], policy: str | bool | None
+    ) -> None:
+        assert self.project is not None
+        new = dict(self.project.targets)
+        for name, target in targets.items():
+            if target is None:
+                new.pop(name, None)
+            else:
+                new[name] = target
+        self.project.targets = new
+        if policy is not False:
+            self.project.policy = policy  # type: ignore[assignment]
+        self._edited()
+
+    def _apply_split(self, split: SplitSettings, seed: int) -> None:
+        assert self.project is not None
+        self.project.split = split
+        self.project.seed = seed
+        self._edited()
+        self.projectChanged.emit()
+
+    def _edited(self) -> None:
+        self.schedule_plan()
+        self._autosave()
+
+    # -- plan ---------------------------------------------------------------------------
+    def schedule_plan(self) -> None:
+        if self.dataset is not None and self.project is not None and self._groups is not None:
+            self._plan_timer.start()
+
+    def _start_plan(self) -> None:
+        if self.dataset is None or self.project is None or self._groups is None:
+            return
+        self._plan_request += 1
+        request = self._plan_request
+        worker = create_worker(
+            _compute_plan,
+            self.dataset,
+            self.project.model_copy(deep=True),
+            self._groups,
+            self._split,
+            _start_thread=False,
+            _ignore_errors=True,
+        )
+        worker.returned.connect(lambda result, r=request: self._on_plan(r, result))
+        worker.errored.connect(lambda exc: self.error.emit(f"Could not make the plan: {exc}"))
+        self._run(worker)
+
+    def _on_plan(self, request: int, result: tuple[Plan, dict[str, int], SplitAssignment]) -> None:
+        if request != self._plan_request:
+            return  # a newer edit already asked for a newer plan
+        self.plan, self.train_counts, self._split = result
+        self.planChanged.emit(self.plan)
+
+    def _find_identical_files(self, dataset: Dataset) -> None:
+        self.status.emit("Looking for identical files (they must stay in one split)…")
+        worker = create_worker(
+            iter_content_groups, dataset, _start_thread=False, _ignore_errors=True
+        )
+
+        self._finding_groups = True
+
+        def done(groups: dict[str, str], root: Path = dataset.root) -> None:
+            self._finding_groups = False
+            if self.dataset is None or self.dataset.root != root:
+                return
+            self._groups = groups
+            n = len(groups)
+            self.status.emit(
+                f"{n} files have an identical twin; twins share a split."
+                if n
+                else "No identical files found."
+            )
+            self.schedule_plan()
+
+        worker.returned.connect(done)
+        worker.errored.connect(lambda exc: self.error.emit(f"Could not compare files: {exc}"))
+        self._run(worker)
+
+    def _run(self, worker) -> None:
+        self._workers.add(worker)
+        worker.finished.connect(lambda w=worker: self._workers.discard(w))
+        worker.start()
+
+    # -- files --------------------------------------------------------------------------
+    def _autosave(self) -> None:
+        if self.project is None:
+            return
+        worker = create_worker(
+            write_autosave,
+            self.project.model_copy(deep=True),
+            self.project_file,
+            _start_thread=False,
+            _ignore_errors=True,
+        )
+        worker.errored.connect(lambda exc: self.status.emit(f"Autosave failed: {exc}"))
+        self._run(worker)
+
+    def save(self, path: Path | None = None) -> bool:
+        """Save to `path` (or the current file); False when there is no file to save to."""
+        if self.project is None:
+            return False
+        target = Path(path) if path is not None else self.project_file
+        if target is None:
+            return False
+        project = self.project.model_copy(deep=True)
+        if self.dataset is not None:
+            project.update_snapshot(self.dataset)
+        old_file = self.project_file
+
+        def save_and_clean() -> Path:
+            project.save(target)
+            discard_autosave(old_file, project.dataset_root)
+            if old_file != target:
+                discard_autosave(target, project.dataset_root)
+            return target
+
+        worker = create_worker(save_and_clean, _start_thread=False, _ignore_errors=True)
+
+        def saved(file: Path) -> None:
+            self.project_file = file
+            if self.project is not None:
+                self.project.snapshot = project.snapshot
+            self.undo_stack.setClean()
+            self.status.emit(f"Saved {file}")
+            self.projectChanged.emit()
+
+        worker.returned.connect(saved)
+        worker.errored.connect(
+            lambda exc: self.error.emit(
+                str(exc) if isinstance(exc, ProjectError) else f"Could not save: {exc}"
+            )
+        )
+        self._run(worker)
+        return True
+
+    def open_project(self, path: Path, on_loaded) -> None:
+        """Load a project file in a worker; `on_loaded(project)` then opens its folder.
+        A broken file leaves the current state as it was."""
+        worker = create_worker(Project.load, path, _start_thread=False, _ignore_errors=True)
+
+        def loaded(project: Project) -> None:
+            self.adopt_project(project, Path(path))
+            on_loaded(project)
+
+        worker.returned.connect(loaded)
+        worker.errored.connect(
+            lambda exc: self.error.emit(
+                str(exc) if isinstance(exc, ProjectError) else f"Could not open {path}: {exc}"
+            )
+        )
+        self._run(worker)
+
+    def adopt_project(self, project: Project, project_file: Path | None) -> None:
+        """Use `project` as soon as its dataset folder has been scanned."""
+        self._pending_project = (project, project_file)
+        if (
+            self.dataset is not None
+            and self.dataset.root.absolute() == Path(project.dataset_root).absolute()
+        ):
+            self.set_dataset(self.dataset)

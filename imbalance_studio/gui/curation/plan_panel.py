@@ -1,0 +1,208 @@
+"""The "Balance" tab: split settings, a policy in one click, the editable target table, the
+plan's warnings and the before/after chart."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QStyledItemDelegate,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core.plan import Plan
+from ...core.project import Method, SplitSettings
+from .compare_chart import CompareChart
+from .controller import CurationController
+from .targets_model import COL_CLASS, COL_METHOD, METHODS, TargetsModel
+
+# Label shown -> (policy name, takes a number, spin-box range, tooltip)
+POLICIES = {
+    "Oversample every class to the largest": ("oversample", None),
+    "Undersample every class to the smallest": ("undersample", None),
+    "Meet at the median": ("median", None),
+    "Fixed target N per class": ("target", (1, 10_000_000, 100)),
+    "Cap the majority at K × the minority": ("cap", (1, 1000, 3)),
+}
+
+
+class MethodDelegate(QStyledItemDelegate):
+    def createEditor(self, parent, option, index):
+        box = QComboBox(parent)
+        box.addItems(METHODS)
+        return box
+
+    def setEditorData(self, editor, index):
+        editor.setCurrentText(index.data(Qt.ItemDataRole.EditRole))
+
+    def setModelData(self, editor, model, index):
+        model.setData(index, editor.currentText(), Qt.ItemDataRole.EditRole)
+
+
+class PlanPanel(QWidget):
+    def __init__(self, controller: CurationController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+
+        # Split
+        self.val_spin = self._fraction_spin(0.15)
+        self.test_spin = self._fraction_spin(0.15)
+        self.train_label = QLabel("train 70%")
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(0, 2**31 - 1)
+        self.seed_spin.setToolTip("The seed fixes the split, undersampling and generation")
+        self.split_button = QPushButton("Apply split")
+        self.split_button.setToolTip(
+            "The split is made before any balancing; validation and test keep the original "
+            "distribution and hold only original images"
+        )
+        self.split_button.clicked.connect(self._apply_split)
+        self.val_spin.valueChanged.connect(self._update_train_label)
+        self.test_spin.valueChanged.connect(self._update_train_label)
+        split_box = QGroupBox("1. Split first (stratified by class)")
+        sl = QHBoxLayout(split_box)
+        for w in (
+            self.train_label,
+            QLabel("validation"),
+            self.val_spin,
+            QLabel("test"),
+            self.test_spin,
+            QLabel("seed"),
+            self.seed_spin,
+            self.split_button,
+        ):
+            sl.addWidget(w)
+        sl.addStretch(1)
+
+        # Policy
+        self.policy_box = QComboBox()
+        self.policy_box.addItems(list(POLICIES))
+        self.policy_arg = QSpinBox()
+        self.method_box = QComboBox()
+        self.method_box.addItem("augment (new views — recommended)", Method.AUGMENT)
+        self.method_box.addItem("duplicate (exact copies)", Method.DUPLICATE)
+        self.method_box.setToolTip("How a class below its target is filled")
+        self.apply_button = QPushButton("Fill targets")
+        self.apply_button.clicked.connect(self._apply_policy)
+        self.clear_button = QPushButton("Clear targets")
+        self.clear_button.clicked.connect(controller.clear_targets)
+        self.policy_box.currentTextChanged.connect(self._policy_changed)
+        self._policy_changed(self.policy_box.currentText())
+        policy_group = QGroupBox("2. Set training targets with a policy, then edit any cell")
+        pl = QHBoxLayout(policy_group)
+        for w in (
+            self.policy_box,
+            self.policy_arg,
+            QLabel("fill gaps by"),
+            self.method_box,
+            self.apply_button,
+            self.clear_button,
+        ):
+            pl.addWidget(w)
+        pl.addStretch(1)
+
+        # Targets table
+        self.model = TargetsModel(controller, self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setItemDelegateForColumn(COL_METHOD, MethodDelegate(self.table))
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableView.EditTrigger.AllEditTriggers)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COL_CLASS, QHeaderView.ResizeMode.Stretch)
+        self.warnings = QLabel("")
+        self.warnings.setWordWrap(True)
+        self.warnings.setStyleSheet("color:#8a4b00;")
+        self.chart = CompareChart()
+
+        table_box = QWidget()
+        tl = QVBoxLayout(table_box)
+        tl.setContentsMargins(0, 0, 0, 0)
+        tl.addWidget(self.table, 1)
+        tl.addWidget(self.warnings)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(table_box)
+        splitter.addWidget(self.chart)
+        splitter.setSizes([260, 300])
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(split_box)
+        layout.addWidget(policy_group)
+        layout.addWidget(splitter, 1)
+
+        controller.planChanged.connect(self._on_plan)
+        controller.projectChanged.connect(self._on_project)
+        self._on_project()
+
+    @staticmethod
+    def _fraction_spin(value: float) -> QDoubleSpinBox:
+        spin = QDoubleSpinBox()
+        spin.setRange(0.0, 0.9)
+        spin.setSingleStep(0.05)
+        spin.setDecimals(2)
+        spin.setValue(value)
+        return spin
+
+    def _update_train_label(self) -> None:
+        train = 1 - self.val_spin.value() - self.test_spin.value()
+        self.train_label.setText(f"train {train:.0%}")
+        self.split_button.setEnabled(train > 0)
+
+    def _policy_changed(self, label: str) -> None:
+        _, arg = POLICIES[label]
+        self.policy_arg.setVisible(arg is not None)
+        if arg is not None:
+            lo, hi, default = arg
+            self.policy_arg.setRange(lo, hi)
+            self.policy_arg.setValue(default)
+            self.policy_arg.setPrefix("N = " if POLICIES[label][0] == "target" else "K = ")
+
+    def policy_text(self) -> str:
+        name, arg = POLICIES[self.policy_box.currentText()]
+        return name if arg is None else f"{name}:{self.policy_arg.value()}"
+
+    def _apply_policy(self) -> None:
+        try:
+            self.controller.apply_policy(self.policy_text(), self.method_box.currentData())
+        except ValueError as exc:
+            self.controller.error.emit(str(exc))
+
+    def _apply_split(self) -> None:
+        val, test = round(self.val_spin.value(), 4), round(self.test_spin.value(), 4)
+        try:
+            split = SplitSettings(train=round(1 - val - test, 4), val=val, test=test)
+        except ValueError as exc:
+            self.controller.error.emit(str(exc))
+            return
+        self.controller.set_split(split, self.seed_spin.value())
+
+    def _on_project(self) -> None:
+        project = self.controller.project
+        self.setEnabled(project is not None)
+        if project is None:
+            return
+        for spin, value in (
+            (self.val_spin, project.split.val),
+            (self.test_spin, project.split.test),
+        ):
+            spin.blockSignals(True)
+            spin.setValue(value)
+            spin.blockSignals(False)
+        self.seed_spin.setValue(project.seed)
+        self._update_train_label()
+
+    def _on_plan(self, plan: Plan) -> None:
+        self.chart.set_plan(plan)
+        self.warnings.setText("\n".join(f"⚠ {w}" for w in plan.warnings))
+        self.warnings.setVisible(bool(plan.warnings))

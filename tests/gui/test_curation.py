@@ -1,0 +1,166 @@
+"""Curating in the window: marks by keyboard, undo/redo, policies, targets, project files."""
+
+import json
+import subprocess
+import sys
+
+from PySide6.QtCore import QItemSelectionModel, Qt
+
+from imbalance_studio.core.project import Project
+from imbalance_studio.gui.curation import install_curation
+from imbalance_studio.gui.curation.targets_model import COL_FINAL, COL_TARGET
+
+
+def curation_of(window):
+    return getattr(window, "curation", None) or install_curation(window)
+
+
+def open_and_plan(qtbot, window, wait_scanned, root):
+    cur = curation_of(window)
+    window.open_folder(root)
+    wait_scanned(window)
+    qtbot.waitUntil(
+        lambda: cur.controller.plan is not None and not cur.controller.busy, timeout=30_000
+    )
+    return cur
+
+
+def wait_plan(qtbot, controller):
+    qtbot.waitUntil(lambda: not controller.busy, timeout=30_000)
+
+
+def select_rows(window, rows):
+    view = window.gallery
+    sel = view.selectionModel()
+    sel.clearSelection()
+    for r in rows:
+        sel.select(view.model().index(r, 0), QItemSelectionModel.SelectionFlag.Select)
+    sel.setCurrentIndex(view.model().index(rows[0], 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+    view.setFocus()
+
+
+def test_keyboard_marks_undo_redo_and_plan(qtbot, window, wait_scanned, digits_root):
+    cur = open_and_plan(qtbot, window, wait_scanned, digits_root)
+    c = cur.controller
+    window.class_list.select_classes([0])
+    select_rows(window, [0, 1, 2])
+    paths = [window.gallery_model.sample(r).path for r in (0, 1, 2)]
+
+    qtbot.keyClick(window.gallery, Qt.Key.Key_Delete)
+    assert all(c.project.marks[p].remove for p in paths)
+    wait_plan(qtbot, c)
+    removed = {p for split in c.plan.splits.values() for cp in split for p in cp.removed}
+    assert set(paths) <= removed
+    assert c.dirty
+
+    qtbot.keyClick(window.gallery, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert not any(p in c.project.marks for p in paths)
+    qtbot.keyClick(
+        window.gallery,
+        Qt.Key.Key_Z,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    assert all(c.project.marks[p].remove for p in paths)
+
+    # D on a removed sample makes it a duplication source instead (never both).
+    qtbot.keyClick(window.gallery, Qt.Key.Key_D)
+    assert all(c.project.marks[p].duplicate == 1 and not c.project.marks[p].remove for p in paths)
+    qtbot.keyClick(window.gallery, Qt.Key.Key_U)
+    assert not any(p in c.project.marks for p in paths)
+
+    # The gallery filter shows only marked images.
+    select_rows(window, [5])
+    qtbot.keyClick(window.gallery, Qt.Key.Key_Delete)
+    cur.filter_box.setCurrentText("Marked for removal")
+    assert window.gallery_model.rowCount() == 1
+    cur.filter_box.setCurrentText("All images")
+    assert window.gallery_model.rowCount() == 150
+
+
+def test_policy_fills_table_and_chart_then_cell_edit(qtbot, window, wait_scanned, digits_root):
+    cur = open_and_plan(qtbot, window, wait_scanned, digits_root)
+    c, panel = cur.controller, cur.plan_panel
+    largest = max(c.train_counts.values())
+    panel.policy_box.setCurrentText("Oversample every class to the largest")
+    qtbot.mouseClick(panel.apply_button, Qt.MouseButton.LeftButton)
+    wait_plan(qtbot, c)
+    model = panel.model
+    finals = [model.index(r, COL_FINAL).data() for r in range(model.rowCount())]
+    assert finals == [largest] * 10
+    assert panel.chart.after == [largest] * 10  # the chart shows the training split
+    assert "→ 1.0:1" in panel.chart.summary.text()
+    # Generation, not copies, closes the gap by default (the article's advice).
+    assert sum(len(cp.generate) for cp in c.plan.splits["train"]) > 0
+    assert sum(len(cp.duplicates) for cp in c.plan.splits["train"]) == 0
+
+    # Edit one cell; undo restores the policy's value.
+    assert model.setData(model.index(9, COL_TARGET), "20")
+    wait_plan(qtbot, c)
+    assert model.index(9, COL_FINAL).data() == 20
+    c.undo_stack.undo()
+    wait_plan(qtbot, c)
+    assert model.index(9, COL_FINAL).data() == largest
+
+
+def test_save_reopen_and_cli_plan_matches(qtbot, window, wait_scanned, digits_root, tmp_path):
+    cur = open_and_plan(qtbot, window, wait_scanned, digits_root)
+    c = cur.controller
+    window.class_list.select_classes([2])
+    select_rows(window, [0, 3])
+    qtbot.keyClick(window.gallery, Qt.Key.Key_Delete)
+    cur.plan_panel.policy_box.setCurrentText("Meet at the median")
+    qtbot.mouseClick(cur.plan_panel.apply_button, Qt.MouseButton.LeftButton)
+    wait_plan(qtbot, c)
+    project_file = tmp_path / "digits.isproj.json"
+    assert c.save(project_file)
+    qtbot.waitUntil(lambda: project_file.exists() and not c.dirty, timeout=10_000)
+    saved = Project.load(project_file)
+    assert saved.marks == c.project.marks and saved.policy == "median"
+    gui_plan = c.plan.to_json(list_files=True)
+
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "imbalance_studio",
+            "plan",
+            str(project_file),
+            "--json",
+            "--list-files",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    cli_plan = json.loads(out.stdout)
+    assert cli_plan["splits"] == gui_plan["splits"]
+    assert cli_plan["files"] == gui_plan["files"]
+
+    # Reopen in a fresh controller state: the marks come back.
+    c.undo_stack.clear()
+    c.project = None
+    cur.open_project(project_file)
+    qtbot.waitUntil(
+        lambda: (
+            c.project is not None
+            and c.project_file == project_file
+            and c.plan is not None
+            and not c.busy
+        ),
+        timeout=30_000,
+    )
+    assert c.project.marks == saved.marks
+
+
+def test_broken_project_file_keeps_state(qtbot, window, wait_scanned, digits_root, tmp_path):
+    cur = open_and_plan(qtbot, window, wait_scanned, digits_root)
+    before = cur.controller.project
+    bad = tmp_path / "broken.isproj.json"
+    bad.write_text('{"version": 1, "dataset_root": ')
+    errors = []
+    cur.controller.error.connect(errors.append)
+    cur.open_project(bad)
+    qtbot.waitUntil(lambda: bool(errors), timeout=10_000)
+    assert "broken.isproj.json" in errors[0]
+    assert cur.controller.project is before
