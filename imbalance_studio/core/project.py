@@ -5,9 +5,8 @@ root), split settings and seed, per-class targets, augmentation stacks and gener
 settings. It is versioned, validated strictly on load (`Project.load` raises `ProjectError`
 with a one-line message and never returns a half-read project) and saved atomically.
 
-Autosaves live under the user state folder, one per project file (or per dataset root for an
-unsaved project); `find_autosaves()` lists those newer than their project file so the GUI can
-offer recovery on start. `reconcile()` compares a project with a fresh scan of its folder.
+Autosave helpers (`core.autosave`) and `reconcile` (`core.reconcile`, a project against a
+fresh scan of its folder) live in their own modules and are importable from here as well.
 """
 
 from __future__ import annotations
@@ -16,8 +15,6 @@ import hashlib
 import json
 import os
 import tempfile
-import time
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -193,6 +190,8 @@ class Project(_Model):
 
     def update_snapshot(self, dataset: Dataset) -> None:
         """Record what each class folder holds now (call before saving)."""
+        from .reconcile import snapshot_of
+
         self.snapshot = snapshot_of(dataset)
 
     # -- files -------------------------------------------------------------------------
@@ -334,158 +333,20 @@ def atomic_write_text(path: Path, text: str) -> None:
         os.close(dir_fd)
 
 
-# -- autosave ---------------------------------------------------------------------------
+# -- autosave and reconcile live in their own modules; importable from here too -----------------------------------
+
+_ELSEWHERE = {
+    **dict.fromkeys(
+        ("Autosave", "autosave_dir", "autosave_path", "discard_autosave", "find_autosaves",
+         "write_autosave"), "autosave"),
+    **dict.fromkeys(("ClassChange", "ReconcileReport", "reconcile", "snapshot_of"), "reconcile"),
+}  # fmt: skip
 
 
-def autosave_dir() -> Path:
-    return Path(platformdirs.user_state_dir(APP_NAME)) / "autosave"
+def __getattr__(name: str) -> object:
+    # Lazy re-exports: those modules import this one.
+    if name in _ELSEWHERE:
+        import importlib
 
-
-def autosave_path(project_file: str | os.PathLike[str] | None, dataset_root: str = "") -> Path:
-    """Where the autosave of a project lives: keyed by the project file, or for an unsaved
-    project by its dataset root."""
-    if project_file is not None:
-        target = Path(project_file).absolute()
-        return autosave_dir() / f"{_stem(target)}-{_key(str(target))}{PROJECT_SUFFIX}"
-    return autosave_dir() / f"untitled-{_key(str(Path(dataset_root).absolute()))}{PROJECT_SUFFIX}"
-
-
-@dataclass(frozen=True)
-class Autosave:
-    """A recoverable autosave: `project` is the autosaved state of `project_file` (None when
-    the project was never saved)."""
-
-    path: Path
-    project_file: Path | None
-    saved_at: float
-    project: Project
-
-
-def write_autosave(project: Project, project_file: str | os.PathLike[str] | None) -> Path:
-    """Autosave `project` (atomically); returns the autosave's path."""
-    path = autosave_path(project_file, project.dataset_root)
-    envelope = {
-        "autosave": 1,
-        "project_file": str(Path(project_file).absolute()) if project_file is not None else None,
-        "saved_at": time.time(),
-        "project": json.loads(project.model_dump_json()),
-    }
-    atomic_write_text(path, json.dumps(envelope, indent=1) + "\n")
-    return path
-
-
-def find_autosaves() -> list[Autosave]:
-    """Autosaves worth offering for recovery: newer than their project file (or of a project
-    never saved, or whose file is gone). Unreadable autosaves are skipped. Newest first."""
-    found: list[Autosave] = []
-    folder = autosave_dir()
-    if not folder.is_dir():
-        return found
-    for path in folder.glob(f"*{PROJECT_SUFFIX}"):
-        try:
-            envelope = json.loads(path.read_text(encoding="utf-8"))
-            project = Project.from_json_text(json.dumps(envelope["project"]), str(path))
-            saved_at = float(envelope["saved_at"])
-            file = envelope.get("project_file")
-            project_file = Path(file) if file else None
-        except (OSError, ValueError, KeyError, TypeError, ProjectError):
-            continue
-        if project_file is not None:
-            try:
-                if project_file.stat().st_mtime >= path.stat().st_mtime:
-                    continue  # saved properly after the last autosave
-            except OSError:
-                pass  # the project file is gone: the autosave is all there is
-        found.append(Autosave(path, project_file, saved_at, project))
-    found.sort(key=lambda a: a.saved_at, reverse=True)
-    return found
-
-
-def discard_autosave(
-    project_file: str | os.PathLike[str] | None = None, dataset_root: str = ""
-) -> None:
-    """Delete the autosave of a project (after a save, or when the user declines recovery)."""
-    autosave_path(project_file, dataset_root).unlink(missing_ok=True)
-
-
-# -- reconcile ---------------------------------------------------------------------------
-
-
-def snapshot_of(dataset: Dataset) -> dict[str, ClassSnapshot]:
-    per_class: list[list[str]] = [[] for _ in dataset.classes]
-    for sample in dataset.samples:
-        per_class[sample.class_index].append(sample.path)
-    return {
-        name: ClassSnapshot(count=len(paths), digest=_paths_digest(paths))
-        for name, paths in zip(dataset.classes, per_class, strict=True)
-    }
-
-
-def _paths_digest(paths: list[str]) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    for p in sorted(paths):
-        h.update(p.encode("utf-8", "surrogateescape") + b"\x00")
-    return h.hexdigest()
-
-
-@dataclass(frozen=True)
-class ClassChange:
-    name: str
-    before: int  # files in the class when the project was saved
-    now: int
-
-
-@dataclass(frozen=True)
-class ReconcileReport:
-    """How a project and the folder it points at disagree. Marks on missing files are kept
-    in the project (and flagged here), never dropped."""
-
-    missing_marks: tuple[str, ...]  # marked paths that are not in the dataset now
-    missing_classes: tuple[str, ...]  # classes the project knows that the folder lacks
-    new_classes: tuple[str, ...]  # classes in the folder the project did not know
-    changed_classes: tuple[ClassChange, ...]  # classes whose file list changed since saving
-
-    @property
-    def ok(self) -> bool:
-        return not (
-            self.missing_marks or self.missing_classes or self.new_classes or self.changed_classes
-        )
-
-    def messages(self) -> list[str]:
-        out: list[str] = []
-        if self.missing_marks:
-            shown = ", ".join(self.missing_marks[:3])
-            more = f" and {len(self.missing_marks) - 3} more" if len(self.missing_marks) > 3 else ""
-            out.append(
-                f"{len(self.missing_marks)} marked files are missing (marks kept): {shown}{more}"
-            )
-        if self.missing_classes:
-            out.append(f"classes missing from the folder: {', '.join(self.missing_classes)}")
-        if self.new_classes:
-            out.append(f"new classes in the folder: {', '.join(self.new_classes)}")
-        for c in self.changed_classes:
-            diff = c.now - c.before
-            what = f"{diff:+d} files" if diff else "files replaced"
-            out.append(f"class {c.name} changed since saving: {c.before} → {c.now} ({what})")
-        return out
-
-
-def reconcile(project: Project, dataset: Dataset) -> ReconcileReport:
-    present = set(dataset.paths) if hasattr(dataset, "paths") else {s.path for s in dataset.samples}
-    missing_marks = tuple(sorted(p for p in project.marks if p not in present))
-    classes = set(dataset.classes)
-    known = set(project.targets) | set(project.augment.class_stacks)
-    known |= set(project.generation.cutmix_classes)
-    if project.snapshot is not None:
-        known |= set(project.snapshot)
-    missing_classes = tuple(sorted(known - classes))
-    new_classes: tuple[str, ...] = ()
-    changed: list[ClassChange] = []
-    if project.snapshot is not None:
-        new_classes = tuple(c for c in dataset.classes if c not in project.snapshot)
-        now = snapshot_of(dataset)
-        for name, snap in now.items():
-            old = project.snapshot.get(name)
-            if old is not None and old.digest != snap.digest:
-                changed.append(ClassChange(name, old.count, snap.count))
-    return ReconcileReport(missing_marks, missing_classes, new_classes, tuple(changed))
+        return getattr(importlib.import_module(f".{_ELSEWHERE[name]}", __package__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
