@@ -1,0 +1,430 @@
+"""AugmentEditor: a view over the core stack model, with a live preview grid.
+
+Holds an AugmentSettings-like state (a default stack for minority classes, per-class
+overrides, the preview seed) and edits one stack at a time: the default, or one class's.
+albumentations loads in a worker when the editor is built, so the window never waits for it.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt.utils import create_worker, signals_blocked
+
+from ...core.augment.catalogue import TransformInfo
+from ...core.augment.stack import (
+    StackEntry,
+    entries_from_stack,
+    set_param,
+    stack_from_entries,
+    validate_entry,
+)
+from .lists import CatalogueView, StackList
+from .params import ERROR_STYLE, ParamPanel
+from .preview_grid import PreviewGrid
+
+DEFAULT_TARGET = None  # the default stack (for every minority class without its own)
+FILE_FILTER = "albumentations pipeline (*.json *.yaml *.yml)"
+
+
+def _load_catalogue() -> dict[str, TransformInfo]:
+    from ...core.augment.catalogue import catalogue
+
+    return catalogue()
+
+
+class AugmentEditor(QWidget):
+    stackChanged = Signal(object)  # the edited stack dict (the default or the selected class's)
+    settingsChanged = Signal(object)  # settings(): default_stack, class_stacks, preview_seed
+    previewsUpdated = Signal(int)  # a new grid is on screen (its generation number)
+    catalogueReady = Signal()
+
+    def __init__(
+        self, classes: list[str] | None = None, settings: Any = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._infos: dict[str, TransformInfo] = {}
+        self._default: dict | None = None
+        self._class_stacks: dict[str, dict] = {}
+        self._seed = 0
+        self._target: str | None = DEFAULT_TARGET
+        self._entries: list[StackEntry] = []
+        self._ids: list[int] = []
+        self._next_id = 0
+        self._errors: dict[int, dict[str, str]] = {}
+        self._workers: list[Any] = []
+        self._build_ui()
+        self.set_classes(classes or [])
+        if settings is not None:
+            self.set_settings(settings)
+        self._start(_load_catalogue, self._on_catalogue)
+
+    # ----------------------------------------------------------------- layout
+    def _build_ui(self) -> None:
+        outer = QHBoxLayout(self)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        outer.addWidget(split)
+
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.addWidget(QLabel("<b>Stack for</b>"))
+        self.target_combo = QComboBox()
+        self.target_combo.currentIndexChanged.connect(self._target_changed)
+        lv.addWidget(self.target_combo)
+        self.own_stack = QCheckBox("This class has its own stack")
+        self.own_stack.toggled.connect(self._own_stack_toggled)
+        lv.addWidget(self.own_stack)
+        lv.addWidget(QLabel("<b>Catalogue</b> (double-click to add)"))
+        self.catalogue = CatalogueView()
+        self.catalogue.addRequested.connect(self.add_transform)
+        self.catalogue.setEnabled(False)
+        self.catalogue.search.setPlaceholderText("Loading albumentations…")
+        lv.addWidget(self.catalogue, 1)
+        split.addWidget(left)
+
+        mid = QWidget()
+        mv = QVBoxLayout(mid)
+        mv.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        self.presets = QComboBox()
+        self.presets.addItem("Apply a preset…", None)
+        from ...core.augment.presets import PRESETS
+
+        for name in PRESETS:
+            self.presets.addItem(name, name)
+        self.presets.activated.connect(self._preset_chosen)
+        row.addWidget(self.presets, 1)
+        self.load_button = QPushButton("Load…")
+        self.load_button.clicked.connect(self._ask_load)
+        self.save_button = QPushButton("Save…")
+        self.save_button.clicked.connect(self._ask_save)
+        row.addWidget(self.load_button)
+        row.addWidget(self.save_button)
+        mv.addLayout(row)
+        self.stack_list = StackList()
+        self.stack_list.currentRowChanged.connect(self._row_selected)
+        self.stack_list.enabledToggled.connect(self._enabled_toggled)
+        self.stack_list.orderChanged.connect(self._order_changed)
+        mv.addWidget(self.stack_list, 1)
+        buttons = QHBoxLayout()
+        self.add_button = QPushButton("Add")
+        self.add_button.clicked.connect(self._add_selected)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.clicked.connect(self.remove_current)
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.remove_button)
+        buttons.addStretch(1)
+        mv.addLayout(buttons)
+        self.params = ParamPanel()
+        self.params.paramChanged.connect(self._param_changed)
+        scroll = QScrollArea(widgetResizable=True)
+        scroll.setWidget(self.params)
+        mv.addWidget(scroll, 2)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        mv.addWidget(self.status)
+        split.addWidget(mid)
+
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        rv.setContentsMargins(0, 0, 0, 0)
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel("<b>Preview</b>"))
+        self.count_combo = QComboBox()
+        for n in (8, 16):
+            self.count_combo.addItem(f"{n} variants", n)
+        self.count_combo.currentIndexChanged.connect(lambda _i: self.preview.request())
+        controls.addWidget(self.count_combo)
+        self.reroll_button = QPushButton("Re-roll")
+        self.reroll_button.setToolTip("Draw new random variants (a new preview seed)")
+        self.reroll_button.clicked.connect(self.reroll)
+        controls.addWidget(self.reroll_button)
+        controls.addStretch(1)
+        rv.addLayout(controls)
+        self.preview = PreviewGrid()
+        self.preview.set_source(lambda: (self.stack(), self.count_combo.currentData(), self._seed))
+        self.preview.updated.connect(self.previewsUpdated)
+        self.preview.message.connect(self.status.setText)
+        rv.addWidget(self.preview)
+        rv.addStretch(1)
+        split.addWidget(right)
+        split.setSizes([220, 380, 640])
+        self._refresh_target_ui()
+
+    # ------------------------------------------------------------ public API
+    def set_sample(self, path: Path | str | None) -> None:
+        """The image the previews augment (decoded and downscaled in a worker)."""
+        self.preview.set_sample(path)
+
+    def stack(self) -> dict:
+        """The stack being edited, as an A.to_dict dict."""
+        return stack_from_entries(self._entries)
+
+    def set_stack(self, stack: dict | None) -> None:
+        """Replace the stack being edited (the default, or the selected class's own); no signal."""
+        self._set_entries(entries_from_stack(stack))
+        self._store()
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "default_stack": copy.deepcopy(self._default),
+            "class_stacks": copy.deepcopy(self._class_stacks),
+            "preview_seed": self._seed,
+        }
+
+    def set_settings(self, settings: Any) -> None:
+        """Take an AugmentSettings (or a dict with the same fields)."""
+        get = (
+            settings.get
+            if isinstance(settings, dict)
+            else lambda k, d=None: getattr(settings, k, d)
+        )
+        self._default = copy.deepcopy(get("default_stack", None))
+        self._class_stacks = copy.deepcopy(dict(get("class_stacks", None) or {}))
+        self._seed = int(get("preview_seed", 0) or 0)
+        self._show_target()
+
+    def set_classes(self, classes: list[str], minority: set[str] | None = None) -> None:
+        """Classes offered for per-class overrides (minority ones are marked)."""
+        minority = minority or set()
+        with signals_blocked(self.target_combo):
+            self.target_combo.clear()
+            self.target_combo.addItem("Default (minority classes)", DEFAULT_TARGET)
+            for name in classes:
+                self.target_combo.addItem(
+                    f"{name}{'  (minority)' if name in minority else ''}", name
+                )
+            i = self.target_combo.findData(self._target)
+            self.target_combo.setCurrentIndex(max(i, 0))
+        self._target = self.target_combo.currentData()
+        self._refresh_target_ui()
+
+    def select_class(self, name: str | None) -> None:
+        self.target_combo.setCurrentIndex(max(self.target_combo.findData(name), 0))
+
+    def preview_seed(self) -> int:
+        return self._seed
+
+    def reroll(self) -> None:
+        self._seed = random.getrandbits(31)
+        self.settingsChanged.emit(self.settings())
+        self.preview.request_now()
+
+    def add_transform(self, name: str) -> None:
+        if not self._editable() or name not in self._infos:
+            return
+        info = self._infos[name]
+        self._entries.append(StackEntry(name, copy.deepcopy(info.defaults), info.p.default))
+        self._ids.append(self._new_id())
+        self._revalidate()
+        self.stack_list.setCurrentRow(len(self._entries) - 1)
+        self._changed()
+
+    def remove_current(self) -> None:
+        row = self.stack_list.currentRow()
+        if not self._editable() or not 0 <= row < len(self._entries):
+            return
+        del self._entries[row]
+        del self._ids[row]
+        self._revalidate()
+        self._changed()
+
+    def entry_errors(self) -> dict[int, dict[str, str]]:
+        return dict(self._errors)
+
+    def save_to(self, path: Path | str) -> None:
+        """Write the edited stack as an A.save file (in a worker; atomic)."""
+        from ...core.augment.io import save_stack_file
+
+        self._start(
+            save_stack_file, lambda _r: self._say(f"Saved {path}"), self.stack(), Path(path)
+        )
+
+    def load_from(self, path: Path | str) -> None:
+        """Read an A.save JSON/YAML file (in a worker) into the edited stack."""
+        from ...core.augment.io import load_stack_file
+
+        if not self._editable():
+            return
+        self._start(load_stack_file, self._on_loaded, Path(path))
+
+    # -------------------------------------------------------------- internals
+    def _start(self, fn: Any, on_done: Any, *args: Any) -> None:
+        worker = create_worker(fn, *args, _start_thread=False, _ignore_errors=True)
+        worker.returned.connect(on_done)
+        worker.errored.connect(lambda exc: self._say(str(exc), error=True))
+        worker.finished.connect(lambda: self._workers.remove(worker))
+        self._workers.append(worker)  # keep a reference until it is done
+        worker.start()
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.status.setStyleSheet(ERROR_STYLE if error else "")
+        self.status.setText(text)
+
+    def _on_catalogue(self, infos: dict[str, TransformInfo]) -> None:
+        self._infos = infos
+        self.catalogue.set_infos(infos)
+        self.catalogue.search.setPlaceholderText("Search transforms…")
+        self._refresh_target_ui()
+        self._revalidate()
+        self._row_selected(self.stack_list.currentRow())
+        self.catalogueReady.emit()
+
+    def _on_loaded(self, stack: dict) -> None:
+        self.set_stack(stack)
+        self._changed()  # a user action, unlike set_stack() from the window
+        self._say("Stack loaded.")
+
+    def _new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def _editable(self) -> bool:
+        return bool(self._infos) and (self._target is None or self._target in self._class_stacks)
+
+    def _current_stack_dict(self) -> dict | None:
+        if self._target is not None and self._target in self._class_stacks:
+            return self._class_stacks[self._target]
+        return self._default
+
+    def _show_target(self) -> None:
+        self._set_entries(entries_from_stack(self._current_stack_dict()))
+        self._refresh_target_ui()
+
+    def _set_entries(self, entries: list[StackEntry]) -> None:
+        self._entries = entries
+        self._ids = [self._new_id() for _ in entries]
+        self._revalidate()
+        self.stack_list.setCurrentRow(0 if entries else -1)
+        self._row_selected(self.stack_list.currentRow())
+        self.preview.request()
+
+    def _refresh_target_ui(self) -> None:
+        is_class = self._target is not None
+        with signals_blocked(self.own_stack):
+            self.own_stack.setChecked(is_class and self._target in self._class_stacks)
+        self.own_stack.setVisible(is_class)
+        editable = self._editable()
+        self.catalogue.setEnabled(editable)
+        for w in (self.stack_list, self.params, self.add_button, self.remove_button):
+            w.setEnabled(editable)
+        for w in (self.presets, self.load_button):
+            w.setEnabled(editable)
+        if is_class and not editable and self._infos:
+            self._say(f"{self._target} uses the default stack; tick the box to give it its own.")
+
+    def _target_changed(self, _index: int) -> None:
+        self._target = self.target_combo.currentData()
+        self._say("")
+        self._show_target()
+
+    def _own_stack_toggled(self, on: bool) -> None:
+        if self._target is None:
+            return
+        if on:
+            self._class_stacks[self._target] = copy.deepcopy(self._default) or self.stack()
+        else:
+            self._class_stacks.pop(self._target, None)
+        self._show_target()
+        self._changed()
+
+    def _store(self) -> None:
+        stack = self.stack()
+        if self._target is None:
+            self._default = stack
+        elif self._target in self._class_stacks:
+            self._class_stacks[self._target] = stack
+
+    def _changed(self) -> None:
+        self._store()
+        self.stackChanged.emit(self.stack())
+        self.settingsChanged.emit(self.settings())
+        self.preview.request()
+
+    def _revalidate(self) -> None:
+        self._errors = {}
+        if self._infos:
+            self._errors = {
+                i: errs for i, ent in enumerate(self._entries) if (errs := validate_entry(ent))
+            }
+        self.stack_list.fill(self._entries, self._ids, self._errors)
+
+    def _row_selected(self, row: int) -> None:
+        if 0 <= row < len(self._entries) and self._infos:
+            entry = self._entries[row]
+            self.params.show_entry(entry, self._infos.get(entry.name))
+            self.params.set_errors(self._errors.get(row, {}))
+        else:
+            self.params.show_entry(None, None)
+
+    def _param_changed(self, name: str, value: Any) -> None:
+        row = self.stack_list.currentRow()
+        if not 0 <= row < len(self._entries):
+            return
+        entry = set_param(self._entries[row], name, value)
+        self._entries[row] = entry
+        errors = validate_entry(entry)
+        if errors:
+            self._errors[row] = errors
+        else:
+            self._errors.pop(row, None)
+        self.params.set_errors(errors)
+        self.stack_list.update_row(row, entry, errors)
+        self._changed()
+
+    def _enabled_toggled(self, row: int, enabled: bool) -> None:
+        if 0 <= row < len(self._entries):
+            self._entries[row].enabled = enabled
+            self._changed()
+
+    def _order_changed(self, ids: list[int]) -> None:
+        by_id = dict(zip(self._ids, self._entries, strict=True))
+        self._entries = [by_id[i] for i in ids]
+        self._ids = list(ids)
+        self._revalidate()
+        self._changed()
+
+    def _add_selected(self) -> None:
+        name = self.catalogue.selected_name()
+        if name:
+            self.add_transform(name)
+
+    def _preset_chosen(self, index: int) -> None:
+        from ...core.augment.presets import PRESETS
+        from ...core.augment.stack import normalize_stack
+
+        name = self.presets.itemData(index)
+        self.presets.setCurrentIndex(0)
+        if name and self._editable():
+            self.set_stack(normalize_stack(PRESETS[name]))
+            self._changed()
+            self._say(f"Preset '{name}' applied.")
+
+    def _ask_load(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load augmentation stack", "", FILE_FILTER)
+        if path:
+            self.load_from(path)
+
+    def _ask_save(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save augmentation stack", "augment.json", FILE_FILTER
+        )
+        if path:
+            self.save_to(path)

@@ -1,0 +1,260 @@
+"""The preview grid: N augmented variants of the sample, rendered off the GUI thread.
+
+A change restarts a short debounce timer; when it fires, one request is built with a new
+generation number. At most one render runs at a time (two cores are shared with the rest of the
+app); a request made meanwhile waits, and only the newest waiting one is run. A result whose
+generation is older than the newest request is dropped, so a stale grid never overwrites a newer.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
+from superqt.utils import create_worker
+
+PREVIEW_SIZE = 256
+DEBOUNCE_MS = 60
+TILE_PX = 150
+
+
+@dataclass(frozen=True)
+class PreviewRequest:
+    generation: int
+    path: str | None
+    image: np.ndarray | None  # the decoded 256-px copy, once the worker has made it
+    stack: dict[str, Any] | None
+    n: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class PreviewResult:
+    generation: int
+    path: str | None
+    image: np.ndarray | None
+    tiles: list[Any]  # core.augment.PreviewTile
+    qimages: list[QImage | None]
+    error: str | None = None
+
+
+def render_job(req: PreviewRequest) -> PreviewResult:
+    """Runs in a worker thread: decode (first time), augment, convert to QImages."""
+    from ...core.augment.preview import render_previews
+    from ...core.imageio import ImageDecodeError, load_array
+
+    image = req.image
+    if image is None and req.path is not None:
+        try:
+            image = load_array(req.path, max_side=PREVIEW_SIZE)
+        except ImageDecodeError as exc:
+            return PreviewResult(req.generation, req.path, None, [], [], f"cannot read: {exc}")
+    if image is None:
+        return PreviewResult(req.generation, None, None, [], [])
+    tiles = render_previews(image, req.stack, req.n, req.seed, PREVIEW_SIZE)
+    qimages = [to_qimage(t.image) if t.image is not None else None for t in tiles]
+    return PreviewResult(req.generation, req.path, image, tiles, qimages)
+
+
+def to_qimage(arr: np.ndarray) -> QImage:
+    """A QImage that owns a copy of the pixels (safe to build outside the GUI thread)."""
+    arr = np.ascontiguousarray(arr)
+    h, w = arr.shape[:2]
+    if arr.ndim == 2 or arr.shape[2] == 1:
+        fmt, ch = QImage.Format.Format_Grayscale8, 1
+    elif arr.shape[2] == 4:
+        fmt, ch = QImage.Format.Format_RGBA8888, 4
+    else:
+        fmt, ch = QImage.Format.Format_RGB888, 3
+    return QImage(arr.data, w, h, w * ch, fmt).copy()
+
+
+# Bookkeeping values albumentations records that say nothing about what was drawn.
+_TOOLTIP_SKIP = {"fill_mask", "bbox_matrix", "x_min", "x_max", "y_min", "y_max"}
+
+
+def params_text(params: dict[str, Any]) -> str:
+    """Tooltip text: one line per applied transform with the values it drew."""
+    applied = params.get("applied", [])
+    if not applied:
+        return "No transform was applied to this variant (each has its own probability p)."
+    lines = []
+    for item in applied:
+        shown = {k: v for k, v in item["params"].items() if k not in _TOOLTIP_SKIP}
+        values = ", ".join(f"{k}={_short(v)}" for k, v in shown.items())
+        lines.append(f"{item['name']}: {values}" if values else item["name"])
+    return "\n".join(lines)
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return float(f"{value:.3g}")
+    if isinstance(value, list | tuple):
+        return [_rounded(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return value
+
+
+def _short(value: Any) -> str:
+    value = _rounded(value)
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+class PreviewTileView(QLabel):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFixedSize(TILE_PX, TILE_PX)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setWordWrap(True)
+        self.setFrameShape(QLabel.Shape.StyledPanel)
+
+    def show_image(self, image: QImage, tooltip: str) -> None:
+        self.setStyleSheet("")
+        pix = QPixmap.fromImage(image)
+        mode = Qt.TransformationMode.SmoothTransformation
+        if max(image.width(), image.height()) < TILE_PX // 2:
+            mode = Qt.TransformationMode.FastTransformation  # keep small images crisp
+        self.setPixmap(
+            pix.scaled(TILE_PX - 4, TILE_PX - 4, Qt.AspectRatioMode.KeepAspectRatio, mode)
+        )
+        self.setToolTip(tooltip)
+
+    def show_error(self, text: str) -> None:
+        self.setPixmap(QPixmap())
+        self.setStyleSheet("color: #c0392b; font-size: 9pt;")
+        self.setText(text[:220])
+        self.setToolTip(text)
+
+
+class PreviewGrid(QWidget):
+    """Shows the newest grid; `request()` asks for a refresh (debounced)."""
+
+    updated = Signal(int)  # generation of the grid now shown
+    message = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self._grid = QGridLayout(self)
+        self._grid.setSpacing(4)
+        self.tiles: list[Any] = []  # the PreviewTiles on screen
+        self.views: list[PreviewTileView] = []
+        self.generation = 0  # newest request
+        self.shown_generation = 0
+        self._path: str | None = None
+        self._image: np.ndarray | None = None
+        self._running = None
+        self._waiting: PreviewRequest | None = None
+        self._source: Any = None  # callable -> (stack, n, seed)
+        self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
+        self._timer.timeout.connect(self._submit)
+
+    def set_source(self, source: Any) -> None:
+        """`source()` returns (stack, n, seed) for the next render."""
+        self._source = source
+
+    def set_sample(self, path: Path | str | None) -> None:
+        self._path = str(path) if path is not None else None
+        self._image = None  # decoded by the next render, in the worker
+        self.request()
+
+    def request(self) -> None:
+        self._timer.start()
+
+    def request_now(self) -> None:
+        self._timer.stop()
+        self._submit()
+
+    @property
+    def busy(self) -> bool:
+        return self._running is not None or self._timer.isActive() or self._waiting is not None
+
+    def _submit(self) -> None:
+        if self._source is None:
+            return
+        stack, n, seed = self._source()
+        self.generation += 1
+        req = PreviewRequest(self.generation, self._path, self._image, stack, n, seed)
+        if self._path is None:
+            self._show_placeholder(n, "Select a sample in the gallery to preview the stack.")
+            self.shown_generation = self.generation
+            self.updated.emit(self.generation)
+            return
+        if self._running is not None:
+            self._waiting = req  # replaces an older waiting request
+            return
+        self._start(req)
+
+    def _start(self, req: PreviewRequest) -> None:
+        worker = create_worker(render_job, req, _start_thread=False, _ignore_errors=True)
+        worker.returned.connect(self._on_result)
+        worker.errored.connect(self._on_error)
+        worker.finished.connect(self._on_finished)
+        self._running = worker
+        worker.start()
+
+    def _on_finished(self) -> None:
+        self._running = None
+        if self._waiting is not None:
+            req, self._waiting = self._waiting, None
+            # The image may have been decoded by the render that just finished.
+            if req.image is None and req.path == self._path and self._image is not None:
+                req = PreviewRequest(req.generation, req.path, self._image, *_rest(req))
+            self._start(req)
+
+    def _on_error(self, exc: BaseException) -> None:
+        self.message.emit(f"Preview failed: {exc}")
+
+    def _on_result(self, result: PreviewResult) -> None:
+        if result.path == self._path and result.image is not None:
+            self._image = result.image  # keep the decoded copy for the next changes
+        if result.generation != self.generation:
+            return  # a newer request is on its way: never show a stale grid
+        if result.error:
+            self._show_placeholder(len(self.views) or 8, result.error)
+        else:
+            self._show(result)
+        self.shown_generation = result.generation
+        self.updated.emit(result.generation)
+
+    def _ensure_views(self, n: int) -> None:
+        cols = 4
+        while len(self.views) < n:
+            view = PreviewTileView(self)
+            i = len(self.views)
+            self._grid.addWidget(view, i // cols, i % cols)
+            self.views.append(view)
+        for i, view in enumerate(self.views):
+            view.setVisible(i < n)
+
+    def _show(self, result: PreviewResult) -> None:
+        self._ensure_views(len(result.tiles))
+        self.tiles = list(result.tiles)
+        for view, tile, qimg in zip(self.views, result.tiles, result.qimages, strict=False):
+            if qimg is None:
+                view.show_error(tile.error or "failed")
+            else:
+                view.show_image(qimg, params_text(tile.params))
+
+    def _show_placeholder(self, n: int, text: str) -> None:
+        self._ensure_views(n)
+        self.tiles = []
+        for view in self.views:
+            view.setPixmap(QPixmap())
+            view.setStyleSheet("color: palette(mid);")
+            view.setText("")
+            view.setToolTip("")
+        if self.views:
+            self.views[0].setText(text)
+
+
+def _rest(req: PreviewRequest) -> tuple[Any, ...]:
+    return (req.stack, req.n, req.seed)
