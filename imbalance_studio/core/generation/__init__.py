@@ -1,0 +1,37 @@
+"""Synthetic minority images: staged files with provenance, made in the background.
+
+See `run.iter_generate` (the work), `slots` (ids, sources, replacements), `records` (the
+staging folder) and `review` (accept / reject).
+"""
+
+from .records import GeneratedImage, load_staging, set_status
+from .review import REJECT_MODES, accept, find_image, reject
+from .run import (
+    GenerateError,
+    GenerateProgress,
+    GenerateResult,
+    check_staging,
+    iter_generate,
+    shared_pool,
+    shutdown_pool,
+)
+from .slots import image_id, stack_fingerprint
+
+__all__ = [
+    "REJECT_MODES",
+    "GenerateError",
+    "GenerateProgress",
+    "GenerateResult",
+    "GeneratedImage",
+    "accept",
+    "check_staging",
+    "find_image",
+    "image_id",
+    "iter_generate",
+    "load_staging",
+    "reject",
+    "set_status",
+    "shared_pool",
+    "shutdown_pool",
+    "stack_fingerprint",
+]

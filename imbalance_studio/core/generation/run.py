@@ -1,0 +1,297 @@
+"""`iter_generate`: make every image the plan asks for, as a cancellable progress generator.
+
+With `workers > 1` the items go to a process pool ("spawn": never fork a process that may
+run Qt threads) where each worker decodes, augments, encodes and writes by itself; only
+paths, seeds and stack dicts travel. Results come back in submission order with a bounded
+number in flight, so closing the generator stops within about one item's time and every
+finished file stays (and is reused by the next run).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Generator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import wait as wait_futures
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .records import GeneratedImage, atomic_write, clean_temp_files, read_class_records
+from .slots import ClassJob, Slot
+from .work import Outcome, make_one, warm_up
+
+# While waiting on a worker the generator yields a heartbeat this often, so a GUI can stop
+# it (a superqt GeneratorWorker only checks for abort between yields).
+HEARTBEAT_S = 0.2
+
+
+class GenerateError(Exception):
+    """Generation cannot go on (staging unusable, disk full, a stack that fails); one line."""
+
+
+@dataclass(frozen=True)
+class GenerateProgress:
+    phase: str  # "generating"
+    done: int  # slots finished (made or reused)
+    total: int
+    message: str = ""
+    image: GeneratedImage | None = None  # the image just finished, if any
+    problem: str | None = None  # a source that failed, a class without sources
+    made: int = 0
+    reused: int = 0
+
+
+class GenerateResult(list):
+    """The images the plan uses (a list of `GeneratedImage`, class by class), plus what
+    happened: counts, sources that failed to decode and problems to report."""
+
+    def __init__(self, images: list[GeneratedImage] = ()) -> None:  # type: ignore[assignment]
+        super().__init__(images)
+        self.made = 0
+        self.reused = 0
+        self.bad_sources: dict[str, str] = {}
+        self.problems: list[str] = []
+
+
+# One pool kept for the life of the process: starting "spawn" workers (and importing
+# albumentations in them) costs seconds, a second Generate should not pay it again.
+_POOL: ProcessPoolExecutor | None = None
+_POOL_WORKERS = 0
+
+
+def shared_pool(workers: int) -> ProcessPoolExecutor:
+    global _POOL, _POOL_WORKERS
+    if _POOL is None or workers != _POOL_WORKERS:
+        shutdown_pool()
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        _POOL = ProcessPoolExecutor(workers, mp_context=ctx, initializer=warm_up)
+        _POOL_WORKERS = workers
+    return _POOL
+
+
+def shutdown_pool() -> None:
+    global _POOL, _POOL_WORKERS
+    if _POOL is not None:
+        _POOL.shutdown(wait=False, cancel_futures=True)
+    _POOL, _POOL_WORKERS = None, 0
+
+
+def check_staging(staging_dir: Path | str, dataset_root: Path | str) -> Path:
+    """Create the staging folder and prove it writable; GenerateError with a clear reason."""
+    staging = Path(staging_dir).absolute()
+    real, root = Path(os.path.realpath(staging)), Path(os.path.realpath(dataset_root))
+    if real == root or root in real.parents:
+        raise GenerateError(
+            f"staging folder {staging} is inside the dataset folder, which is read-only to "
+            "Imbalance Studio; choose a staging folder elsewhere"
+        )
+    try:
+        staging.mkdir(parents=True, exist_ok=True)
+        probe = staging / ".write-probe"
+        atomic_write(probe, lambda f: f.write(b"ok"))
+        probe.unlink()
+    except OSError as exc:
+        raise GenerateError(
+            f"staging folder {staging} is not writable ({exc.strerror or exc})"
+        ) from exc
+    return staging
+
+
+def _jobs(dataset: Any, project: Any, plan: Any, staging: Path) -> list[ClassJob]:
+    from ..augment import PRESETS, stack_for_class
+
+    rejected = set(project.generation.rejected)
+    cutmix = set(project.generation.cutmix_classes)
+    jobs = []
+    for cp in plan.splits["train"]:
+        if not cp.generate:
+            continue
+        name = plan.classes[cp.class_index]
+        kept = tuple(cp.kept)
+        kept_set = set(kept)
+        for t in cp.generate:
+            # Leakage guard: the plan must only ever hand us training originals.
+            if plan.split_of(t.source) != "train" or t.source not in kept_set:
+                raise GenerateError(
+                    f"class {name}: the plan gives {t.source} as a source, which is not a "
+                    "kept training image; re-plan"
+                )
+        folder = staging / name
+        try:
+            folder.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise GenerateError(f"{folder}: cannot create ({exc.strerror or exc})") from exc
+        jobs.append(
+            ClassJob(
+                name=name,
+                index=cp.class_index,
+                tasks=tuple(cp.generate),
+                kept=kept,
+                stack=stack_for_class(project, name) or PRESETS["medium"],
+                cutmix=name in cutmix,
+                root=str(dataset.root),
+                staging=str(staging),
+                rejected=rejected,
+                records=read_class_records(folder),
+            )
+        )
+    return jobs
+
+
+def _slots(job: ClassJob, result: GenerateResult) -> list[Slot]:
+    """The slots to fill for one class (see slots.py on "reduce")."""
+    slots = [job.slot(i) for i in range(len(job.tasks))]
+    if any(s is None for s in slots):
+        return []  # no usable source at all: reported by the caller
+    plain = [s for s in slots if s is not None and not s.reducible]
+    reducible = [s for s in slots if s is not None and s.reducible]
+    need = len(job.tasks)
+    spares = job.spares({s.id for s in slots if s is not None})[: max(0, need - len(plain))]
+    result.extend(spares)
+    have = len(plain) + len(spares)
+    fill = reducible[: max(0, need - have)]
+    return sorted(plain + fill, key=lambda s: s.ordinal)
+
+
+def iter_generate(
+    dataset: Any,
+    project: Any,
+    plan: Any,
+    staging_dir: Path | str,
+    workers: int = 1,
+    *,
+    executor: Executor | None = None,
+) -> Generator[GenerateProgress, None, GenerateResult]:
+    """Make (or reuse) every image the plan's training split asks for; yields progress,
+    returns the images the plan uses. Resumable: finished images are never made twice.
+
+    Raises GenerateError when the staging folder is unusable, the disk fills up or a stack
+    fails; what is finished stays valid. Sources that fail to decode are skipped (reported
+    in the progress and the result) and their slots are filled from the class's other
+    training images.
+    """
+    staging = check_staging(staging_dir, dataset.root)
+    clean_temp_files(staging)
+    result = GenerateResult()
+    jobs = _jobs(dataset, project, plan, staging)
+    queue: deque[Slot] = deque()
+    for job in jobs:
+        slots = _slots(job, result)
+        if not slots:
+            result.problems.append(_no_source(job))
+        queue.extend(slots)
+    total = len(queue) + len(result)
+    done = len(result)
+    finished: dict[str, GeneratedImage] = {}
+
+    def progress(message: str, image: GeneratedImage | None = None, problem: str | None = None):
+        return GenerateProgress(
+            "generating", done, total, message, image, problem, result.made, result.reused
+        )
+
+    yield progress(f"{total} images to generate for {len(jobs)} classes")
+    pool = executor or (shared_pool(workers) if workers > 1 else None)
+    inflight: deque[tuple[Slot, Future | Outcome]] = deque()
+    limit = 2 * max(1, workers)
+    try:
+        while queue or inflight:
+            while queue and len(inflight) < limit:
+                slot = queue.popleft()
+                current = slot.job.slot(slot.ordinal)  # a source may have failed since
+                if current is None:
+                    total -= 1 + _drop_class(slot.job, queue, result)
+                    continue
+                reuse = slot.job.done(current)
+                if reuse is not None and reuse.status != "rejected":
+                    finished[current.id] = reuse
+                    result.reused += 1
+                    done += 1
+                    continue
+                if pool is None:
+                    inflight.append((current, make_one(current.item())))
+                else:
+                    inflight.append((current, pool.submit(make_one, current.item())))
+            if not inflight:
+                continue
+            slot, pending = inflight[0]
+            if isinstance(pending, Future):
+                while not wait_futures([pending], timeout=HEARTBEAT_S).done:
+                    yield progress("working")
+                try:
+                    outcome = pending.result()
+                except BrokenProcessPool as exc:
+                    shutdown_pool()
+                    raise GenerateError(f"a generation worker died ({exc})") from exc
+            else:
+                outcome = pending
+            inflight.popleft()
+            problem = _note_bad(slot.job, outcome, result)
+            if outcome.kind == "done":
+                assert outcome.image is not None
+                finished[outcome.image.id] = outcome.image
+                result.made += 1
+                done += 1
+                yield progress(f"{slot.job.name}: {outcome.image.id}", outcome.image, problem)
+            elif outcome.kind in ("bad_source", "no_donor"):
+                queue.appendleft(slot)  # the slot re-resolves to another source or generator
+                yield progress(f"{slot.job.name}: skipped a source", None, problem)
+            else:
+                raise GenerateError(_error_text(outcome, staging))
+    finally:
+        for _slot, pending in inflight:
+            if isinstance(pending, Future):
+                pending.cancel()  # running items finish and stay valid; queued ones never start
+    by_slot = sorted(finished.values(), key=lambda g: (g.class_name, g.ordinal))
+    result[:0] = by_slot
+    result.sort(key=lambda g: (_class_order(plan, g.class_name), g.ordinal, g.id))
+    return result
+
+
+def _class_order(plan: Any, name: str) -> int:
+    try:
+        return plan.classes.index(name)
+    except ValueError:
+        return len(plan.classes)
+
+
+def _note_bad(job: ClassJob, outcome: Outcome, result: GenerateResult) -> str | None:
+    new = {p: r for p, r in outcome.bad.items() if p not in job.bad}
+    if not new:
+        return None
+    job.bad.update(new)
+    result.bad_sources.update(new)
+    notes = [f"{p}: does not decode ({r}); skipped, its share goes to other sources"
+             for p, r in new.items()]  # fmt: skip
+    result.problems.extend(notes)
+    return "; ".join(notes)
+
+
+def _drop_class(job: ClassJob, queue: deque[Slot], result: GenerateResult) -> int:
+    """Drop the queued slots of a class that has no usable source left; how many."""
+    if not any(p.startswith(f"class {job.name}:") for p in result.problems):
+        result.problems.append(_no_source(job))
+    mine = [s for s in queue if s.job is job]
+    for s in mine:
+        queue.remove(s)
+    return len(mine)
+
+
+def _no_source(job: ClassJob) -> str:
+    return (
+        f"class {job.name}: none of its {len(job.kept)} training images decodes; "
+        f"its {len(job.tasks)} new images cannot be made"
+    )
+
+
+def _error_text(outcome: Outcome, staging: Path) -> str:
+    if outcome.disk_full:
+        return (
+            f"staging folder {staging}: disk full; the images finished so far are kept, "
+            "free some space and generate again to finish"
+        )
+    return outcome.message
