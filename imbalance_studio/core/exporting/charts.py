@@ -69,5 +69,5 @@ def bar_chart(
             draw.text((6, y + 2), shown, fill=TEXT, font=font)
             draw.text((x0 + w + 4, y + 2), str(n), fill=TEXT, font=font)
     buf = io.BytesIO()
-    img.save(buf, "PNG", optimize=False)
+    img.save(buf, "PNG", compress_level=1)
     return buf.getvalue()

@@ -49,8 +49,46 @@ def copy_file(src: str, dst: str) -> None:
         os.close(fin)
 
 
+def _write_range(
+    srcs: Sequence[str], dsts: Sequence[str], start: int, stop: int, link: bool
+) -> tuple[int, int, list[int], str | None]:
+    """Write items start..stop-1 -> (linked, copied, missing indices, link failure)."""
+    linked = copied = 0
+    missing: list[int] = []
+    failure: str | None = None
+    i = start
+    if link:
+        os_link = os.link
+        for src, dst in zip(srcs[start:stop], dsts[start:stop], strict=True):
+            try:
+                os_link(src, dst)
+                linked += 1
+            except FileNotFoundError:
+                missing.append(i)
+            except OSError as exc:
+                if exc.errno not in _LINK_FALLBACK:
+                    raise
+                failure = failure or (exc.strerror or str(exc))
+                copy_file(src, dst)
+                copied += 1
+            i += 1
+    else:
+        for src, dst in zip(srcs[start:stop], dsts[start:stop], strict=True):
+            try:
+                copy_file(src, dst)
+                copied += 1
+            except FileNotFoundError:
+                if os.path.exists(src):
+                    raise
+                missing.append(i)
+            i += 1
+    return linked, copied, missing, failure
+
+
 class FileWriter:
-    """Writes (src, dst) pairs, counting links and copies and remembering missing sources."""
+    """Writes (src, dst) pairs, counting links and copies and remembering missing sources.
+
+    Counters are updated only from the thread that drives `write_all`."""
 
     def __init__(self, link: bool) -> None:
         self.link = link
@@ -59,38 +97,25 @@ class FileWriter:
         self.missing: list[int] = []  # indices whose source vanished
         self.link_failure: str | None = None  # why links fell back to copies, if they did
 
-    def write(
-        self, srcs: Sequence[str], dsts: Sequence[str], start: int, stop: int, link: bool
-    ) -> None:
-        """Write items start..stop-1; `link` False forces copies (generated images)."""
-        link = link and self.link
-        linked = copied = 0
-        missing = self.missing
-        if link:
-            os_link = os.link
-            for i in range(start, stop):
-                try:
-                    os_link(srcs[i], dsts[i])
-                    linked += 1
-                except FileNotFoundError:
-                    missing.append(i)
-                except OSError as exc:
-                    if exc.errno not in _LINK_FALLBACK:
-                        raise
-                    self.link_failure = self.link_failure or (exc.strerror or str(exc))
-                    copy_file(srcs[i], dsts[i])
-                    copied += 1
-        else:
-            for i in range(start, stop):
-                try:
-                    copy_file(srcs[i], dsts[i])
-                    copied += 1
-                except FileNotFoundError:
-                    if os.path.exists(srcs[i]):
-                        raise
-                    missing.append(i)
+    def jobs(self, links: Sequence[bool], start: int, stop: int) -> list[tuple[int, int, bool]]:
+        """(start, stop, link) runs of one step, split where the link/copy choice changes
+        (originals may be linked, generated images are always copied)."""
+        out = []
+        i = start
+        while i < stop:
+            j = i + 1
+            while j < stop and links[j] == links[i]:
+                j += 1
+            out.append((i, j, links[i] and self.link))
+            i = j
+        return out
+
+    def add(self, result: tuple[int, int, list[int], str | None]) -> None:
+        linked, copied, missing, failure = result
         self.linked += linked
         self.copied += copied
+        self.missing.extend(missing)
+        self.link_failure = self.link_failure or failure
 
 
 def write_all(
@@ -99,19 +124,45 @@ def write_all(
     dsts: Sequence[str],
     links: Sequence[bool],
     step: int = 512,
+    threads: int = 1,
 ) -> Iterator[int]:
-    """Write every pair in steps, yielding the number done after each step (for progress)."""
+    """Write every pair in steps, yielding the number of files done (for progress).
+
+    With `threads` > 1 the steps run in a thread pool (the syscalls release the GIL); steps
+    are handed out alternately from the front and the back half of the list so threads
+    mostly work in different class folders and do not queue on one directory's lock. Closing
+    the generator cancels the steps not started and waits for the running ones, so nothing is
+    written after it returns.
+    """
     n = len(srcs)
-    start = 0
-    while start < n:
-        stop = min(start + step, n)
-        # Split the step where the link/copy choice changes (originals vs generated images).
-        i = start
-        while i < stop:
-            j = i + 1
-            while j < stop and links[j] == links[i]:
-                j += 1
-            writer.write(srcs, dsts, i, j, links[i])
-            i = j
-        start = stop
-        yield stop
+    steps = [(a, min(a + step, n)) for a in range(0, n, step)]
+    if threads <= 1 or len(steps) < 2:
+        for a, b in steps:
+            for job in writer.jobs(links, a, b):
+                writer.add(_write_range(srcs, dsts, *job))
+            yield b
+        return
+    half = (len(steps) + 1) // 2
+    order = []
+    for k in range(half):
+        order.append(steps[k])
+        if half + k < len(steps):
+            order.append(steps[half + k])
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(threads, thread_name_prefix="export-write") as pool:
+        futures = [
+            (b - a, [pool.submit(_write_range, srcs, dsts, *job) for job in writer.jobs(links, a, b)])
+            for a, b in order
+        ]
+        try:
+            done = 0
+            for size, parts in futures:
+                for f in parts:
+                    writer.add(f.result())
+                done += size
+                yield done
+        finally:
+            for _, parts in futures:
+                for f in parts:
+                    f.cancel()

@@ -6,10 +6,9 @@ so the same project and seed give the same bytes; only the marker carries a `cre
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,14 +26,14 @@ EXPORT_VERSION = 1
 
 
 def write_file(path: Path, data: str | bytes) -> None:
-    """Write and fsync (the folder itself becomes visible only by the final rename)."""
+    """Write a new file. Not fsynced, like the images (and like cp): the export is atomic
+    against cancel and crashes by its final rename; durability is the file system's."""
     raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         view = memoryview(raw)
         while view:
             view = view[os.write(fd, view) :]
-        os.fsync(fd)
     finally:
         os.close(fd)
 
@@ -43,44 +42,52 @@ def dump_json(obj: object) -> str:
     return json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
 
 
-def _csv(rows, header) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
-    return buf.getvalue()
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
+
+
+def _quoted(values: list[str]) -> list[str]:
+    """A CSV column, quoted as csv.writer's QUOTE_MINIMAL would (checked in one pass)."""
+    joined = "\x00".join(values)
+    if not any(ch in joined for ch in ',"\r\n'):
+        return values
+    return [
+        '"' + v.replace('"', '""') + '"' if _NEEDS_QUOTES.search(v) else v for v in values
+    ]
+
+
+def _csv(header: tuple[str, ...], columns: list[list[str]]) -> str:
+    """CSV text built column by column (no per-row Python work; csv.reader reads it back)."""
+    lines = map(",".join, zip(*[_quoted(c) for c in columns], strict=True))
+    return "\n".join([",".join(header), *lines]) + "\n"
 
 
 def manifest_csv(lay: Layout) -> str:
     classes = lay.classes
-    rows = zip(
-        lay.path, lay.split, (classes[c] for c in lay.class_index), lay.class_index,
-        lay.origin, lay.sources, lay.generator, lay.seed, lay.params, strict=True,
-    )  # fmt: skip
-    return _csv(rows, MANIFEST_COLUMNS)
+    columns = [
+        lay.path, lay.split, [classes[c] for c in lay.class_index],
+        list(map(str, lay.class_index)), lay.origin, lay.sources, lay.generator, lay.seed,
+        lay.params,
+    ]  # fmt: skip
+    return _csv(MANIFEST_COLUMNS, columns)
 
 
 def split_metadata_csv(lay: Layout, split: str) -> str:
     """Hugging Face `imagefolder` metadata: file_name relative to the split folder, label."""
+    start, stop = lay.span(split)
     cut = len(split) + 1
     classes = lay.classes
-    rows = (
-        (p[cut:], classes[c])
-        for p, s, c in zip(lay.path, lay.split, lay.class_index, strict=True)
-        if s == split
-    )
-    return _csv(rows, ("file_name", "label"))
+    names = [p[cut:] for p in lay.path[start:stop]]
+    labels = [classes[c] for c in lay.class_index[start:stop]]
+    return _csv(("file_name", "label"), [names, labels])
 
 
 def sampler_weights_csv(lay: Layout, counts: list[int]) -> str:
     """path,class_index,weight for every train file, in ImageFolder(OUT/train) order."""
     per_class = [repr(w) for w in W.sampler_weight_per_class(counts)]
-    rows = (
-        (p, c, per_class[c])
-        for p, s, c in zip(lay.path, lay.split, lay.class_index, strict=True)
-        if s == "train"
-    )
-    return _csv(rows, ("path", "class_index", "weight"))
+    start, stop = lay.span("train")
+    index = lay.class_index[start:stop]
+    columns = [lay.path[start:stop], list(map(str, index)), [per_class[c] for c in index]]
+    return _csv(("path", "class_index", "weight"), columns)
 
 
 def _stack_text(stack: dict) -> str:

@@ -15,6 +15,8 @@ SUBDIR_SEP = "__"
 # Control characters, characters Windows refuses in names (the export is often copied to other
 # machines), and lone surrogates (undecodable bytes in the source name).
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"\\|?*\ud800-\udfff]')
+# The same, plus '/', for a check over many names joined by NUL (which no name contains).
+_UNSAFE_OR_SLASH = re.compile(r'[\x01-\x1f\x7f<>:"\\|?*/\ud800-\udfff]')
 NAME_MAX = 255  # bytes, on every file system we care about
 
 
@@ -51,8 +53,11 @@ class FolderNames:
 
     __slots__ = ("_taken",)
 
-    def __init__(self) -> None:
-        self._taken: set[str] = set()
+    def __init__(self, taken: set[str] | None = None) -> None:
+        self._taken: set[str] = taken if taken is not None else set()
+
+    def __len__(self) -> int:
+        return len(self._taken)
 
     def claim(self, name: str) -> str:
         key = name.casefold()
@@ -68,3 +73,24 @@ class FolderNames:
                 self._taken.add(key)
                 return candidate
             n += 1
+
+
+def original_names(class_relative: list[str]) -> tuple[list[str], FolderNames]:
+    """Export names of a class's originals (paths relative to the class folder), and the
+    folder's name register for what gets added after them.
+
+    The usual case, flat folders of plain unique names, is checked in one pass over all names
+    and costs no per-file Python work; anything else goes name by name.
+    """
+    joined = "\x00".join(class_relative)
+    if (
+        not _UNSAFE_OR_SLASH.search(joined)
+        and not joined.startswith(".")
+        and "\x00." not in joined
+        and max(map(len, class_relative), default=0) <= NAME_MAX // 4
+    ):
+        taken = FolderNames({n.casefold() for n in class_relative})
+        if len(taken) == len(class_relative):
+            return list(class_relative), taken
+    taken = FolderNames()
+    return [taken.claim(flat_name(n)) for n in class_relative], taken
