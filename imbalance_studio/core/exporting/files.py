@@ -152,7 +152,10 @@ def write_all(
 
     with ThreadPoolExecutor(threads, thread_name_prefix="export-write") as pool:
         futures = [
-            (b - a, [pool.submit(_write_range, srcs, dsts, *job) for job in writer.jobs(links, a, b)])
+            (
+                b - a,
+                [pool.submit(_write_range, srcs, dsts, *job) for job in writer.jobs(links, a, b)],
+            )
             for a, b in order
         ]
         try:

@@ -50,9 +50,7 @@ def _quoted(values: list[str]) -> list[str]:
     joined = "\x00".join(values)
     if not any(ch in joined for ch in ',"\r\n'):
         return values
-    return [
-        '"' + v.replace('"', '""') + '"' if _NEEDS_QUOTES.search(v) else v for v in values
-    ]
+    return ['"' + v.replace('"', '""') + '"' if _NEEDS_QUOTES.search(v) else v for v in values]
 
 
 def _csv(header: tuple[str, ...], columns: list[list[str]]) -> str:
