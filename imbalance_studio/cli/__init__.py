@@ -12,6 +12,7 @@ COMMANDS: dict[str, str] = {
     "scan": "scan",
     "export": "export",
     "plan": "plan",
+    "generate": "generate",
 }
 
 
