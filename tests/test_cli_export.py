@@ -82,3 +82,20 @@ def test_refusals_exit_2_before_scanning(digits_root, tmp_path, capsys):
     assert run_cli(["export", str(tmp_path / "nowhere"), str(tmp_path / "o"), "--quiet"]) == 2
     assert "no such folder or project file" in capsys.readouterr().err
     assert tree_state(digits_root) == before
+
+
+def test_a_folder_is_planned_generated_and_exported_in_one_run(digits_root, tmp_path):
+    out = tmp_path / "out"
+    rc = run_cli(
+        ["export", str(digits_root), str(out), "--policy", "target:20", "--augment", "light",
+         "--workers", "1", "--quiet"]
+    )  # fmt: skip
+    assert rc == 0
+    rows = read_manifest(out)
+    made = [r for r in rows if r["origin"] == "augmented"]
+    assert made and all(r["split"] == "train" and r["seed"] for r in made)
+    w = json.loads((out / "weights.json").read_text())
+    assert w["counts"]["train"]["after"] == [20] * 10
+    # Staging went to the user cache, not into the dataset or the export.
+    assert not any("staging" in p.name for p in digits_root.rglob("*"))
+    assert not any("staging" in p.name for p in out.rglob("*"))

@@ -403,3 +403,96 @@ def test_a_plan_for_other_classes_is_refused(digits_root, tmp_path, bad_corpus):
     other, _, _ = _plan(bad_corpus[0])
     with pytest.raises(ExportError, match="other classes"):
         export(other, project, plan, [], tmp_path / "out", link=False)
+
+
+# -- with real generation -------------------------------------------------------------
+
+
+def _generate(dataset, project, plan, staging):
+    from imbalance_studio.core.generate import iter_generate
+    from imbalance_studio.core.scanning import drive
+
+    return drive(iter_generate(dataset, project, plan, staging, workers=1))
+
+
+def _augmenting_project(root: Path, seed: int = 1):
+    from imbalance_studio.core.plan import train_counts
+    from imbalance_studio.core.policies import apply_policy
+    from imbalance_studio.core.project import Method
+
+    dataset = scan(root)
+    check(dataset)
+    project = Project(dataset_root=str(root), seed=seed)
+    project.targets = apply_policy("target:20", train_counts(dataset, project), Method.AUGMENT)
+    project.augment.default_stack = PRESETS["light"]
+    project.generation.cutmix_classes = ["digit_9"]
+    return dataset, project
+
+
+def test_generated_images_are_exported_with_provenance(digits_root, tmp_path):
+    from torchvision.datasets import ImageFolder
+
+    from imbalance_studio.core.generate import reject
+
+    before = tree_state(digits_root)
+    dataset, project = _augmenting_project(digits_root)
+    plan = make_plan(dataset, project)
+    staging = tmp_path / "staging"
+    first = _generate(dataset, project, plan, staging)
+    assert len(first) == sum(len(cp.generate) for cp in plan.splits["train"]) > 0
+    # Reject one image: the next generation replaces it and the export leaves it out.
+    gone = reject(staging, first[0], "replace", project=project)
+    plan = make_plan(dataset, project)
+    generated = _generate(dataset, project, plan, staging)
+    out = tmp_path / "out"
+    report = export(dataset, project, plan, generated, out, link=True)
+
+    train = ImageFolder(str(out / "train"))
+    counts = Counter(train.targets)
+    assert [counts[i] for i in range(10)] == plan.final_counts("train")
+    rows = read_manifest(out)
+    made = [r for r in rows if r["origin"] in ("augmented", "cutmix")]
+    assert (
+        len(made)
+        == len(generated)
+        == report.origins.get("augmented", 0) + report.origins.get("cutmix", 0)
+    )
+    assert "cutmix" in {r["origin"] for r in made if r["class"] == "digit_9"}
+    assert {r["origin"] for r in made if r["class"] != "digit_9"} == {"augmented"}
+    staged = {g.id: g for g in generated}
+    assert gone.id not in staged and not any(gone.id in r["path"] for r in rows)
+    for r in made:
+        assert r["split"] == "train"
+        image_id = Path(r["path"]).stem.split("_", 1)[1]
+        g = staged[image_id]
+        assert (out / r["path"]).read_bytes() == g.file.read_bytes()
+        assert r["sources"].split(";") == list(g.sources)
+        assert all(plan.split_of(s) == "train" for s in g.sources)
+        assert int(r["seed"]) == g.seed and r["generator"] == g.generator
+        assert r["origin"] == ("cutmix" if g.generator == "cutmix" else "augmented")
+        assert json.loads(r["params"]) == json.loads(json.dumps(g.params))
+    assert any(len(r["sources"].split(";")) == 2 for r in made if r["origin"] == "cutmix")
+    held = {r["sources"] for r in rows if r["split"] != "train"}
+    assert not held & {s for r in made for s in r["sources"].split(";")}
+    assert tree_state(digits_root) == before
+
+
+def test_same_project_and_seed_give_the_same_pixels(digits_root, tmp_path):
+    outs = []
+    for i in range(2):
+        dataset, project = _augmenting_project(digits_root, seed=3)
+        plan = make_plan(dataset, project)
+        generated = _generate(dataset, project, plan, tmp_path / f"staging{i}")
+        outs.append(tmp_path / f"out{i}")
+        export(dataset, project, plan, generated, outs[-1], link=False)
+    a, b = (tree_state(o, skip=MARKER_NAME) for o in outs)
+    assert {k: v[0] for k, v in a.items()} == {k: v[0] for k, v in b.items()}
+    assert any(r["origin"] == "augmented" for r in read_manifest(outs[0]))
+
+
+def test_missing_generated_images_are_refused(digits_root, tmp_path):
+    dataset, project = _augmenting_project(digits_root)
+    plan = make_plan(dataset, project)
+    with pytest.raises(ExportError, match="run Generate first"):
+        export(dataset, project, plan, [], tmp_path / "out", link=False)
+    assert not (tmp_path / "out").exists()

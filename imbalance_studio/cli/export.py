@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from . import CliError
@@ -122,15 +123,16 @@ def run(args: argparse.Namespace) -> int:
     plan = make_plan(dataset, project, groups=groups)
     generated: list = []
     if any(cp.generate for cp in plan.splits["train"]):
-        from ..core.generate import iter_generate
+        from ..core.generate import GenerateError, iter_generate
 
         try:
             staging = project.staging_path(project_file)
-        except ProjectError as exc:
+            gen = iter_generate(dataset, project, plan, staging, workers=args.workers)
+            generated = _drive(gen, "generate", args.quiet)
+        except (ProjectError, GenerateError) as exc:
             raise CliError(str(exc)) from exc
-        staging.mkdir(parents=True, exist_ok=True)
-        gen = iter_generate(dataset, project, plan, staging, workers=args.workers)
-        generated = _drive(gen, "generate", args.quiet)
+        for problem in getattr(generated, "problems", ()):
+            print(f"generation: {problem}", file=sys.stderr)
     try:
         rep = _drive(
             iter_export(

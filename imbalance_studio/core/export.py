@@ -153,7 +153,9 @@ def iter_export(
     yield ExportProgress("checking", 0, None, "checking the destination")
     dest = check_destination(dataset.root, Path(out), overwrite)
     rejected = set(project.generation.rejected)
-    lay = build_layout(dataset, plan, generated, rejected)
+    # Originals that generation found not to decode (a GenerateResult carries them).
+    bad = dict(getattr(generated, "bad_sources", None) or {})
+    lay = build_layout(dataset, plan, generated, rejected, bad)
     notes: list[str] = []
     use_link = link
     if link and not same_file_system(dataset.root, dest.out.parent):
@@ -179,6 +181,7 @@ def iter_export(
         if writer.link_failure:
             notes.append(f"some hard links failed ({writer.link_failure}): those files were copied")
         problems = [(p.path, p.reason) for p in dataset.problems if p.excludes]
+        problems += [(path, f"does not decode ({why})") for path, why in sorted(bad.items())]
         if writer.missing:
             for i in writer.missing:
                 problems.append((lay.sources[i], "missing when exported"))

@@ -93,22 +93,23 @@ def _select_generated(plan, generated: Sequence, rejected: set[str]) -> dict[int
         tasks = cp.generate
         if not tasks:
             continue
-        pool = by_class.get(cp.class_index, [])
-        # Match each task to the image generated from its seed; images made as replacements
-        # for rejected ones (other seeds) fill what is left, in id order.
-        by_seed = {g.seed: g for g in sorted(pool, key=lambda g: g.id)}
-        picked = []
-        used: set[str] = set()
-        for t in tasks:
-            g = by_seed.get(t.seed)
-            if g is not None and g.id not in used:
-                picked.append(g)
-                used.add(g.id)
-        spare = iter(sorted((g for g in pool if g.id not in used), key=lambda g: g.id))
-        for g in spare:
+        pool = sorted(
+            by_class.get(cp.class_index, []), key=lambda g: (getattr(g, "ordinal", -1), g.id)
+        )
+        # Each task takes the image made for its slot (ordinal; a replacement for a rejected
+        # image has the same ordinal and a new seed); images the plan no longer names (kept
+        # as spares when a rejection reduced the target) fill what is left, in slot order.
+        by_ordinal: dict[int, object] = {}
+        for g in pool:
+            by_ordinal.setdefault(getattr(g, "ordinal", -1), g)
+        picked = [by_ordinal[t.ordinal] for t in tasks if t.ordinal in by_ordinal]
+        used = {g.id for g in picked}
+        for g in pool:
             if len(picked) >= len(tasks):
                 break
-            picked.append(g)
+            if g.id not in used:
+                picked.append(g)
+                used.add(g.id)
         if len(picked) < len(tasks):
             raise ExportError(
                 f"class '{plan.classes[cp.class_index]}' needs {len(tasks)} generated images "
@@ -122,12 +123,16 @@ def _permute(order: list[int], *columns: list) -> list[list]:
     return [[col[i] for i in order] for col in columns]
 
 
-def build_layout(dataset, plan, generated: Sequence, rejected: set[str]) -> Layout:
+def build_layout(
+    dataset, plan, generated: Sequence, rejected: set[str], exclude: dict[str, str] | None = None
+) -> Layout:
     """Every file of the export, in ImageFolder order. Raises ExportError on leakage.
 
-    Bulk list operations per class rather than work per file: for 10^4-10^5 originals this
-    step must cost little next to the link/copy syscalls themselves.
+    `exclude` maps originals found not to decode (e.g. by generation) to the reason; they
+    and their duplicates are left out. Bulk list operations per class rather than work per
+    file: for 10^4-10^5 originals this step must cost little next to the syscalls.
     """
+    exclude = exclude or {}
     classes = tuple(plan.classes)
     if classes != tuple(dataset.classes):
         raise ExportError("the plan was made for other classes than the dataset has; re-plan")
@@ -143,6 +148,8 @@ def build_layout(dataset, plan, generated: Sequence, rejected: set[str]) -> Layo
             lay.before[split][ci] = cp.original
             cut = len(cls) + 1
             kept = list(cp.kept)
+            if exclude:
+                kept = [rel for rel in kept if rel not in exclude]
             n = len(kept)
             names, taken = original_names([rel[cut:] for rel in kept])
             src = [root + rel for rel in kept]
@@ -152,10 +159,12 @@ def build_layout(dataset, plan, generated: Sequence, rejected: set[str]) -> Layo
             generator = [""] * n
             seed = [""] * n
             params = ["{}"] * n
-            if (cp.duplicates or ci in chosen) and split != "train":
+            if (cp.duplicates or cp.generate) and split != "train":
                 raise ExportError(f"the plan puts copies into the {split} split; re-plan")
             given = dict(zip(kept, names, strict=True)) if cp.duplicates else {}
             for d in cp.duplicates:
+                if d.source in exclude:
+                    continue
                 if plan.split_of(d.source) != "train":
                     raise ExportError(f"{d.source}: a duplicate's source is not a training image")
                 base = given.get(d.source) or flat_name(d.source.split("/", 1)[-1])
