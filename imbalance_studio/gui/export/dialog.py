@@ -1,0 +1,253 @@
+"""ExportDialog: choose where to export, run it with a progress bar and Cancel, show the
+result (or the reason it was refused)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .worker import ExportWorker, start_export
+
+ERROR_STYLE = "color: #b00020;"
+
+
+class ExportDialog(QDialog):
+    """Export `plan` over `dataset` (with the accepted `generated` images) to a folder.
+
+    Signals: exportFinished(ExportReport), exportFailed(str message), exportCancelled().
+    """
+
+    exportFinished = Signal(object)
+    exportFailed = Signal(str)
+    exportCancelled = Signal()
+
+    def __init__(
+        self,
+        dataset: Any,
+        project: Any,
+        plan: Any,
+        generated: list | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export balanced dataset")
+        self.setMinimumWidth(560)
+        self._dataset = dataset
+        self._project = project
+        self._plan = plan
+        self._generated = list(generated or [])
+        self._worker: ExportWorker | None = None
+        self._close_when_done = False
+        self.report: Any = None
+        self.error: str = ""
+
+        counts = {s: sum(plan.final_counts(s)) for s in ("train", "val", "test")}
+        summary = QLabel(
+            f"{sum(counts.values()):,} files: train {counts['train']:,}, val {counts['val']:,}, "
+            f"test {counts['test']:,} · {len(plan.classes)} classes · seed {plan.seed}\n"
+            f"Validation and test hold original images only. The dataset folder is not changed."
+        )
+        summary.setWordWrap(True)
+
+        self.destination = QLineEdit()
+        self.destination.setPlaceholderText("A new or empty folder outside the dataset")
+        self.destination.textChanged.connect(self._update_buttons)
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.destination, 1)
+        row.addWidget(browse)
+
+        self.copy_button = QRadioButton("Copy originals")
+        self.link_button = QRadioButton(
+            "Hard-link originals (same disk only: instant, no extra space; editing an exported "
+            "original in place would edit the dataset file)"
+        )
+        self.copy_button.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.copy_button)
+        group.addButton(self.link_button)
+        self.overwrite = QCheckBox("Replace a previous export in this folder")
+
+        form = QFormLayout()
+        form.addRow("Export to", row)
+        form.addRow("Originals", self.copy_button)
+        form.addRow("", self.link_button)
+        form.addRow("", self.overwrite)
+
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+
+        self.export_button = QPushButton("Export")
+        self.export_button.setDefault(True)
+        self.export_button.clicked.connect(self.start)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.setEnabled(False)
+        self.open_button = QPushButton("Open folder")
+        self.open_button.clicked.connect(self._open_folder)
+        self.open_button.setVisible(False)
+        self.close_button = QPushButton("Close")
+        self.close_button.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.open_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.export_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.close_button)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(summary)
+        layout.addLayout(form)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addLayout(buttons)
+        self._update_buttons()
+
+    # -- public ---------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._worker is not None
+
+    def set_destination(self, path: str | Path) -> None:
+        self.destination.setText(str(path))
+
+    def start(self) -> None:
+        """Start the export in a worker thread (refusals arrive as exportFailed)."""
+        text = self.destination.text().strip()
+        if self.running or not text:
+            return
+        self.report, self.error = None, ""
+        self.open_button.setVisible(False)
+        self._say("Checking the destination…")
+        self.progress.setRange(0, 0)  # busy until the first count arrives
+        worker = start_export(
+            self._dataset,
+            self._project,
+            self._plan,
+            self._generated,
+            Path(text).expanduser(),
+            self.link_button.isChecked(),
+            self.overwrite.isChecked(),
+        )
+        worker.yielded.connect(self._on_progress)
+        worker.returned.connect(self._on_done)
+        worker.errored.connect(self._on_error)
+        worker.aborted.connect(self._on_aborted)
+        worker.finished.connect(self._on_finished)
+        self._worker = worker
+        self._update_buttons()
+        worker.start()
+
+    def cancel(self) -> None:
+        """Stop the export; its temporary folder is removed and no OUT is left."""
+        if self._worker is not None:
+            self._say("Cancelling…")
+            self.cancel_button.setEnabled(False)
+            self._worker.quit()
+
+    def reject(self) -> None:
+        if self.running:  # close once the cancelled export has cleaned up
+            self._close_when_done = True
+            self.cancel()
+            return
+        super().reject()
+
+    def closeEvent(self, event: Any) -> None:
+        if self.running:
+            self._close_when_done = True
+            self.cancel()
+            event.ignore()
+            return
+        super().closeEvent(event)
+
+    # -- worker signals -------------------------------------------------------------------
+
+    def _on_progress(self, event: Any) -> None:
+        if event.total:
+            self.progress.setRange(0, event.total)
+            self.progress.setValue(event.done)
+        else:
+            self.progress.setRange(0, 0)
+        if event.message:
+            self._say(event.message[:1].upper() + event.message[1:])
+
+    def _on_done(self, report: Any) -> None:
+        self.report = report
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        sizes = ", ".join(f"{s} {sum(c['after']):,}" for s, c in report.counts.items())
+        lines = [f"Exported {report.files:,} files to {report.out} ({sizes})."]
+        if report.problems:
+            lines.append(f"{len(report.problems)} unreadable files were left out (see README.md).")
+        lines += report.notes
+        self._say("\n".join(lines))
+        self.open_button.setVisible(True)
+        self.exportFinished.emit(report)
+
+    def _on_error(self, exc: BaseException) -> None:
+        self.error = str(exc) or type(exc).__name__
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self._say(self.error, error=True)
+        self.exportFailed.emit(self.error)
+
+    def _on_aborted(self) -> None:
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self._say("Export cancelled; nothing was written.")
+
+    def _on_finished(self) -> None:
+        aborted = self._worker is not None and self._worker.abort_requested
+        self._worker = None
+        self._update_buttons()
+        if aborted:
+            # Emitted after the worker closed the export, so its temporary folder is gone.
+            self.exportCancelled.emit()
+        if self._close_when_done:
+            self._close_when_done = False
+            super().reject()
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _update_buttons(self) -> None:
+        running = self.running
+        self.export_button.setEnabled(not running and bool(self.destination.text().strip()))
+        self.cancel_button.setEnabled(running)
+        for w in (self.destination, self.copy_button, self.link_button, self.overwrite):
+            w.setEnabled(not running)
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.status.setStyleSheet(ERROR_STYLE if error else "")
+        self.status.setText(text)
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export to folder", self.destination.text())
+        if folder:
+            self.set_destination(folder)
+
+    def _open_folder(self) -> None:
+        if self.report is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.report.out)))

@@ -1,0 +1,113 @@
+"""ExportDialog: export from the GUI, cancel one export, complete another."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from export_helpers import curated, read_manifest, tree_state
+
+from imbalance_studio.core import export as export_mod
+from imbalance_studio.core.exporting.destination import PARTIAL_TAG
+
+
+@pytest.fixture
+def dialog(qtbot, digits_root):
+    from imbalance_studio.gui.export import ExportDialog
+
+    dataset, project, plan = curated(digits_root)
+    dlg = ExportDialog(dataset, project, plan, [])
+    qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.plan = plan
+    return dlg
+
+
+def _slow_writes(monkeypatch):
+    """Write in small, slow steps so a Cancel lands in the middle of the writing."""
+    real = export_mod.write_all
+
+    def slow(writer, srcs, dsts, links, step=512, threads=1):
+        for n in real(writer, srcs, dsts, links, step=8, threads=1):
+            time.sleep(0.02)
+            yield n
+
+    monkeypatch.setattr(export_mod, "write_all", slow)
+
+
+def test_export_from_the_dialog(qtbot, dialog, digits_root, tmp_path):
+    from PySide6.QtCore import Qt
+
+    before = tree_state(digits_root)
+    out = tmp_path / "balanced"
+    assert not dialog.export_button.isEnabled()
+    dialog.set_destination(out)
+    dialog.link_button.setChecked(True)
+    with qtbot.waitSignal(dialog.exportFinished, timeout=60_000) as blocker:
+        qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    report = blocker.args[0]
+    assert report.out == out and report.linked == report.files
+    w = json.loads((out / "weights.json").read_text())
+    assert w["counts"]["train"]["after"] == dialog.plan.final_counts("train")
+    assert len(read_manifest(out)) == report.files
+    assert dialog.open_button.isVisible() and f"{report.files:,} files" in dialog.status.text()
+    assert dialog.progress.value() == dialog.progress.maximum()
+    assert dialog.export_button.isEnabled() and not dialog.cancel_button.isEnabled()
+    assert tree_state(digits_root) == before
+
+
+def test_cancel_one_export_then_complete_another(qtbot, dialog, tmp_path, monkeypatch):
+    _slow_writes(monkeypatch)
+    out = tmp_path / "balanced"
+    dialog.set_destination(out)
+    dialog.start()
+    assert dialog.running and dialog.cancel_button.isEnabled()
+    # Cancel once files are being written.
+    qtbot.waitUntil(
+        lambda: (
+            any(PARTIAL_TAG in p.name for p in tmp_path.iterdir()) and dialog.progress.value() > 0
+        ),
+        timeout=30_000,
+    )
+    with qtbot.waitSignal(dialog.exportCancelled, timeout=30_000):
+        qtbot.mouseClick(dialog.cancel_button, _left())
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == []  # temporary folder removed too
+    assert "cancelled" in dialog.status.text()
+    assert dialog.report is None and not dialog.running
+
+    monkeypatch.undo()
+    with qtbot.waitSignal(dialog.exportFinished, timeout=60_000):
+        dialog.start()
+    assert (out / "manifest.csv").is_file() and dialog.report.files > 0
+
+
+def test_a_refused_destination_is_shown(qtbot, dialog, digits_root):
+    before = tree_state(digits_root)
+    dialog.set_destination(digits_root / "inside")
+    with qtbot.waitSignal(dialog.exportFailed, timeout=30_000) as blocker:
+        dialog.start()
+    assert "inside the dataset folder" in blocker.args[0]
+    assert "inside the dataset folder" in dialog.status.text()
+    assert "b00020" in dialog.status.styleSheet()
+    qtbot.waitUntil(lambda: not dialog.running)
+    assert dialog.export_button.isEnabled()
+    assert tree_state(digits_root) == before
+
+
+def test_closing_while_running_cancels_and_cleans_up(qtbot, dialog, tmp_path, monkeypatch):
+    _slow_writes(monkeypatch)
+    out = tmp_path / "balanced"
+    dialog.set_destination(out)
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.progress.value() > 0, timeout=30_000)
+    with qtbot.waitSignal(dialog.rejected, timeout=30_000):
+        dialog.reject()
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == []
+
+
+def _left():
+    from PySide6.QtCore import Qt
+
+    return Qt.MouseButton.LeftButton
