@@ -47,6 +47,7 @@ def test_export_from_the_dialog(qtbot, dialog, digits_root, tmp_path):
     with qtbot.waitSignal(dialog.exportFinished, timeout=60_000) as blocker:
         qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
     report = blocker.args[0]
+    qtbot.waitUntil(lambda: not dialog.running)  # `finished` follows `returned`
     assert report.out == out and report.linked == report.files
     w = json.loads((out / "weights.json").read_text())
     assert w["counts"]["train"]["after"] == dialog.plan.final_counts("train")
