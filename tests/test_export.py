@@ -496,3 +496,19 @@ def test_missing_generated_images_are_refused(digits_root, tmp_path):
     with pytest.raises(ExportError, match="run Generate first"):
         export(dataset, project, plan, [], tmp_path / "out", link=False)
     assert not (tmp_path / "out").exists()
+
+
+def test_sources_generation_found_undecodable_are_left_out_and_listed(digits_root, tmp_path):
+    from imbalance_studio.core.generate import GenerateResult
+
+    dataset, project, plan = curated(digits_root)
+    bad = plan.splits["train"][9].kept[0]  # also the source of marked duplicates
+    result = GenerateResult([])
+    result.bad_sources[bad] = "truncated"
+    report = export(dataset, project, plan, result, tmp_path / "out", link=False)
+    rows = read_manifest(tmp_path / "out")
+    assert bad not in {r["sources"] for r in rows}
+    assert (bad, "does not decode (truncated)") in report.problems
+    assert f"`{bad}`" in (tmp_path / "out" / "README.md").read_text()
+    dups = sum(1 for d in plan.splits["train"][9].duplicates if d.source == bad)
+    assert report.counts["train"]["after"][9] == plan.final_counts("train")[9] - 1 - dups

@@ -6,6 +6,25 @@ hidden temporary sibling of OUT and renames it into place only when complete: cl
 generator (Cancel), an error or a full disk remove the temporary folder and leave no OUT.
 The dataset folder is only read.
 
+What an export folder holds (all deterministic for the same project and seed, except the
+marker's `created` time)::
+
+    train/<class>/…, val/<class>/…, test/<class>/…   every class in every split, even empty;
+        originals byte for byte (hard link or copy), duplicates `<stem>__dup<N><ext>`,
+        generated images `<generator>_<id>.png`; names keep the original base name, files from
+        class sub-folders are flattened as `sub__name.ext`, clashes get `_1`, `_2`, …
+    <split>/metadata.csv    Hugging Face imagefolder: file_name,label
+    manifest.csv            path,split,class,class_index,origin,sources,generator,seed,params
+                            (origin: original|duplicate|augmented|cutmix; sources relative to
+                            the dataset root, ';'-separated; params JSON), ImageFolder order
+    weights.json            see core/weights.py for the format
+    sampler_weights.csv     path,class_index,weight for train, in ImageFolder order
+    augment.json            the default stack (albumentations.load); augment_classes/ holds
+                            per-class overrides (<class>.json each, index.json maps them)
+    mixing.json             torchvision v2.CutMix / v2.MixUp settings (num_classes, alpha)
+    README.md, report/*.png the human report with before/after charts
+    .imbalance-studio-export.json   the marker: format, version, created, dataset_root, seed
+
 The pieces live in `core/exporting/`: destination rules, file layout and names, the link/copy
 engine, the metadata files, the README report and its charts.
 """
