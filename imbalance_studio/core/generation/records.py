@@ -65,26 +65,48 @@ def record_path(staging: Path, class_name: str, image_id: str) -> Path:
     return staging / class_name / f"{image_id}{RECORD_SUFFIX}"
 
 
-def atomic_write(path: Path, write: Callable[[IO[bytes]], None], *, sync: bool = True) -> int:
-    """Write a file atomically through `write(fileobj)`; returns its size in bytes.
-
-    A temp file in the same folder is written (and with `sync`, fsync'ed) and renamed over
-    `path`; on any failure the temp file is removed and the exception propagates.
-    """
+def open_temp(path: Path) -> tuple[IO[bytes], str]:
+    """A temp file beside `path` (hidden, removed by `clean_temp_files` if abandoned)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+    return os.fdopen(fd, "wb"), tmp
+
+
+def finish_temp(f: IO[bytes], tmp: str, path: Path, *, sync: bool = True) -> int:
+    """Flush (and with `sync`, fsync) a temp file from `open_temp`, close it and rename it
+    over `path`; returns its size. On failure the temp file is removed."""
     try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
+        with f:
             f.flush()
             size = f.tell()
             if sync:
                 os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        discard_temp(f, tmp)
         raise
     return size
+
+
+def discard_temp(f: IO[bytes], tmp: str) -> None:
+    with contextlib.suppress(OSError):
+        f.close()
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)
+
+
+def atomic_write(path: Path, write: Callable[[IO[bytes]], None], *, sync: bool = True) -> int:
+    """Write a file atomically through `write(fileobj)`; returns its size in bytes.
+
+    A temp file in the same folder is written (and with `sync`, fsync'ed) and renamed over
+    `path`; on any failure the temp file is removed and the exception propagates.
+    """
+    f, tmp = open_temp(path)
+    try:
+        write(f)
+    except BaseException:
+        discard_temp(f, tmp)
+        raise
+    return finish_temp(f, tmp, path, sync=sync)
 
 
 def record_dict(image: GeneratedImage, size: int, staging: Path) -> dict[str, Any]:
@@ -107,7 +129,8 @@ def record_dict(image: GeneratedImage, size: int, staging: Path) -> dict[str, An
 
 
 def write_record(record: dict[str, Any], path: Path) -> None:
-    data = json.dumps(record, indent=1, ensure_ascii=False, default=str).encode("utf-8")
+    # Compact: json only uses its C encoder without indent (records hold long parameter lists).
+    data = json.dumps(record, ensure_ascii=False, default=str).encode("utf-8")
     atomic_write(path, lambda f: f.write(data), sync=False)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Generator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -21,7 +21,7 @@ from typing import Any
 
 from .records import GeneratedImage, atomic_write, clean_temp_files, read_class_records
 from .slots import ClassJob, Slot
-from .work import Outcome, make_one, warm_up
+from .work import Outcome, Staged, commit, make_one, render, warm_up
 
 # While waiting on a worker the generator yields a heartbeat this often, so a GUI can stop
 # it (a superqt GeneratorWorker only checks for abort between yields).
@@ -197,6 +197,8 @@ def iter_generate(
     yield progress(f"{total} images to generate for {len(jobs)} classes")
     pool = executor or (shared_pool(workers) if workers > 1 else None)
     inflight: deque[tuple[Slot, Future | Outcome]] = deque()
+    # In-process, the fsync + rename of image k overlaps the making of image k + 1.
+    committer: ThreadPoolExecutor | None = None
     limit = 2 * max(1, workers)
     try:
         while queue or inflight:
@@ -213,7 +215,13 @@ def iter_generate(
                     done += 1
                     continue
                 if pool is None:
-                    inflight.append((current, make_one(current.item())))
+                    staged = render(current.item())
+                    if isinstance(staged, Staged):
+                        if committer is None:
+                            committer = ThreadPoolExecutor(1, thread_name_prefix="generate-commit")
+                        inflight.append((current, committer.submit(commit, staged)))
+                    else:
+                        inflight.append((current, staged))
                 else:
                     inflight.append((current, pool.submit(make_one, current.item())))
             if not inflight:
@@ -243,9 +251,12 @@ def iter_generate(
             else:
                 raise GenerateError(_error_text(outcome, staging))
     finally:
-        for _slot, pending in inflight:
-            if isinstance(pending, Future):
-                pending.cancel()  # running items finish and stay valid; queued ones never start
+        if pool is not None:
+            for _slot, pending in inflight:
+                if isinstance(pending, Future):
+                    pending.cancel()  # running items finish and stay valid; queued never start
+        if committer is not None:
+            committer.shutdown(wait=True)  # rendered images are committed: nothing left open
     by_slot = sorted(finished.values(), key=lambda g: (g.class_name, g.ordinal))
     result[:0] = by_slot
     result.sort(key=lambda g: (_class_order(plan, g.class_name), g.ordinal, g.id))

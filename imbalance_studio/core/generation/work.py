@@ -11,12 +11,20 @@ import errno
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
-from ..imageio import ImageDecodeError, load_array
-from .records import GeneratedImage, atomic_write, record_dict, record_path, write_record
+from ..imageio import ImageDecodeError, classify, normalize_mode, open_image
+from .records import (
+    GeneratedImage,
+    discard_temp,
+    finish_temp,
+    open_temp,
+    record_dict,
+    record_path,
+    write_record,
+)
 
 # PNG with zlib level 1: lossless (no compression artefacts a model could learn to spot in
 # the synthetic images) and about 4x faster to write than Pillow's default level 6, for
@@ -93,12 +101,46 @@ def augment(item: WorkItem, image: np.ndarray) -> tuple[np.ndarray, dict]:
         return run_compose(compose, image, item.seed)
 
 
+def decode(path: Path) -> np.ndarray:
+    """A source as a uint8 array, through the product's safe decoder (bombs, corrupt and
+    truncated files, EXIF orientation, odd modes) without the facts `load_image` gathers."""
+    from PIL import ImageOps
+
+    img = open_image(path)
+    try:
+        with img:
+            img.load()
+            out = normalize_mode(ImageOps.exif_transpose(img) or img)
+            return np.asarray(out)
+    except ImageDecodeError:
+        raise
+    except Exception as exc:
+        raise classify(exc) from exc
+
+
+@dataclass
+class Staged:
+    """An image encoded into its temp file: not yet fsync'ed, renamed or recorded."""
+
+    item: WorkItem
+    image: GeneratedImage
+    file: IO[bytes]
+    tmp: str
+    bad: dict[str, str]
+
+
 def make_one(item: WorkItem) -> Outcome:
     """Make and write one image. Never raises for bad inputs or a full disk: the outcome
     says what went wrong, and nothing half-written is left behind."""
+    staged = render(item)
+    return staged if isinstance(staged, Outcome) else commit(staged)
+
+
+def render(item: WorkItem) -> Outcome | Staged:
+    """Decode, augment (or CutMix) and encode into a temp file beside the final name."""
     root = Path(item.root)
     try:
-        image = load_array(root / item.source)
+        image = decode(root / item.source)
     except ImageDecodeError as exc:
         return Outcome(item, "bad_source", message=str(exc), bad={item.source: str(exc)})
     bad: dict[str, str] = {}
@@ -110,7 +152,7 @@ def make_one(item: WorkItem) -> Outcome:
             donor = None
             for rel in item.donors:
                 try:
-                    donor = load_array(root / rel)
+                    donor = decode(root / rel)
                 except ImageDecodeError as exc:
                     bad[rel] = str(exc)
                     continue
@@ -124,16 +166,15 @@ def make_one(item: WorkItem) -> Outcome:
     except Exception as exc:  # a stack that fails on this image: systematic, stop the run
         what = "CutMix" if item.generator == "cutmix" else "the augmentation stack"
         return Outcome(item, "error", message=f"{what} failed on {item.source}: {exc}", bad=bad)
-    return _write(item, out, params, sources, bad)
+    return _encode(item, out, params, sources, bad)
 
 
-def _write(
+def _encode(
     item: WorkItem, out: np.ndarray, params: dict, sources: tuple[str, ...], bad: dict[str, str]
-) -> Outcome:
+) -> Outcome | Staged:
     from PIL import Image
 
-    staging = Path(item.staging)
-    img_path = staging / item.class_name / f"{item.id}.png"
+    img_path = Path(item.staging) / item.class_name / f"{item.id}.png"
     gen = GeneratedImage(
         id=item.id,
         class_name=item.class_name,
@@ -149,22 +190,40 @@ def _write(
     pil = Image.fromarray(out[..., 0] if out.ndim == 3 and out.shape[2] == 1 else out)
     try:
         img_path.parent.mkdir(parents=True, exist_ok=True)
-        size = atomic_write(
-            img_path, lambda f: pil.save(f, "PNG", compress_level=PNG_COMPRESS_LEVEL)
-        )
+        f, tmp = open_temp(img_path)
+    except OSError as exc:
+        return _write_error(item, exc)
+    try:
+        pil.save(f, "PNG", compress_level=PNG_COMPRESS_LEVEL)
+    except OSError as exc:
+        discard_temp(f, tmp)
+        return _write_error(item, exc)
+    return Staged(item, gen, f, tmp, bad)
+
+
+def commit(staged: Staged) -> Outcome:
+    """fsync and rename the image, then write its record. Mostly waiting on the disk: the
+    in-process path runs it in a thread while the next image is made."""
+    item, gen = staged.item, staged.image
+    staging = Path(item.staging)
+    try:
+        size = finish_temp(staged.file, staged.tmp, gen.file)
         # The record goes last: a record that parses means the image is complete on disk.
         write_record(
             record_dict(gen, size, staging), record_path(staging, item.class_name, item.id)
         )
     except OSError as exc:
-        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
         with contextlib.suppress(OSError):
-            img_path.unlink(missing_ok=True)  # an image without its record is never trusted
-        reason = exc.strerror or str(exc)
-        return Outcome(
-            item,
-            "error",
-            message=f"cannot write to the staging folder {staging}: {reason}",
-            disk_full=full,
-        )
-    return Outcome(item, "done", image=gen, bad=bad)
+            gen.file.unlink(missing_ok=True)  # an image without its record is never trusted
+        return _write_error(item, exc)
+    return Outcome(item, "done", image=gen, bad=staged.bad)
+
+
+def _write_error(item: WorkItem, exc: OSError) -> Outcome:
+    reason = exc.strerror or str(exc)
+    return Outcome(
+        item,
+        "error",
+        message=f"cannot write to the staging folder {item.staging}: {reason}",
+        disk_full=exc.errno in (errno.ENOSPC, errno.EDQUOT),
+    )
