@@ -9,6 +9,8 @@ from .generation import (
     accept,
     iter_generate,
     load_staging,
+    note_rejection,
+    reduced_plan,
     reject,
     shutdown_pool,
 )
@@ -22,6 +24,8 @@ __all__ = [
     "accept",
     "iter_generate",
     "load_staging",
+    "note_rejection",
+    "reduced_plan",
     "reject",
     "shutdown_pool",
 ]

@@ -5,7 +5,7 @@ staging folder) and `review` (accept / reject).
 """
 
 from .records import GeneratedImage, load_staging, set_status
-from .review import REJECT_MODES, accept, find_image, reject
+from .review import REJECT_MODES, accept, find_image, note_rejection, reduced_plan, reject
 from .run import (
     GenerateError,
     GenerateProgress,
@@ -14,6 +14,7 @@ from .run import (
     iter_generate,
     shared_pool,
     shutdown_pool,
+    staged_for_plan,
 )
 from .slots import image_id, stack_fingerprint
 
@@ -29,9 +30,12 @@ __all__ = [
     "image_id",
     "iter_generate",
     "load_staging",
+    "note_rejection",
+    "reduced_plan",
     "reject",
     "set_status",
     "shared_pool",
     "shutdown_pool",
     "stack_fingerprint",
+    "staged_for_plan",
 ]

@@ -49,17 +49,38 @@ def reject(
     next generation make a replacement with a fresh seed; "reduce" lowers the class's target
     by one instead.
     """
+    found = find_image(staging_dir, image)
+    mode = note_rejection(project, found, mode)
+    return set_status(staging_dir, found, "rejected", mode)
+
+
+def note_rejection(project: Any, image: GeneratedImage, mode: str | None = None) -> str:
+    """The in-memory half of `reject` (no file is touched): remember the id in the project
+    and with "reduce" lower the class's target. Returns the mode used."""
     mode = mode or project.generation.on_reject
     if mode not in REJECT_MODES:
         raise ValueError(f"reject mode must be one of {REJECT_MODES}, not {mode!r}")
-    found = find_image(staging_dir, image)
-    updated = set_status(staging_dir, found, "rejected", mode)
     gen = project.generation
-    if found.id not in gen.rejected:
-        gen.rejected = [*gen.rejected, found.id]
+    if image.id not in gen.rejected:
+        gen.rejected = [*gen.rejected, image.id]
     if mode == "reduce":
-        target = project.targets.get(found.class_name)
+        target = project.targets.get(image.class_name)
         if target is not None and target.target:
             lowered = target.model_copy(update={"target": target.target - 1})
-            project.targets = {**project.targets, found.class_name: lowered}
-    return updated
+            project.targets = {**project.targets, image.class_name: lowered}
+    return mode
+
+
+def reduced_plan(plan: Any, class_name: str) -> Any:
+    """The plan after "reduce" lowered `class_name`'s target by one, without replanning: a
+    class's generation tasks for a lower target are a prefix of those for a higher one
+    (ordinal i always has the same source and seed), so the last task goes."""
+    import dataclasses
+
+    index = plan.classes.index(class_name)
+    train = list(plan.splits["train"])
+    cp = train[index]
+    if not cp.generate:
+        return plan
+    train[index] = dataclasses.replace(cp, generate=cp.generate[:-1])
+    return dataclasses.replace(plan, splits={**plan.splits, "train": tuple(train)})

@@ -102,7 +102,9 @@ def check_staging(staging_dir: Path | str, dataset_root: Path | str) -> Path:
     return staging
 
 
-def _jobs(dataset: Any, project: Any, plan: Any, staging: Path) -> list[ClassJob]:
+def _jobs(
+    dataset: Any, project: Any, plan: Any, staging: Path, create: bool = True
+) -> list[ClassJob]:
     from ..augment import PRESETS, stack_for_class
 
     rejected = set(project.generation.rejected)
@@ -123,7 +125,8 @@ def _jobs(dataset: Any, project: Any, plan: Any, staging: Path) -> list[ClassJob
                 )
         folder = staging / name
         try:
-            folder.mkdir(exist_ok=True)
+            if create:
+                folder.mkdir(exist_ok=True)
         except OSError as exc:
             raise GenerateError(f"{folder}: cannot create ({exc.strerror or exc})") from exc
         jobs.append(
@@ -156,6 +159,27 @@ def _slots(job: ClassJob, result: GenerateResult) -> list[Slot]:
     have = len(plain) + len(spares)
     fill = reducible[: max(0, need - have)]
     return sorted(plain + fill, key=lambda s: s.ordinal)
+
+
+def staged_for_plan(
+    dataset: Any, project: Any, plan: Any, staging_dir: Path | str
+) -> tuple[list[GeneratedImage], int]:
+    """The staged images the plan uses now and how many it still lacks; reads records
+    only (nothing is made or written). What a gallery shows before Generate is pressed."""
+    staging = Path(staging_dir).absolute()
+    if not staging.is_dir():
+        return [], sum(len(cp.generate) for cp in plan.splits["train"])
+    result = GenerateResult()
+    missing = 0
+    for job in _jobs(dataset, project, plan, staging, create=False):
+        for slot in _slots(job, result):
+            image = job.done(slot)
+            if image is None:
+                missing += 1
+            else:
+                result.append(image)
+    result.sort(key=lambda g: (_class_order(plan, g.class_name), g.ordinal, g.id))
+    return list(result), missing
 
 
 def iter_generate(

@@ -1,0 +1,421 @@
+"""The Generate panel: background generation with progress and Cancel, and the QA gallery.
+
+Generation runs `core.generate.iter_generate` in a superqt GeneratorWorker (a thread that
+feeds the process pool); thumbnails and full images are decoded off the GUI thread, and
+status changes are written by workers too. Accepting and rejecting work by keyboard:
+A or Space accepts, R or Delete rejects, and the selection moves on to the next image.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt.utils import create_worker
+
+from ...core.generate import GeneratedImage, GenerateProgress
+from .compare import CompareView
+from .model import ClassFilter, GeneratedModel, ImageRole
+
+TILE = 96
+REJECT_CHOICES = (
+    ("replace", "On reject: make a replacement"),
+    ("reduce", "On reject: lower the class count"),
+)
+
+
+def _steps(gen):
+    """The generator the worker drives; the panel keeps `gen` itself to close it."""
+    return (yield from gen)
+
+
+class GenerationPanel(QWidget):
+    generationFinished = Signal(object)  # the GenerateResult; None if cancelled or failed
+    projectChanged = Signal()  # rejections (and "reduce" targets) changed the project
+
+    def __init__(
+        self, parent: QWidget | None = None, *, thumbnails: Any = None, workers: int | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.dataset: Any = None
+        self.project: Any = None
+        self.plan: Any = None
+        self.project_file: Path | None = None
+        self.staging: Path | None = None
+        self.workers = workers or os.cpu_count() or 1
+        self.last_result: Any = None
+        self._thumbs = thumbnails
+        self._own_thumbs = thumbnails is None
+        self._worker: Any = None
+        self._gen: Any = None
+        self._side_workers: list = []
+        self._pending: list[GeneratedImage] = []
+        self._problems: list[str] = []
+        self._again = False
+        self._t0 = 0.0
+        self._made0 = 0
+        self._build()
+
+    # -- layout --------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setToolTip("Make the planned new images of the minority classes")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setFormat("%v / %m")
+        self.progress.setValue(0)
+        self.status = QLabel("Open a dataset and plan targets to generate images")
+        self.status.setWordWrap(True)
+        self.class_filter = QComboBox()
+        self.class_filter.addItem("All classes", "")
+        self.reject_mode = QComboBox()
+        for key, label in REJECT_CHOICES:
+            self.reject_mode.addItem(label, key)
+        top = QHBoxLayout()
+        top.addWidget(self.generate_button)
+        top.addWidget(self.cancel_button)
+        top.addWidget(self.progress, 1)
+        filters = QHBoxLayout()
+        filters.addWidget(QLabel("Show:"))
+        filters.addWidget(self.class_filter)
+        filters.addStretch(1)
+        filters.addWidget(self.reject_mode)
+
+        self.model = GeneratedModel(None, self, tile=TILE)
+        self.proxy = ClassFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.view = QListView()
+        self.view.setViewMode(QListView.ViewMode.IconMode)
+        self.view.setResizeMode(QListView.ResizeMode.Adjust)
+        self.view.setMovement(QListView.Movement.Static)
+        self.view.setUniformItemSizes(True)
+        self.view.setIconSize(QSize(TILE, TILE))
+        self.view.setGridSize(QSize(TILE + 16, TILE + 30))
+        self.view.setSpacing(4)
+        self.view.setModel(self.proxy)
+        self.compare = CompareView(self)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.view)
+        split.addWidget(self.compare)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.status)
+        layout.addLayout(filters)
+        layout.addWidget(split, 1)
+
+        self.generate_button.clicked.connect(self.generate)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.class_filter.currentIndexChanged.connect(
+            lambda _i: self.proxy.set_class(self.class_filter.currentData() or "")
+        )
+        self.reject_mode.currentIndexChanged.connect(self._reject_mode_changed)
+        self.view.selectionModel().currentChanged.connect(self._current_changed)
+        self.compare.acceptRequested.connect(self.accept_image)
+        self.compare.rejectRequested.connect(self.reject_image)
+        ctx = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        for key in ("A", "Space"):
+            QShortcut(QKeySequence(key), self, self._accept_current, context=ctx)
+        for key in ("R", "Delete"):
+            QShortcut(QKeySequence(key), self, self._reject_current, context=ctx)
+        self._flush_timer = QTimer(self, interval=100)
+        self._flush_timer.timeout.connect(self._flush)
+        self._set_enabled()
+
+    # -- public --------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self._worker is not None
+
+    def set_context(self, dataset: Any, project: Any, plan: Any, project_file: Any) -> None:
+        """Show (and generate for) this dataset, project and plan."""
+        from ...core.project import ProjectError
+
+        if self.busy:
+            self.cancel()
+        self.dataset, self.project, self.plan = dataset, project, plan
+        self.project_file = Path(project_file) if project_file else None
+        self.compare.set_root(str(dataset.root) if dataset is not None else "")
+        self.compare.show_image(None)
+        self.model.set_images([])
+        self.staging = None
+        try:
+            if project is not None:
+                self.staging = project.staging_path(self.project_file)
+        except ProjectError as exc:
+            self._say(str(exc), error=True)
+        self.reject_mode.blockSignals(True)
+        if project is not None:
+            self.reject_mode.setCurrentIndex(
+                [k for k, _ in REJECT_CHOICES].index(project.generation.on_reject)
+            )
+        self.reject_mode.blockSignals(False)
+        self._fill_class_filter()
+        self._set_enabled()
+        if self.staging is not None and plan is not None:
+            self._say(f"{self.wanted()} new images planned; staging folder {self.staging}")
+            self._run_side(
+                self._gallery_loaded, _load_gallery, dataset, project, plan, self.staging
+            )
+
+    def wanted(self) -> int:
+        if self.plan is None:
+            return 0
+        return sum(len(cp.generate) for cp in self.plan.splits["train"])
+
+    def generate(self) -> None:
+        """Start generating in the background (no-op while running)."""
+        from ...core.generate import iter_generate
+
+        if self.busy:
+            self._again = True
+            return
+        if self.staging is None or self.plan is None or not self.wanted():
+            return
+        self._problems = []
+        self._t0 = time.monotonic()
+        self._made0 = -1
+        self.progress.setRange(0, self.wanted())
+        self.progress.setValue(0)
+        self._gen = iter_generate(
+            self.dataset, self.project, self.plan, self.staging, workers=self.workers
+        )
+        worker = create_worker(_steps, self._gen, _start_thread=False, _ignore_errors=True)
+        worker.yielded.connect(self._progressed)
+        worker.returned.connect(self._returned)
+        worker.errored.connect(self._errored)
+        worker.finished.connect(self._finished)
+        self._worker = worker
+        self._set_enabled()
+        self._say("starting…")
+        self._flush_timer.start()
+        worker.start()
+
+    def cancel(self) -> None:
+        """Stop after the images in progress; finished images stay and are reused."""
+        if self._worker is not None:
+            self._again = False
+            self._worker.quit()
+            self._say("cancelling…")
+
+    # -- worker callbacks ------------------------------------------------------------------
+    def _progressed(self, event: GenerateProgress) -> None:
+        self.progress.setMaximum(max(1, event.total))
+        self.progress.setValue(event.done)
+        if event.image is not None:
+            self._pending.append(event.image)
+        if event.problem:
+            self._problems.append(event.problem)
+        if self._made0 < 0:  # the first event: what was there already does not count
+            self._made0, self._t0 = event.made, time.monotonic()
+        made = event.made - self._made0
+        elapsed = time.monotonic() - self._t0
+        text = f"{event.done} of {event.total} ready ({event.reused} reused)"
+        if made and elapsed > 0:
+            rate = made / elapsed
+            left = (event.total - event.done) / rate
+            text += f" · {rate:.1f} images/s · {_clock(left)} left"
+        if self._problems:
+            text += f" · {len(self._problems)} problems"
+        self._say(text)
+
+    def _returned(self, result: Any) -> None:
+        self._flush()
+        self.last_result = result
+        self.model.add_images(list(result))
+        lines = [f"{len(result)} of {self.wanted()} images ready: made {result.made}, "
+                 f"reused {result.reused}"]  # fmt: skip
+        lines += result.problems
+        self._say("\n".join(lines), error=bool(result.problems))
+        self.generationFinished.emit(result)
+
+    def _errored(self, exc: Exception) -> None:
+        self._say(str(exc), error=True)
+        self.generationFinished.emit(None)
+
+    def _finished(self) -> None:
+        worker, self._worker = self._worker, None
+        if self._gen is not None:
+            self._gen.close()  # the worker stops between items and does not close it
+            self._gen = None
+        self._flush()
+        self._flush_timer.stop()
+        if worker is not None and worker.abort_requested:
+            self._say(f"cancelled: {self.progress.value()} finished images are kept")
+            self.generationFinished.emit(None)
+        self._set_enabled()
+        if self._again:
+            self._again = False
+            QTimer.singleShot(0, self.generate)
+
+    def _flush(self) -> None:
+        if self._pending:
+            images, self._pending = self._pending, []
+            self.model.add_images(images)
+
+    def _gallery_loaded(self, found: tuple[list[GeneratedImage], int]) -> None:
+        images, missing = found
+        self.model.add_images(images)
+        if not self.busy:
+            self._say(
+                f"{len(images)} of {self.wanted()} images ready, {missing} to generate; "
+                f"staging folder {self.staging}"
+            )
+
+    # -- QA --------------------------------------------------------------------------------
+    def current_image(self) -> GeneratedImage | None:
+        index = self.view.currentIndex()
+        return index.data(ImageRole) if index.isValid() else None
+
+    def accept_image(self, image: GeneratedImage) -> None:
+        if self.staging is None:
+            return
+        self._show_status(dataclasses.replace(image, status="accepted", reject_mode=None))
+        self._run_side(None, _write_status, self.staging, image, "accepted", None)
+        self._advance()
+
+    def reject_image(self, image: GeneratedImage) -> None:
+        """Reject: remembered in the project at once; the replacement (mode "replace") is
+        made in the background and appears in the gallery."""
+        from ...core.generate import note_rejection, reduced_plan
+
+        if self.staging is None or self.project is None:
+            return
+        mode = note_rejection(self.project, image, self.reject_mode.currentData())
+        if mode == "reduce" and self.plan is not None:
+            self.plan = reduced_plan(self.plan, image.class_name)
+        self.projectChanged.emit()
+        self._show_status(dataclasses.replace(image, status="rejected", reject_mode=mode))
+        then = self.generate if mode == "replace" else None
+        self._run_side(then, _write_status, self.staging, image, "rejected", mode)
+        self._advance()
+
+    def _accept_current(self) -> None:
+        image = self.current_image()
+        if image is not None and image.status != "rejected":
+            self.accept_image(image)
+
+    def _reject_current(self) -> None:
+        image = self.current_image()
+        if image is not None and image.status != "rejected":
+            self.reject_image(image)
+
+    def _show_status(self, image: GeneratedImage) -> None:
+        self.model.update_image(image)
+        if self.compare.image is not None and self.compare.image.id == image.id:
+            self.compare.show_image(image)
+
+    def _advance(self) -> None:
+        row = self.view.currentIndex().row()
+        if 0 <= row < self.proxy.rowCount() - 1:
+            self.view.selectionModel().setCurrentIndex(
+                self.proxy.index(row + 1, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
+            )
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self.compare.show_image(current.data(ImageRole) if current.isValid() else None)
+
+    def _reject_mode_changed(self, _index: int) -> None:
+        if self.project is not None:
+            self.project.generation.on_reject = self.reject_mode.currentData()
+            self.projectChanged.emit()
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _run_side(self, done: Any, fn: Any, *args: Any) -> None:
+        """Run a small job (file reads/writes) in a worker thread; `done(result)` after."""
+        worker = create_worker(fn, *args, _start_thread=False, _ignore_errors=True)
+        if done is not None:
+            worker.returned.connect(lambda r: done(r) if r is not None else done())
+        worker.errored.connect(lambda exc: self._say(str(exc), error=True))
+        worker.finished.connect(lambda: self._side_workers.remove(worker))
+        self._side_workers.append(worker)
+        worker.start()
+
+    def _thumbnails(self) -> Any:
+        if self._thumbs is None:
+            from ..thumbnail_loader import ThumbnailLoader
+
+            self._thumbs = ThumbnailLoader(self, workers=1)
+        return self._thumbs
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.model.thumbnails is None:
+            loader = self._thumbnails()
+            self.model.thumbnails = loader
+            loader.thumbnailsReady.connect(self.model.refresh_paths)
+
+    def closeEvent(self, event) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop generation and the thumbnail pool (the window calls this on close)."""
+        self.cancel()
+        if self._own_thumbs and self._thumbs is not None:
+            self._thumbs.shutdown()
+
+    def _fill_class_filter(self) -> None:
+        self.class_filter.blockSignals(True)
+        self.class_filter.clear()
+        self.class_filter.addItem("All classes", "")
+        if self.plan is not None:
+            for cp in self.plan.splits["train"]:
+                if cp.generate:
+                    name = self.plan.classes[cp.class_index]
+                    self.class_filter.addItem(f"{name} ({len(cp.generate)})", name)
+        self.class_filter.blockSignals(False)
+        self.proxy.set_class("")
+
+    def _set_enabled(self) -> None:
+        ready = self.staging is not None and self.plan is not None and self.wanted() > 0
+        self.generate_button.setEnabled(ready and not self.busy)
+        self.cancel_button.setEnabled(self.busy)
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet("color: #c0392b;" if error else "")
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds + 0.5)
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _load_gallery(dataset, project, plan, staging) -> tuple[list[GeneratedImage], int]:
+    from ...core.generate import load_staging
+    from ...core.generation import staged_for_plan
+
+    images, missing = staged_for_plan(dataset, project, plan, staging)
+    rejected = set(project.generation.rejected)
+    classes = {g.class_name for g in images} | {
+        plan.classes[cp.class_index] for cp in plan.splits["train"] if cp.generate
+    }
+    # Rejected images stay visible (tinted) so the user sees what was turned down.
+    shown = [g for g in load_staging(staging) if g.id in rejected and g.class_name in classes]
+    return images + shown, missing
+
+
+def _write_status(staging, image, status, mode):
+    from ...core.generation import set_status
+
+    set_status(staging, image, status, mode)
