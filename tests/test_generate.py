@@ -334,3 +334,19 @@ def test_closing_the_generator_keeps_finished_files(small_root, tmp_path):
     result = drive(iter_generate(dataset, project, plan, staging, workers=2))
     assert len(result) == 15 and result.reused >= 3
     assert {g.id for g in made} <= {g.id for g in result}
+
+
+def test_reduced_plan_is_the_plan_of_the_lower_target(small_root, tmp_path):
+    from imbalance_studio.core.generate import reduced_plan
+    from imbalance_studio.core.generation import staged_for_plan
+
+    dataset = scan(small_root)
+    project = make_project(small_root)
+    plan = make_plan(dataset, project)
+    lower = make_plan(dataset, make_project(small_root, digit_1=15, digit_2=11))
+    assert reduced_plan(plan, "digit_2").splits == lower.splits
+    # Before anything is made, the plan lacks every image; afterwards none.
+    assert staged_for_plan(dataset, project, plan, tmp_path / "s") == ([], 15)
+    made = drive(iter_generate(dataset, project, plan, tmp_path / "s"))
+    images, missing = staged_for_plan(dataset, project, plan, tmp_path / "s")
+    assert missing == 0 and [g.id for g in images] == [g.id for g in made]

@@ -134,8 +134,13 @@ class ClassFilter(QSortFilterProxyModel):
         self._class = ""
 
     def set_class(self, name: str) -> None:
-        self._class = name
-        self.invalidateFilter()
+        if hasattr(self, "beginFilterChange"):  # Qt >= 6.10; invalidateFilter is deprecated
+            self.beginFilterChange()
+            self._class = name
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self._class = name
+            self.invalidateFilter()
 
     def filterAcceptsRow(self, row: int, parent: _Index) -> bool:
         if not self._class:
