@@ -21,11 +21,13 @@ from typing import Any
 
 from .records import GeneratedImage, atomic_write, clean_temp_files, read_class_records
 from .slots import ClassJob, Slot
-from .work import Outcome, Staged, commit, make_one, render, warm_up
+from .work import Outcome, Staged, commit, make_batch, render, warm_up
 
 # While waiting on a worker the generator yields a heartbeat this often, so a GUI can stop
 # it (a superqt GeneratorWorker only checks for abort between yields).
 HEARTBEAT_S = 0.2
+# Images per job sent to a pool worker (fewer when little is left).
+MAX_BATCH = 4
 
 
 class GenerateError(Exception):
@@ -220,63 +222,83 @@ def iter_generate(
 
     yield progress(f"{total} images to generate for {len(jobs)} classes")
     pool = executor or (shared_pool(workers) if workers > 1 else None)
-    inflight: deque[tuple[Slot, Future | Outcome]] = deque()
+    # Each entry: the slots of one batch and their outcomes (a future, or already known).
+    inflight: deque[tuple[list[Slot], Future | list[Outcome]]] = deque()
     # In-process, the fsync + rename of image k overlaps the making of image k + 1.
     committer: ThreadPoolExecutor | None = None
     limit = 2 * max(1, workers)
+
+    def next_slot() -> Slot | None:
+        """The next slot that needs making; reused and impossible ones are counted here."""
+        nonlocal done, total
+        while queue:
+            slot = queue.popleft()
+            current = slot.job.slot(slot.ordinal)  # a source may have failed since
+            if current is None:
+                total -= 1 + _drop_class(slot.job, queue, result)
+                continue
+            reuse = slot.job.done(current)
+            if reuse is not None and reuse.status != "rejected":
+                finished[current.id] = reuse
+                result.reused += 1
+                done += 1
+                continue
+            return current
+        return None
+
     try:
         while queue or inflight:
             while queue and len(inflight) < limit:
-                slot = queue.popleft()
-                current = slot.job.slot(slot.ordinal)  # a source may have failed since
-                if current is None:
-                    total -= 1 + _drop_class(slot.job, queue, result)
-                    continue
-                reuse = slot.job.done(current)
-                if reuse is not None and reuse.status != "rejected":
-                    finished[current.id] = reuse
-                    result.reused += 1
-                    done += 1
-                    continue
                 if pool is None:
-                    staged = render(current.item())
+                    slot = next_slot()
+                    if slot is None:
+                        break
+                    staged = render(slot.item())
                     if isinstance(staged, Staged):
                         if committer is None:
                             committer = ThreadPoolExecutor(1, thread_name_prefix="generate-commit")
-                        inflight.append((current, committer.submit(commit, staged)))
+                        inflight.append(([slot], committer.submit(commit, staged)))
                     else:
-                        inflight.append((current, staged))
-                else:
-                    inflight.append((current, pool.submit(make_one, current.item())))
+                        inflight.append(([slot], [staged]))
+                    continue
+                # Small batches let a worker overlap one image's fsync with the next one's
+                # work, and keep enough batches to share out between the workers.
+                size = max(1, min(MAX_BATCH, len(queue) // limit))
+                batch = [s for s in (next_slot() for _ in range(size)) if s is not None]
+                if batch:
+                    inflight.append((batch, pool.submit(make_batch, [s.item() for s in batch])))
             if not inflight:
                 continue
-            slot, pending = inflight[0]
+            slots, pending = inflight[0]
             if isinstance(pending, Future):
                 while not wait_futures([pending], timeout=HEARTBEAT_S).done:
                     yield progress("working")
                 try:
-                    outcome = pending.result()
+                    outcomes = pending.result()
                 except BrokenProcessPool as exc:
                     shutdown_pool()
                     raise GenerateError(f"a generation worker died ({exc})") from exc
             else:
-                outcome = pending
+                outcomes = pending
             inflight.popleft()
-            problem = _note_bad(slot.job, outcome, result)
-            if outcome.kind == "done":
-                assert outcome.image is not None
-                finished[outcome.image.id] = outcome.image
-                result.made += 1
-                done += 1
-                yield progress(f"{slot.job.name}: {outcome.image.id}", outcome.image, problem)
-            elif outcome.kind in ("bad_source", "no_donor"):
-                queue.appendleft(slot)  # the slot re-resolves to another source or generator
-                yield progress(f"{slot.job.name}: skipped a source", None, problem)
-            else:
-                raise GenerateError(_error_text(outcome, staging))
+            if not isinstance(outcomes, list):
+                outcomes = [outcomes]
+            for slot, outcome in zip(slots, outcomes, strict=True):
+                problem = _note_bad(slot.job, outcome, result)
+                if outcome.kind == "done":
+                    assert outcome.image is not None
+                    finished[outcome.image.id] = outcome.image
+                    result.made += 1
+                    done += 1
+                    yield progress(f"{slot.job.name}: {outcome.image.id}", outcome.image, problem)
+                elif outcome.kind in ("bad_source", "no_donor"):
+                    queue.appendleft(slot)  # it re-resolves to another source or generator
+                    yield progress(f"{slot.job.name}: skipped a source", None, problem)
+                else:
+                    raise GenerateError(_error_text(outcome, staging))
     finally:
         if pool is not None:
-            for _slot, pending in inflight:
+            for _batch, pending in inflight:
                 if isinstance(pending, Future):
                     pending.cancel()  # running items finish and stay valid; queued never start
         if committer is not None:

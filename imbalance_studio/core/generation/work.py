@@ -136,6 +136,24 @@ def make_one(item: WorkItem) -> Outcome:
     return staged if isinstance(staged, Outcome) else commit(staged)
 
 
+_COMMITTER: Any = None
+
+
+def make_batch(items: list[WorkItem]) -> list[Outcome]:
+    """Make a few images in a pool worker: each image's fsync and rename run in a thread
+    while the next image is made, and every outcome is final (committed) on return."""
+    global _COMMITTER
+    if _COMMITTER is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _COMMITTER = ThreadPoolExecutor(1, thread_name_prefix="generate-commit")
+    pending: list[Any] = []
+    for item in items:
+        staged = render(item)
+        pending.append(_COMMITTER.submit(commit, staged) if isinstance(staged, Staged) else staged)
+    return [p if isinstance(p, Outcome) else p.result() for p in pending]
+
+
 def render(item: WorkItem) -> Outcome | Staged:
     """Decode, augment (or CutMix) and encode into a temp file beside the final name."""
     root = Path(item.root)
