@@ -27,8 +27,10 @@ from .records import (
 )
 
 # PNG with zlib level 1: lossless (no compression artefacts a model could learn to spot in
-# the synthetic images) and about 4x faster to write than Pillow's default level 6, for
-# files ~15% larger. Measured in benchmarks/bench_generate.py.
+# the synthetic images) and about 3x faster to write than Pillow's default level 6, for
+# files ~10% larger. Encoded with OpenCV's libpng and zlib's run-length strategy, which
+# writes a 512-px photo in ~15 ms where Pillow at level 1 takes ~23 ms (and its files came
+# out no larger). Measured in benchmarks/bench_generate.py.
 PNG_COMPRESS_LEVEL = 1
 
 # Built pipelines by stack fingerprint: building one costs ~100 ms, reseeding it nothing, and
@@ -190,8 +192,6 @@ def render(item: WorkItem) -> Outcome | Staged:
 def _encode(
     item: WorkItem, out: np.ndarray, params: dict, sources: tuple[str, ...], bad: dict[str, str]
 ) -> Outcome | Staged:
-    from PIL import Image
-
     img_path = Path(item.staging) / item.class_name / f"{item.id}.png"
     gen = GeneratedImage(
         id=item.id,
@@ -205,18 +205,40 @@ def _encode(
         fingerprint=item.fingerprint,
         planned_source=item.planned_source,
     )
-    pil = Image.fromarray(out[..., 0] if out.ndim == 3 and out.shape[2] == 1 else out)
+    try:
+        data = encode_png(out)
+    except ValueError as exc:
+        return Outcome(item, "error", message=f"{item.id}: {exc}")
     try:
         img_path.parent.mkdir(parents=True, exist_ok=True)
         f, tmp = open_temp(img_path)
     except OSError as exc:
         return _write_error(item, exc)
     try:
-        pil.save(f, "PNG", compress_level=PNG_COMPRESS_LEVEL)
+        f.write(data)
     except OSError as exc:
         discard_temp(f, tmp)
         return _write_error(item, exc)
     return Staged(item, gen, f, tmp, bad)
+
+
+def encode_png(image: np.ndarray) -> memoryview:
+    """Lossless PNG bytes of a uint8 HxW, HxWx1, HxWx3 (RGB) or HxWx4 (RGBA) image."""
+    import cv2
+
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[..., 0]
+    if image.ndim == 3:
+        code = cv2.COLOR_RGB2BGR if image.shape[2] == 3 else cv2.COLOR_RGBA2BGRA
+        image = cv2.cvtColor(image, code)
+    params = [
+        cv2.IMWRITE_PNG_COMPRESSION, PNG_COMPRESS_LEVEL,
+        cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE,
+    ]  # fmt: skip
+    ok, buf = cv2.imencode(".png", np.ascontiguousarray(image), params)
+    if not ok:
+        raise ValueError(f"PNG encoding failed for an image of shape {image.shape}")
+    return memoryview(buf)
 
 
 def commit(staged: Staged) -> Outcome:
