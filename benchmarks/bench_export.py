@@ -63,7 +63,7 @@ def timed(fn, reset, repeats: int) -> float:
 
 def main() -> int:
     n_files = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    repeats = 7
+    repeats = 11
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         src = base / "dataset"

@@ -35,6 +35,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Generator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,7 +92,10 @@ def _estimate_bytes(lay: Layout, use_link: bool) -> int:
     """Bytes the export will take: copied files rounded up to blocks, plus metadata."""
     total = 0
     stat = os.stat
-    for src, link in zip(lay.src, lay.link, strict=True):
+    pairs = zip(lay.src, lay.link, strict=True)
+    if use_link:  # only generated images are copied
+        pairs = ((s, k) for s, k in pairs if not k) if False in lay.link else iter(())
+    for src, link in pairs:
         if use_link and link:
             continue
         try:
@@ -103,10 +107,38 @@ def _estimate_bytes(lay: Layout, use_link: bool) -> int:
     return total + 400 * len(lay) + _BLOCK * 3 * len(lay.classes)
 
 
-def _threads(workers: int) -> int:
-    # Links and copies are syscalls that release the GIL; a few threads keep the disk busy,
-    # more only queue on the same directory locks.
-    return workers if workers > 0 else min(4, os.cpu_count() or 1)
+def _metadata(lay: Layout, project) -> tuple[dict, dict, dict[str, str | bytes]]:
+    """(counts, weights, {relative path: contents}) of the export's data files and charts."""
+    counts = {s: {"before": lay.before[s], "after": lay.counts(s)} for s in SPLITS}
+    weights = W.compute_weights(lay.classes, counts)
+    aug = project.augment
+    files: dict[str, str | bytes] = dict(
+        metadata.metadata_files(
+            lay, weights, aug.default_stack, dict(aug.class_stacks),
+            list(project.generation.cutmix_classes),
+        )
+    )  # fmt: skip
+    files.update(report.charts(lay.classes, counts["train"]["before"], counts["train"]["after"]))
+    return counts, weights, files
+
+
+def _each(pool: ThreadPoolExecutor | None, fn, items) -> None:
+    """fn(item) for every item, in the pool when there is one (syscalls release the GIL)."""
+    if pool is None:
+        for item in items:
+            fn(item)
+    else:
+        for _ in pool.map(fn, items):
+            pass
+
+
+def _threads(workers: int, link: bool) -> int:
+    # Copies wait on the disk and gain from a few threads; hard links are quick metadata
+    # updates where threads mostly fight over the GIL and directory locks (measured slower on
+    # a busy 2-core machine), so links stay on one thread unless `workers` says otherwise.
+    if workers > 0:
+        return workers
+    return 1 if link else min(4, os.cpu_count() or 1)
 
 
 _EXTENSION = re.compile(r"\.[^./\x00]*(?=\x00)")
@@ -167,7 +199,7 @@ def iter_export(
 
     Raises ExportError (nothing written) for a refused destination, a plan that does not fit
     the dataset or the staged images, too little disk space, or a disk that fills up.
-    `workers` threads write files (0: a few, by the number of cores).
+    `workers` threads write files (0: one for hard links, a few for copies).
     """
     yield ExportProgress("checking", 0, None, "checking the destination")
     dest = check_destination(dataset.root, Path(out), overwrite)
@@ -183,19 +215,28 @@ def iter_export(
     check_free_space(dest.out.parent, _estimate_bytes(lay, use_link))
 
     tmp = make_partial_dir(dest.out)
+    threads = _threads(workers, use_link)
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="export") if threads > 1 else None
     done = False
     try:
         for split in SPLITS:
             (tmp / split).mkdir()
-            for cls in lay.classes:
-                (tmp / split / cls).mkdir()
+        _each(pool, os.mkdir, [tmp / s / c for s in SPLITS for c in lay.classes])
         writer = FileWriter(use_link)
         tmp_s = str(tmp)
         dsts = [tmp_s + "/" + p for p in lay.path]
         total = len(dsts)
-        yield ExportProgress("writing", 0, total, f"writing {total} files")
-        for n in write_all(writer, lay.src, dsts, lay.link, threads=_threads(workers)):
-            yield ExportProgress("writing", n, total, f"wrote {n} of {total} files")
+        writing = write_all(writer, lay.src, dsts, lay.link, pool=pool)
+        try:
+            next(writing)
+            yield ExportProgress("writing", 0, total, f"writing {total} files")
+            # While the pool writes, make the metadata assuming every file gets written
+            # (remade below in the rare case that a source vanished meanwhile).
+            counts, weights, files = _metadata(lay, project)
+            for n in writing:
+                yield ExportProgress("writing", n, total, f"wrote {n} of {total} files")
+        finally:
+            writing.close()
         del dsts
         if writer.link_failure:
             notes.append(f"some hard links failed ({writer.link_failure}): those files were copied")
@@ -205,15 +246,9 @@ def iter_export(
             for i in writer.missing:
                 problems.append((lay.sources[i], "missing when exported"))
             lay.drop(writer.missing)
+            counts, weights, files = _metadata(lay, project)
 
         yield ExportProgress("finishing", 0, None, "writing manifest, weights and report")
-        counts = {s: {"before": lay.before[s], "after": lay.counts(s)} for s in SPLITS}
-        weights = W.compute_weights(lay.classes, counts)
-        aug = project.augment
-        metadata.write_metadata(
-            tmp, lay, weights, aug.default_stack, dict(aug.class_stacks),
-            list(project.generation.cutmix_classes),
-        )  # fmt: skip
         origins = dict(sorted(Counter(lay.origin).items()))
         odd = sorted(extensions(lay.path) - set(report.KERAS_EXTENSIONS))
         if odd:
@@ -226,25 +261,20 @@ def iter_export(
                 "originals are hard links to the dataset files: editing one in place edits "
                 "the original too"
             )
-        (tmp / "report").mkdir()
-        for rel, png in report.charts(
-            lay.classes, counts["train"]["before"], counts["train"]["after"]
-        ).items():
-            metadata.write_file(tmp / rel, png)
         link_mode = "hard links (where possible)" if use_link else "copies"
-        metadata.write_file(
-            tmp / "README.md",
-            report.readme(
-                dataset_root=str(dataset.root),
-                classes=lay.classes,
-                counts=counts,
-                weights=weights,
-                settings=_settings(project, plan, link_mode),
-                problems=problems,
-                notes=notes,
-                origins=origins,
-            ),
+        files["README.md"] = report.readme(
+            dataset_root=str(dataset.root),
+            classes=lay.classes,
+            counts=counts,
+            weights=weights,
+            settings=_settings(project, plan, link_mode),
+            problems=problems,
+            notes=notes,
+            origins=origins,
         )
+        for folder in sorted({rel.rpartition("/")[0] for rel in files} - {"", *SPLITS}):
+            (tmp / folder).mkdir()
+        _each(pool, lambda item: metadata.write_file(tmp / item[0], item[1]), files.items())
         # The marker goes last: a folder holding it is a finished export.
         metadata.write_file(
             tmp / MARKER_NAME, metadata.marker_json(str(dataset.root), plan.seed, len(lay))
@@ -258,6 +288,8 @@ def iter_export(
             ) from exc
         raise
     finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)  # nothing writes after this
         if not done:
             remove_partial(tmp)
     yield ExportProgress("finishing", 1, 1, f"exported {len(lay)} files to {dest.out}")

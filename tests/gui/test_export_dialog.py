@@ -28,8 +28,8 @@ def _slow_writes(monkeypatch):
     """Write in small, slow steps so a Cancel lands in the middle of the writing."""
     real = export_mod.write_all
 
-    def slow(writer, srcs, dsts, links, step=512, threads=1):
-        for n in real(writer, srcs, dsts, links, step=8, threads=1):
+    def slow(writer, srcs, dsts, links, step=512, pool=None):
+        for n in real(writer, srcs, dsts, links, step=8, pool=None):
             time.sleep(0.02)
             yield n
 

@@ -6,6 +6,7 @@ before and after charts share one scale so their bars compare by eye.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Sequence
 
@@ -14,17 +15,17 @@ from PIL import Image, ImageDraw, ImageFont
 WIDTH = 720
 ROW = 18
 MANY = 120  # above this many classes rows get thin and unlabelled
-BAR = (70, 110, 180)
-BAR_ADDED = (230, 140, 60)
-TEXT = (30, 30, 30)
-GRID = (215, 215, 215)
+# A palette image: one byte per pixel makes the PNG small and quick to encode (the charts are
+# drawn on every export, and exports of many small files are timed against cp).
+PALETTE = [(255, 255, 255), (30, 30, 30), (215, 215, 215), (70, 110, 180), (230, 140, 60)]
+WHITE, TEXT, GRID, BAR, BAR_ADDED = range(5)
 
 
-def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
-    try:
-        return ImageFont.load_default(size=size)
-    except TypeError:  # Pillow without FreeType
-        return ImageFont.load_default()
+@functools.lru_cache(maxsize=1)
+def _font() -> ImageFont.ImageFont:
+    # Pillow's built-in bitmap font: ~15x faster to draw than a FreeType font, and the
+    # charts are drawn on every export (timed against cp for 10,000 small files).
+    return ImageFont.load_default_imagefont()
 
 
 def bar_chart(
@@ -38,15 +39,16 @@ def bar_chart(
     its base count (added images) is drawn in a second colour."""
     many = len(classes) > MANY
     row = 3 if many else ROW
-    font = _font(12)
+    font = _font()
     label_w = (
         0 if many else min(220, 12 + max((int(font.getlength(c)) for c in classes), default=0))
     )
     top, bottom, right = 34, 24, 70
     height = top + bottom + row * max(1, len(classes))
-    img = Image.new("RGB", (WIDTH, height), "white")
+    img = Image.new("P", (WIDTH, height), WHITE)
+    img.putpalette([v for rgb in PALETTE for v in rgb])
     draw = ImageDraw.Draw(img)
-    draw.text((8, 8), title, fill=TEXT, font=_font(15))
+    draw.text((8, 10), title, fill=TEXT, font=font)
     x0 = label_w + 8
     span = WIDTH - x0 - right
     scale = max(1, scale)

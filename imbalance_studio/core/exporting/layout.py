@@ -192,8 +192,8 @@ def build_layout(
                 seed.append(str(g.seed))
                 params.append(params_json(g.params))
             m = len(names)
-            order = sorted(range(m), key=names.__getitem__)
-            if order != list(range(m)):
+            if names != sorted(names):  # usually sorted already: the scan lists in name order
+                order = sorted(range(m), key=names.__getitem__)
                 names, src, link, origin, sources, generator, seed, params = _permute(
                     order, names, src, link, origin, sources, generator, seed, params
                 )

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import weights as W
-from .destination import MARKER_FORMAT
+from .destination import MARKER_FORMAT, ExportError
 from .layout import SPLITS, Layout
 from .naming import safe_name
 
@@ -53,9 +53,11 @@ def _quoted(values: list[str]) -> list[str]:
     return ['"' + v.replace('"', '""') + '"' if _NEEDS_QUOTES.search(v) else v for v in values]
 
 
-def _csv(header: tuple[str, ...], columns: list[list[str]]) -> str:
-    """CSV text built column by column (no per-row Python work; csv.reader reads it back)."""
-    lines = map(",".join, zip(*[_quoted(c) for c in columns], strict=True))
+def _csv(header: tuple[str, ...], columns: list[list[str]], safe: tuple[int, ...] = ()) -> str:
+    """CSV text built column by column (no per-row Python work; csv.reader reads it back).
+    Columns whose index is in `safe` hold values we made that never need quotes."""
+    cols = [c if i in safe else _quoted(c) for i, c in enumerate(columns)]
+    lines = map(",".join, zip(*cols, strict=True))
     return "\n".join([",".join(header), *lines]) + "\n"
 
 
@@ -66,7 +68,8 @@ def manifest_csv(lay: Layout) -> str:
         list(map(str, lay.class_index)), lay.origin, lay.sources, lay.generator, lay.seed,
         lay.params,
     ]  # fmt: skip
-    return _csv(MANIFEST_COLUMNS, columns)
+    # split, class_index, origin, generator and seed are ours: words and digits only.
+    return _csv(MANIFEST_COLUMNS, columns, safe=(1, 3, 4, 6, 7))
 
 
 def split_metadata_csv(lay: Layout, split: str) -> str:
@@ -85,14 +88,19 @@ def sampler_weights_csv(lay: Layout, counts: list[int]) -> str:
     start, stop = lay.span("train")
     index = lay.class_index[start:stop]
     columns = [lay.path[start:stop], list(map(str, index)), [per_class[c] for c in index]]
-    return _csv(("path", "class_index", "weight"), columns)
+    return _csv(("path", "class_index", "weight"), columns, safe=(1, 2))
 
 
 def _stack_text(stack: dict) -> str:
-    from ..augment.stack import entries_from_stack, jsonable
+    from ..augment.stack import StackError, entries_from_stack, jsonable
 
     data = jsonable(stack)
-    entries_from_stack(data)  # refuses (StackError) what albumentations.load could not read
+    try:
+        entries_from_stack(data)  # refuses what albumentations.load could not read
+    except StackError as exc:
+        raise ExportError(
+            f"the augmentation stack cannot be saved for albumentations: {exc}"
+        ) from exc
     return json.dumps(data, indent=4) + "\n"
 
 
@@ -151,22 +159,19 @@ def marker_json(dataset_root: str, seed: int, n_files: int) -> str:
     )
 
 
-def write_metadata(
-    tmp: Path,
+def metadata_files(
     lay: Layout,
     weights: dict,
     default_stack: dict | None,
     class_stacks: dict[str, dict],
     cutmix_classes: list[str],
-) -> None:
-    write_file(tmp / "manifest.csv", manifest_csv(lay))
+) -> dict[str, str]:
+    """{path relative to OUT: text} of the machine-readable files."""
+    files = {"manifest.csv": manifest_csv(lay)}
     for split in SPLITS:
-        write_file(tmp / split / "metadata.csv", split_metadata_csv(lay, split))
-    write_file(tmp / "weights.json", dump_json(weights))
-    write_file(
-        tmp / "sampler_weights.csv", sampler_weights_csv(lay, weights["counts"]["train"]["after"])
-    )
-    for rel, text in augment_files(default_stack, class_stacks).items():
-        (tmp / rel).parent.mkdir(exist_ok=True)
-        write_file(tmp / rel, text)
-    write_file(tmp / "mixing.json", mixing_json(lay.classes, cutmix_classes))
+        files[f"{split}/metadata.csv"] = split_metadata_csv(lay, split)
+    files["weights.json"] = dump_json(weights)
+    files["sampler_weights.csv"] = sampler_weights_csv(lay, weights["counts"]["train"]["after"])
+    files.update(augment_files(default_stack, class_stacks))
+    files["mixing.json"] = mixing_json(lay.classes, cutmix_classes)
+    return files

@@ -89,7 +89,7 @@ def original_names(class_relative: list[str]) -> tuple[list[str], FolderNames]:
         and "\x00." not in joined
         and max(map(len, class_relative), default=0) <= NAME_MAX // 4
     ):
-        taken = FolderNames({n.casefold() for n in class_relative})
+        taken = FolderNames(set(joined.casefold().split("\x00")) if joined else set())
         if len(taken) == len(class_relative):
             return list(class_relative), taken
     taken = FolderNames()
