@@ -68,8 +68,12 @@ class Outcome:
 
 
 def warm_up() -> None:
-    """Pool initializer: load albumentations/cv2 before the first item arrives, and keep each
-    worker to one OpenCV thread (the processes already use every core)."""
+    """Pool initializer: load albumentations/cv2 before the first item arrives, keep each
+    worker to one OpenCV thread (the processes already use every core), and leave Ctrl+C to
+    the parent, which stops handing out work (a worker finishes its batch cleanly)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from ..augment._albu import albumentations
 
     albumentations()
