@@ -8,8 +8,9 @@ Extension points for later panels: `add_panel()` (a tab beside Gallery / Problem
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -40,6 +41,14 @@ from .views.problems import ProblemsPanel
 from .views.sample_viewer import SampleViewer
 from .views.scan_status import ScanStatus
 from .views.start_page import StartPage
+
+if TYPE_CHECKING:
+    from .curation import Curation
+    from .workbench import Workbench
+
+if TYPE_CHECKING:
+    from .curation import Curation
+    from .workbench import Workbench
 
 DEFAULT_SIZE = QSize(1366, 850)
 
@@ -115,6 +124,24 @@ class MainWindow(QMainWindow):
         self._connect()
         self.start_page.set_recent(app_facts.recent_folders())
         self.resize(DEFAULT_SIZE)
+        # Curation, augmentation, generation and export panels add their tabs and menus
+        # right after the window is shown: their imports (pydantic, superqt, numpy) would
+        # otherwise delay the first paint by more than half a second.
+        self._workbench: Workbench | None = None
+        QTimer.singleShot(0, lambda: self.workbench)
+
+    @property
+    def workbench(self) -> Workbench:
+        """The work panels (curation, augmentation, generation, export); built on first use."""
+        if self._workbench is None:
+            from .workbench import install_workbench
+
+            self._workbench = install_workbench(self)
+        return self._workbench
+
+    @property
+    def curation(self) -> Curation:
+        return self.workbench.curation
 
     # -- extension points ------------------------------------------------------------
     def add_panel(self, widget: QWidget, title: str) -> int:
@@ -159,7 +186,12 @@ class MainWindow(QMainWindow):
 
     def is_settled(self) -> bool:
         """True when no scan, thumbnail or image decode is running (used by --screenshot)."""
-        return not self.session.busy and self.loader.is_idle() and not self.viewer.busy
+        return (
+            not self.session.busy
+            and self.loader.is_idle()
+            and not self.viewer.busy
+            and not self.workbench.busy
+        )
 
     # -- wiring ----------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -214,6 +246,7 @@ class MainWindow(QMainWindow):
 
     def _on_scan_started(self, folder: str) -> None:
         self.loader.clear_pending()
+        self.loader.warm_up()  # ready by the time the listing shows the first tiles
         self.problems.set_root(Path(folder))
         demo = self.session.is_demo
         name = "demo dataset (synthetic data)" if demo else Path(folder).name or folder
@@ -230,7 +263,7 @@ class MainWindow(QMainWindow):
         current = self.gallery.currentIndex()
         current_path = self.gallery_model.sample(current.row()).path if current.isValid() else None
         self.class_model.set_dataset(dataset)
-        self.gallery_model.set_dataset(dataset)
+        self.gallery_model.set_dataset(dataset, self.session.class_array)
         self.problems_model.set_dataset(dataset)
         self.chart.set_infos(dataset.class_infos())
         n = self.problems_model.rowCount()
@@ -299,6 +332,8 @@ class MainWindow(QMainWindow):
             self.open_folder(urls[0].toLocalFile())
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self._workbench is not None:
+            self._workbench.shutdown()
         self.session.close()
         self.loader.shutdown()
         super().closeEvent(event)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -34,6 +34,7 @@ class DatasetSession(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.dataset: Dataset | None = None
+        self.class_array: Any = None  # numpy int32 class index per sample of `dataset`
         self.root: Path | None = None
         self.is_demo = False
         self.checked = False
@@ -121,6 +122,7 @@ class DatasetSession(QObject):
 
         if isinstance(event, Listed):
             self.dataset = event.dataset
+            self.class_array = event.class_array
             self._phase = "checking"
             self.datasetChanged.emit(event.dataset)
             total = len(event.dataset.samples)
@@ -135,6 +137,7 @@ class DatasetSession(QObject):
 
     def _on_checked(self, result: object) -> None:
         dataset = getattr(result, "dataset", None) or self.dataset
+        self.class_array = getattr(result, "class_array", None)
         self.checked = True
         self._phase = ""
         self._worker = None
@@ -158,4 +161,5 @@ class DatasetSession(QObject):
         # Anything but a ScanError is our bug, but the user still gets one readable line.
         message = str(exc) if isinstance(exc, ScanError) else f"{type(exc).__name__}: {exc}"
         self.dataset = None
+        self.class_array = None
         self.scanFailed.emit(message)

@@ -8,7 +8,9 @@ Results come back as raw RGB bytes, which are cheap to wrap in a QImage on the G
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from collections import OrderedDict
 from concurrent.futures import Executor, Future
 
@@ -45,6 +47,8 @@ class ThumbnailLoader(QObject):
         self._inflight_paths: set[str] = set()
         self._generation = 0
         self._executor: Executor | None = None
+        self._starter: threading.Thread | None = None
+        self._pool_ready = threading.Event()
         self.requested = 0  # jobs sent to the pool (benchmarks check it stays small)
         self._timer = QTimer(self)
         self._timer.setInterval(10)
@@ -89,17 +93,42 @@ class ThumbnailLoader(QObject):
     def shutdown(self) -> None:
         self._timer.stop()
         self._pending.clear()
+        if self._starter is not None:
+            self._starter.join()
         if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+            # Waiting is short (queued jobs are cancelled) and leaves no process behind.
+            self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
 
-    # -- internals -------------------------------------------------------------------
-    def _pool(self) -> Executor:
-        if self._executor is None:
-            from .workers import process_pool
+    def warm_up(self) -> None:
+        """Start the worker processes now, in a background thread.
 
-            self._executor = process_pool(self._workers)
-        return self._executor
+        Spawning them costs ~0.25 s of CPU in the calling thread; done on the GUI thread at
+        the first paint, that is a visible freeze.
+        """
+        if self._starter is None:
+            self._starter = threading.Thread(
+                target=self._start_pool, name="thumbnail-pool-start", daemon=True
+            )
+            self._starter.start()
+
+    # -- internals -------------------------------------------------------------------
+    def _start_pool(self) -> None:
+        from .workers import process_pool
+
+        pool = process_pool(self._workers)
+        # A pool that cannot start shows up as failed thumbnails later.
+        with contextlib.suppress(Exception):
+            pool.submit(os.getpid).result()  # returns once a worker process is up
+        self._executor = pool
+        self._pool_ready.set()
+
+    def _pool(self) -> Executor | None:
+        """The pool once it is running; None (requests stay queued) while it starts."""
+        if self._pool_ready.is_set():
+            return self._executor
+        self.warm_up()
+        return None
 
     def _pump(self) -> None:
         ready = self._collect()
@@ -107,11 +136,12 @@ class ThumbnailLoader(QObject):
         # hold stale requests that can no longer be dropped.
         limit = 2 * self._workers
         current = self._generation
-        while self._pending and len(self._inflight) < limit:
+        pool = self._pool() if self._pending else None
+        while pool is not None and self._pending and len(self._inflight) < limit:
             path, generation = self._pending.popitem(last=True)
             if generation < current:
                 continue
-            self._submit(path)
+            self._submit(pool, path)
         if self._pending and next(iter(self._pending.values())) < current:
             # Oldest first: drop the stale requests that the pool never got to.
             self._pending = OrderedDict((p, g) for p, g in self._pending.items() if g >= current)
@@ -121,7 +151,7 @@ class ThumbnailLoader(QObject):
             self._timer.stop()
             self.idle.emit()
 
-    def _submit(self, path: str) -> None:
+    def _submit(self, pool: Executor, path: str) -> None:
         from ..core.thumbnails import load_thumbnail_job
 
         cache_dir = self._cache_dir
@@ -130,7 +160,7 @@ class ThumbnailLoader(QObject):
 
             cache_dir = self._cache_dir = str(default_cache_dir())
         try:
-            future = self._pool().submit(load_thumbnail_job, (path, cache_dir, self.size))
+            future = pool.submit(load_thumbnail_job, (path, cache_dir, self.size))
         except RuntimeError as exc:  # pool broken or shut down: remember, do not retry
             self._failed[path] = str(exc)
             return

@@ -11,8 +11,8 @@ from ...core.dataset import MINORITY_FRACTION, ClassInfo, Dataset
 
 Index = QModelIndex | QPersistentModelIndex
 
-COLUMNS = ("Class", "Images", "Share")
-NAME, COUNT, SHARE = range(3)
+COLUMNS = ("Class", "Images", "Share", "Flag")
+NAME, COUNT, SHARE, FLAG = range(4)
 
 ClassInfoRole = Qt.ItemDataRole.UserRole + 1  # core.dataset.ClassInfo
 ShareRole = Qt.ItemDataRole.UserRole + 2  # float 0..1
@@ -49,6 +49,8 @@ class ClassListModel(QAbstractTableModel):
                 return COLUMNS[section]
             if role == Qt.ItemDataRole.ToolTipRole and section == SHARE:
                 return "Share of all usable images in the dataset"
+            if role == Qt.ItemDataRole.ToolTipRole and section == FLAG:
+                return f"minority: fewer than {MINORITY_FRACTION:.0%} of the largest class"
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -61,8 +63,12 @@ class ClassListModel(QAbstractTableModel):
                 return info.name
             if col == COUNT:
                 return f"{info.count:,}"
+            if col == FLAG:
+                return "minority" if info.is_minority else ""
             return f"{info.share:.1%}"
-        if role == Qt.ItemDataRole.TextAlignmentRole and col != NAME:
+        if role == Qt.ItemDataRole.ForegroundRole and col == FLAG:
+            return MINORITY_COLOR
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (COUNT, SHARE):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
             note = (

@@ -6,6 +6,7 @@ A million rows must cost no Python object per row: rows are a numpy array of ind
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +74,10 @@ class GalleryModel(QAbstractListModel):
             self._selected = None
         self._rows = self._compute_rows()
         self.endResetModel()
+        # Samples live as long as the dataset: move them out of the cyclic GC's reach, or each
+        # full collection walks a million objects on the GUI thread (a visible stall). They
+        # hold no cycles, so reference counting still frees them with the dataset.
+        gc.freeze()
 
     def set_classes(self, class_indices: Iterable[int] | None) -> None:
         """Show the samples of these classes (None: all classes; empty: none)."""
@@ -97,8 +102,9 @@ class GalleryModel(QAbstractListModel):
             return None
         import numpy as np
 
-        mask = self._mask if self._mask is not None and len(self._mask) == len(
-            self._samples) else None
+        mask = (
+            self._mask if self._mask is not None and len(self._mask) == len(self._samples) else None
+        )
         if self._selected is None:
             if mask is None:
                 return np.arange(len(self._samples), dtype=np.int64)

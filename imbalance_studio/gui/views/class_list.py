@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt, Signal
-from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 
 from ..models.class_list import (
     COUNT,
+    FLAG,
     MAJORITY_COLOR,
     MINORITY_COLOR,
     NAME,
@@ -40,8 +41,11 @@ class ShareBarDelegate(QStyledItemDelegate):
         style = opt.widget.style() if opt.widget else None
         if style is not None:
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
-        share = float(index.data(ShareRole) or 0.0)
-        minority = bool(index.data(MinorityRole))
+        # model.data(), not index.data(): PySide6 6.12's QModelIndex.data() over-releases
+        # None when a Python model returns it, and Python aborts after enough calls.
+        model = index.model()
+        share = float(model.data(index, ShareRole) or 0.0)
+        minority = bool(model.data(index, MinorityRole))
         r = opt.rect.adjusted(4, 0, -4, 0)
         bar = QRect(r.left(), r.center().y() - 4, self.BAR_WIDTH, 9)
         painter.save()
@@ -81,6 +85,12 @@ class ClassListView(QTableView):
         header.setSectionResizeMode(COUNT, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(SHARE, QHeaderView.ResizeMode.Fixed)
         header.resizeSection(SHARE, ShareBarDelegate.BAR_WIDTH + 62)
+        header.setSectionResizeMode(FLAG, QHeaderView.ResizeMode.ResizeToContents)
+        # A light selection: all classes start selected and their bars must stay readable.
+        palette = self.palette()
+        palette.setColor(QPalette.ColorRole.Highlight, QColor("#d6e6f5"))
+        palette.setColor(QPalette.ColorRole.HighlightedText, palette.color(QPalette.ColorRole.Text))
+        self.setPalette(palette)
         self.setToolTip("Select one or more classes (Ctrl/Shift+click) to see their images")
         self.selectionModel().selectionChanged.connect(self._emit_selection)
         self._kept: list[str] = []

@@ -59,14 +59,17 @@ class GalleryDelegate(QStyledItemDelegate):
         box = QRect(
             rect.left() + (rect.width() - THUMB_BOX) // 2, rect.top() + 6, THUMB_BOX, THUMB_BOX
         )
-        pixmap = index.data(Qt.ItemDataRole.DecorationRole)
+        # model.data(), not index.data(): PySide6 6.12's QModelIndex.data() over-releases
+        # None when a Python model returns it, and Python aborts after enough calls.
+        model = index.model()
+        pixmap = model.data(index, Qt.ItemDataRole.DecorationRole)
         if isinstance(pixmap, QPixmap) and not pixmap.isNull():
             size = pixmap.size().scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
             target = QRect(0, 0, size.width(), size.height())
             target.moveCenter(box.center())
             painter.drawPixmap(target, pixmap)
         else:
-            failure = index.data(ThumbnailFailureRole)
+            failure = model.data(index, ThumbnailFailureRole)
             painter.fillRect(box, palette.color(QPalette.ColorRole.AlternateBase))
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
             painter.drawText(
@@ -77,7 +80,7 @@ class GalleryDelegate(QStyledItemDelegate):
         text_rect = QRect(rect.left() + 4, box.bottom() + 4, rect.width() - 8, 18)
         role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         painter.setPen(palette.color(role))
-        name = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
+        name = str(model.data(index, Qt.ItemDataRole.DisplayRole) or "")
         elided = option.fontMetrics.elidedText(
             name, Qt.TextElideMode.ElideMiddle, text_rect.width()
         )

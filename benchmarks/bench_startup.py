@@ -1,0 +1,77 @@
+"""Start-up: `imbalance-studio --demo --screenshot` vs `python -c "import PySide6.QtWidgets"`.
+
+Both are whole processes, measured in the same run (median of a few). Two figures:
+- window on screen: from process start to the moment the window was shown (reported by the
+  app through IMBALANCE_STUDIO_REPORT_MODULES); the issue's bar is 2.5x the baseline;
+- whole --screenshot run: until the demo is scanned, checked, thumbnails painted and the
+  PNG written, for information.
+Run: .venv/bin/python benchmarks/bench_startup.py [RUNS]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BAR = 2.5
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall time of a whole process, and its start time (epoch seconds)."""
+    start = time.time()
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"{cmd} failed ({proc.returncode}):\n{proc.stderr}")
+    return elapsed, start
+
+
+def main() -> int:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(
+            os.environ,
+            QT_QPA_PLATFORM="offscreen",
+            XDG_CACHE_HOME=f"{tmp}/cache",
+            XDG_CONFIG_HOME=f"{tmp}/config",
+        )
+        report = Path(tmp) / "modules.json"
+        app_cmd = [
+            sys.executable,
+            "-m",
+            "imbalance_studio",
+            "--demo",
+            "--screenshot",
+            f"{tmp}/s.png",
+        ]
+        base_cmd = [sys.executable, "-c", "import PySide6.QtWidgets"]
+        # First run writes the demo dataset and the thumbnail cache; it is not timed.
+        timed(app_cmd, env)
+        base, whole, shown = [], [], []
+        for _ in range(runs):
+            base.append(timed(base_cmd, env)[0])
+            elapsed, start = timed(app_cmd, dict(env, IMBALANCE_STUDIO_REPORT_MODULES=str(report)))
+            whole.append(elapsed)
+            shown.append(json.loads(report.read_text())["shown_at"] - start)
+    b, s, w = statistics.median(base), statistics.median(shown), statistics.median(whole)
+    print(f"baseline  python -c 'import PySide6.QtWidgets': {b * 1000:.0f} ms (median of {runs})")
+    print(
+        f"window on screen (whole process, to show()):   {s * 1000:.0f} ms -> {s / b:.2f}x (bar {BAR}x)"
+    )
+    print(
+        f"whole --demo --screenshot run (scan, check, thumbnails, PNG): {w * 1000:.0f} ms "
+        f"-> {w / b:.2f}x"
+    )
+    print("PASS" if s / b <= BAR else "FAIL")
+    return 0 if s / b <= BAR else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
