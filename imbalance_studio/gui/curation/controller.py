@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 from superqt.utils import create_worker
@@ -65,6 +66,7 @@ class CurationController(QObject):
         self._split: SplitAssignment | None = None
         self._pending_project: tuple[Project, Path | None] | None = None
         self._finding_groups = False
+        self._unsaved_outside_undo = False  # edits that are not on the undo stack
         self._plan_request = 0
         self._workers: set[object] = set()
         # Edits arriving in a burst (a slider, a held key) cost one plan, not one each.
@@ -75,7 +77,15 @@ class CurationController(QObject):
     @property
     def dirty(self) -> bool:
         """Unsaved edits (undoing back to the saved state makes the project clean again)."""
-        return not self.undo_stack.isClean()
+        return self._unsaved_outside_undo or not self.undo_stack.isClean()
+
+    def project_edited(self, replan: bool = True) -> None:
+        """Another panel changed the project in place (augmentation stacks, rejections)."""
+        self._unsaved_outside_undo = True
+        if replan:
+            self.schedule_plan()
+        self._autosave()
+        self.projectChanged.emit()
 
     @property
     def busy(self) -> bool:
@@ -105,12 +115,14 @@ class CurationController(QObject):
             self.project, self.project_file = self._pending_project
             self._pending_project = None
             self.undo_stack.clear()
+            self._unsaved_outside_undo = False
             self.reconciled.emit(reconcile(self.project, dataset))
             self.projectChanged.emit()
         elif self.project is None or not same_root:
             self.project = Project(dataset_root=str(dataset.root))
             self.project_file = None
             self.undo_stack.clear()
+            self._unsaved_outside_undo = False
             self.projectChanged.emit()
         if self._groups is None:
             if not same_root or not self._finding_groups:
@@ -210,8 +222,12 @@ class CurationController(QObject):
             _start_thread=False,
             _ignore_errors=True,
         )
-        worker.returned.connect(lambda result, r=request: self._on_plan(r, result))
-        worker.errored.connect(lambda exc: self.error.emit(f"Could not make the plan: {exc}"))
+        worker.returned.connect(
+            self._alive_only(lambda result, r=request: self._on_plan(r, result))
+        )
+        worker.errored.connect(
+            self._alive_only(lambda exc: self.error.emit(f"Could not make the plan: {exc}"))
+        )
         self._run(worker)
 
     def _on_plan(self, request: int, result: tuple[Plan, dict[str, int], SplitAssignment]) -> None:
@@ -241,9 +257,21 @@ class CurationController(QObject):
             )
             self.schedule_plan()
 
-        worker.returned.connect(done)
-        worker.errored.connect(lambda exc: self.error.emit(f"Could not compare files: {exc}"))
+        worker.returned.connect(self._alive_only(done))
+        worker.errored.connect(
+            self._alive_only(lambda exc: self.error.emit(f"Could not compare files: {exc}"))
+        )
         self._run(worker)
+
+    def _alive_only(self, fn):
+        """Wrap a worker callback so it does nothing once this controller is destroyed (a
+        worker may finish after the window closed)."""
+
+        def call(*args):
+            if shiboken6.isValid(self):
+                fn(*args)
+
+        return call
 
     def _run(self, worker) -> None:
         self._workers.add(worker)
@@ -261,7 +289,9 @@ class CurationController(QObject):
             _start_thread=False,
             _ignore_errors=True,
         )
-        worker.errored.connect(lambda exc: self.status.emit(f"Autosave failed: {exc}"))
+        worker.errored.connect(
+            self._alive_only(lambda exc: self.status.emit(f"Autosave failed: {exc}"))
+        )
         self._run(worker)
 
     def save(self, path: Path | None = None) -> bool:
@@ -289,14 +319,17 @@ class CurationController(QObject):
             self.project_file = file
             if self.project is not None:
                 self.project.snapshot = project.snapshot
+            self._unsaved_outside_undo = False
             self.undo_stack.setClean()
             self.status.emit(f"Saved {file}")
             self.projectChanged.emit()
 
-        worker.returned.connect(saved)
+        worker.returned.connect(self._alive_only(saved))
         worker.errored.connect(
-            lambda exc: self.error.emit(
-                str(exc) if isinstance(exc, ProjectError) else f"Could not save: {exc}"
+            self._alive_only(
+                lambda exc: self.error.emit(
+                    str(exc) if isinstance(exc, ProjectError) else f"Could not save: {exc}"
+                )
             )
         )
         self._run(worker)
@@ -311,10 +344,12 @@ class CurationController(QObject):
             self.adopt_project(project, Path(path))
             on_loaded(project)
 
-        worker.returned.connect(loaded)
+        worker.returned.connect(self._alive_only(loaded))
         worker.errored.connect(
-            lambda exc: self.error.emit(
-                str(exc) if isinstance(exc, ProjectError) else f"Could not open {path}: {exc}"
+            self._alive_only(
+                lambda exc: self.error.emit(
+                    str(exc) if isinstance(exc, ProjectError) else f"Could not open {path}: {exc}"
+                )
             )
         )
         self._run(worker)

@@ -65,22 +65,22 @@ class MarkActions(QObject):
         self.view = view
         self._selected_paths = selected_paths
         self.remove = self._action(
-            "Remove from export",
+            "Remove",
             QKeySequence.StandardKey.Delete,
             self.mark_remove,
             "Leave the selected images out of the export (files are never touched)",
         )
         self.duplicate = self._action(
-            "Duplicate (+1 copy)",
+            "Duplicate",
             QKeySequence("D"),
             lambda: self.change_duplicates(+1),
             "Add one exact copy of each selected training image",
         )
         self.unduplicate = self._action(
-            "One copy fewer", QKeySequence("Shift+D"), lambda: self.change_duplicates(-1), ""
+            "−1 copy", QKeySequence("Shift+D"), lambda: self.change_duplicates(-1), ""
         )
         self.clear = self._action(
-            "Clear marks",
+            "Clear mark",
             QKeySequence("U"),
             self.mark_clear,
             "Remove every mark from the selected images",

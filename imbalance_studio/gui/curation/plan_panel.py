@@ -60,6 +60,7 @@ class PlanPanel(QWidget):
         self.train_label = QLabel("train 70%")
         self.seed_spin = QSpinBox()
         self.seed_spin.setRange(0, 2**31 - 1)
+        self.seed_spin.setMaximumWidth(110)
         self.seed_spin.setToolTip("The seed fixes the split, undersampling and generation")
         self.split_button = QPushButton("Apply split")
         self.split_button.setToolTip(
@@ -89,7 +90,7 @@ class PlanPanel(QWidget):
         self.policy_box.addItems(list(POLICIES))
         self.policy_arg = QSpinBox()
         self.method_box = QComboBox()
-        self.method_box.addItem("augment (new views — recommended)", Method.AUGMENT)
+        self.method_box.addItem("augment (new views)", Method.AUGMENT)
         self.method_box.addItem("duplicate (exact copies)", Method.DUPLICATE)
         self.method_box.setToolTip("How a class below its target is filled")
         self.apply_button = QPushButton("Fill targets")
@@ -99,17 +100,16 @@ class PlanPanel(QWidget):
         self.policy_box.currentTextChanged.connect(self._policy_changed)
         self._policy_changed(self.policy_box.currentText())
         policy_group = QGroupBox("2. Set training targets with a policy, then edit any cell")
-        pl = QHBoxLayout(policy_group)
-        for w in (
-            self.policy_box,
-            self.policy_arg,
-            QLabel("fill gaps by"),
-            self.method_box,
-            self.apply_button,
-            self.clear_button,
-        ):
-            pl.addWidget(w)
-        pl.addStretch(1)
+        pl = QVBoxLayout(policy_group)
+        row1, row2 = QHBoxLayout(), QHBoxLayout()
+        row1.addWidget(self.policy_box)
+        row1.addWidget(self.policy_arg)
+        row1.addStretch(1)
+        for w in (QLabel("fill gaps by"), self.method_box, self.apply_button, self.clear_button):
+            row2.addWidget(w)
+        row2.addStretch(1)
+        pl.addLayout(row1)
+        pl.addLayout(row2)
 
         # Targets table
         self.model = TargetsModel(controller, self)

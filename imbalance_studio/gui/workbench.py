@@ -1,0 +1,212 @@
+"""Puts the work panels into the main window: curation (Balance tab, marks, project files),
+augmentation (Augment tab), generation (Generate tab) and export (File ▸ Export…).
+
+Panels share one `Project` through the curation controller; each panel is built so that the
+window is on screen before albumentations or torch are imported (the Augment tab builds its
+editor the first time it is shown).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from .curation import Curation, install_curation
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+
+class LazyTab(QWidget):
+    """A tab whose real widget is built on first show (keeps heavy imports off start-up)."""
+
+    def __init__(self, factory, placeholder: str) -> None:
+        super().__init__()
+        self._factory = factory
+        self.widget: Any = None
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._placeholder = QLabel(placeholder)
+        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._layout.addWidget(self._placeholder)
+
+    def ensure(self) -> Any:
+        if self.widget is None:
+            self.widget = self._factory()
+            self._layout.replaceWidget(self._placeholder, self.widget)
+            self._placeholder.deleteLater()
+        return self.widget
+
+    def showEvent(self, event) -> None:
+        self.ensure()
+        super().showEvent(event)
+
+
+class Workbench(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.curation: Curation = install_curation(window)
+        self.controller = self.curation.controller
+        self.augment_tab = LazyTab(self._make_editor, "Loading the augmentation catalogue…")
+        window.add_panel(self.augment_tab, "Augment")
+        self.generate_tab = LazyTab(self._make_generation, "")
+        window.add_panel(self.generate_tab, "Generate")
+        self._export_workers: list[Any] = []
+        self.export_dialog: Any = None
+
+        self.export_action = QAction("&Export Balanced Dataset…", self)
+        self.export_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.export_action.setToolTip(
+            "Write train/val/test folders, manifest, class weights and the augmentation stack"
+        )
+        self.export_action.triggered.connect(self.export)
+        self.export_action.setEnabled(False)
+        file_menu = window.menuBar().actions()[0].menu()
+        quit_action = file_menu.actions()[-1]
+        file_menu.insertAction(quit_action, self.export_action)
+        file_menu.insertSeparator(quit_action)
+        self.curation.toolbar.addSeparator()
+        self.curation.toolbar.addAction(self.export_action)
+
+        c = self.controller
+        c.planChanged.connect(self._on_plan)
+        c.projectChanged.connect(self._on_project)
+        window.sampleSelectionChanged.connect(self._on_sample)
+        window.gallery.currentRowChanged.connect(lambda _row: self._on_sample())
+        if window.current_dataset() is not None:  # opened before the panels were built
+            c.set_dataset(window.current_dataset())
+
+    # -- augmentation -------------------------------------------------------------------
+    def _make_editor(self) -> QWidget:
+        from .augment import AugmentEditor
+
+        editor = AugmentEditor()
+        editor.settingsChanged.connect(self._on_augment_settings)
+        self._sync_editor(editor)
+        self._on_sample()
+        return editor
+
+    def _sync_editor(self, editor: Any) -> None:
+        c = self.controller
+        if c.dataset is None or c.project is None:
+            return
+        minority = {info.name for info in c.dataset.class_infos() if info.is_minority}
+        editor.set_classes(list(c.dataset.classes), minority)
+        editor.set_settings(c.project.augment)
+
+    def _on_augment_settings(self, settings: dict) -> None:
+        from ..core.project import AugmentSettings
+
+        project = self.controller.project
+        if project is None:
+            return
+        project.augment = AugmentSettings(**settings)
+        self.controller.project_edited(replan=False)
+
+    def _on_sample(self) -> None:
+        editor = self.augment_tab.widget
+        if editor is None:
+            return
+        gallery = self.window.gallery
+        index = gallery.currentIndex()
+        editor.set_sample(gallery.gallery_model.abspath(index.row()) if index.isValid() else None)
+
+    # -- generation ---------------------------------------------------------------------
+    def _make_generation(self) -> QWidget:
+        from .generation import GenerationPanel
+
+        panel = GenerationPanel(thumbnails=self.window.loader)
+        panel.projectChanged.connect(lambda: self.controller.project_edited(replan=True))
+        panel.generationFinished.connect(lambda _r: self._sync_generation())
+        self._sync_generation(panel)
+        return panel
+
+    def _sync_generation(self, panel: Any = None) -> None:
+        panel = panel or self.generate_tab.widget
+        c = self.controller
+        # A running generation keeps its plan; the new one is shown when it ends.
+        if panel is None or panel.busy:
+            return
+        panel.set_context(c.dataset, c.project, c.plan, c.project_file)
+
+    # -- reactions ----------------------------------------------------------------------
+    def _on_plan(self, _plan) -> None:
+        self.export_action.setEnabled(True)
+        self._sync_generation()
+
+    def _on_project(self) -> None:
+        c = self.controller
+        self.export_action.setEnabled(c.project is not None and c.plan is not None)
+        if self.augment_tab.widget is not None and c.project is not None:
+            editor = self.augment_tab.widget
+            if editor.settings() != c.project.augment.model_dump():
+                self._sync_editor(editor)
+
+    # -- export -------------------------------------------------------------------------
+    def export(self) -> None:
+        """Generate what the plan still lacks (resumable: finished images are reused), then
+        open the export dialog."""
+        c = self.controller
+        if c.dataset is None or c.project is None or c.plan is None:
+            return
+        dataset, project, plan = c.dataset, c.project.model_copy(deep=True), c.plan
+        needed = sum(len(cp.generate) for cp in plan.splits["train"])
+        if not needed:
+            self._open_export_dialog(dataset, project, plan, [])
+            return
+        from superqt.utils import create_worker
+
+        from ..core.generate import iter_generate
+
+        staging = project.staging_path(c.project_file)
+        self.window.statusBar().showMessage(
+            f"Preparing export: making sure the {needed} planned new images exist…"
+        )
+        worker = create_worker(
+            iter_generate, dataset, project, plan, staging, _start_thread=False, _ignore_errors=True
+        )
+        worker.yielded.connect(
+            lambda e: self.window.statusBar().showMessage(
+                f"Preparing export: {e.message or f'{e.done}/{e.total} images'}"
+            )
+        )
+        worker.returned.connect(
+            lambda generated: self._open_export_dialog(dataset, project, plan, generated)
+        )
+        worker.errored.connect(
+            lambda exc: self.curation._show_error(f"Could not prepare the generated images: {exc}")
+        )
+        worker.finished.connect(lambda w=worker: self._export_workers.remove(w))
+        self._export_workers.append(worker)
+        worker.start()
+
+    def _open_export_dialog(self, dataset, project, plan, generated) -> None:
+        from .export import ExportDialog
+
+        self.window.statusBar().clearMessage()
+        dialog = ExportDialog(dataset, project, plan, generated, parent=self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.export_dialog = dialog
+        dialog.open()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._export_workers) or self.controller.busy
+
+    def shutdown(self) -> None:
+        """Stop background work before the window closes (finished images are kept)."""
+        if self.generate_tab.widget is not None:
+            self.generate_tab.widget.shutdown()
+        for worker in list(self._export_workers):
+            worker.quit()
+
+
+def install_workbench(window: MainWindow) -> Workbench:
+    return Workbench(window)
+
+
+__all__ = ["LazyTab", "Workbench", "install_workbench"]
