@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from .curation import Curation, install_curation
 
@@ -36,7 +36,12 @@ class LazyTab(QWidget):
     def ensure(self) -> Any:
         if self.widget is None:
             self.widget = self._factory()
-            self._layout.replaceWidget(self._placeholder, self.widget)
+            # A scroll area keeps a wide panel from growing the whole window.
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+            scroll.setWidget(self.widget)
+            self._layout.replaceWidget(self._placeholder, scroll)
             self._placeholder.deleteLater()
         return self.widget
 
@@ -56,6 +61,7 @@ class Workbench(QObject):
         self.generate_tab = LazyTab(self._make_generation, "")
         window.add_panel(self.generate_tab, "Generate")
         self._export_workers: list[Any] = []
+        self._synced: Any = None  # the project whose stacks the editor shows
         self.export_dialog: Any = None
 
         self.export_action = QAction("&Export Balanced Dataset…", self)
@@ -72,6 +78,9 @@ class Workbench(QObject):
         self.curation.toolbar.addSeparator()
         self.curation.toolbar.addAction(self.export_action)
 
+        self._saved_sizes: list[int] | None = None
+        window.panels.currentChanged.connect(self._on_tab)
+
         c = self.controller
         c.planChanged.connect(self._on_plan)
         c.projectChanged.connect(self._on_project)
@@ -79,6 +88,23 @@ class Workbench(QObject):
         window.gallery.currentRowChanged.connect(lambda _row: self._on_sample())
         if window.current_dataset() is not None:  # opened before the panels were built
             c.set_dataset(window.current_dataset())
+
+    def _on_tab(self, _index: int) -> None:
+        # The Augment and Generate tabs show images themselves and need the width: fold the
+        # "Selected image" column away and narrow the class column while they are open, and
+        # put the columns back after.
+        wide = self.window.panels.currentWidget() in (self.augment_tab, self.generate_tab)
+        splitter = self.window.splitter
+        sizes = splitter.sizes()
+        if len(sizes) != 3:
+            return
+        if wide and self._saved_sizes is None:
+            self._saved_sizes = sizes
+            left = min(sizes[0], 250)
+            splitter.setSizes([left, sum(sizes) - left, 0])
+        elif not wide and self._saved_sizes is not None:
+            splitter.setSizes(self._saved_sizes)
+            self._saved_sizes = None
 
     # -- augmentation -------------------------------------------------------------------
     def _make_editor(self) -> QWidget:
@@ -94,9 +120,17 @@ class Workbench(QObject):
         c = self.controller
         if c.dataset is None or c.project is None:
             return
+        from ..core.augment import PRESETS
+
         minority = {info.name for info in c.dataset.class_infos() if info.is_minority}
         editor.set_classes(list(c.dataset.classes), minority)
-        editor.set_settings(c.project.augment)
+        self._synced = c.project
+        settings = c.project.augment.model_dump()
+        if settings["default_stack"] is None:
+            # Generation uses the medium preset when no stack was chosen: show that stack,
+            # so the previews show what Generate will really make.
+            settings["default_stack"] = PRESETS["medium"]
+        editor.set_settings(settings)
 
     def _on_augment_settings(self, settings: dict) -> None:
         from ..core.project import AugmentSettings
@@ -113,7 +147,9 @@ class Workbench(QObject):
             return
         gallery = self.window.gallery
         index = gallery.currentIndex()
-        editor.set_sample(gallery.gallery_model.abspath(index.row()) if index.isValid() else None)
+        editor.set_sample(
+            self.window.gallery_model.abspath(index.row()) if index.isValid() else None
+        )
 
     # -- generation ---------------------------------------------------------------------
     def _make_generation(self) -> QWidget:
@@ -141,10 +177,11 @@ class Workbench(QObject):
     def _on_project(self) -> None:
         c = self.controller
         self.export_action.setEnabled(c.project is not None and c.plan is not None)
-        if self.augment_tab.widget is not None and c.project is not None:
-            editor = self.augment_tab.widget
-            if editor.settings() != c.project.augment.model_dump():
-                self._sync_editor(editor)
+        # The editor holds its own copy of the stacks; refresh it only for another project
+        # (opened, recovered or new), not after its own edits.
+        editor = self.augment_tab.widget
+        if editor is not None and c.project is not None and c.project is not self._synced:
+            self._sync_editor(editor)
 
     # -- export -------------------------------------------------------------------------
     def export(self) -> None:

@@ -21,7 +21,7 @@ from superqt.utils import create_worker
 
 PREVIEW_SIZE = 256
 DEBOUNCE_MS = 60
-TILE_PX = 150
+TILE_PX = 120
 
 
 @dataclass(frozen=True)
@@ -226,13 +226,14 @@ class PreviewGrid(QWidget):
         self.updated.emit(result.generation)
 
     def _ensure_views(self, n: int) -> None:
-        cols = 4
+        # 8 variants as a tall 4 x 2 grid, 16 as 4 x 4: the editor sits beside the class
+        # column in a 1366-pixel window, where width is scarcer than height.
+        cols = 2 if n <= 8 else 4
         while len(self.views) < n:
-            view = PreviewTileView(self)
-            i = len(self.views)
-            self._grid.addWidget(view, i // cols, i % cols)
-            self.views.append(view)
+            self.views.append(PreviewTileView(self))
         for i, view in enumerate(self.views):
+            if i < n:
+                self._grid.addWidget(view, i // cols, i % cols)
             view.setVisible(i < n)
 
     def _show(self, result: PreviewResult) -> None:
