@@ -156,3 +156,28 @@ def test_cancel_keeps_finished_files_and_the_gui_stays_responsive(qtbot, panel, 
 
 def _status(panel, image_id: str) -> str | None:
     return next((g.status for g in load_staging(panel.staging) if g.id == image_id), None)
+
+
+def test_replanning_window_keeps_the_selection(qtbot, panel, root, tmp_path):
+    """As in the main window: every project change replans and calls set_context again."""
+    dataset, project, plan, project_file = context(root, tmp_path)
+
+    def replan(*_args):
+        if not panel.busy:
+            panel.set_context(dataset, project, make_plan(dataset, project), project_file)
+
+    panel.projectChanged.connect(replan)
+    panel.generationFinished.connect(replan)
+    panel.set_context(dataset, project, plan, project_file)
+    run_to_end(qtbot, panel)
+    panel.view.setFocus()
+    panel.view.setCurrentIndex(panel.proxy.index(2, 0))
+    victim = panel.current_image()
+    qtbot.keyClick(panel.view, Qt.Key.Key_Delete)
+    nxt = panel.current_image()
+    assert nxt.id != victim.id
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 11 and not panel.busy, timeout=30_000)
+    qtbot.waitUntil(lambda: not panel._side_workers)  # the last gallery reload has landed
+    assert panel.current_image().id == nxt.id, "reloads keep the selection"
+    assert panel.model.image(victim.id).status == "rejected"
+    assert panel.compare.image.id == nxt.id

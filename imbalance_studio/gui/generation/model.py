@@ -121,6 +121,9 @@ class GeneratedModel(QAbstractListModel):
     def images(self) -> list[GeneratedImage]:
         return list(self._images)
 
+    def row_of(self, image_id: str) -> int | None:
+        return self._row_of.get(image_id)
+
     def image(self, image_id: str) -> GeneratedImage | None:
         row = self._row_of.get(image_id)
         return None if row is None else self._images[row]

@@ -68,6 +68,8 @@ class GenerationPanel(QWidget):
         self._pending: list[GeneratedImage] = []
         self._problems: list[str] = []
         self._again = False
+        self._overrides: dict[str, str] = {}  # id -> status chosen, until its record says so
+        self._load_token = 0
         self._t0 = 0.0
         self._made0 = 0
         self._build()
@@ -147,22 +149,30 @@ class GenerationPanel(QWidget):
         return self._worker is not None
 
     def set_context(self, dataset: Any, project: Any, plan: Any, project_file: Any) -> None:
-        """Show (and generate for) this dataset, project and plan."""
+        """Show (and generate for) this dataset, project and plan.
+
+        Called again for the same dataset and staging folder (after a replan, e.g. because
+        of a rejection), the gallery is refreshed in place: the selection stays.
+        """
         from ...core.project import ProjectError
 
         if self.busy:
             self.cancel()
-        self.dataset, self.project, self.plan = dataset, project, plan
-        self.project_file = Path(project_file) if project_file else None
-        self.compare.set_root(str(dataset.root) if dataset is not None else "")
-        self.compare.show_image(None)
-        self.model.set_images([])
-        self.staging = None
+        staging = None
         try:
             if project is not None:
-                self.staging = project.staging_path(self.project_file)
+                staging = project.staging_path(Path(project_file) if project_file else None)
         except ProjectError as exc:
             self._say(str(exc), error=True)
+        same = dataset is not None and dataset is self.dataset and staging == self.staging
+        self.dataset, self.project, self.plan = dataset, project, plan
+        self.project_file = Path(project_file) if project_file else None
+        self.staging = staging
+        if not same:
+            self._overrides = {}
+            self.compare.set_root(str(dataset.root) if dataset is not None else "")
+            self.compare.show_image(None)
+            self.model.set_images([])
         self.reject_mode.blockSignals(True)
         if project is not None:
             self.reject_mode.setCurrentIndex(
@@ -172,9 +182,17 @@ class GenerationPanel(QWidget):
         self._fill_class_filter()
         self._set_enabled()
         if self.staging is not None and plan is not None:
-            self._say(f"{self.wanted()} new images planned; staging folder {self.staging}")
+            if not same:
+                self._say(f"{self.wanted()} new images planned; staging folder {self.staging}")
+            self._load_token += 1
+            token = self._load_token
             self._run_side(
-                self._gallery_loaded, _load_gallery, dataset, project, plan, self.staging
+                lambda found: self._gallery_loaded(found, token),
+                _load_gallery,
+                dataset,
+                project,
+                plan,
+                self.staging,
             )
 
     def wanted(self) -> int:
@@ -272,13 +290,38 @@ class GenerationPanel(QWidget):
             images, self._pending = self._pending, []
             self.model.add_images(images)
 
-    def _gallery_loaded(self, found: tuple[list[GeneratedImage], int]) -> None:
+    def _gallery_loaded(self, found: tuple[list[GeneratedImage], int], token: int) -> None:
+        if token != self._load_token:
+            return  # a newer context was set meanwhile
         images, missing = found
-        self.model.add_images(images)
+        rejected = set(self.project.generation.rejected) if self.project is not None else set()
+        # Decisions whose record is still being written show as the user made them.
+        images = [
+            dataclasses.replace(g, status="rejected")
+            if g.id in rejected
+            else dataclasses.replace(g, status=self._overrides.get(g.id, g.status))
+            for g in images
+        ]
+        current = self.current_image()
+        self.model.set_images(images)
+        if current is not None and self.model.image(current.id) is not None:
+            self._select(current.id)
+        elif current is not None:
+            self.compare.show_image(None)
         if not self.busy:
             self._say(
-                f"{len(images)} of {self.wanted()} images ready, {missing} to generate; "
-                f"staging folder {self.staging}"
+                f"{len(images) - len(rejected & {g.id for g in images})} of {self.wanted()} "
+                f"images ready, {missing} to generate; staging folder {self.staging}"
+            )
+
+    def _select(self, image_id: str) -> None:
+        row = self.model.row_of(image_id)
+        if row is None:
+            return
+        index = self.proxy.mapFromSource(self.model.index(row))
+        if index.isValid():
+            self.view.selectionModel().setCurrentIndex(
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect
             )
 
     # -- QA --------------------------------------------------------------------------------
@@ -289,6 +332,7 @@ class GenerationPanel(QWidget):
     def accept_image(self, image: GeneratedImage) -> None:
         if self.staging is None:
             return
+        self._overrides[image.id] = "accepted"
         self._show_status(dataclasses.replace(image, status="accepted", reject_mode=None))
         self._run_side(None, _write_status, self.staging, image, "accepted", None)
         self._advance()
@@ -300,6 +344,7 @@ class GenerationPanel(QWidget):
 
         if self.staging is None or self.project is None:
             return
+        self._overrides[image.id] = "rejected"
         mode = note_rejection(self.project, image, self.reject_mode.currentData())
         if mode == "reduce" and self.plan is not None:
             self.plan = reduced_plan(self.plan, image.class_name)
