@@ -8,6 +8,7 @@ editor the first time it is shown).
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt
@@ -240,6 +241,9 @@ class Workbench(QObject):
             self.generate_tab.widget.shutdown()
         for worker in list(self._export_workers):
             worker.quit()
+        generation = sys.modules.get("imbalance_studio.core.generation.run")
+        if generation is not None:  # only if generation ever ran: its pool outlives a run
+            generation.shutdown_pool()
 
 
 def install_workbench(window: MainWindow) -> Workbench:
