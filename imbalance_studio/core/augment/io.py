@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..fileio import atomic_write_text
 from .stack import StackError, entries_from_stack, jsonable, normalize_stack, stack_from_entries
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -54,20 +54,7 @@ def save_stack_file(stack: dict[str, Any], path: str | os.PathLike[str]) -> None
         text = yaml.safe_dump(data, sort_keys=False)
     else:
         text = json.dumps(data, indent=4) + "\n"
-    _atomic_write_text(path, text)
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, text)
 
 
 def _first_line(exc: BaseException) -> str:
