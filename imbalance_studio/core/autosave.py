@@ -17,7 +17,8 @@ from pathlib import Path
 import platformdirs
 
 from .. import APP_NAME
-from .project import PROJECT_SUFFIX, Project, ProjectError, _key, _stem, atomic_write_text
+from .fileio import atomic_write_text
+from .project import PROJECT_SUFFIX, Project, ProjectError, _key, _stem
 
 
 def autosave_dir() -> Path:
