@@ -6,10 +6,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from datasets import DIGIT_COUNTS
 
 from imbalance_studio.core.dataset import ProblemReason
 from imbalance_studio.core.scanning import ScanError, check, scan
-from datasets import DIGIT_COUNTS
 
 
 def tree_hash(root: Path) -> str:

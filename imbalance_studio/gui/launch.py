@@ -22,8 +22,8 @@ SCREENSHOT_TIMEOUT_S = 60.0
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="imbalance-studio",
-        description="Curate and balance labelled image datasets. Headless commands: "
-        "imbalance-studio scan FOLDER (see imbalance-studio scan --help).",
+        description="Curate and balance labelled image datasets. Headless commands: scan, "
+        "plan, generate, export (see imbalance-studio COMMAND --help).",
     )
     p.add_argument("folder", nargs="?", help="dataset folder: one sub-folder per class")
     p.add_argument("--demo", action="store_true", help="open the synthetic demo dataset")
@@ -45,6 +45,15 @@ def build_parser() -> argparse.ArgumentParser:
 def launch(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+    if not _has_display():
+        if not args.screenshot:
+            print(
+                "imbalance-studio: no display (DISPLAY and WAYLAND_DISPLAY are not set). "
+                "Use the headless commands (scan, plan, generate, export) or --screenshot.",
+                file=sys.stderr,
+            )
+            return 2
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen
     from .app import create_app
 
     app = create_app()
@@ -68,6 +77,9 @@ def launch(argv: list[str]) -> int:
             window.open_folder(args.folder)
 
     QTimer.singleShot(0, start)
+    if not args.screenshot:
+        # Unsaved curation from a crashed session is offered back (found in a worker).
+        QTimer.singleShot(500, lambda: window.curation.offer_recovery())
     shooter = None
     if args.screenshot:
         from .screenshot import Screenshotter
@@ -80,6 +92,12 @@ def launch(argv: list[str]) -> int:
     if shooter is not None:
         return shooter.exit_code
     return rc
+
+
+def _has_display() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM") or not sys.platform.startswith("linux"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def _report_modules() -> None:

@@ -164,3 +164,30 @@ def test_broken_project_file_keeps_state(qtbot, window, wait_scanned, digits_roo
     qtbot.waitUntil(lambda: bool(errors), timeout=10_000)
     assert "broken.isproj.json" in errors[0]
     assert cur.controller.project is before
+
+
+def test_autosave_is_offered_back_after_a_crash(qtbot, window, wait_scanned, digits_root):
+    from PySide6.QtWidgets import QMessageBox
+
+    from imbalance_studio.gui.main_window import MainWindow
+
+    cur = open_and_plan(qtbot, window, wait_scanned, digits_root)
+    window.class_list.select_classes([4])
+    select_rows(window, [1, 2])
+    qtbot.keyClick(window.gallery, Qt.Key.Key_Delete)
+    marks = dict(cur.controller.project.marks)
+    qtbot.waitUntil(lambda: not cur.controller.busy, timeout=10_000)  # autosave written
+
+    # A new window (the first one "crashed" without saving) offers the work back.
+    again = MainWindow()
+    qtbot.addWidget(again)
+    again.show()
+    again.curation.offer_recovery()
+    qtbot.waitUntil(
+        lambda: getattr(again.curation, "recovery_box", None) is not None, timeout=10_000
+    )
+    again.curation.recovery_box.button(QMessageBox.StandardButton.Yes).click()
+    wait_scanned(again)
+    c2 = again.curation.controller
+    qtbot.waitUntil(lambda: c2.plan is not None and not c2.busy, timeout=30_000)
+    assert c2.project.marks == marks
