@@ -67,6 +67,7 @@ class Workbench(QObject):
 
         self.export_action = QAction("&Export Balanced Dataset…", self)
         self.export_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.export_action.setIconText("Export…")
         self.export_action.setToolTip(
             "Write train/val/test folders, manifest, class weights and the augmentation stack"
         )
@@ -76,7 +77,20 @@ class Workbench(QObject):
         quit_action = file_menu.actions()[-1]
         file_menu.insertAction(quit_action, self.export_action)
         file_menu.insertSeparator(quit_action)
+        self.generate_action = QAction("&Generate Planned Images", self)
+        self.generate_action.setShortcut(QKeySequence("Ctrl+G"))
+        self.generate_action.setIconText("Generate")
+        self.generate_action.setToolTip(
+            "Make the new minority images the plan asks for, in the background"
+        )
+        self.generate_action.triggered.connect(self.generate)
+        self.generate_action.setEnabled(False)
+        tools = window.menuBar().addMenu("&Tools")
+        window.menuBar().insertMenu(window.menuBar().actions()[-2], tools)
+        tools.addAction(self.generate_action)
+        tools.addAction(self.export_action)
         self.curation.toolbar.addSeparator()
+        self.curation.toolbar.addAction(self.generate_action)
         self.curation.toolbar.addAction(self.export_action)
 
         self._saved_sizes: list[int] | None = None
@@ -171,8 +185,14 @@ class Workbench(QObject):
         panel.set_context(c.dataset, c.project, c.plan, c.project_file)
 
     # -- reactions ----------------------------------------------------------------------
-    def _on_plan(self, _plan) -> None:
+    def generate(self) -> None:
+        """Show the Generate tab and start generating what the plan asks for."""
+        self.window.panels.setCurrentWidget(self.generate_tab)
+        self.generate_tab.ensure().generate()
+
+    def _on_plan(self, plan) -> None:
         self.export_action.setEnabled(True)
+        self.generate_action.setEnabled(any(cp.generate for cp in plan.splits["train"]))
         self._sync_generation()
 
     def _on_project(self) -> None:

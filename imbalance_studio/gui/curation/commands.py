@@ -71,3 +71,20 @@ class SetSplitCommand(QUndoCommand):
 
     def undo(self) -> None:
         self._controller._apply_split(*self._old)
+
+
+class SetCutmixCommand(QUndoCommand):
+    """Switch intra-class CutMix (a second generator) on or off for one class."""
+
+    def __init__(self, controller: CurationController, class_name: str, on: bool) -> None:
+        super().__init__(f"CutMix {'on' if on else 'off'} for {class_name}")
+        self._controller = controller
+        old = list(controller.project.generation.cutmix_classes)
+        new = sorted(set(old) | {class_name}) if on else [c for c in old if c != class_name]
+        self._old, self._new = old, new
+
+    def redo(self) -> None:
+        self._controller._apply_cutmix(self._new)
+
+    def undo(self) -> None:
+        self._controller._apply_cutmix(self._old)

@@ -29,7 +29,7 @@ from ...core.project import (
     reconcile,
     write_autosave,
 )
-from .commands import SetMarksCommand, SetSplitCommand, SetTargetsCommand
+from .commands import SetCutmixCommand, SetMarksCommand, SetSplitCommand, SetTargetsCommand
 
 
 def _compute_plan(
@@ -163,6 +163,19 @@ class CurationController(QObject):
         if split == self.project.split and seed == self.project.seed:
             return
         self.undo_stack.push(SetSplitCommand(self, split, seed))
+
+    def set_cutmix(self, class_name: str, on: bool) -> None:
+        if self.project is None:
+            return
+        if (class_name in self.project.generation.cutmix_classes) != on:
+            self.undo_stack.push(SetCutmixCommand(self, class_name, on))
+
+    def _apply_cutmix(self, classes: list[str]) -> None:
+        assert self.project is not None
+        self.project.generation = self.project.generation.model_copy(
+            update={"cutmix_classes": classes}
+        )
+        self._edited()
 
     def _apply_marks(self, marks: dict[str, Mark | None]) -> None:
         assert self.project is not None

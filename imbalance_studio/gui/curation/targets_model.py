@@ -13,14 +13,19 @@ from .controller import CurationController
 
 Index = QModelIndex | QPersistentModelIndex
 
-COLUMNS = ("Class", "Train now", "After marks", "Target", "Method", "Final train", "Val", "Test")
-COL_CLASS, COL_NOW, COL_MARKED, COL_TARGET, COL_METHOD, COL_FINAL, COL_VAL, COL_TEST = range(8)
+COLUMNS = (
+    "Class", "Train now", "After marks", "Target", "Method", "CutMix", "Final train", "Val", "Test",
+)  # fmt: skip
+(COL_CLASS, COL_NOW, COL_MARKED, COL_TARGET, COL_METHOD, COL_CUTMIX, COL_FINAL, COL_VAL,
+ COL_TEST) = range(9)  # fmt: skip
 TIPS = {
     COL_NOW: "Original images of this class assigned to the training split",
     COL_MARKED: "Training images after remove marks, plus marked duplicates",
     COL_TARGET: "Wanted training count (empty: no target). Edit to change.",
     COL_METHOD: "How the gap to the target is closed: augment (new views, recommended), "
     "duplicate (exact copies), undersample (seeded random drop) or keep",
+    COL_CUTMIX: "Also make new images of this class by intra-class CutMix (a patch from "
+    "another training image of the same class; the label stays right)",
     COL_FINAL: "Training images the export will hold",
     COL_VAL: "Validation images (originals only, original distribution)",
     COL_TEST: "Test images (originals only, original distribution)",
@@ -92,6 +97,9 @@ class TargetsModel(QAbstractTableModel):
                 return plan.splits["val"][row].final
             if col == COL_TEST:
                 return plan.splits["test"][row].final
+        if role == Qt.ItemDataRole.CheckStateRole and col == COL_CUTMIX:
+            on = self._c.project is not None and name in self._c.project.generation.cutmix_classes
+            return Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.TextAlignmentRole and col not in (COL_CLASS, COL_METHOD):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         unmet = target is not None and target.target is not None and train.final != target.target
@@ -112,12 +120,21 @@ class TargetsModel(QAbstractTableModel):
         base = super().flags(index)
         if index.column() in (COL_TARGET, COL_METHOD):
             return base | Qt.ItemFlag.ItemIsEditable
+        if index.column() == COL_CUTMIX:
+            return base | Qt.ItemFlag.ItemIsUserCheckable
         return base
 
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
-        if self._plan is None or role != Qt.ItemDataRole.EditRole:
+        if self._plan is None:
             return False
         name = self._plan.classes[index.row()]
+        if role == Qt.ItemDataRole.CheckStateRole and index.column() == COL_CUTMIX:
+            on = Qt.CheckState(value) == Qt.CheckState.Checked
+            self._c.set_cutmix(name, on)
+            self.dataChanged.emit(index, index)
+            return True
+        if role != Qt.ItemDataRole.EditRole:
+            return False
         old = self._target(name) or ClassTarget(target=None, method=Method.AUGMENT)
         if index.column() == COL_TARGET:
             text = str(value).strip()

@@ -1,0 +1,84 @@
+"""The panels working together in the window: CutMix per class, Generate, Export."""
+
+import csv
+import hashlib
+import os
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from imbalance_studio.gui.curation.targets_model import COL_CUTMIX
+
+
+def tree_digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for dirpath, dirnames, files in os.walk(root):
+        dirnames.sort()
+        for name in sorted(files):
+            p = Path(dirpath) / name
+            h.update(str(p.relative_to(root)).encode() + p.read_bytes())
+    return h.hexdigest()
+
+
+def ready(qtbot, window, wait_scanned, root):
+    cur = window.curation
+    window.open_folder(root)
+    wait_scanned(window)
+    qtbot.waitUntil(
+        lambda: cur.controller.plan is not None and not cur.controller.busy, timeout=30_000
+    )
+    return cur
+
+
+def test_cutmix_column_is_an_undoable_per_class_switch(qtbot, window, wait_scanned, tmp_path):
+    from datasets import write_digits
+
+    write_digits(tmp_path / "d", counts=[30, 6])
+    cur = ready(qtbot, window, wait_scanned, tmp_path / "d")
+    model = cur.plan_panel.model
+    index = model.index(1, COL_CUTMIX)
+    assert model.setData(index, Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole)
+    assert cur.controller.project.generation.cutmix_classes == ["digit_1"]
+    assert index.data(Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
+    cur.controller.undo_stack.undo()
+    assert cur.controller.project.generation.cutmix_classes == []
+
+
+def test_generate_then_export_from_the_window(qtbot, window, wait_scanned, tmp_path):
+    from datasets import write_digits
+
+    root = tmp_path / "digits"
+    write_digits(root, counts=[40, 12, 8])
+    before = tree_digest(root)
+    cur = ready(qtbot, window, wait_scanned, root)
+    bench = window.workbench
+    cur.plan_panel.policy_box.setCurrentText("Oversample every class to the largest")
+    qtbot.mouseClick(cur.plan_panel.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not cur.controller.busy, timeout=30_000)
+    plan = cur.controller.plan
+    wanted = sum(len(cp.generate) for cp in plan.splits["train"])
+    assert wanted > 0 and bench.generate_action.isEnabled()
+
+    bench.generate_action.trigger()
+    panel = bench.generate_tab.widget
+    assert window.panels.currentWidget() is bench.generate_tab
+    qtbot.waitUntil(lambda: not panel.busy and panel.last_result is not None, timeout=120_000)
+    assert len(panel.last_result) == wanted
+
+    bench.export_action.trigger()
+    qtbot.waitUntil(lambda: bench.export_dialog is not None, timeout=60_000)
+    dialog = bench.export_dialog
+    out = tmp_path / "export"
+    with qtbot.waitSignal(dialog.exportFinished, timeout=120_000):
+        dialog.set_destination(str(out))
+        dialog.start()
+    with open(out / "manifest.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    train = [r for r in rows if r["split"] == "train"]
+    largest = max(cp.final for cp in plan.splits["train"])
+    for ci, name in enumerate(plan.classes):
+        assert sum(r["class"] == name for r in train) == largest
+        assert len(list((out / "train" / name).iterdir())) == largest, name
+        assert plan.splits["val"][ci].final == len(list((out / "val" / name).iterdir()))
+    assert {r["origin"] for r in rows if r["split"] != "train"} == {"original"}
+    assert tree_digest(root) == before
