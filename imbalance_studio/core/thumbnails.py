@@ -21,7 +21,7 @@ from .. import APP_NAME
 from .imageio import ImageDecodeError, load_image
 
 THUMB_SIZE = 128
-CACHE_VERSION = "v1"
+CACHE_VERSION = "v2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,12 +63,16 @@ class ThumbnailCache:
         return hashlib.sha1(raw.encode("utf-8", "surrogateescape")).hexdigest()
 
     def _file(self, key: str) -> Path:
-        return self.directory / key[:2] / key
+        # 16 shards: few enough that a cold cache does not pay hundreds of mkdirs, enough
+        # that a million thumbnails make folders of ~60,000 entries, which ext4/APFS/NTFS
+        # index well.
+        return self.directory / key[0] / key
 
     def get(self, path: str | os.PathLike[str]) -> Thumbnail | None:
         key = self.key(path)
-        if key is None:
-            return None
+        return None if key is None else self._get(key)
+
+    def _get(self, key: str) -> Thumbnail | None:
         try:
             with Image.open(self._file(key)) as img:
                 img.load()
@@ -78,8 +82,10 @@ class ThumbnailCache:
 
     def put(self, path: str | os.PathLike[str], img: Image.Image) -> None:
         key = self.key(path)
-        if key is None:
-            return
+        if key is not None:
+            self._put(key, img)
+
+    def _put(self, key: str, img: Image.Image) -> None:
         buf = io.BytesIO()
         if img.mode == "RGBA":
             img.save(buf, "PNG", compress_level=1)
@@ -106,11 +112,13 @@ class ThumbnailCache:
 
         Raises `ImageDecodeError` when the file is not a usable image.
         """
-        cached = self.get(path)
+        key = self.key(path)
+        cached = None if key is None else self._get(key)
         if cached is not None:
             return cached
         img = make_thumbnail_image(path, self.size)
-        self.put(path, img)
+        if key is not None:
+            self._put(key, img)
         return Thumbnail.from_image(img)
 
 
