@@ -143,10 +143,43 @@ class Curation(QObject):
             if button == QMessageBox.StandardButton.Yes:
                 self.controller.adopt_project(newest.project, newest.project_file)
                 self.window.open_folder(newest.project.dataset_root)
+            else:  # declined: do not ask again about the same work
+                self._discard_autosave(newest.project_file, newest.project.dataset_root)
 
         box.finished.connect(answered)
         box.open()
         self.recovery_box = box
+
+    def _save_before_close(self) -> bool:
+        """Save synchronously (a worker might not finish before the process ends); False
+        when the user cancelled the file dialog or the save failed."""
+        from ...core.project import ProjectError, discard_autosave
+
+        c = self.controller
+        assert c.project is not None
+        target = c.project_file
+        if target is None:
+            path, _ = QFileDialog.getSaveFileName(self.window, "Save project", "", PROJECT_FILTER)
+            if not path:
+                return False
+            target = Path(path if path.endswith(PROJECT_SUFFIX) else path + PROJECT_SUFFIX)
+        if c.dataset is not None:
+            c.project.update_snapshot(c.dataset)
+        try:
+            c.project.save(target)
+        except ProjectError as exc:
+            QMessageBox.warning(self.window, "Could not save", str(exc))
+            return False
+        discard_autosave(c.project_file, c.project.dataset_root)
+        return True
+
+    def _discard_autosave(self, project_file, dataset_root: str) -> None:
+        from ...core.project import discard_autosave
+
+        worker = create_worker(
+            discard_autosave, project_file, dataset_root, _start_thread=False, _ignore_errors=True
+        )
+        self.controller._run(worker)
 
     # -- reactions ----------------------------------------------------------------------
     def _selected_paths(self) -> list[str]:
@@ -228,7 +261,16 @@ class Curation(QObject):
                 event.ignore()
                 return True
             if answer == QMessageBox.StandardButton.Save:
-                self.save()
+                if not self._save_before_close():
+                    event.ignore()
+                    return True
+            else:  # Discard: the user dropped the edits, so no recovery offer next time.
+                # Synchronous on purpose: the window is closing and a worker might not run.
+                from ...core.project import discard_autosave
+
+                c = self.controller
+                if c.project is not None:
+                    discard_autosave(c.project_file, c.project.dataset_root)
         return False
 
 

@@ -250,7 +250,6 @@ class CurationController(QObject):
         self.planChanged.emit(self.plan)
 
     def _find_identical_files(self, dataset: Dataset) -> None:
-        self.status.emit("Looking for identical files (they must stay in one split)…")
         worker = create_worker(
             iter_content_groups, dataset, _start_thread=False, _ignore_errors=True
         )
@@ -262,12 +261,10 @@ class CurationController(QObject):
             if self.dataset is None or self.dataset.root != root:
                 return
             self._groups = groups
-            n = len(groups)
-            self.status.emit(
-                f"{n} files have an identical twin; twins share a split."
-                if n
-                else "No identical files found."
-            )
+            if groups:  # silence otherwise: "scan complete" is the message that matters
+                self.status.emit(
+                    f"{len(groups)} files have an identical twin; twins share a split."
+                )
             self.schedule_plan()
 
         worker.returned.connect(self._alive_only(done))
