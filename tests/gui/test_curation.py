@@ -191,3 +191,33 @@ def test_autosave_is_offered_back_after_a_crash(qtbot, window, wait_scanned, dig
     c2 = again.curation.controller
     qtbot.waitUntil(lambda: c2.plan is not None and not c2.busy, timeout=30_000)
     assert c2.project.marks == marks
+
+
+def test_an_edit_made_while_saving_stays_unsaved(qtbot, digits_root, tmp_path, monkeypatch):
+    import threading
+
+    from imbalance_studio.core.project import Mark, Project, autosave_path
+    from imbalance_studio.core.scanning import scan
+    from imbalance_studio.gui.curation.controller import CurationController
+
+    c = CurationController()
+    ds = scan(digits_root)
+    c.set_dataset(ds)
+    qtbot.waitUntil(lambda: c.plan is not None and not c.busy, timeout=30_000)
+    real_save, gate = Project.save, threading.Event()
+
+    def slow_save(self, path):
+        gate.wait(5)
+        real_save(self, path)
+
+    monkeypatch.setattr(Project, "save", slow_save)
+    target = tmp_path / "p.isproj.json"
+    c.set_marks([ds.samples[0].path], Mark(remove=True), "rm 0")
+    assert c.save(target)
+    c.set_marks([ds.samples[1].path], Mark(remove=True), "rm 1")  # while the save runs
+    gate.set()
+    qtbot.waitUntil(lambda: not c.busy and c.project_file == target, timeout=10_000)
+    saved = Project.load(target)
+    assert ds.samples[0].path in saved.marks and ds.samples[1].path not in saved.marks
+    assert c.dirty  # the second edit is not saved, so closing must still ask
+    assert autosave_path(target, str(ds.root)).exists()  # and a crash would not lose it

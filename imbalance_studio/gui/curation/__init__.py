@@ -4,6 +4,7 @@ through the main window's extension points."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -127,8 +128,8 @@ class Curation(QObject):
         self.controller._run(worker)
 
     def _offer(self, autosaves) -> None:
-        if not autosaves:
-            return
+        if not autosaves or self.controller.dirty:
+            return  # never offer to replace work the user is doing now
         newest = autosaves[0]
         name = newest.project_file or f"an unsaved project on {newest.project.dataset_root}"
         box = QMessageBox(
@@ -167,10 +168,11 @@ class Curation(QObject):
             c.project.update_snapshot(c.dataset)
         try:
             c.project.save(target)
-        except ProjectError as exc:
+        except (ProjectError, OSError) as exc:
             QMessageBox.warning(self.window, "Could not save", str(exc))
             return False
-        discard_autosave(c.project_file, c.project.dataset_root)
+        with contextlib.suppress(OSError):
+            discard_autosave(c.project_file, c.project.dataset_root)
         return True
 
     def _discard_autosave(self, project_file, dataset_root: str) -> None:
@@ -260,6 +262,7 @@ class Curation(QObject):
             if answer == QMessageBox.StandardButton.Cancel:
                 event.ignore()
                 return True
+            self.controller.stop_autosave()  # a late autosave must not undo the decision
             if answer == QMessageBox.StandardButton.Save:
                 if not self._save_before_close():
                     event.ignore()
@@ -270,7 +273,8 @@ class Curation(QObject):
 
                 c = self.controller
                 if c.project is not None:
-                    discard_autosave(c.project_file, c.project.dataset_root)
+                    with contextlib.suppress(OSError):
+                        discard_autosave(c.project_file, c.project.dataset_root)
         return False
 
 

@@ -8,6 +8,7 @@ never writes a file.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import shiboken6
@@ -32,11 +33,29 @@ from ...core.project import (
 from .commands import SetCutmixCommand, SetMarksCommand, SetSplitCommand, SetTargetsCommand
 
 
+def snapshot(project: Project) -> Project:
+    """A copy a worker may read while the GUI keeps editing: marks and targets are replaced,
+    never mutated, so a shallow copy shares them safely; the small settings objects that
+    panels do mutate in place are copied."""
+    return project.model_copy(
+        update={
+            "generation": project.generation.model_copy(deep=True),
+            "augment": project.augment.model_copy(deep=True),
+            "split": project.split.model_copy(),
+        }
+    )
+
+
 def _compute_plan(
     dataset: Dataset, project: Project, groups: dict[str, str], split: SplitAssignment | None
 ) -> tuple[Plan, dict[str, int], SplitAssignment]:
     fractions = (project.split.train, project.split.val, project.split.test)
-    if split is None or split.seed != project.seed or split.fractions != fractions:
+    if (
+        split is None
+        or split.seed != project.seed
+        or split.fractions != fractions
+        or len(split.splits) != len(dataset.samples)
+    ):
         split = make_split(dataset, project.seed, project.split, groups)
     plan = make_plan(dataset, project, groups=groups, split=split)
     bare = make_plan(
@@ -44,6 +63,23 @@ def _compute_plan(
     )
     counts = dict(zip(bare.classes, bare.final_counts("train"), strict=True))
     return plan, counts, split
+
+
+def _adopt_staging(project: Project, old_file: Path | None, new_file: Path) -> None:
+    """Generated images made before a project had a file live in the user cache; the first
+    save moves them next to the project file, where its staging folder now is."""
+    if project.staging_dir or old_file is not None:
+        return
+    try:
+        old, new = project.staging_path(None), project.staging_path(new_file)
+    except ProjectError:
+        return
+    if old.is_dir() and not new.exists():
+        import shutil
+
+        # On failure the images can be made again; the project itself is saved.
+        with contextlib.suppress(OSError):
+            shutil.move(str(old), str(new))
 
 
 class CurationController(QObject):
@@ -72,6 +108,12 @@ class CurationController(QObject):
         # Edits arriving in a burst (a slider, a held key) cost one plan, not one each.
         self._plan_timer = QTimer(self, singleShot=True, interval=30)
         self._plan_timer.timeout.connect(self._start_plan)
+        self._autosave_timer = QTimer(self, singleShot=True, interval=200)
+        self._autosave_timer.timeout.connect(self._write_autosave)
+        self._autosave_worker: object | None = None
+        self._autosave_again = False
+        self._autosave_off = False
+        self._edits = 0  # counts every edit, so a save knows whether it is still current
 
     # -- state --------------------------------------------------------------------------
     @property
@@ -82,6 +124,7 @@ class CurationController(QObject):
     def project_edited(self, replan: bool = True) -> None:
         """Another panel changed the project in place (augmentation stacks, rejections)."""
         self._unsaved_outside_undo = True
+        self._edits += 1
         if replan:
             self.schedule_plan()
         self._autosave()
@@ -89,7 +132,9 @@ class CurationController(QObject):
 
     @property
     def busy(self) -> bool:
-        return bool(self._workers) or self._plan_timer.isActive()
+        return (
+            bool(self._workers) or self._plan_timer.isActive() or self._autosave_timer.isActive()
+        )
 
     def mark_of(self, rel_path: str) -> Mark | None:
         return self.project.marks.get(rel_path) if self.project else None
@@ -106,6 +151,7 @@ class CurationController(QObject):
             self.projectChanged.emit()
             return
         self._split = None  # made for the previous sample list
+        self._plan_request += 1  # a plan still running for the old sample list is stale
         if not same_root:
             self._groups = None
         if (
@@ -213,6 +259,7 @@ class CurationController(QObject):
         self.projectChanged.emit()
 
     def _edited(self) -> None:
+        self._edits += 1
         self.schedule_plan()
         self._autosave()
 
@@ -229,7 +276,7 @@ class CurationController(QObject):
         worker = create_worker(
             _compute_plan,
             self.dataset,
-            self.project.model_copy(deep=True),
+            snapshot(self.project),
             self._groups,
             self._split,
             _start_thread=False,
@@ -290,11 +337,20 @@ class CurationController(QObject):
 
     # -- files --------------------------------------------------------------------------
     def _autosave(self) -> None:
-        if self.project is None:
+        # Debounced, and one write at a time in edit order: parallel writes could land an
+        # older snapshot over a newer one.
+        if self.project is not None and not self._autosave_off:
+            self._autosave_timer.start()
+
+    def _write_autosave(self) -> None:
+        if self.project is None or self._autosave_off:
+            return
+        if self._autosave_worker is not None:
+            self._autosave_again = True
             return
         worker = create_worker(
             write_autosave,
-            self.project.model_copy(deep=True),
+            snapshot(self.project),
             self.project_file,
             _start_thread=False,
             _ignore_errors=True,
@@ -302,7 +358,24 @@ class CurationController(QObject):
         worker.errored.connect(
             self._alive_only(lambda exc: self.status.emit(f"Autosave failed: {exc}"))
         )
+        worker.finished.connect(self._alive_only(self._autosave_done))
+        self._autosave_worker = worker
         self._run(worker)
+
+    def _autosave_done(self) -> None:
+        self._autosave_worker = None
+        if self._autosave_again:
+            self._autosave_again = False
+            self._write_autosave()
+
+    def stop_autosave(self, timeout_ms: int = 3000) -> None:
+        """No more autosaves (the window is closing): waits for one being written."""
+        from PySide6.QtCore import QThreadPool
+
+        self._autosave_off = True
+        self._autosave_timer.stop()
+        if self._autosave_worker is not None:
+            QThreadPool.globalInstance().waitForDone(timeout_ms)
 
     def save(self, path: Path | None = None) -> bool:
         """Save to `path` (or the current file); False when there is no file to save to."""
@@ -311,13 +384,16 @@ class CurationController(QObject):
         target = Path(path) if path is not None else self.project_file
         if target is None:
             return False
-        project = self.project.model_copy(deep=True)
-        if self.dataset is not None:
-            project.update_snapshot(self.dataset)
+        project = snapshot(self.project)
+        dataset = self.dataset
         old_file = self.project_file
+        edits_at_start = self._edits
 
         def save_and_clean() -> Path:
+            if dataset is not None:
+                project.update_snapshot(dataset)
             project.save(target)
+            _adopt_staging(project, old_file, target)
             discard_autosave(old_file, project.dataset_root)
             if old_file != target:
                 discard_autosave(target, project.dataset_root)
@@ -329,8 +405,11 @@ class CurationController(QObject):
             self.project_file = file
             if self.project is not None:
                 self.project.snapshot = project.snapshot
-            self._unsaved_outside_undo = False
-            self.undo_stack.setClean()
+            if self._edits == edits_at_start:
+                self._unsaved_outside_undo = False
+                self.undo_stack.setClean()
+            else:  # edited while saving: still unsaved, and its autosave was just removed
+                self._autosave()
             self.status.emit(f"Saved {file}")
             self.projectChanged.emit()
 
