@@ -239,3 +239,15 @@ def test_stack_for_class_prefers_the_class_override():
     assert stack_for_class(project, "other") is light
     assert stack_for_class(SimpleNamespace(), "rare") is None
     assert stack_for_class({"augment": {"class_stacks": {"rare": heavy}}}, "rare") is heavy
+
+
+def test_stack_files_are_never_written_inside_the_dataset(digits_root, tmp_path):
+    from imbalance_studio.core.augment import PRESETS
+    from imbalance_studio.core.augment.io import StackError, save_stack_file
+
+    target = digits_root / "digit_0" / "augment.json"
+    with pytest.raises(StackError, match="read-only"):
+        save_stack_file(PRESETS["light"], target, dataset_root=digits_root)
+    assert not target.exists()
+    save_stack_file(PRESETS["light"], tmp_path / "augment.json", dataset_root=digits_root)
+    assert (tmp_path / "augment.json").exists()

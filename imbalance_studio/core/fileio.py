@@ -1,4 +1,5 @@
-"""Atomic file writes shared by the project file, stack files and autosaves."""
+"""Atomic file writes shared by the project file, stack files and autosaves, and the one
+test of whether a path lies inside the (read-only) dataset folder."""
 
 from __future__ import annotations
 
@@ -30,3 +31,12 @@ def atomic_write_text(path: Path, text: str) -> None:
         pass
     finally:
         os.close(dir_fd)
+
+
+def is_inside(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> bool:
+    """True when `path` is `root` or lies under it, after resolving symlinks."""
+    try:
+        real, real_root = Path(os.path.realpath(path)), Path(os.path.realpath(root))
+    except OSError:
+        return False
+    return real == real_root or real_root in real.parents

@@ -22,7 +22,7 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .. import APP_NAME
-from .fileio import atomic_write_text
+from .fileio import atomic_write_text, is_inside
 
 if TYPE_CHECKING:
     from .dataset import Dataset
@@ -211,7 +211,7 @@ class Project(_Model):
             base = Path(platformdirs.user_cache_dir(APP_NAME)) / "staging"
             path = base / _key(self.dataset_root)
         path = path.absolute()
-        if _inside(path, self.root_path()):
+        if is_inside(path, self.root_path()):
             raise ProjectError(
                 f"staging folder {path} is inside the dataset; the dataset is read-only"
             )
@@ -223,7 +223,7 @@ class Project(_Model):
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the project atomically (temp file in the same folder, fsync, rename)."""
         path = Path(path)
-        if _inside(path.absolute(), self.root_path()):
+        if is_inside(path.absolute(), self.root_path()):
             raise ProjectError(
                 f"{path}: will not write inside the dataset folder (it is read-only); "
                 "save the project elsewhere"
@@ -297,15 +297,6 @@ def _stem(project_file: Path) -> str:
 
 def _key(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=8).hexdigest()
-
-
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        path = Path(os.path.realpath(path))
-        root = Path(os.path.realpath(root))
-    except OSError:
-        return False
-    return path == root or root in path.parents
 
 
 # -- autosave and reconcile live in their own modules; importable from here too -----------------------------------

@@ -11,11 +11,13 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt
+import shiboken6
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from .curation import Curation, install_curation
+from .curation.controller import snapshot
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -139,6 +141,7 @@ class Workbench(QObject):
 
         minority = {info.name for info in c.dataset.class_infos() if info.is_minority}
         editor.set_classes(list(c.dataset.classes), minority)
+        editor.dataset_root = c.dataset.root
         self._synced = c.project
         settings = c.project.augment.model_dump()
         if settings["default_stack"] is None:
@@ -209,38 +212,56 @@ class Workbench(QObject):
         """Generate what the plan still lacks (resumable: finished images are reused), then
         open the export dialog."""
         c = self.controller
-        if c.dataset is None or c.project is None or c.plan is None:
+        if c.dataset is None or c.project is None or c.plan is None or self._export_workers:
             return
-        dataset, project, plan = c.dataset, c.project.model_copy(deep=True), c.plan
+        bar = self.window.statusBar()
+        panel = self.generate_tab.widget
+        if panel is not None and panel.busy:
+            # Two generations in one staging folder would trip over each other's files.
+            bar.showMessage("Generation is running: export when it has finished.", 8000)
+            return
+        if c.busy:  # an edit is still being planned: export what the user sees, not the old plan
+            bar.showMessage("Updating the plan…")
+            c.planChanged.connect(self._export_after_plan)
+            return
+        dataset, project, plan = c.dataset, snapshot(c.project), c.plan
         needed = sum(len(cp.generate) for cp in plan.splits["train"])
         if not needed:
             self._open_export_dialog(dataset, project, plan, [])
             return
-        from superqt.utils import create_worker
-
         from ..core.generate import iter_generate
+        from .workers import ClosingGeneratorWorker
 
         staging = project.staging_path(c.project_file)
-        self.window.statusBar().showMessage(
-            f"Preparing export: making sure the {needed} planned new images exist…"
-        )
-        worker = create_worker(
-            iter_generate, dataset, project, plan, staging, _start_thread=False, _ignore_errors=True
-        )
+        bar.showMessage(f"Preparing export: making sure the {needed} planned new images exist…")
+        worker = ClosingGeneratorWorker(iter_generate, dataset, project, plan, staging)
+        alive = self.controller._alive_only
         worker.yielded.connect(
-            lambda e: self.window.statusBar().showMessage(
-                f"Preparing export: {e.message or f'{e.done}/{e.total} images'}"
+            alive(
+                lambda e: bar.showMessage(
+                    f"Preparing export: {e.message or f'{e.done}/{e.total} images'}"
+                )
             )
         )
         worker.returned.connect(
-            lambda generated: self._open_export_dialog(dataset, project, plan, generated)
+            alive(lambda generated: self._open_export_dialog(dataset, project, plan, generated))
         )
         worker.errored.connect(
-            lambda exc: self.curation._show_error(f"Could not prepare the generated images: {exc}")
+            alive(
+                lambda exc: self.curation._show_error(
+                    f"Could not prepare the generated images: {exc}"
+                )
+            )
         )
-        worker.finished.connect(lambda w=worker: self._export_workers.remove(w))
+        worker.finished.connect(alive(lambda w=worker: self._export_workers.remove(w)))
         self._export_workers.append(worker)
+        self.export_action.setEnabled(False)
+        worker.finished.connect(alive(lambda: self.export_action.setEnabled(True)))
         worker.start()
+
+    def _export_after_plan(self, _plan) -> None:
+        self.controller.planChanged.disconnect(self._export_after_plan)
+        QTimer.singleShot(0, self.export)
 
     def _open_export_dialog(self, dataset, project, plan, generated) -> None:
         from .export import ExportDialog
@@ -261,6 +282,9 @@ class Workbench(QObject):
             self.generate_tab.widget.shutdown()
         for worker in list(self._export_workers):
             worker.quit()
+        dialog = self.export_dialog
+        if dialog is not None and shiboken6.isValid(dialog):
+            dialog.cancel()  # a running export removes its temporary folder
         generation = sys.modules.get("imbalance_studio.core.generation.run")
         if generation is not None:  # only if generation ever ran: its pool outlives a run
             generation.shutdown_pool()

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..fileio import atomic_write_text
+from ..fileio import atomic_write_text, is_inside
 from .stack import StackError, entries_from_stack, jsonable, normalize_stack, stack_from_entries
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -43,9 +43,17 @@ def load_stack_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         ) from exc
 
 
-def save_stack_file(stack: dict[str, Any], path: str | os.PathLike[str]) -> None:
-    """Write the stack atomically as `A.save` would (JSON, or YAML for .yaml/.yml)."""
+def save_stack_file(
+    stack: dict[str, Any],
+    path: str | os.PathLike[str],
+    dataset_root: str | os.PathLike[str] | None = None,
+) -> None:
+    """Write the stack atomically as `A.save` would (JSON, or YAML for .yaml/.yml).
+
+    With `dataset_root`, a path inside the dataset is refused: the dataset is read-only."""
     path = Path(path)
+    if dataset_root is not None and is_inside(path, dataset_root):
+        raise StackError(f"{path}: will not write inside the dataset folder (it is read-only)")
     data = jsonable(stack)
     entries_from_stack(data)  # refuse to write something A.load could not read
     if path.suffix.lower() in YAML_SUFFIXES:

@@ -60,6 +60,7 @@ class AugmentEditor(QWidget):
     ) -> None:
         super().__init__(parent)
         self._infos: dict[str, TransformInfo] = {}
+        self.dataset_root: Path | None = None  # stack files are never written inside it
         self._default: dict | None = None
         self._class_stacks: dict[str, dict] = {}
         self._seed = 0
@@ -254,7 +255,11 @@ class AugmentEditor(QWidget):
         from ...core.augment.io import save_stack_file
 
         self._start(
-            save_stack_file, lambda _r: self._say(f"Saved {path}"), self.stack(), Path(path)
+            save_stack_file,
+            lambda _r: self._say(f"Saved {path}"),
+            self.stack(),
+            Path(path),
+            self.dataset_root,
         )
 
     def load_from(self, path: Path | str) -> None:
@@ -267,9 +272,14 @@ class AugmentEditor(QWidget):
 
     # -------------------------------------------------------------- internals
     def _start(self, fn: Any, on_done: Any, *args: Any) -> None:
+        import shiboken6
+
         worker = create_worker(fn, *args, _start_thread=False, _ignore_errors=True)
-        worker.returned.connect(on_done)
-        worker.errored.connect(lambda exc: self._say(str(exc), error=True))
+        # The editor may be gone (window closed) when a worker ends.
+        worker.returned.connect(lambda r: on_done(r) if shiboken6.isValid(self) else None)
+        worker.errored.connect(
+            lambda exc: self._say(str(exc), error=True) if shiboken6.isValid(self) else None
+        )
         worker.finished.connect(lambda: self._workers.remove(worker))
         self._workers.append(worker)  # keep a reference until it is done
         worker.start()

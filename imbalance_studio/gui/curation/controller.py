@@ -132,9 +132,7 @@ class CurationController(QObject):
 
     @property
     def busy(self) -> bool:
-        return (
-            bool(self._workers) or self._plan_timer.isActive() or self._autosave_timer.isActive()
-        )
+        return bool(self._workers) or self._plan_timer.isActive() or self._autosave_timer.isActive()
 
     def mark_of(self, rel_path: str) -> Mark | None:
         return self.project.marks.get(rel_path) if self.project else None

@@ -5,22 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from superqt.utils import GeneratorWorker
+from ..workers import ClosingGeneratorWorker
 
-
-class ExportWorker(GeneratorWorker):
-    """A GeneratorWorker that closes its generator in the worker thread when it stops.
-
-    superqt's worker only stops asking for items when quit() is called; closing the generator
-    here runs the export's cleanup (removing the temporary folder) in this thread, before
-    `finished` is emitted, and never on the GUI thread.
-    """
-
-    def work(self) -> Any:
-        try:
-            return super().work()
-        finally:
-            self._gen.close()
+# The export's cleanup (removing the temporary folder) must run in the worker thread.
+ExportWorker = ClosingGeneratorWorker
 
 
 def export_steps(

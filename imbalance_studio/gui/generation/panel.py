@@ -41,7 +41,7 @@ REJECT_CHOICES = (
 
 
 def _steps(gen):
-    """The generator the worker drives; the panel keeps `gen` itself to close it."""
+    """The generator the worker drives (closing it closes `gen`)."""
     return (yield from gen)
 
 
@@ -217,7 +217,11 @@ class GenerationPanel(QWidget):
         self._gen = iter_generate(
             self.dataset, self.project, self.plan, self.staging, workers=self.workers
         )
-        worker = create_worker(_steps, self._gen, _start_thread=False, _ignore_errors=True)
+        from ..workers import ClosingGeneratorWorker
+
+        # The worker closes the generator in its own thread: closing waits for the last
+        # file write, which must not happen on the GUI thread.
+        worker = ClosingGeneratorWorker(_steps, self._gen)
         worker.yielded.connect(self._progressed)
         worker.returned.connect(self._returned)
         worker.errored.connect(self._errored)
@@ -272,9 +276,7 @@ class GenerationPanel(QWidget):
 
     def _finished(self) -> None:
         worker, self._worker = self._worker, None
-        if self._gen is not None:
-            self._gen.close()  # the worker stops between items and does not close it
-            self._gen = None
+        self._gen = None  # closed by the worker, in its thread
         self._flush()
         self._flush_timer.stop()
         if worker is not None and worker.abort_requested:
