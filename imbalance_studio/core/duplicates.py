@@ -13,6 +13,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 from .dataset import Dataset
+from .progress import drive
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +71,4 @@ def content_groups(
     dataset: Dataset, progress: Callable[[GroupProgress], None] | None = None
 ) -> dict[str, str]:
     """Plain-call form of `iter_content_groups`."""
-    gen = iter_content_groups(dataset)
-    while True:
-        try:
-            event = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        if progress is not None:
-            progress(event)
+    return drive(iter_content_groups(dataset), progress)

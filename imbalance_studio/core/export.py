@@ -54,6 +54,7 @@ from .exporting.destination import (
 )
 from .exporting.files import FileWriter, write_all
 from .exporting.layout import SPLITS, Layout, build_layout
+from .progress import drive
 
 __all__ = [
     "ExportError",
@@ -310,9 +311,4 @@ def export(
     dataset, project, plan, generated: Sequence, out: Path | str, link: bool, **kw
 ) -> ExportReport:
     """`iter_export` run to its end (no progress)."""
-    gen = iter_export(dataset, project, plan, generated, out, link, **kw)
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
+    return drive(iter_export(dataset, project, plan, generated, out, link, **kw))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .dataset import IMG_EXTENSIONS, Dataset, Problem, ProblemReason
 from .imageio import ImageDecodeError, load_image
+from .progress import drive
 
 
 class ScanError(Exception):
@@ -189,20 +190,6 @@ def iter_check(
     dataset.exclude(excluded)
     dataset.problems.extend(p for p in found if not p.excludes)
     return found
-
-
-def drive(
-    gen: Generator[ScanProgress, None, object],
-    progress: Callable[[ScanProgress], None] | None = None,
-) -> object:
-    """Run a progress generator to its end and return its result."""
-    while True:
-        try:
-            event = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        if progress is not None:
-            progress(event)
 
 
 def scan(

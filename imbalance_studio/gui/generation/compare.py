@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from ...core.generate import GeneratedImage
 from ..workers import DecodedImage, start_decode
@@ -154,7 +155,8 @@ class CompareView(QWidget):
     def _decode(self, path: str, box: ImageBox) -> None:
         request = self._request
         worker = start_decode(request, path)
-        worker.returned.connect(lambda d, b=box: self._decoded(d, b))
+        # The panel may be gone (window closed) when the decode ends.
+        worker.returned.connect(lambda d, b=box: self._decoded(d, b) if isValid(self) else None)
         worker.finished.connect(lambda w=worker: self._workers.remove(w))
         self._workers.append(worker)
         worker.start()

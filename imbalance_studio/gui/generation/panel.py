@@ -390,9 +390,16 @@ class GenerationPanel(QWidget):
     def _run_side(self, done: Any, fn: Any, *args: Any) -> None:
         """Run a small job (file reads/writes) in a worker thread; `done(result)` after."""
         worker = create_worker(fn, *args, _start_thread=False, _ignore_errors=True)
+        from shiboken6 import isValid
+
+        # The panel may be gone (window closed) when the job ends.
         if done is not None:
-            worker.returned.connect(lambda r: done(r) if r is not None else done())
-        worker.errored.connect(lambda exc: self._say(str(exc), error=True))
+            worker.returned.connect(
+                lambda r: None if not isValid(self) else (done(r) if r is not None else done())
+            )
+        worker.errored.connect(
+            lambda exc: self._say(str(exc), error=True) if isValid(self) else None
+        )
         worker.finished.connect(lambda: self._side_workers.remove(worker))
         self._side_workers.append(worker)
         worker.start()
