@@ -15,7 +15,9 @@ from collections import OrderedDict
 from concurrent.futures import Executor, Future
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QPixmap
+
+from .qimage import pixmap_from_raw
 
 THUMB_SIZE = 128  # same as core.thumbnails.THUMB_SIZE, which is imported lazily (Pillow)
 
@@ -184,14 +186,7 @@ class ThumbnailLoader(QObject):
             if thumb is None:
                 self._failed[path] = result.reason
                 continue
-            fmt = (
-                QImage.Format.Format_RGBA8888
-                if thumb.mode == "RGBA"
-                else QImage.Format.Format_RGB888
-            )
-            channels = 4 if thumb.mode == "RGBA" else 3
-            image = QImage(thumb.data, thumb.width, thumb.height, thumb.width * channels, fmt)
-            self._store(path, QPixmap.fromImage(image))  # fromImage copies the bytes
+            self._store(path, pixmap_from_raw(thumb.data, thumb.width, thumb.height, thumb.mode))
         return ready
 
     def _store(self, path: str, pixmap: QPixmap) -> None:

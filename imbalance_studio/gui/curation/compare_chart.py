@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from ...core.dataset import imbalance_ratio, majority_baseline
 from ...core.plan import SPLITS, Plan
+from ..views.chart import make_count_plot
 
 BEFORE_COLOR = "#9aa5b1"
 AFTER_COLOR = "#2f6fb0"
@@ -71,12 +72,7 @@ class CompareChart(QWidget):
         import pyqtgraph as pg
 
         if self.plot is None:
-            self.plot = pg.PlotWidget(background=self.palette().base().color())
-            self.plot.setMenuEnabled(False)
-            self.plot.setMouseEnabled(x=False, y=False)
-            self.plot.hideButtons()
-            self.plot.getPlotItem().setLabel("bottom", "images")
-            self.plot.setMinimumHeight(140)
+            self.plot = make_count_plot(self, min_height=140)
             self._layout.addWidget(self.plot, 1)
         self.plot.clear()
         if self.plan is None:

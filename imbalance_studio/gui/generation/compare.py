@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from ...core.generate import GeneratedImage
+from ..qimage import pixmap_from_raw
 from ..workers import DecodedImage, start_decode
 
 VIEW_SIDE = 220  # pixels each image gets in the comparison
@@ -167,12 +168,7 @@ class CompareView(QWidget):
         if decoded.error:
             box.show_pixmap(None, decoded.error)
             return
-        fmt = (
-            QImage.Format.Format_RGBA8888 if decoded.mode == "RGBA" else QImage.Format.Format_RGB888
-        )
-        channels = 4 if decoded.mode == "RGBA" else 3
-        qimg = QImage(decoded.data, decoded.width, decoded.height, decoded.width * channels, fmt)
-        box.show_pixmap(QPixmap.fromImage(qimg))
+        box.show_pixmap(pixmap_from_raw(decoded.data, decoded.width, decoded.height, decoded.mode))
 
     def _emit(self, signal) -> None:
         if self.image is not None:

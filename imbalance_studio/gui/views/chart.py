@@ -74,14 +74,7 @@ class DistributionChart(QWidget):
 
     def _ensure_plot(self) -> Any:
         if self.plot is None:
-            import pyqtgraph as pg
-
-            self.plot = pg.PlotWidget(background=self.palette().base().color())
-            self.plot.setMenuEnabled(False)
-            self.plot.setMouseEnabled(x=False, y=False)
-            self.plot.hideButtons()
-            self.plot.getPlotItem().setLabel("bottom", "images")
-            self.plot.setMinimumHeight(120)
+            self.plot = make_count_plot(self, min_height=120)
             self._layout.replaceWidget(self._placeholder, self.plot)
             self._placeholder.deleteLater()
         return self.plot
@@ -119,6 +112,19 @@ class DistributionChart(QWidget):
         # Room on the right for the count labels.
         plot.setXRange(0, top * 1.18, padding=0)
         plot.setYRange(-0.6, n - 0.4, padding=0)
+
+
+def make_count_plot(owner: QWidget, min_height: int) -> Any:
+    """A static pyqtgraph plot for image counts (no zoom, pan or context menu)."""
+    import pyqtgraph as pg
+
+    plot = pg.PlotWidget(background=owner.palette().base().color())
+    plot.setMenuEnabled(False)
+    plot.setMouseEnabled(x=False, y=False)
+    plot.hideButtons()
+    plot.getPlotItem().setLabel("bottom", "images")
+    plot.setMinimumHeight(min_height)
+    return plot
 
 
 def _short(name: str, limit: int = 18) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QImage, QKeyEvent, QPainter, QPaintEvent, QPalette, QPixmap
+from PySide6.QtGui import QKeyEvent, QPainter, QPaintEvent, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..models.gallery import GalleryModel
+from ..qimage import pixmap_from_raw
 
 
 class ImageCanvas(QWidget):
@@ -182,14 +183,9 @@ class SampleViewer(QWidget):
             for key in ("Pixels", "Mode", "File size"):
                 self.fields[key].setText("–")
         else:
-            fmt = (
-                QImage.Format.Format_RGBA8888
-                if result.mode == "RGBA"
-                else QImage.Format.Format_RGB888
+            self.canvas.set_pixmap(
+                pixmap_from_raw(result.data, result.width, result.height, result.mode)
             )
-            channels = 4 if result.mode == "RGBA" else 3
-            image = QImage(result.data, result.width, result.height, result.width * channels, fmt)
-            self.canvas.set_pixmap(QPixmap.fromImage(image))
             info = result.info
             shrunk = (
                 " (shown reduced)"
