@@ -251,3 +251,26 @@ def test_stack_files_are_never_written_inside_the_dataset(digits_root, tmp_path)
     assert not target.exists()
     save_stack_file(PRESETS["light"], tmp_path / "augment.json", dataset_root=digits_root)
     assert (tmp_path / "augment.json").exists()
+
+
+def test_each_transform_fires_on_its_own_probability():
+    """albumentations 2.0.x seeds every transform alike, so p-gates fire together; ours must
+    not: with the medium preset, images left untouched should be about prod(1 - p)."""
+    import numpy as np
+
+    from imbalance_studio.core.augment import PRESETS, apply_stack
+    from imbalance_studio.core.augment.stack import entries_from_stack
+
+    stack = PRESETS["medium"]
+    ps = [e.p for e in entries_from_stack(stack) if e.enabled]
+    image = np.random.default_rng(0).integers(0, 255, (48, 48, 3), dtype=np.uint8)
+    applied = [
+        {a["name"] for a in apply_stack(stack, image, seed)[1]["applied"]} for seed in range(300)
+    ]
+    untouched = sum(not names for names in applied) / len(applied)
+    expected = float(np.prod([1 - p for p in ps]))
+    assert abs(untouched - expected) < 0.08, (untouched, expected)
+    # Independence: the first two transforms are seen apart from each other too.
+    first, second = (e.name for e in entries_from_stack(stack)[:2])
+    assert any(first in n and second not in n for n in applied)
+    assert any(second in n and first not in n for n in applied)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .apply import run_compose
-from .stack import build_compose, entries_from_stack
+from .stack import build_compose, entries_from_stack, reseed
 
 # A slider move changes one transform of the stack: the others are reused from here rather than
 # validated and built again. The cached objects hold random state, so renders are serialised.
@@ -87,7 +87,9 @@ def _preview_compose(stack: dict[str, Any] | None, seed: int) -> Any:
         else:
             _CACHE.move_to_end(key)
         transforms.append(transform)
-    return A.Compose(transforms, seed=seed, save_applied_params=True)
+    compose = A.Compose(transforms, save_applied_params=True)
+    reseed(compose, seed)  # one stream per transform (see stack.reseed)
+    return compose
 
 
 def _text(exc: BaseException) -> str:

@@ -241,7 +241,27 @@ def build_compose(
             raise _stack_error(entries, {i: validate_entry(e) or {"": _message(exc)}}) from exc
     top = _top_transform(stack) if stack else {}
     extra = {k: top[k] for k in ("p", "is_check_shapes") if _is_compose(top) and k in top}
-    return A.Compose(transforms, seed=seed, save_applied_params=save_applied_params, **extra)
+    compose = A.Compose(transforms, save_applied_params=save_applied_params, **extra)
+    if seed is not None:
+        reseed(compose, seed)
+    return compose
+
+
+def reseed(compose: Any, seed: int) -> None:
+    """Seed a Compose so every transform draws from its own stream.
+
+    albumentations 2.0.x (`Compose(seed=…)`, `set_random_seed`) hands every transform the
+    *same* seed, so their random streams are identical: the p-gates fire together (all of
+    HorizontalFlip, Affine and RandomBrightnessContrast at p=0.5, or none of them) and about
+    half the "augmented" images come out untouched. Each transform gets a stream derived
+    from `seed` instead; the same seed still gives the same pixels.
+    """
+    import numpy as np
+
+    compose.set_random_seed(seed)
+    children = np.random.SeedSequence(seed).spawn(len(compose.transforms))
+    for transform, child in zip(compose.transforms, children, strict=True):
+        transform.set_random_seed(int(child.generate_state(1)[0]))
 
 
 def _stack_error(entries: list[StackEntry], errors: dict[int, dict[str, str]]) -> StackError:

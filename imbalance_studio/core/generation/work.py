@@ -98,9 +98,10 @@ def augment(item: WorkItem, image: np.ndarray) -> tuple[np.ndarray, dict]:
     """The class stack applied with the item's seed: the same pixels as
     `core.augment.apply_stack(stack, image, seed)`."""
     from ..augment.apply import run_compose
+    from ..augment.stack import reseed
 
     compose = _compose(item.fingerprint, item.stack)
-    compose.set_random_seed(item.seed)
+    reseed(compose, item.seed)
     with warnings.catch_warnings():
         # e.g. "hue_shift is not applicable to grayscale": expected, once per image otherwise.
         warnings.simplefilter("ignore", UserWarning)
