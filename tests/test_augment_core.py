@@ -253,9 +253,10 @@ def test_stack_files_are_never_written_inside_the_dataset(digits_root, tmp_path)
     assert (tmp_path / "augment.json").exists()
 
 
-def test_each_transform_fires_on_its_own_probability():
-    """albumentations 2.0.x seeds every transform alike, so p-gates fire together; ours must
-    not: with the medium preset, images left untouched should be about prod(1 - p)."""
+def test_each_transform_fires_on_its_own_probability_and_no_image_is_a_copy():
+    """albumentations 2.0.x seeds every transform alike, so p-gates fire together. Ours must
+    not: with the medium preset, first draws that apply nothing should be about prod(1 - p),
+    and such draws are redrawn, so no "augmented" image is an untouched copy."""
     import numpy as np
 
     from imbalance_studio.core.augment import PRESETS, apply_stack
@@ -264,13 +265,17 @@ def test_each_transform_fires_on_its_own_probability():
     stack = PRESETS["medium"]
     ps = [e.p for e in entries_from_stack(stack) if e.enabled]
     image = np.random.default_rng(0).integers(0, 255, (48, 48, 3), dtype=np.uint8)
-    applied = [
-        {a["name"] for a in apply_stack(stack, image, seed)[1]["applied"]} for seed in range(300)
-    ]
-    untouched = sum(not names for names in applied) / len(applied)
+    results = [apply_stack(stack, image, seed) for seed in range(300)]
+    applied = [{a["name"] for a in params["applied"]} for _, params in results]
+    assert all(applied)  # every image is a new view
+    empty_first = sum(params["redraws"] > 0 for _, params in results) / len(results)
     expected = float(np.prod([1 - p for p in ps]))
-    assert abs(untouched - expected) < 0.08, (untouched, expected)
+    assert abs(empty_first - expected) < 0.08, (empty_first, expected)
     # Independence: the first two transforms are seen apart from each other too.
     first, second = (e.name for e in entries_from_stack(stack)[:2])
     assert any(first in n and second not in n for n in applied)
     assert any(second in n and first not in n for n in applied)
+    # A redrawn image is still reproducible from its seed.
+    out, params = next(r for r in results if r[1]["redraws"] > 0)
+    again, _ = apply_stack(stack, image, params["seed"])
+    assert np.array_equal(out, again)

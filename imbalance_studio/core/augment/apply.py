@@ -6,18 +6,42 @@ from typing import Any
 
 import numpy as np
 
-from .stack import build_compose
+from .stack import build_compose, reseed
 
 # Arrays longer than this (displacement maps, kernels) are summarised, not listed, in params.
 MAX_LISTED_ARRAY = 16
 _SKIPPED_PARAMS = {"shape"}  # the input's shape, not something the transform drew
 
 
+# A new image must be a new view: when every p-gate happens to stay shut, draw again (with
+# seeds derived from the first), at most this many times.
+MAX_REDRAWS = 16
+
+
 def apply_stack(stack: dict[str, Any], image: np.ndarray, seed: int) -> tuple[np.ndarray, dict]:
     """Augment a uint8 RGB (HxWx3), RGBA (HxWx4) or grayscale (HxW) image; the same seed gives
-    the same pixels. Returns the image and the applied parameters as a JSON-able dict."""
-    compose = build_compose(stack, seed, save_applied_params=True)
-    return run_compose(compose, image, seed)
+    the same pixels, and at least one transform is applied when the stack has any. Returns
+    the image and the applied parameters as a JSON-able dict."""
+    compose = build_compose(stack, None, save_applied_params=True)
+    return run_new_view(compose, image, seed)
+
+
+def redraw_seed(seed: int, attempt: int) -> int:
+    return seed if attempt == 0 else (seed + attempt * 0x9E3779B1) % 2**32
+
+
+def run_new_view(compose: Any, image: np.ndarray, seed: int) -> tuple[np.ndarray, dict]:
+    """Run `compose` with `seed`; while it applied nothing (every p-gate shut), run it again
+    with derived seeds. `params["seed"]` is the seed that made the image, `params["redraws"]`
+    how many draws came up empty before it."""
+    for attempt in range(MAX_REDRAWS + 1):
+        used = redraw_seed(seed, attempt)
+        reseed(compose, used)
+        out, params = run_compose(compose, image, used)
+        if params["applied"] or not compose.transforms:
+            break
+    params["redraws"] = attempt
+    return out, params
 
 
 def run_compose(

@@ -97,15 +97,13 @@ def _compose(fingerprint: str, stack: dict | None) -> Any:
 def augment(item: WorkItem, image: np.ndarray) -> tuple[np.ndarray, dict]:
     """The class stack applied with the item's seed: the same pixels as
     `core.augment.apply_stack(stack, image, seed)`."""
-    from ..augment.apply import run_compose
-    from ..augment.stack import reseed
+    from ..augment.apply import run_new_view
 
     compose = _compose(item.fingerprint, item.stack)
-    reseed(compose, item.seed)
     with warnings.catch_warnings():
         # e.g. "hue_shift is not applicable to grayscale": expected, once per image otherwise.
         warnings.simplefilter("ignore", UserWarning)
-        return run_compose(compose, image, item.seed)
+        return run_new_view(compose, image, item.seed)
 
 
 def decode(path: Path) -> np.ndarray:
