@@ -120,3 +120,15 @@ def test_cli_scan_text_and_errors(bad_corpus, tmp_path):
     (tmp_path / "flat" / "a.jpg").write_bytes(b"")
     flat = run_cli("scan", str(tmp_path / "flat"))
     assert flat.returncode != 0 and "no class folders" in flat.stderr
+
+
+def test_hidden_images_are_skipped_even_when_every_name_looks_like_an_image(tmp_path):
+    from PIL import Image
+
+    for name in ("a.png", "b.png", ".hidden.png", "._b.png"):
+        (tmp_path / "cls").mkdir(exist_ok=True)
+        Image.new("RGB", (8, 8)).save(tmp_path / "cls" / name)
+    ds = scan(tmp_path)
+    assert [s.path for s in ds.samples] == ["cls/a.png", "cls/b.png"]
+    hidden = {p.path for p in ds.problems if p.reason == ProblemReason.HIDDEN}
+    assert hidden == {"cls/.hidden.png", "cls/._b.png"}

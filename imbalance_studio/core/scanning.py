@@ -8,6 +8,7 @@ runs them in a worker thread and the CLI drives them with a tqdm bar; `scan()` a
 from __future__ import annotations
 
 import os
+from bisect import bisect_left
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -109,7 +110,11 @@ def _walk_class(root: Path, name: str, paths: list[str], problems: list[Problem]
             continue
         names.sort()
         n_ok = sum(map(str.endswith, names, repeat(exts)))
-        if n_ok == len(names):
+        # Hidden names (".x.png", macOS "._x.jpg") sort together from "."; one bisect finds
+        # whether there are any, so the all-images fast path never takes them in.
+        first_dot = bisect_left(names, ".")
+        hidden = first_dot < len(names) and names[first_dot][0] == "."
+        if n_ok == len(names) and not hidden:
             paths.extend(map(prefix.__add__, names))
             continue
         subdirs: list[tuple[str, str]] = []
