@@ -50,7 +50,7 @@ def test_export_a_project_file_with_links_and_overwrite(digits_root, tmp_path, c
     assert "0 copied" in capsys.readouterr().out
     assert run_cli(["export", str(pfile), str(out), "--quiet"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "use --overwrite" in err
+    assert err.count("\n") == 0 and "(--overwrite)" in err
     assert run_cli(["export", str(pfile), str(out), "--copy", "--overwrite", "--quiet"]) == 0
     assert json.loads((out / ".imbalance-studio-export.json").read_text())["seed"] == 2
 

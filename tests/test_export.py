@@ -280,7 +280,7 @@ def test_refuses_a_foreign_non_empty_folder_and_overwrites_only_our_export(digit
     out.mkdir()  # an empty folder is fine
     export(dataset, project, plan, [], out, link=False)
     (out / "train" / "stale.txt").write_text("from the old export")
-    with pytest.raises(ExportError, match="use --overwrite"):
+    with pytest.raises(ExportError, match="--overwrite"):
         export(dataset, project, plan, [], out, link=False)
     export(dataset, project, plan, [], out, link=False, overwrite=True)
     assert not (out / "train" / "stale.txt").exists()

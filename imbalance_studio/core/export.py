@@ -108,6 +108,14 @@ def _estimate_bytes(lay: Layout, use_link: bool) -> int:
     return total + 400 * len(lay) + _BLOCK * 3 * len(lay.classes)
 
 
+def effective_default_stack(project) -> dict:
+    """The stack generation really used for classes without their own: the project's default
+    stack, or the medium preset when none was chosen. augment.json must be that stack."""
+    from .augment import PRESETS
+
+    return project.augment.default_stack or PRESETS["medium"]
+
+
 def _metadata(lay: Layout, project) -> tuple[dict, dict, dict[str, str | bytes]]:
     """(counts, weights, {relative path: contents}) of the export's data files and charts."""
     counts = {s: {"before": lay.before[s], "after": lay.counts(s)} for s in SPLITS}
@@ -115,7 +123,7 @@ def _metadata(lay: Layout, project) -> tuple[dict, dict, dict[str, str | bytes]]
     aug = project.augment
     files: dict[str, str | bytes] = dict(
         metadata.metadata_files(
-            lay, weights, aug.default_stack, dict(aug.class_stacks),
+            lay, weights, effective_default_stack(project), dict(aug.class_stacks),
             list(project.generation.cutmix_classes),
         )
     )  # fmt: skip
@@ -171,7 +179,11 @@ def _settings(project, plan, link_mode: str) -> list[tuple[str, str]]:
     out.append(
         (
             "augmentation",
-            ("default stack set" if aug.default_stack else "no default stack")
+            (
+                "default stack set"
+                if aug.default_stack
+                else "no stack chosen: the medium preset (what generation used)"
+            )
             + (
                 f"; class stacks: {', '.join(sorted(aug.class_stacks))}" if aug.class_stacks else ""
             ),

@@ -31,8 +31,11 @@ def parse_policy(policy: str) -> tuple[str, float | None]:
             raise ValueError(
                 f"policy {policy!r}: expected target:N with a whole number N"
             ) from None
-        if n < 0:
-            raise ValueError(f"policy {policy!r}: the target cannot be negative")
+        if n < 1:
+            raise ValueError(
+                f"policy {policy!r}: the target must be at least 1 image per class "
+                "(use remove marks to drop a class's images)"
+            )
         return name, float(n)
     if name == "cap":
         try:

@@ -130,7 +130,9 @@ class Workbench(QObject):
         editor = AugmentEditor()
         editor.settingsChanged.connect(self._on_augment_settings)
         self._sync_editor(editor)
-        self._on_sample()
+        index = self.window.gallery.currentIndex()  # preview the selection straight away
+        if index.isValid():
+            editor.set_sample(self.window.gallery_model.abspath(index.row()))
         return editor
 
     def _sync_editor(self, editor: Any) -> None:
@@ -200,6 +202,7 @@ class Workbench(QObject):
 
     def _on_project(self) -> None:
         c = self.controller
+        self._sync_generation()  # e.g. a first save moves the staging folder
         self.export_action.setEnabled(c.project is not None and c.plan is not None)
         # The editor holds its own copy of the stacks; refresh it only for another project
         # (opened, recovered or new), not after its own edits.

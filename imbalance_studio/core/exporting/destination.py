@@ -83,7 +83,9 @@ def check_destination(dataset_root: Path, out: Path, overwrite: bool) -> Destina
             "choose an empty or new folder"
         )
     if not overwrite:
-        raise ExportError(f"{out}: holds a previous export; use --overwrite to replace it")
+        raise ExportError(
+            f"{out}: holds a previous export; choose to replace it (--overwrite) or pick another folder"
+        )
     return Destination(out, True, False)
 
 

@@ -200,9 +200,12 @@ def readme(
 
 
 def first_advice(before: list[int], after: list[int]) -> str:
-    if any(a > b for a, b in zip(after, before, strict=True)):
+    grew = any(a > b for a, b in zip(after, before, strict=True))
+    shrank = any(a < b for a, b in zip(after, before, strict=True))
+    if grew:
+        how = "oversampled, and undersampled where classes were cut" if shrank else "oversampled"
         return (
-            "- The training split here was rebalanced (oversampled): train with a plain "
+            f"- The training split here was rebalanced ({how}): train with a plain "
             "`CrossEntropyLoss()` or with `balanced_train` (≈1 where classes are equal)."
         )
     return (
