@@ -13,6 +13,9 @@ def atomic_write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp makes 0600 files; a project or stack file is meant to be shared like any
+        # file the user saves, so it gets the usual permissions (0666 less the umask).
+        os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
@@ -40,3 +43,13 @@ def is_inside(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> boo
     except OSError:
         return False
     return real == real_root or real_root in real.parents
+
+
+def _umask() -> int:
+    # Reading the umask means setting it; do it once, at import, not from worker threads.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()

@@ -41,12 +41,22 @@ class Curation(QObject):
         self.filter_box = MarkFilterBox()
         self.filter_box.currentTextChanged.connect(lambda _t: self._refilter())
 
-        self.undo_action = c.undo_stack.createUndoAction(self, "&Undo")
+        # Fixed labels (the edit's name goes in the tooltip): "Undo Remove 3 images" would
+        # change the toolbar's width and shift every control after it at each edit.
+        self.undo_action = QAction("&Undo", self)
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.redo_action = c.undo_stack.createRedoAction(self, "&Redo")
+        self.undo_action.triggered.connect(c.undo_stack.undo)
+        self.redo_action = QAction("&Redo", self)
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
-        for action in (self.undo_action, self.redo_action):
+        self.redo_action.triggered.connect(c.undo_stack.redo)
+        for action, can, text in (
+            (self.undo_action, c.undo_stack.canUndoChanged, c.undo_stack.undoTextChanged),
+            (self.redo_action, c.undo_stack.canRedoChanged, c.undo_stack.redoTextChanged),
+        ):
+            action.setEnabled(False)
             action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+            can.connect(action.setEnabled)
+            text.connect(lambda t, a=action: a.setToolTip(f"{a.text().strip('&')} {t}".strip()))
 
         toolbar = QToolBar("Curation")
         toolbar.setObjectName("curation-toolbar")

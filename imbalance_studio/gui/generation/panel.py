@@ -180,6 +180,8 @@ class GenerationPanel(QWidget):
             )
         self.reject_mode.blockSignals(False)
         self._fill_class_filter()
+        self.progress.setRange(0, max(1, self.wanted()))  # not Qt's default 0 / 100
+        self.progress.setValue(0)
         self._set_enabled()
         if self.staging is not None and plan is not None:
             if not same:
