@@ -285,7 +285,24 @@ def test_digits_split_counts(digits_root):
         val, test = (plan.splits[s][ci].original for s in ("val", "test"))
         assert val == math.floor(0.15 * n + 0.5) and test == val
         assert plan.splits["train"][ci].original == n - val - test
-    assert plan.warnings == ()
+    # Only the held-out splits of the two smallest classes (12 and 8 images) deserve a word.
+    assert plan.warnings and all("metrics will be noisy" in w for w in plan.warnings)
+    small = {w.split(":")[0] for w in plan.warnings}
+    assert small == {"class digit_8", "class digit_9"}
+
+
+def test_drastic_plans_are_explained(digits_root):
+    from imbalance_studio.core.policies import apply_policy
+
+    ds = scan(digits_root)
+    project = Project(dataset_root=str(digits_root))
+    counts = dict(zip(ds.classes, make_plan(ds, project).final_counts("train"), strict=True))
+    project.targets = apply_policy("target:200", counts)
+    text = "\n".join(make_plan(ds, project).warnings)
+    assert "class digit_9: 194 of 200 training images will be synthetic" in text
+    project.targets = apply_policy("undersample", counts)
+    text = "\n".join(make_plan(ds, project).warnings)
+    assert "class digit_0: 6 of 104 training originals are kept" in text
 
 
 def test_content_groups_find_identical_files_and_keep_them_together(tmp_path):

@@ -300,7 +300,42 @@ def make_plan(
             f"{held_dup} samples marked for duplication are in val/test: not duplicated "
             "(copies are made from training images only)"
         )
+    warnings.extend(_drastic(names, out))
     return Plan(project.seed, project.policy, names, out, tuple(warnings))
+
+
+# Above this share of generated images in a class's training split, say so.
+SYNTHETIC_WARNING = 0.8
+# Undersampling that keeps less than this share of a class's training images is worth a word.
+UNDERSAMPLE_WARNING = 0.5
+# Held-out splits this small give per-class metrics too noisy to trust.
+SMALL_HELD_OUT = 2
+
+
+def _drastic(names: tuple[str, ...], out: dict[str, tuple[ClassSplitPlan, ...]]) -> list[str]:
+    """Plain words for plans a user should look at twice (the plan itself is unchanged)."""
+    notes = []
+    for ci, name in enumerate(names):
+        train = out["train"][ci]
+        made = len(train.generate)
+        if train.final and made / train.final > SYNTHETIC_WARNING:
+            notes.append(
+                f"class {name}: {made} of {train.final} training images will be synthetic, "
+                f"made from {len(train.kept)} originals; look at them before training"
+            )
+        if train.original and len(train.kept) < UNDERSAMPLE_WARNING * train.original:
+            notes.append(
+                f"class {name}: {len(train.kept)} of {train.original} training originals "
+                "are kept (removals and undersampling)"
+            )
+        for split in ("val", "test"):
+            n = out[split][ci].final
+            if 0 < n <= SMALL_HELD_OUT:
+                notes.append(
+                    f"class {name}: the {split} split holds only {n} image"
+                    f"{'s' if n > 1 else ''}; its per-class metrics will be noisy"
+                )
+    return notes
 
 
 def _train_plan(
