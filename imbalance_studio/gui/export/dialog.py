@@ -49,7 +49,7 @@ class ExportDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export balanced dataset")
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(720)  # the hard-link option's note must not be cut off
         self._dataset = dataset
         self._project = project
         self._plan = plan
