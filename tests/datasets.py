@@ -3,6 +3,7 @@ corpus of bad inputs made byte by byte."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 from pathlib import Path
@@ -105,3 +106,17 @@ def write_bad_corpus(root: Path) -> dict[str, str | None]:
     expected["good/loop"] = "symlink loop"
     expected["empty class"] = "empty class folder"
     return expected
+
+
+def tree_hash(root: Path) -> str:
+    """A digest of every file's relative path and bytes: equal before and after means the
+    tree was not touched."""
+    h = hashlib.sha256()
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            p = Path(dirpath) / name
+            h.update(str(p.relative_to(root)).encode("utf-8", "surrogateescape"))
+            if not p.is_symlink():
+                h.update(p.read_bytes())
+    return h.hexdigest()

@@ -1,27 +1,12 @@
-import hashlib
 import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from datasets import DIGIT_COUNTS
+from datasets import DIGIT_COUNTS, tree_hash
 
 from imbalance_studio.core.dataset import ProblemReason
 from imbalance_studio.core.scanning import ScanError, check, scan
-
-
-def tree_hash(root: Path) -> str:
-    h = hashlib.sha256()
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for name in sorted(filenames):
-            p = Path(dirpath) / name
-            h.update(str(p.relative_to(root)).encode("utf-8", "surrogateescape"))
-            if not p.is_symlink():
-                h.update(p.read_bytes())
-    return h.hexdigest()
 
 
 def test_digits_facts_match_torchvision_imagefolder(digits_root):
@@ -71,8 +56,12 @@ def test_decoded_odd_modes_are_uint8_and_exif_rotated(bad_corpus):
     root, _ = bad_corpus
     rotated = load_array(root / "good/exif_rotated.jpg")
     assert rotated.shape[:2] == (60, 40)  # stored 60 wide x 40 high, EXIF says rotate
-    for name, channels in [("cmyk.jpg", 3), ("sixteen_bit.png", None),
-                           ("palette_transparent.png", 4), ("la_mode.png", 4)]:
+    for name, channels in [
+        ("cmyk.jpg", 3),
+        ("sixteen_bit.png", None),
+        ("palette_transparent.png", 4),
+        ("la_mode.png", 4),
+    ]:
         arr = load_array(root / "good" / name)
         assert arr.dtype.name == "uint8"
         if channels is None:
@@ -91,8 +80,12 @@ def test_scan_errors_are_clear(tmp_path):
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "imbalance_studio", *args],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "imbalance_studio", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_cli_scan_json(digits_root):

@@ -1,23 +1,11 @@
 """The panels working together in the window: CutMix per class, Generate, Export."""
 
 import csv
-import hashlib
-import os
-from pathlib import Path
 
+from datasets import tree_hash
 from PySide6.QtCore import Qt
 
 from imbalance_studio.gui.curation.targets_model import COL_CUTMIX
-
-
-def tree_digest(root: Path) -> str:
-    h = hashlib.sha256()
-    for dirpath, dirnames, files in os.walk(root):
-        dirnames.sort()
-        for name in sorted(files):
-            p = Path(dirpath) / name
-            h.update(str(p.relative_to(root)).encode() + p.read_bytes())
-    return h.hexdigest()
 
 
 def ready(qtbot, window, wait_scanned, root):
@@ -49,7 +37,7 @@ def test_generate_then_export_from_the_window(qtbot, window, wait_scanned, tmp_p
 
     root = tmp_path / "digits"
     write_digits(root, counts=[40, 12, 8])
-    before = tree_digest(root)
+    before = tree_hash(root)
     cur = ready(qtbot, window, wait_scanned, root)
     bench = window.workbench
     cur.plan_panel.policy_box.setCurrentText("Oversample every class to the largest")
@@ -81,4 +69,4 @@ def test_generate_then_export_from_the_window(qtbot, window, wait_scanned, tmp_p
         assert len(list((out / "train" / name).iterdir())) == largest, name
         assert plan.splits["val"][ci].final == len(list((out / "val" / name).iterdir()))
     assert {r["origin"] for r in rows if r["split"] != "train"} == {"original"}
-    assert tree_digest(root) == before
+    assert tree_hash(root) == before
