@@ -97,6 +97,16 @@ class GenerationPanel(QWidget):
         filters = QHBoxLayout()
         filters.addWidget(QLabel("Show:"))
         filters.addWidget(self.class_filter)
+        legend = QLabel(
+            "<span style='background:#9fd5a9'>&nbsp;accepted&nbsp;</span> "
+            "<span style='background:#eea3a2'>&nbsp;rejected (left out of the export)&nbsp;</span>"
+            " · A accept, R reject"
+        )
+        legend.setToolTip(
+            "Images you do not mark are exported too; rejecting one replaces it "
+            "or lowers the class's target, as chosen on the right"
+        )
+        filters.addWidget(legend)
         filters.addStretch(1)
         filters.addWidget(self.reject_mode)
 
