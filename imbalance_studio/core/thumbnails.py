@@ -89,8 +89,8 @@ class ThumbnailCache:
         buf = io.BytesIO()
         if img.mode == "RGBA":
             img.save(buf, "PNG", compress_level=1)
-        else:
-            img.convert("RGB").save(buf, "JPEG", quality=90)
+        else:  # small thumbnails: quality 85 is visually lossless at this size and cheaper
+            (img if img.mode == "RGB" else img.convert("RGB")).save(buf, "JPEG", quality=85)
         target = self._file(key)
         # A plain per-process temp name (not mkstemp) and a remembered mkdir: on some file
         # systems those two syscalls cost as much as the decode itself.
