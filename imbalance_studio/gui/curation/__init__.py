@@ -72,6 +72,8 @@ class Curation(QObject):
         c.marksChanged.connect(self._on_marks)
         c.planChanged.connect(lambda _p: self._refilter(only_split=True))
         c.projectChanged.connect(self._update_title)
+        c.projectChanged.connect(self._update_actions)
+        self._update_actions()
         c.undo_stack.cleanChanged.connect(self._on_clean_changed)
         c.status.connect(lambda text: window.statusBar().showMessage(text, 6000))
         c.error.connect(self._show_error)
@@ -211,6 +213,13 @@ class Curation(QObject):
         if dataset is None:
             return
         model.set_sample_mask(filter_mask(which, dataset, self.controller, self.controller.plan))
+
+    def _update_actions(self) -> None:
+        # Marks need a dataset: on the start page the mark buttons are greyed out.
+        has_project = self.controller.project is not None
+        for action in (*self.marks.actions, self.save_action):
+            action.setEnabled(has_project)
+        self.filter_box.setEnabled(has_project)
 
     def _on_clean_changed(self, _clean: bool) -> None:
         # The undo stack also reports "clean" while it is being destroyed with the window.
