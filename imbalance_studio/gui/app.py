@@ -37,6 +37,9 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     app.setApplicationDisplayName(DISPLAY_NAME)
     app.setDesktopFileName(DESKTOP_ID)
     app.setWindowIcon(app_icon())
+    from .main_thread_gc import install
+
+    install(app)  # Qt objects must never be garbage-collected from a worker thread
     return app  # type: ignore[return-value]
 
 

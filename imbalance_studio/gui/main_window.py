@@ -68,6 +68,11 @@ class MainWindow(QMainWindow):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        from PySide6.QtWidgets import QApplication
+
+        from .main_thread_gc import install
+
+        install(QApplication.instance())  # also when the window is built without create_app
         self.setWindowTitle(app_facts.DISPLAY_NAME)
         self.setAcceptDrops(True)
         self.session = DatasetSession(self)

@@ -1,6 +1,14 @@
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _collect_garbage_on_the_gui_thread(qapp):
+    """As the app does: a cycle holding a Qt object must not be collected by a worker."""
+    from imbalance_studio.gui.main_thread_gc import install
+
+    install(qapp)
+
+
 @pytest.fixture
 def window(qtbot):
     from imbalance_studio.gui.main_window import MainWindow
