@@ -292,7 +292,10 @@ class MainWindow(QMainWindow):
             self._fill_recent_menu(folders)
         excluded = self.problems_model.excluded_count
         note = f"; {excluded} files left out (see Problems)" if excluded else ""
-        self.scan_status.idle(f"Scan complete: {len(dataset.samples):,} usable images{note}.")
+        self.scan_status.idle(
+            f"Scan complete: {len(dataset.samples):,} usable images{note}. Next: mark images "
+            "here (Del removes, D duplicates), then set targets in the Balance tab."
+        )
 
     def _on_scan_failed(self, message: str) -> None:
         self.scan_status.idle(f"Could not open the dataset: {message}")
