@@ -79,7 +79,9 @@ class Slot:
         if self.generator == "cutmix":
             import random
 
-            pool = [s for s in job.usable() if s != self.source]
+            # Every other kept original, whatever is known to fail so far: the worker skips
+            # donors that do not decode, so the choice never depends on timing.
+            pool = [s for s in job.order if s != self.source]
             donors = tuple(random.Random(self.seed).sample(pool, len(pool)))
         return WorkItem(
             id=self.id,
@@ -145,7 +147,8 @@ class ClassJob:
 
     def generator_for(self, ordinal: int) -> str:
         # With CutMix on, every other image of the class is a CutMix (it needs a donor).
-        if self.cutmix and ordinal % 2 == 1 and len(self.usable()) >= 2:
+        # Decided from the kept originals, not from what failed so far (timing-dependent).
+        if self.cutmix and ordinal % 2 == 1 and len(self.kept) >= 2:
             return "cutmix"
         return "augment"
 
