@@ -12,7 +12,6 @@ import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QToolBar
-from superqt.utils import create_worker
 
 from ...core.project import PROJECT_SUFFIX, find_autosaves
 from ..app import DISPLAY_NAME
@@ -135,9 +134,7 @@ class Curation(QObject):
 
     def offer_recovery(self) -> None:
         """Look for autosaves (in a worker) and offer to recover the newest."""
-        worker = create_worker(find_autosaves, _start_thread=False, _ignore_errors=True)
-        worker.returned.connect(self._offer)
-        self.controller._run(worker)
+        self.controller.run_job(find_autosaves, done=self._offer)
 
     def _offer(self, autosaves) -> None:
         if not autosaves or self.controller.dirty:
@@ -190,10 +187,7 @@ class Curation(QObject):
     def _discard_autosave(self, project_file, dataset_root: str) -> None:
         from ...core.project import discard_autosave
 
-        worker = create_worker(
-            discard_autosave, project_file, dataset_root, _start_thread=False, _ignore_errors=True
-        )
-        self.controller._run(worker)
+        self.controller.run_job(discard_autosave, project_file, dataset_root)
 
     # -- reactions ----------------------------------------------------------------------
     def _selected_paths(self) -> list[str]:

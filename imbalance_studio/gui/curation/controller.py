@@ -271,22 +271,15 @@ class CurationController(QObject):
             return
         self._plan_request += 1
         request = self._plan_request
-        worker = create_worker(
+        self.run_job(
             _compute_plan,
             self.dataset,
             snapshot(self.project),
             self._groups,
             self._split,
-            _start_thread=False,
-            _ignore_errors=True,
+            done=lambda result, r=request: self._on_plan(r, result),
+            failed="Could not make the plan",
         )
-        worker.returned.connect(
-            self._alive_only(lambda result, r=request: self._on_plan(r, result))
-        )
-        worker.errored.connect(
-            self._alive_only(lambda exc: self.error.emit(f"Could not make the plan: {exc}"))
-        )
-        self._run(worker)
 
     def _on_plan(self, request: int, result: tuple[Plan, dict[str, int], SplitAssignment]) -> None:
         if request != self._plan_request:
@@ -295,10 +288,6 @@ class CurationController(QObject):
         self.planChanged.emit(self.plan)
 
     def _find_identical_files(self, dataset: Dataset) -> None:
-        worker = create_worker(
-            iter_content_groups, dataset, _start_thread=False, _ignore_errors=True
-        )
-
         self._finding_groups = True
 
         def done(groups: dict[str, str], root: Path = dataset.root) -> None:
@@ -312,11 +301,25 @@ class CurationController(QObject):
                 )
             self.schedule_plan()
 
-        worker.returned.connect(self._alive_only(done))
-        worker.errored.connect(
-            self._alive_only(lambda exc: self.error.emit(f"Could not compare files: {exc}"))
-        )
+        self.run_job(iter_content_groups, dataset, done=done, failed="Could not compare files")
+
+    def run_job(self, fn, *args, done=None, failed: str | None = None, quiet: bool = False):
+        """Run `fn(*args)` in a worker thread. `done(result)` runs on the GUI thread; a
+        failure is reported as "`failed`: reason" (a ProjectError as its own clear message),
+        through `status` when `quiet`, else `error`. Callbacks are dropped once this
+        controller is gone, and the worker is kept alive until it finishes."""
+        worker = create_worker(fn, *args, _start_thread=False, _ignore_errors=True)
+        if done is not None:
+            worker.returned.connect(self._alive_only(done))
+        if failed is not None:
+            signal = self.status if quiet else self.error
+
+            def report(exc: BaseException) -> None:
+                signal.emit(str(exc) if isinstance(exc, ProjectError) else f"{failed}: {exc}")
+
+            worker.errored.connect(self._alive_only(report))
         self._run(worker)
+        return worker
 
     def _alive_only(self, fn):
         """Wrap a worker callback so it does nothing once this controller is destroyed (a
@@ -346,19 +349,14 @@ class CurationController(QObject):
         if self._autosave_worker is not None:
             self._autosave_again = True
             return
-        worker = create_worker(
+        self._autosave_worker = self.run_job(
             write_autosave,
             snapshot(self.project),
             self.project_file,
-            _start_thread=False,
-            _ignore_errors=True,
+            failed="Autosave failed",
+            quiet=True,
         )
-        worker.errored.connect(
-            self._alive_only(lambda exc: self.status.emit(f"Autosave failed: {exc}"))
-        )
-        worker.finished.connect(self._alive_only(self._autosave_done))
-        self._autosave_worker = worker
-        self._run(worker)
+        self._autosave_worker.finished.connect(self._alive_only(self._autosave_done))
 
     def _autosave_done(self) -> None:
         self._autosave_worker = None
@@ -397,8 +395,6 @@ class CurationController(QObject):
                 discard_autosave(target, project.dataset_root)
             return target
 
-        worker = create_worker(save_and_clean, _start_thread=False, _ignore_errors=True)
-
         def saved(file: Path) -> None:
             self.project_file = file
             if self.project is not None:
@@ -411,35 +407,18 @@ class CurationController(QObject):
             self.status.emit(f"Saved {file}")
             self.projectChanged.emit()
 
-        worker.returned.connect(self._alive_only(saved))
-        worker.errored.connect(
-            self._alive_only(
-                lambda exc: self.error.emit(
-                    str(exc) if isinstance(exc, ProjectError) else f"Could not save: {exc}"
-                )
-            )
-        )
-        self._run(worker)
+        self.run_job(save_and_clean, done=saved, failed="Could not save")
         return True
 
     def open_project(self, path: Path, on_loaded) -> None:
         """Load a project file in a worker; `on_loaded(project)` then opens its folder.
         A broken file leaves the current state as it was."""
-        worker = create_worker(Project.load, path, _start_thread=False, _ignore_errors=True)
 
         def loaded(project: Project) -> None:
             self.adopt_project(project, Path(path))
             on_loaded(project)
 
-        worker.returned.connect(self._alive_only(loaded))
-        worker.errored.connect(
-            self._alive_only(
-                lambda exc: self.error.emit(
-                    str(exc) if isinstance(exc, ProjectError) else f"Could not open {path}: {exc}"
-                )
-            )
-        )
-        self._run(worker)
+        self.run_job(Project.load, path, done=loaded, failed=f"Could not open {path}")
 
     def adopt_project(self, project: Project, project_file: Path | None) -> None:
         """Use `project` as soon as its dataset folder has been scanned."""
