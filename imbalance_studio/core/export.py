@@ -23,7 +23,10 @@ marker's `created` time)::
                             per-class overrides (<class>.json each, index.json maps them)
     mixing.json             torchvision v2.CutMix / v2.MixUp settings (num_classes, alpha)
     README.md, report/*.png the human report with before/after charts
-    .imbalance-studio-export.json   the marker: format, version, created, dataset_root, seed
+    .imbalance-studio-export.json   the marker: format, version, created, dataset_root, seed,
+                            manifest_sha256 (the export's identity), metadata and folders (what
+                            it wrote besides the manifest's files: all a later --overwrite
+                            may delete)
 
 The pieces live in `core/exporting/`: destination rules, file layout and names, the link/copy
 engine, the metadata files, the README report and its charts.
@@ -206,16 +209,23 @@ def iter_export(
     link: bool,
     *,
     overwrite: bool = False,
+    overwrite_all: bool = False,
     workers: int = 0,
 ) -> Generator[ExportProgress, None, ExportReport]:
     """Write the export to `out`; yields progress, returns the report.
+
+    `overwrite` replaces a previous export that holds only what it wrote; `overwrite_all`
+    also deletes what was added to it since (otherwise such files are named in a refusal).
 
     Raises ExportError (nothing written) for a refused destination, a plan that does not fit
     the dataset or the staged images, too little disk space, or a disk that fills up.
     `workers` threads write files (0: one for hard links, a few for copies).
     """
     yield ExportProgress("checking", 0, None, "checking the destination")
-    dest = check_destination(dataset.root, Path(out), overwrite)
+    dest = check_destination(
+        dataset.root, Path(out), overwrite, overwrite_all=overwrite_all,
+        real_dirs=getattr(dataset, "real_dirs", ()),
+    )  # fmt: skip
     rejected = set(project.generation.rejected)
     # Originals that generation found not to decode (a GenerateResult carries them).
     bad = dict(getattr(generated, "bad_sources", None) or {})
@@ -285,15 +295,22 @@ def iter_export(
             notes=notes,
             origins=origins,
         )
-        for folder in sorted({rel.rpartition("/")[0] for rel in files} - {"", *SPLITS}):
+        extra_folders = sorted({rel.rpartition("/")[0] for rel in files} - {"", *SPLITS})
+        for folder in extra_folders:
             (tmp / folder).mkdir()
         _each(pool, lambda item: metadata.write_file(tmp / item[0], item[1]), files.items())
-        # The marker goes last: a folder holding it is a finished export.
-        metadata.write_file(
-            tmp / MARKER_NAME, metadata.marker_json(str(dataset.root), plan.seed, len(lay))
-        )
-        move_into_place(tmp, dest)
+        # The marker goes last: a folder holding it is a finished export. It lists what we
+        # wrote, so a later --overwrite deletes nothing else.
+        folders = [*SPLITS, *(f"{s}/{c}" for s in SPLITS for c in lay.classes), *extra_folders]
+        marker = metadata.marker_json(str(dataset.root), plan.seed, len(lay), files, folders)
+        metadata.write_file(tmp / MARKER_NAME, marker)
+        kept = move_into_place(tmp, dest)
         done = True
+        if kept is not None:
+            notes.append(
+                f"files that appeared in the previous export while this one was written were "
+                f"not deleted: they are in {kept}"
+            )
     except OSError as exc:
         if is_disk_full(exc):
             raise ExportError(
