@@ -92,23 +92,42 @@ class ExportReport:
     weights: dict = field(default_factory=dict)
 
 
-def _estimate_bytes(lay: Layout, use_link: bool) -> int:
-    """Bytes the export will take: copied files rounded up to blocks, plus metadata."""
+def _blocks(n: int) -> int:
+    return (n + _BLOCK - 1) // _BLOCK * _BLOCK
+
+
+def estimate_bytes(lay: Layout, use_link: bool, n_problems: int = 0) -> int:
+    """Bytes the export will take on disk, from the real sizes: every file that is copied
+    (originals unless hard-linked, and all generated images) rounded up to whole blocks,
+    the folders, and the metadata files measured from the layout's own strings."""
     total = 0
     stat = os.stat
-    pairs = zip(lay.src, lay.link, strict=True)
-    if use_link:  # only generated images are copied
-        pairs = ((s, k) for s, k in pairs if not k) if False in lay.link else iter(())
-    for src, link in pairs:
+    for src, link in zip(lay.src, lay.link, strict=True):
         if use_link and link:
-            continue
+            continue  # a hard link takes a directory entry, counted below
         try:
-            size = stat(src).st_size
+            total += _blocks(stat(src).st_size)
         except OSError:
             continue  # reported as missing when written
-        total += (size + _BLOCK - 1) // _BLOCK * _BLOCK
-    # Per-file rows in manifest/metadata/sampler files, plus one directory entry each.
-    return total + 400 * len(lay) + _BLOCK * 3 * len(lay.classes)
+    n, k = len(lay), len(lay.classes)
+    paths = sum(map(len, lay.path))
+    # Rows of the class names (every file appears under its class in three CSV files).
+    names = sum(
+        len(name) * count
+        for split in SPLITS
+        for name, count in zip(lay.classes, lay.after[split], strict=True)
+    )
+    # Directory entries (name plus ~16 bytes each) and one block per folder at least.
+    folders = _blocks(paths + 16 * n) + _BLOCK * (3 * k + 8)
+    manifest = (
+        paths + names + sum(map(len, lay.sources)) + sum(map(len, lay.params))
+        + sum(map(len, lay.generator)) + sum(map(len, lay.seed)) + 40 * n
+    )  # fmt: skip
+    split_metadata, sampler = paths + names + 4 * n, paths + 32 * n
+    # weights.json, mixing.json, stacks and README grow with the classes (and the README with
+    # the problems it lists); the two charts take ~300 bytes a class each (measured).
+    small = 64 * 1024 + 1200 * k + 160 * n_problems
+    return total + folders + sum(map(_blocks, (manifest, split_metadata, sampler, small)))
 
 
 def effective_default_stack(project) -> dict:
@@ -235,7 +254,8 @@ def iter_export(
     if link and not same_file_system(dataset.root, dest.out.parent):
         use_link = False
         notes.append("hard links were asked for but OUT is on another file system: copied")
-    check_free_space(dest.out.parent, _estimate_bytes(lay, use_link))
+    n_problems = len(dataset.problems) + len(bad)
+    check_free_space(dest.out.parent, estimate_bytes(lay, use_link, n_problems))
 
     tmp = make_partial_dir(dest.out)
     threads = _threads(workers, use_link)

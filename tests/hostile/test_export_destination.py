@@ -259,3 +259,53 @@ def test_an_export_of_an_older_version_is_not_replaced_blindly(previous):
     with pytest.raises(ExportError, match="older Imbalance Studio"):
         export(dataset, project, plan, [], out, link=False, overwrite_all=True)
     assert tree_hash(out) == before
+
+
+# -- free space ---------------------------------------------------------------------------------
+
+
+def _own_bytes(out: Path) -> int:
+    """Blocks the export itself takes (hard-linked originals are the dataset's)."""
+    total = 0
+    for dirpath, _, filenames in os.walk(out):
+        total += os.lstat(dirpath).st_blocks * 512
+        for name in filenames:
+            st = os.lstat(os.path.join(dirpath, name))
+            total += st.st_blocks * 512 if st.st_nlink == 1 else 0
+    return total
+
+
+@pytest.mark.parametrize("link", [False, True])
+def test_a_small_export_fits_a_small_volume(digits_root, tmp_path, monkeypatch, link):
+    from imbalance_studio.core.exporting import destination
+
+    dataset, project, plan = curated(digits_root)
+    probe = export(dataset, project, plan, [], tmp_path / "probe", link=link)
+    used = _own_bytes(probe.out)
+    assert used < 4 * 2**20  # a few MiB: under the old fixed 16 MiB margin
+    real = shutil.disk_usage
+    free = {"bytes": int(used * 1.3) + 512 * 1024}
+    monkeypatch.setattr(
+        destination.shutil, "disk_usage", lambda p: real(p)._replace(free=free["bytes"])
+    )
+    export(dataset, project, plan, [], tmp_path / "fits", link=link)  # refused before
+    free["bytes"] = used // 2
+    with pytest.raises(ExportError, match="not enough free disk space"):
+        export(dataset, project, plan, [], tmp_path / "too-small", link=link)
+    assert not (tmp_path / "too-small").exists()
+
+
+def test_the_estimate_covers_generated_images(digits_root, tmp_path):
+    from imbalance_studio.core.export import estimate_bytes
+    from imbalance_studio.core.exporting.layout import build_layout
+    from imbalance_studio.core.generate import iter_generate
+    from imbalance_studio.core.progress import drive
+    from imbalance_studio.core.project import Method
+
+    dataset, project, plan = curated(digits_root, method=Method.AUGMENT)
+    generated = drive(iter_generate(dataset, project, plan, tmp_path / "staging", workers=1))
+    assert generated
+    for link in (False, True):
+        rep = export(dataset, project, plan, generated, tmp_path / f"out{link}", link=link)
+        lay = build_layout(dataset, plan, generated, set(), {})
+        assert estimate_bytes(lay, link, len(rep.problems)) >= _own_bytes(rep.out)

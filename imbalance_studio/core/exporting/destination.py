@@ -45,8 +45,10 @@ __all__ = [
 PARTIAL_TAG = ".imbalance-studio-partial-"
 OLD_TAG = ".imbalance-studio-old-"
 KEPT_TAG = "-kept-files-"
-# Room kept free beyond the estimate: metadata files, directory blocks, file-system reserve.
-SPACE_MARGIN = 16 * 1024 * 1024
+# Room kept free beyond the estimate, as a share of it (directory blocks, allocation slack
+# on the file system), and at least this much.
+SPACE_MARGIN_SHARE = 0.05
+SPACE_MARGIN_MIN = 256 * 1024
 
 
 class ExportError(Exception):
@@ -151,12 +153,20 @@ def same_file_system(a: Path, b: Path) -> bool:
         return False
 
 
-def check_free_space(folder: Path, needed: int) -> None:
+def space_needed(estimate: int) -> int:
+    """The estimate plus a proportional margin: a small export fits a small volume."""
+    return estimate + max(int(estimate * SPACE_MARGIN_SHARE), SPACE_MARGIN_MIN)
+
+
+def check_free_space(folder: Path, estimate: int) -> None:
+    """Refuse when `folder`'s file system has less room than `space_needed(estimate)`
+    (`free` counts only what an ordinary user may use, the root reserve left out)."""
     free = shutil.disk_usage(folder).free
-    if needed + SPACE_MARGIN > free:
+    needed = space_needed(estimate)
+    if needed > free:
         raise ExportError(
             f"{folder}: not enough free disk space: the export needs about "
-            f"{_mib(needed + SPACE_MARGIN)}, {_mib(free)} is free"
+            f"{_mib(needed)}, {_mib(free)} is free; free some space or export elsewhere"
         )
 
 
