@@ -39,7 +39,8 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def is_inside(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> bool:
-    """True when `path` is `root` or lies under it, after resolving symlinks."""
+    """True when `path` is `root` or lies under it, after resolving symlinks. For the
+    read-only rule use `is_inside_dataset`: it also covers folders the dataset links to."""
     try:
         real, real_root = Path(os.path.realpath(path)), Path(os.path.realpath(root))
     except OSError:
