@@ -108,15 +108,23 @@ def write_bad_corpus(root: Path) -> dict[str, str | None]:
     return expected
 
 
-def tree_hash(root: Path) -> str:
+def tree_hash(root: Path, follow_links: bool = False) -> str:
     """A digest of every file's relative path and bytes: equal before and after means the
-    tree was not touched."""
+    tree was not touched. With `follow_links`, symlinked folders and files are read through,
+    so the digest covers what the user sees through the dataset folder (a looping link is
+    walked once)."""
     h = hashlib.sha256()
-    for dirpath, dirnames, filenames in os.walk(root):
+    seen: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=follow_links):
+        real = os.path.realpath(dirpath)
+        if real in seen:
+            dirnames.clear()
+            continue
+        seen.add(real)
         dirnames.sort()
         for name in sorted(filenames):
             p = Path(dirpath) / name
             h.update(str(p.relative_to(root)).encode("utf-8", "surrogateescape"))
-            if not p.is_symlink():
+            if not p.is_symlink() or (follow_links and p.is_file()):
                 h.update(p.read_bytes())
     return h.hexdigest()

@@ -279,10 +279,15 @@ def test_refuses_a_foreign_non_empty_folder_and_overwrites_only_our_export(digit
     out = tmp_path / "out"
     out.mkdir()  # an empty folder is fine
     export(dataset, project, plan, [], out, link=False)
-    (out / "train" / "stale.txt").write_text("from the old export")
     with pytest.raises(ExportError, match="--overwrite"):
         export(dataset, project, plan, [], out, link=False)
     export(dataset, project, plan, [], out, link=False, overwrite=True)
+    # A file added to the export is not ours: named in a refusal, deleted only when asked.
+    (out / "train" / "stale.txt").write_text("added after the export")
+    with pytest.raises(ExportError, match=r"train/stale\.txt.*--overwrite-all"):
+        export(dataset, project, plan, [], out, link=False, overwrite=True)
+    assert (out / "train" / "stale.txt").is_file()
+    export(dataset, project, plan, [], out, link=False, overwrite_all=True)
     assert not (out / "train" / "stale.txt").exists()
     assert (out / "manifest.csv").is_file()
     assert _leftovers(tmp_path) == []

@@ -23,7 +23,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="write a balanced, training-ready copy: splits, manifest, weights, report",
         description="Write OUT/{train,val,test}/<class>/, manifest.csv, weights.json, "
         "sampler_weights.csv, augment.json, mixing.json and README.md. OUT must be new, "
-        "empty, or (with --overwrite) a previous export.",
+        "empty, or (with --overwrite) a previous export holding only what it wrote; "
+        "--overwrite-all also deletes files added to it since.",
     )
     p.add_argument("source", help="a project file (*.isproj.json) or a dataset folder")
     p.add_argument("out", help="the folder to create")
@@ -52,7 +53,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     mode.add_argument(
         "--copy", dest="link", action="store_false", help="copy originals (the default)"
     )
-    p.add_argument("--overwrite", action="store_true", help="replace a previous export at OUT")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a previous export at OUT; refused if it holds files it did not write",
+    )
+    p.add_argument(
+        "--overwrite-all",
+        action="store_true",
+        help="replace a previous export at OUT together with every file added to it "
+        "(a trained model, notes): they are deleted",
+    )
     p.add_argument(
         "--workers",
         type=int,
@@ -107,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     root = _dataset_root(args.source)
     try:
         # Refuse a bad OUT before minutes of scanning and generating.
-        check_destination(root, Path(args.out), args.overwrite)
+        check_destination(root, Path(args.out), args.overwrite, overwrite_all=args.overwrite_all)
     except ExportError as exc:
         raise CliError(str(exc)) from exc
     # The same project as `imbalance-studio plan` builds from the same options.
@@ -126,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
         from ..core.generate import GenerateError, iter_generate
 
         try:
-            staging = project.staging_path(project_file)
+            staging = project.staging_path(project_file, dataset)
             gen = iter_generate(dataset, project, plan, staging, workers=args.workers)
             generated = _drive(gen, "generate", args.quiet)
         except (ProjectError, GenerateError) as exc:
@@ -137,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
         rep = _drive(
             iter_export(
                 dataset, project, plan, generated, Path(args.out), args.link,
-                overwrite=args.overwrite,
+                overwrite=args.overwrite, overwrite_all=args.overwrite_all,
             ),
             "export",
             args.quiet,

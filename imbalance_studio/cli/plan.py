@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     if args.save_project:
         project.update_snapshot(dataset)
         try:
-            project.save(args.save_project)
+            project.save(args.save_project, dataset)
         except ProjectError as exc:
             raise CliError(str(exc)) from exc
         print(f"saved project to {args.save_project}", file=sys.stderr)

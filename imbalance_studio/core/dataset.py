@@ -110,7 +110,9 @@ class Dataset:
     """An ImageFolder-style dataset: classes in `sorted()` order, samples, problems.
 
     `samples` holds only usable files, grouped by class in listing order; a file found
-    unusable later (by decoding) is moved to `problems` with `exclude()`.
+    unusable later (by decoding) is moved to `problems` with `exclude()`. `real_dirs` holds
+    the real path of every folder the scan read (the root, class folders, folders reached
+    through symlinks): all of them are read-only to us, wherever they live.
     """
 
     def __init__(
@@ -122,8 +124,10 @@ class Dataset:
         *,
         paths: list[str] | None = None,
         labels: list[int] | None = None,
+        real_dirs: Iterable[str] = (),
     ) -> None:
         self.root = Path(root)
+        self.real_dirs: tuple[str, ...] = tuple(real_dirs)
         self.classes = tuple(classes)
         if paths is None:
             pairs = list(samples)

@@ -23,7 +23,10 @@ marker's `created` time)::
                             per-class overrides (<class>.json each, index.json maps them)
     mixing.json             torchvision v2.CutMix / v2.MixUp settings (num_classes, alpha)
     README.md, report/*.png the human report with before/after charts
-    .imbalance-studio-export.json   the marker: format, version, created, dataset_root, seed
+    .imbalance-studio-export.json   the marker: format, version, created, dataset_root, seed,
+                            manifest_sha256 (the export's identity), metadata and folders (what
+                            it wrote besides the manifest's files: all a later --overwrite
+                            may delete)
 
 The pieces live in `core/exporting/`: destination rules, file layout and names, the link/copy
 engine, the metadata files, the README report and its charts.
@@ -89,23 +92,42 @@ class ExportReport:
     weights: dict = field(default_factory=dict)
 
 
-def _estimate_bytes(lay: Layout, use_link: bool) -> int:
-    """Bytes the export will take: copied files rounded up to blocks, plus metadata."""
+def _blocks(n: int) -> int:
+    return (n + _BLOCK - 1) // _BLOCK * _BLOCK
+
+
+def estimate_bytes(lay: Layout, use_link: bool, n_problems: int = 0) -> int:
+    """Bytes the export will take on disk, from the real sizes: every file that is copied
+    (originals unless hard-linked, and all generated images) rounded up to whole blocks,
+    the folders, and the metadata files measured from the layout's own strings."""
     total = 0
     stat = os.stat
-    pairs = zip(lay.src, lay.link, strict=True)
-    if use_link:  # only generated images are copied
-        pairs = ((s, k) for s, k in pairs if not k) if False in lay.link else iter(())
-    for src, link in pairs:
+    for src, link in zip(lay.src, lay.link, strict=True):
         if use_link and link:
-            continue
+            continue  # a hard link takes a directory entry, counted below
         try:
-            size = stat(src).st_size
+            total += _blocks(stat(src).st_size)
         except OSError:
             continue  # reported as missing when written
-        total += (size + _BLOCK - 1) // _BLOCK * _BLOCK
-    # Per-file rows in manifest/metadata/sampler files, plus one directory entry each.
-    return total + 400 * len(lay) + _BLOCK * 3 * len(lay.classes)
+    n, k = len(lay), len(lay.classes)
+    paths = sum(map(len, lay.path))
+    # Rows of the class names (every file appears under its class in three CSV files).
+    names = sum(
+        len(name) * count
+        for split in SPLITS
+        for name, count in zip(lay.classes, lay.after[split], strict=True)
+    )
+    # Directory entries (name plus ~16 bytes each) and one block per folder at least.
+    folders = _blocks(paths + 16 * n) + _BLOCK * (3 * k + 8)
+    manifest = (
+        paths + names + sum(map(len, lay.sources)) + sum(map(len, lay.params))
+        + sum(map(len, lay.generator)) + sum(map(len, lay.seed)) + 40 * n
+    )  # fmt: skip
+    split_metadata, sampler = paths + names + 4 * n, paths + 32 * n
+    # weights.json, mixing.json, stacks and README grow with the classes (and the README with
+    # the problems it lists); the two charts take ~300 bytes a class each (measured).
+    small = 64 * 1024 + 1200 * k + 160 * n_problems
+    return total + folders + sum(map(_blocks, (manifest, split_metadata, sampler, small)))
 
 
 def effective_default_stack(project) -> dict:
@@ -206,16 +228,23 @@ def iter_export(
     link: bool,
     *,
     overwrite: bool = False,
+    overwrite_all: bool = False,
     workers: int = 0,
 ) -> Generator[ExportProgress, None, ExportReport]:
     """Write the export to `out`; yields progress, returns the report.
+
+    `overwrite` replaces a previous export that holds only what it wrote; `overwrite_all`
+    also deletes what was added to it since (otherwise such files are named in a refusal).
 
     Raises ExportError (nothing written) for a refused destination, a plan that does not fit
     the dataset or the staged images, too little disk space, or a disk that fills up.
     `workers` threads write files (0: one for hard links, a few for copies).
     """
     yield ExportProgress("checking", 0, None, "checking the destination")
-    dest = check_destination(dataset.root, Path(out), overwrite)
+    dest = check_destination(
+        dataset.root, Path(out), overwrite, overwrite_all=overwrite_all,
+        real_dirs=getattr(dataset, "real_dirs", ()),
+    )  # fmt: skip
     rejected = set(project.generation.rejected)
     # Originals that generation found not to decode (a GenerateResult carries them).
     bad = dict(getattr(generated, "bad_sources", None) or {})
@@ -225,7 +254,8 @@ def iter_export(
     if link and not same_file_system(dataset.root, dest.out.parent):
         use_link = False
         notes.append("hard links were asked for but OUT is on another file system: copied")
-    check_free_space(dest.out.parent, _estimate_bytes(lay, use_link))
+    n_problems = len(dataset.problems) + len(bad)
+    check_free_space(dest.out.parent, estimate_bytes(lay, use_link, n_problems))
 
     tmp = make_partial_dir(dest.out)
     threads = _threads(workers, use_link)
@@ -285,15 +315,22 @@ def iter_export(
             notes=notes,
             origins=origins,
         )
-        for folder in sorted({rel.rpartition("/")[0] for rel in files} - {"", *SPLITS}):
+        extra_folders = sorted({rel.rpartition("/")[0] for rel in files} - {"", *SPLITS})
+        for folder in extra_folders:
             (tmp / folder).mkdir()
         _each(pool, lambda item: metadata.write_file(tmp / item[0], item[1]), files.items())
-        # The marker goes last: a folder holding it is a finished export.
-        metadata.write_file(
-            tmp / MARKER_NAME, metadata.marker_json(str(dataset.root), plan.seed, len(lay))
-        )
-        move_into_place(tmp, dest)
+        # The marker goes last: a folder holding it is a finished export. It lists what we
+        # wrote, so a later --overwrite deletes nothing else.
+        folders = [*SPLITS, *(f"{s}/{c}" for s in SPLITS for c in lay.classes), *extra_folders]
+        marker = metadata.marker_json(str(dataset.root), plan.seed, len(lay), files, folders)
+        metadata.write_file(tmp / MARKER_NAME, marker)
+        kept = move_into_place(tmp, dest)
         done = True
+        if kept is not None:
+            notes.append(
+                f"files that appeared in the previous export while this one was written were "
+                f"not deleted: they are in {kept}"
+            )
     except OSError as exc:
         if is_disk_full(exc):
             raise ExportError(

@@ -1,10 +1,12 @@
 """Atomic file writes shared by the project file, stack files and autosaves, and the one
-test of whether a path lies inside the (read-only) dataset folder."""
+test of whether a path lies inside the (read-only) dataset: its root or any folder it reads
+through a symlink."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -37,12 +39,93 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def is_inside(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> bool:
-    """True when `path` is `root` or lies under it, after resolving symlinks."""
+    """True when `path` is `root` or lies under it, after resolving symlinks. For the
+    read-only rule use `is_inside_dataset`: it also covers folders the dataset links to."""
     try:
         real, real_root = Path(os.path.realpath(path)), Path(os.path.realpath(root))
     except OSError:
         return False
     return real == real_root or real_root in real.parents
+
+
+def class_real_dirs(root: str | os.PathLike[str]) -> tuple[str, ...]:
+    """The real paths of the dataset root and of its class folders, found without a scan.
+
+    A cheap stand-in for `Dataset.real_dirs` when only the root is known: one scandir of the
+    root's top level and a realpath of each symlinked class entry (a class folder that is a
+    symlink makes its target part of the dataset). Sub-folders linked deeper inside a class
+    are only known to a full scan."""
+    real_root = os.path.realpath(root)
+    dirs = [real_root]
+    try:
+        with os.scandir(real_root) as entries:
+            for entry in entries:
+                # The scan skips hidden entries and reads only folders (symlinks followed).
+                if entry.name.startswith(".") or not entry.is_symlink():
+                    continue
+                real = os.path.realpath(entry.path)
+                if os.path.isdir(real):
+                    dirs.append(real)
+    except OSError:
+        pass  # an unreadable root holds no class folders we could read either
+    return tuple(dirs)
+
+
+def dataset_folder_of(
+    path: str | os.PathLike[str],
+    root: str | os.PathLike[str],
+    real_dirs: Iterable[str] = (),
+) -> str | None:
+    """The dataset folder that holds `path` after resolving symlinks (the real root, or a real
+    folder in `real_dirs`, a scanned `Dataset.real_dirs`), or None when it lies outside all of
+    them. Without `real_dirs` the class folders are resolved now (`class_real_dirs`), so the
+    rule holds without a scan."""
+    dirs = set(real_dirs) or set(class_real_dirs(root))
+    real_root = os.path.realpath(root)
+    dirs.add(real_root)
+    try:
+        real = Path(os.path.realpath(os.path.abspath(path)))
+    except (OSError, ValueError):
+        return None  # e.g. a NUL in the name: no file can be written there either
+    # Walking up the path's ancestors costs its depth, not the number of folders read; the
+    # root is preferred so a plain path inside the dataset is named as such.
+    candidates = [str(real), *map(str, real.parents)]
+    if real_root in candidates:
+        return real_root
+    return next((c for c in candidates if c in dirs), None)
+
+
+def is_inside_dataset(
+    path: str | os.PathLike[str],
+    root: str | os.PathLike[str],
+    real_dirs: Iterable[str] = (),
+) -> bool:
+    """True when `path` is or lies under the dataset root or a folder it reads through a
+    symlink (see `dataset_folder_of`)."""
+    return dataset_folder_of(path, root, real_dirs) is not None
+
+
+def where_in_dataset(folder: str, root: str | os.PathLike[str]) -> str:
+    """Names the dataset folder `folder` (from `dataset_folder_of`) for a one-line refusal:
+    "inside the dataset folder" or "inside X, which a class folder of the dataset links to"
+    (the user may not know that X belongs to the dataset)."""
+    if folder == os.path.realpath(root):
+        return "inside the dataset folder"
+    return f"inside {folder}, which a class folder of the dataset links to"
+
+
+def dataset_dirs_inside(
+    folder: str | os.PathLike[str],
+    root: str | os.PathLike[str],
+    real_dirs: Iterable[str] = (),
+) -> list[str]:
+    """The dataset's real folders (root, class folders, followed links) that lie inside
+    `folder` after resolving symlinks: deleting or replacing `folder` would touch them."""
+    dirs = set(real_dirs) or set(class_real_dirs(root))
+    dirs.add(os.path.realpath(root))
+    real = os.path.realpath(os.path.abspath(folder))
+    prefix = real.rstrip("/") + "/"
+    return sorted(d for d in dirs if d == real or d.startswith(prefix))
 
 
 def _umask() -> int:

@@ -22,7 +22,7 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .. import APP_NAME
-from .fileio import atomic_write_text, is_inside
+from .fileio import atomic_write_text, dataset_folder_of, where_in_dataset
 
 if TYPE_CHECKING:
     from .dataset import Dataset
@@ -196,10 +196,11 @@ class Project(_Model):
 
     # -- files -------------------------------------------------------------------------
 
-    def staging_path(self, project_file: Path | None) -> Path:
+    def staging_path(self, project_file: Path | None, dataset: Dataset | None = None) -> Path:
         """The generation staging folder: `staging_dir` if set (relative to the project file),
         else `<name>.staging/` next to the project file, else under the user cache folder.
-        Never inside the dataset (raises ProjectError)."""
+        Never inside the dataset, its class folders' real paths included (raises
+        ProjectError); pass the scanned `dataset` so folders linked deeper count too."""
         if self.staging_dir:
             path = Path(self.staging_dir).expanduser()
             if not path.is_absolute() and project_file is not None:
@@ -211,21 +212,31 @@ class Project(_Model):
             base = Path(platformdirs.user_cache_dir(APP_NAME)) / "staging"
             path = base / _key(self.dataset_root)
         path = path.absolute()
-        if is_inside(path, self.root_path()):
+        where = self._where_in_dataset(path, dataset)
+        if where:
             raise ProjectError(
-                f"staging folder {path} is inside the dataset; the dataset is read-only"
+                f"staging folder {path} is {where}; the dataset is read-only, "
+                "choose a staging folder outside it"
             )
         return path
+
+    def _where_in_dataset(self, path: Path, dataset: Dataset | None) -> str:
+        """Empty when `path` is outside the dataset, else where in it (for the message)."""
+        real_dirs = dataset.real_dirs if dataset is not None else ()
+        folder = dataset_folder_of(path, self.root_path(), real_dirs)
+        return "" if folder is None else where_in_dataset(folder, self.root_path())
 
     def to_json_text(self) -> str:
         return self.model_dump_json(indent=2, exclude_none=False) + "\n"
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the project atomically (temp file in the same folder, fsync, rename)."""
+    def save(self, path: str | os.PathLike[str], dataset: Dataset | None = None) -> None:
+        """Write the project atomically (temp file in the same folder, fsync, rename).
+        Never inside the dataset (see `staging_path` for `dataset`)."""
         path = Path(path)
-        if is_inside(path.absolute(), self.root_path()):
+        where = self._where_in_dataset(path.absolute(), dataset)
+        if where:
             raise ProjectError(
-                f"{path}: will not write inside the dataset folder (it is read-only); "
+                f"{path}: will not write {where} (the dataset is read-only); "
                 "save the project elsewhere"
             )
         try:

@@ -70,14 +70,17 @@ def iter_list(root: str | os.PathLike[str]) -> Generator[ScanProgress, None, Dat
     classes = tuple(sorted(e.name for e in class_dirs))
     paths: list[str] = []
     labels: list[int] = []
+    real_dirs: set[str] = {os.path.realpath(root)}
     for index, name in enumerate(classes):
         before = len(paths)
-        _walk_class(root, name, paths, problems)
+        real_dirs |= _walk_class(root, name, paths, problems)
         labels.extend([index] * (len(paths) - before))
         if len(paths) == before:
             problems.append(Problem(name, ProblemReason.EMPTY_CLASS, "no usable image files"))
         yield ScanProgress("listing", index + 1, len(classes), f"listed {name}")
-    return Dataset(root, classes, problems=problems, paths=paths, labels=labels)
+    return Dataset(
+        root, classes, problems=problems, paths=paths, labels=labels, real_dirs=sorted(real_dirs)
+    )
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:
@@ -87,9 +90,10 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def _walk_class(root: Path, name: str, paths: list[str], problems: list[Problem]) -> None:
+def _walk_class(root: Path, name: str, paths: list[str], problems: list[Problem]) -> set[str]:
     # Iterative depth-first walk that follows symlinks like os.walk(followlinks=True), but
     # remembers real directories so a symlink loop is reported instead of recursing forever.
+    # Returns those real directories: every one is part of the (read-only) dataset.
     # This loop is the hot path of listing (benchmarks/bench_scan.py): keep per-file work to
     # one is_dir() (d_type, no stat), one endswith and one string.
     start = os.path.join(root, name)
@@ -149,6 +153,7 @@ def _walk_class(root: Path, name: str, paths: list[str], problems: list[Problem]
                 continue
             seen.add(real)
             stack.append((sub_path, sub_rel))
+    return seen
 
 
 def check_file(path: str) -> Problem | None:

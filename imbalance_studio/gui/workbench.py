@@ -144,6 +144,7 @@ class Workbench(QObject):
         minority = {info.name for info in c.dataset.class_infos() if info.is_minority}
         editor.set_classes(list(c.dataset.classes), minority)
         editor.dataset_root = c.dataset.root
+        editor.dataset_dirs = c.dataset.real_dirs
         self._synced = c.project
         settings = c.project.augment.model_dump()
         if settings["default_stack"] is None:
@@ -235,7 +236,7 @@ class Workbench(QObject):
         from ..core.generate import iter_generate
         from .workers import ClosingGeneratorWorker
 
-        staging = project.staging_path(c.project_file)
+        staging = project.staging_path(c.project_file, dataset)
         bar.showMessage(f"Preparing export: making sure the {needed} planned new images exist…")
         worker = ClosingGeneratorWorker(iter_generate, dataset, project, plan, staging)
         alive = self.controller._alive_only

@@ -206,9 +206,9 @@ def test_an_edit_made_while_saving_stays_unsaved(qtbot, digits_root, tmp_path, m
     qtbot.waitUntil(lambda: c.plan is not None and not c.busy, timeout=30_000)
     real_save, gate = Project.save, threading.Event()
 
-    def slow_save(self, path):
+    def slow_save(self, path, *args, **kw):
         gate.wait(5)
-        real_save(self, path)
+        real_save(self, path, *args, **kw)
 
     monkeypatch.setattr(Project, "save", slow_save)
     target = tmp_path / "p.isproj.json"

@@ -112,3 +112,29 @@ def _left():
     from PySide6.QtCore import Qt
 
     return Qt.MouseButton.LeftButton
+
+
+def test_replacing_a_previous_export_keeps_added_files_unless_told(qtbot, dialog, tmp_path):
+    out = tmp_path / "balanced"
+    dialog.set_destination(out)
+    with qtbot.waitSignal(dialog.exportFinished, timeout=60_000):
+        dialog.start()
+    qtbot.waitUntil(lambda: not dialog.running)
+    (out / "model.pt").write_bytes(b"\x80weights")
+    assert not dialog.overwrite_all.isEnabled()  # only offered with "Replace"
+    dialog.overwrite_all.setChecked(True)  # a disabled box does not count
+    with qtbot.waitSignal(dialog.exportFailed, timeout=30_000) as blocker:
+        dialog.start()
+    assert "holds a previous export" in blocker.args[0] and (out / "model.pt").is_file()
+    qtbot.waitUntil(lambda: not dialog.running)
+    dialog.overwrite.setChecked(True)
+    assert dialog.overwrite_all.isEnabled()
+    dialog.overwrite_all.setChecked(False)
+    with qtbot.waitSignal(dialog.exportFailed, timeout=30_000) as blocker:
+        dialog.start()
+    assert "model.pt" in blocker.args[0] and (out / "model.pt").is_file()
+    qtbot.waitUntil(lambda: not dialog.running)
+    dialog.overwrite_all.setChecked(True)
+    with qtbot.waitSignal(dialog.exportFinished, timeout=60_000):
+        dialog.start()
+    assert not (out / "model.pt").exists() and (out / "manifest.csv").is_file()

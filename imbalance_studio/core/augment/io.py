@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..fileio import atomic_write_text, is_inside
+from ..fileio import atomic_write_text, dataset_folder_of, where_in_dataset
 from .stack import StackError, entries_from_stack, jsonable, normalize_stack, stack_from_entries
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -47,13 +48,20 @@ def save_stack_file(
     stack: dict[str, Any],
     path: str | os.PathLike[str],
     dataset_root: str | os.PathLike[str] | None = None,
+    real_dirs: Iterable[str] = (),
 ) -> None:
     """Write the stack atomically as `A.save` would (JSON, or YAML for .yaml/.yml).
 
-    With `dataset_root`, a path inside the dataset is refused: the dataset is read-only."""
+    With `dataset_root`, a path inside the dataset is refused: the dataset is read-only, and
+    so are its class folders' real paths (pass a scanned `Dataset.real_dirs` as `real_dirs`
+    so folders linked deeper inside a class count too)."""
     path = Path(path)
-    if dataset_root is not None and is_inside(path, dataset_root):
-        raise StackError(f"{path}: will not write inside the dataset folder (it is read-only)")
+    folder = None if dataset_root is None else dataset_folder_of(path, dataset_root, real_dirs)
+    if folder is not None:
+        raise StackError(
+            f"{path}: will not write {where_in_dataset(folder, dataset_root)} "
+            "(the dataset is read-only); save the stack file elsewhere"
+        )
     data = jsonable(stack)
     entries_from_stack(data)  # refuse to write something A.load could not read
     if path.suffix.lower() in YAML_SUFFIXES:

@@ -2,26 +2,53 @@
 
 The export is written into a hidden, clearly temporary sibling of OUT and renamed into place
 only once complete, so a cancelled or crashed export never leaves an OUT that looks finished.
-A previous export (recognised by its marker file) is replaced by renaming it aside, renaming
-the new one in, then deleting the old one.
+A previous export (recognised by a marker that matches its manifest, see `previous`) is
+replaced by renaming it aside, renaming the new one in, then deleting only the files the old
+one wrote; a folder holding anything else is refused unless the user asked to replace all.
+
+OUT may not be, lie inside or contain any folder of the dataset: its root, and the real
+paths of the class folders and of every folder the scan followed through a symlink.
 """
 
 from __future__ import annotations
 
 import errno
-import json
 import os
 import secrets
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-MARKER_NAME = ".imbalance-studio-export.json"
-MARKER_FORMAT = "imbalance-studio-export"
+from ..fileio import class_real_dirs, dataset_dirs_inside, dataset_folder_of
+from .previous import (
+    MARKER_FORMAT,
+    MARKER_NAME,
+    NAMED_FOREIGN,
+    foreign_entries,
+    foreign_message,
+    read_previous,
+    remove_previous,
+    unrecognised_marker,
+)
+
+__all__ = [
+    "MARKER_FORMAT",
+    "MARKER_NAME",
+    "Destination",
+    "ExportError",
+    "check_destination",
+    "is_previous_export",
+    "move_into_place",
+]
+
 PARTIAL_TAG = ".imbalance-studio-partial-"
 OLD_TAG = ".imbalance-studio-old-"
-# Room kept free beyond the estimate: metadata files, directory blocks, file-system reserve.
-SPACE_MARGIN = 16 * 1024 * 1024
+KEPT_TAG = "-kept-files-"
+# Room kept free beyond the estimate, as a share of it (directory blocks, allocation slack
+# on the file system), and at least this much.
+SPACE_MARGIN_SHARE = 0.05
+SPACE_MARGIN_MIN = 256 * 1024
 
 
 class ExportError(Exception):
@@ -33,38 +60,60 @@ class Destination:
     out: Path  # absolute; its parent exists
     replaces_previous: bool  # OUT is a previous export of ours that will be replaced
     exists_empty: bool  # OUT is an empty folder
+    replace_all: bool = False  # also delete what the user added to the previous export
 
 
 def is_previous_export(folder: Path) -> bool:
-    """True when `folder` holds our marker file (a finished export of this program)."""
-    try:
-        with open(folder / MARKER_NAME, encoding="utf-8") as fh:
-            return json.load(fh).get("format") == MARKER_FORMAT
-    except (OSError, ValueError, AttributeError):
-        return False
+    """True when `folder` is a finished export of this program: its marker matches its
+    manifest (a marker copied elsewhere does not)."""
+    return read_previous(folder) is not None
 
 
-def _inside(child: str, parent: str) -> bool:
-    return os.path.commonpath([child, parent]) == parent
+def _refuse_dataset_overlap(out: Path, real_out: str, root: Path, real_dirs: Iterable[str]) -> None:
+    real_dirs = tuple(real_dirs) or class_real_dirs(root)  # resolved once for both checks
+    real_root = os.path.realpath(root)
+    if real_out == real_root:
+        raise ExportError(f"{out}: is the dataset folder itself; choose another folder")
+    holder = dataset_folder_of(real_out, root, real_dirs)
+    if holder == real_root:
+        raise ExportError(
+            f"{out}: is inside the dataset folder {real_root}; the dataset is never written to, "
+            "choose a folder outside it"
+        )
+    if holder is not None:
+        raise ExportError(
+            f"{out}: is inside {holder}, which a class folder of the dataset links to; the "
+            "dataset is never written to, choose a folder outside it"
+        )
+    inside = dataset_dirs_inside(real_out, root, real_dirs)
+    if real_root in inside:
+        raise ExportError(f"{out}: contains the dataset folder {real_root}; choose another folder")
+    if inside:
+        raise ExportError(
+            f"{out}: contains {inside[0]}, which a class folder of the dataset links to; "
+            "choose another folder"
+        )
 
 
-def check_destination(dataset_root: Path, out: Path, overwrite: bool) -> Destination:
-    """Refuse (ExportError) an OUT that would harm the dataset or someone else's files."""
+def check_destination(
+    dataset_root: Path,
+    out: Path,
+    overwrite: bool,
+    *,
+    overwrite_all: bool = False,
+    real_dirs: Iterable[str] = (),
+) -> Destination:
+    """Refuse (ExportError) an OUT that would harm the dataset or someone else's files.
+
+    `overwrite` replaces a previous export holding only its own files; `overwrite_all` also
+    deletes what the user added to it. `real_dirs` are the scanned `Dataset.real_dirs`
+    (without them the class folders' real paths are resolved here)."""
     out = Path(os.path.abspath(os.path.expanduser(out)))
-    root = os.path.realpath(dataset_root)
     parent = out.parent
     if not parent.is_dir():
         raise ExportError(f"{parent}: the folder to export into does not exist")
     real_out = os.path.join(os.path.realpath(parent), out.name)
-    if real_out == root:
-        raise ExportError(f"{out}: is the dataset folder itself; choose another folder")
-    if _inside(real_out, root):
-        raise ExportError(
-            f"{out}: is inside the dataset folder {root}; the dataset is never written to, "
-            "choose a folder outside it"
-        )
-    if _inside(root, real_out):
-        raise ExportError(f"{out}: contains the dataset folder {root}; choose another folder")
+    _refuse_dataset_overlap(out, real_out, Path(dataset_root), real_dirs)
     if out.is_symlink():
         raise ExportError(f"{out}: is a symbolic link; give the real folder")
     if not out.exists():
@@ -77,16 +126,24 @@ def check_destination(dataset_root: Path, out: Path, overwrite: bool) -> Destina
         raise ExportError(f"{out}: cannot read folder ({exc.strerror or exc})") from exc
     if empty:
         return Destination(out, False, True)
-    if not is_previous_export(out):
+    previous = read_previous(out)
+    if previous is None:
+        why = unrecognised_marker(out)
+        if why:
+            raise ExportError(f"{out}: {why}")
         raise ExportError(
             f"{out}: folder is not empty and is not an export of Imbalance Studio; "
             "choose an empty or new folder"
         )
-    if not overwrite:
+    if not (overwrite or overwrite_all):
         raise ExportError(
             f"{out}: holds a previous export; choose to replace it (--overwrite) or pick another folder"
         )
-    return Destination(out, True, False)
+    if not overwrite_all:
+        foreign = foreign_entries(out, previous, limit=NAMED_FOREIGN + 1)
+        if foreign:
+            raise ExportError(foreign_message(out, foreign))
+    return Destination(out, True, False, overwrite_all)
 
 
 def same_file_system(a: Path, b: Path) -> bool:
@@ -96,12 +153,20 @@ def same_file_system(a: Path, b: Path) -> bool:
         return False
 
 
-def check_free_space(folder: Path, needed: int) -> None:
+def space_needed(estimate: int) -> int:
+    """The estimate plus a proportional margin: a small export fits a small volume."""
+    return estimate + max(int(estimate * SPACE_MARGIN_SHARE), SPACE_MARGIN_MIN)
+
+
+def check_free_space(folder: Path, estimate: int) -> None:
+    """Refuse when `folder`'s file system has less room than `space_needed(estimate)`
+    (`free` counts only what an ordinary user may use, the root reserve left out)."""
     free = shutil.disk_usage(folder).free
-    if needed + SPACE_MARGIN > free:
+    needed = space_needed(estimate)
+    if needed > free:
         raise ExportError(
             f"{folder}: not enough free disk space: the export needs about "
-            f"{_mib(needed + SPACE_MARGIN)}, {_mib(free)} is free"
+            f"{_mib(needed)}, {_mib(free)} is free; free some space or export elsewhere"
         )
 
 
@@ -116,8 +181,11 @@ def make_partial_dir(out: Path) -> Path:
     return tmp
 
 
-def move_into_place(tmp: Path, dest: Destination) -> None:
-    """Rename the finished export to OUT, replacing a previous export of ours if asked."""
+def move_into_place(tmp: Path, dest: Destination) -> Path | None:
+    """Rename the finished export to OUT, replacing a previous export of ours if asked.
+
+    Returns None, or the folder beside OUT that keeps what appeared in the replaced export
+    while this one was written (never deleted: it is not ours); the caller names it."""
     out = dest.out
     if not dest.replaces_previous:
         try:
@@ -128,17 +196,41 @@ def move_into_place(tmp: Path, dest: Destination) -> None:
             if exc.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
                 raise ExportError(f"{out}: appeared or filled up during the export") from exc
             raise
-        return
-    if not is_previous_export(out):
-        raise ExportError(f"{out}: is no longer a previous export; not replaced")
-    old = out.parent / f".{out.name}{OLD_TAG}{secrets.token_hex(4)}"
-    os.rename(out, old)
+        return None
+    old = _aside(out, OLD_TAG)
+    try:
+        os.rename(out, old)
+    except FileNotFoundError as exc:
+        raise ExportError(f"{out}: the previous export vanished during the export") from exc
+    # Checked again once set aside, where nothing can be added to it unseen any more.
+    previous = read_previous(old)
+    problem = "" if previous is not None else f"{out}: is no longer a previous export; not replaced"
+    if previous is not None and not dest.replace_all:
+        foreign = foreign_entries(old, previous, limit=NAMED_FOREIGN + 1)
+        problem = foreign_message(out, foreign) if foreign else ""
+    if previous is None or problem:
+        os.rename(old, out)
+        raise ExportError(problem)
     try:
         os.rename(tmp, out)
     except OSError:
         os.rename(old, out)
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    if dest.replace_all:
+        shutil.rmtree(old, ignore_errors=True)  # never follows symlinks
+        return None
+    if not remove_previous(old, previous):
+        return None
+    kept = _aside(out, KEPT_TAG)
+    try:
+        os.rename(old, kept)  # visible, so the user finds their files
+    except OSError:
+        return old
+    return kept
+
+
+def _aside(out: Path, tag: str) -> Path:
+    return out.parent / f"{'.' if tag.startswith('.') else ''}{out.name}{tag}{secrets.token_hex(4)}"
 
 
 def remove_partial(tmp: Path) -> None:

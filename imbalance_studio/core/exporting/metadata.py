@@ -13,16 +13,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import weights as W
-from .destination import MARKER_FORMAT, ExportError
+from .destination import ExportError
 from .layout import SPLITS, Layout
 from .naming import safe_name
+from .previous import MANIFEST_NAME, MARKER_FORMAT, manifest_digest
 
 MANIFEST_COLUMNS = (
     "path", "split", "class", "class_index", "origin", "sources", "generator", "seed", "params",
 )  # fmt: skip
 MIXING_FORMAT = "imbalance-studio-mixing"
 AUGMENT_CLASSES_DIR = "augment_classes"
-EXPORT_VERSION = 1
+# 2: the marker names the export's identity (manifest digest, its metadata files and folders).
+EXPORT_VERSION = 2
 
 
 def write_file(path: Path, data: str | bytes) -> None:
@@ -146,7 +148,18 @@ def mixing_json(classes: tuple[str, ...], cutmix_classes: list[str]) -> str:
     )
 
 
-def marker_json(dataset_root: str, seed: int, n_files: int) -> str:
+def marker_json(
+    dataset_root: str,
+    seed: int,
+    n_files: int,
+    files: dict[str, str | bytes],
+    folders: list[str],
+) -> str:
+    """The marker: what the export is, and exactly what it wrote besides the manifest's files
+    (`files` are the metadata written, `folders` every folder made), so replacing it later
+    deletes only those. `manifest_sha256` ties the marker to this export's manifest."""
+    manifest = files[MANIFEST_NAME]
+    raw = manifest.encode("utf-8", "surrogateescape") if isinstance(manifest, str) else manifest
     return dump_json(
         {
             "format": MARKER_FORMAT,
@@ -155,6 +168,9 @@ def marker_json(dataset_root: str, seed: int, n_files: int) -> str:
             "dataset_root": dataset_root,
             "seed": seed,
             "files": n_files,
+            "manifest_sha256": manifest_digest(raw),
+            "metadata": sorted(files),
+            "folders": sorted(folders),
         }
     )
 

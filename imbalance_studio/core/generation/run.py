@@ -9,9 +9,8 @@ finished file stays (and is reused by the next run).
 
 from __future__ import annotations
 
-import os
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from concurrent.futures.process import BrokenProcessPool
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..fileio import dataset_folder_of, where_in_dataset
 from .records import GeneratedImage, atomic_write, clean_temp_files, read_class_records
 from .slots import ClassJob, Slot
 from .work import Outcome, Staged, commit, make_batch, render, warm_up
@@ -83,14 +83,19 @@ def shutdown_pool() -> None:
     _POOL, _POOL_WORKERS = None, 0
 
 
-def check_staging(staging_dir: Path | str, dataset_root: Path | str) -> Path:
-    """Create the staging folder and prove it writable; GenerateError with a clear reason."""
+def check_staging(
+    staging_dir: Path | str, dataset_root: Path | str, real_dirs: Iterable[str] = ()
+) -> Path:
+    """Create the staging folder and prove it writable; GenerateError with a clear reason.
+
+    Never inside the dataset: its root or any real folder it reads (`real_dirs`, a scanned
+    `Dataset.real_dirs`; without them the class folders' links are resolved here)."""
     staging = Path(staging_dir).absolute()
-    real, root = Path(os.path.realpath(staging)), Path(os.path.realpath(dataset_root))
-    if real == root or root in real.parents:
+    folder = dataset_folder_of(staging, dataset_root, real_dirs)
+    if folder is not None:
         raise GenerateError(
-            f"staging folder {staging} is inside the dataset folder, which is read-only to "
-            "Imbalance Studio; choose a staging folder elsewhere"
+            f"staging folder {staging} is {where_in_dataset(folder, dataset_root)}, which is "
+            "read-only to Imbalance Studio; choose a staging folder elsewhere"
         )
     try:
         staging.mkdir(parents=True, exist_ok=True)
@@ -201,7 +206,7 @@ def iter_generate(
     in the progress and the result) and their slots are filled from the class's other
     training images.
     """
-    staging = check_staging(staging_dir, dataset.root)
+    staging = check_staging(staging_dir, dataset.root, getattr(dataset, "real_dirs", ()))
     clean_temp_files(staging)
     result = GenerateResult()
     jobs = _jobs(dataset, project, plan, staging)

@@ -61,6 +61,7 @@ class AugmentEditor(QWidget):
         super().__init__(parent)
         self._infos: dict[str, TransformInfo] = {}
         self.dataset_root: Path | None = None  # stack files are never written inside it
+        self.dataset_dirs: tuple[str, ...] = ()  # nor in the real folders a scan read
         self._default: dict | None = None
         self._class_stacks: dict[str, dict] = {}
         self._seed = 0
@@ -260,6 +261,7 @@ class AugmentEditor(QWidget):
             self.stack(),
             Path(path),
             self.dataset_root,
+            self.dataset_dirs,
         )
 
     def load_from(self, path: Path | str) -> None:

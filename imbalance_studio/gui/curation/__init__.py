@@ -176,7 +176,7 @@ class Curation(QObject):
         if c.dataset is not None:
             c.project.update_snapshot(c.dataset)
         try:
-            c.project.save(target)
+            c.project.save(target, c.dataset)
         except (ProjectError, OSError) as exc:
             QMessageBox.warning(self.window, "Could not save", str(exc))
             return False

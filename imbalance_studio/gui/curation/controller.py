@@ -388,7 +388,7 @@ class CurationController(QObject):
         def save_and_clean() -> Path:
             if dataset is not None:
                 project.update_snapshot(dataset)
-            project.save(target)
+            project.save(target, dataset)
             _adopt_staging(project, old_file, target)
             discard_autosave(old_file, project.dataset_root)
             if old_file != target:

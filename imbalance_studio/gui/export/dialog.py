@@ -86,12 +86,19 @@ class ExportDialog(QDialog):
         group.addButton(self.copy_button)
         group.addButton(self.link_button)
         self.overwrite = QCheckBox("Replace a previous export in this folder")
+        self.overwrite.toggled.connect(self._update_buttons)
+        # Replacing keeps (and refuses over) files the user added to the old export; this
+        # stronger choice deletes them too, so it is a separate, explicit box.
+        self.overwrite_all = QCheckBox(
+            "Also delete files added to that export since (a trained model, notes)"
+        )
 
         form = QFormLayout()
         form.addRow("Export to", row)
         form.addRow("Originals", self.copy_button)
         form.addRow("", self.link_button)
         form.addRow("", self.overwrite)
+        form.addRow("", self.overwrite_all)
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
@@ -151,6 +158,7 @@ class ExportDialog(QDialog):
             Path(text).expanduser(),
             self.link_button.isChecked(),
             self.overwrite.isChecked(),
+            self.overwrite.isChecked() and self.overwrite_all.isChecked(),
         )
         worker.yielded.connect(self._on_progress)
         worker.returned.connect(self._on_done)
@@ -238,6 +246,7 @@ class ExportDialog(QDialog):
         self.cancel_button.setEnabled(running)
         for w in (self.destination, self.copy_button, self.link_button, self.overwrite):
             w.setEnabled(not running)
+        self.overwrite_all.setEnabled(not running and self.overwrite.isChecked())
 
     def _say(self, text: str, error: bool = False) -> None:
         self.status.setStyleSheet(ERROR_STYLE if error else "")

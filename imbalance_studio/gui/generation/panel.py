@@ -171,7 +171,8 @@ class GenerationPanel(QWidget):
         staging = None
         try:
             if project is not None:
-                staging = project.staging_path(Path(project_file) if project_file else None)
+                file = Path(project_file) if project_file else None
+                staging = project.staging_path(file, dataset)
         except ProjectError as exc:
             self._say(str(exc), error=True)
         same = dataset is not None and dataset is self.dataset and staging == self.staging
