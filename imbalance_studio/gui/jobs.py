@@ -1,0 +1,264 @@
+"""THE job runner of the window: every background job starts here.
+
+Long work is written once in core, as a plain function or as a generator of progress events
+whose return value is the result (`core.progress`). The runner runs it in Qt's thread pool on a
+superqt worker and delivers, on the GUI thread:
+
+- `progress(event)` for yielded events that carry `done` and `total` (a progress bar),
+- `partial(item)` for any other yielded item (a result shown before the job ends),
+- `done(result)` with the return value, `error(exc)` with an exception, and
+  `finished()` in every case (to re-enable a button),
+
+and it owns the rules every panel used to re-implement:
+
+- *the owner is gone*: callbacks of a job whose `owner` QObject was destroyed are dropped;
+- *a newer job replaces this one*: a job started with the `key` of a running job cancels the
+  older one, whose callbacks (but `finished`) are dropped from then on (Orange's rule);
+- *cancel*: a generator stops between two steps and is closed in its worker thread (its
+  cleanup never runs on the GUI thread); a plain function runs to its end, unheard;
+- *shutdown*: the window cancels every job and waits a bounded time for them.
+
+`JobRunner(synchronous=True)` runs each job inline, for tests that want no threads.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+from collections.abc import Callable, Generator
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import QObject, QThreadPool
+from superqt.utils import FunctionWorker, GeneratorWorker
+
+Callback = Callable[..., Any] | None
+
+
+def is_progress(item: object) -> bool:
+    """A yielded item is a progress event when it says how far the job is."""
+    return hasattr(item, "done") and hasattr(item, "total")
+
+
+class _JobFailed(Exception):
+    """Carries a RuntimeError out of a generator: superqt's worker takes a returned
+    RuntimeError for 'the worker was deleted' and would swallow it."""
+
+
+class _GeneratorJobWorker(GeneratorWorker):
+    """Closes its generator in the worker thread when it stops (finished or cancelled), so the
+    job's cleanup (temporary folders, the last file write) never runs on the GUI thread."""
+
+    def __init__(self, gen: Generator[Any, Any, Any]) -> None:
+        super().__init__(_relay, gen)
+        self._inner = gen  # closed too when cancelled before its first step
+
+    def work(self):
+        try:
+            while True:
+                if self.abort_requested:
+                    self.aborted.emit()
+                    return None
+                try:
+                    output = self._gen.send(None)
+                except StopIteration as stop:
+                    return stop.value
+                except RuntimeError as exc:
+                    return _JobFailed(exc)
+                self.yielded.emit(output)
+        finally:
+            self._gen.close()
+            self._inner.close()
+
+
+def _relay(gen: Generator[Any, Any, Any]) -> Generator[Any, Any, Any]:
+    return (yield from gen)
+
+
+class Job:
+    """One started job: ask it whether it runs, cancel it, wait for it."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, worker: GeneratorWorker | FunctionWorker | None, key: object) -> None:
+        self.id = next(self._ids)
+        self.key = key
+        self.worker = worker
+        self.cancelled = False
+        self.running = True
+
+    def cancel(self) -> None:
+        """Stop listening (and stop a generator between two steps)."""
+        self.cancelled = True
+        if self.worker is not None:
+            self.worker.quit()
+
+    def __repr__(self) -> str:
+        state = "cancelled" if self.cancelled else "running" if self.running else "ended"
+        return f"<Job {self.id} key={self.key!r} {state}>"
+
+
+class JobRunner(QObject):
+    """Starts background jobs and delivers their results on the GUI thread (see module doc)."""
+
+    def __init__(self, parent: QObject | None = None, synchronous: bool = False) -> None:
+        super().__init__(parent)
+        self.synchronous = synchronous
+        self._jobs: dict[int, Job] = {}
+        self._by_key: dict[object, Job] = {}
+
+    # -- starting ---------------------------------------------------------------------------
+    def start(
+        self,
+        work: Callable[..., Any] | Generator[Any, Any, Any],
+        *args: Any,
+        owner: QObject | None = None,
+        key: object = None,
+        progress: Callback = None,
+        partial: Callback = None,
+        done: Callback = None,
+        error: Callback = None,
+        finished: Callback = None,
+        **kwargs: Any,
+    ) -> Job:
+        """Run `work(*args, **kwargs)` (or drive a generator object) in a worker thread.
+
+        With `key`, a running job of the same key is cancelled first. Callbacks run on the GUI
+        thread, only while `owner` (if given) is alive and the job is neither cancelled nor
+        replaced; `finished` runs whenever the job ends while the owner is alive."""
+        if key is not None and (old := self._by_key.get(key)) is not None:
+            old.cancel()
+        gen = _as_generator(work, args, kwargs)
+        if self.synchronous:
+            return self._run_inline(gen, work, args, kwargs, key, owner, progress, partial,
+                                    done, error, finished)  # fmt: skip
+        if gen is not None:
+            worker: GeneratorWorker | FunctionWorker = _GeneratorJobWorker(gen)
+        else:
+            worker = FunctionWorker(work, *args, **kwargs)
+        job = Job(worker, key)
+        self._track(job)
+
+        def live(fn: Callback, always: bool = False) -> Callable[..., None]:
+            def call(*a: Any) -> None:
+                if fn is None or (owner is not None and not shiboken6.isValid(owner)):
+                    return
+                if not always and job.cancelled:
+                    return
+                fn(*a)
+
+            return call
+
+        on_progress, on_partial = live(progress), live(partial)
+
+        def yielded(item: object) -> None:
+            (on_progress if is_progress(item) else on_partial)(item)
+
+        on_error = live(error)
+
+        def errored(exc: BaseException) -> None:
+            on_error(exc.args[0] if isinstance(exc, _JobFailed) else exc)
+
+        def ended() -> None:
+            job.running = False
+            self._untrack(job)
+            live(finished, always=True)()
+
+        if gen is not None:
+            worker.yielded.connect(yielded)
+        worker.returned.connect(live(done))
+        worker.errored.connect(errored)
+        worker.finished.connect(ended)
+        worker.start()
+        return job
+
+    def _run_inline(self, gen, work, args, kwargs, key, owner, progress, partial, done, error,
+                    finished) -> Job:  # fmt: skip
+        job = Job(None, key)
+        self._track(job)
+        try:
+            if gen is not None:
+                try:
+                    while True:
+                        item = next(gen)
+                        cb = progress if is_progress(item) else partial
+                        if cb is not None:
+                            cb(item)
+                except StopIteration as stop:
+                    result = stop.value
+                finally:
+                    gen.close()
+            else:
+                result = work(*args, **kwargs)
+        except Exception as exc:
+            if error is not None:
+                error(exc)
+        else:
+            if done is not None:
+                done(result)
+        finally:
+            job.running = False
+            self._untrack(job)
+            if finished is not None:
+                finished()
+        return job
+
+    # -- bookkeeping ------------------------------------------------------------------------
+    def _track(self, job: Job) -> None:
+        self._jobs[job.id] = job
+        if job.key is not None:
+            self._by_key[job.key] = job
+
+    def _untrack(self, job: Job) -> None:
+        self._jobs.pop(job.id, None)
+        if job.key is not None and self._by_key.get(job.key) is job:
+            del self._by_key[job.key]
+
+    def running(self, key: object = None) -> bool:
+        """Whether a job (of `key`, or any job) is running."""
+        if key is None:
+            return bool(self._jobs)
+        return key in self._by_key
+
+    def cancel(self, key: object) -> None:
+        if (job := self._by_key.get(key)) is not None:
+            job.cancel()
+
+    def shutdown(self, timeout_ms: int = 3000) -> bool:
+        """Cancel every job and wait up to `timeout_ms` for the worker threads to end.
+        Returns True when every thread ended in time."""
+        for job in list(self._jobs.values()):
+            job.cancel()
+        return QThreadPool.globalInstance().waitForDone(timeout_ms)
+
+
+def _as_generator(work: Any, args: tuple, kwargs: dict) -> Generator[Any, Any, Any] | None:
+    if inspect.isgenerator(work):
+        if args or kwargs:
+            raise TypeError("a generator object takes no arguments")
+        return work
+    if inspect.isgeneratorfunction(work):
+        return work(*args, **kwargs)
+    return None
+
+
+_RUNNER: JobRunner | None = None
+
+
+def runner() -> JobRunner:
+    """The application's job runner (created on first use, owned by the QApplication)."""
+    global _RUNNER
+    if _RUNNER is None or not shiboken6.isValid(_RUNNER):
+        from PySide6.QtCore import QCoreApplication
+
+        _RUNNER = JobRunner(QCoreApplication.instance())
+    return _RUNNER
+
+
+def start_job(work: Callable[..., Any] | Generator[Any, Any, Any], *args: Any,
+              **options: Any) -> Job:  # fmt: skip
+    """`runner().start(...)`: the one way a panel starts background work."""
+    return runner().start(work, *args, **options)
+
+
+__all__ = ["Job", "JobRunner", "is_progress", "runner", "start_job"]

@@ -1,0 +1,183 @@
+"""The one job runner: results on the GUI thread, replace, cancel, owner guards, errors."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import pytest
+from PySide6.QtCore import QObject
+
+from imbalance_studio.gui.jobs import JobRunner, is_progress
+
+
+@dataclass(frozen=True)
+class Step:
+    done: int
+    total: int
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, object]] = []
+        self.threads: set[int] = set()
+
+    def cb(self, name: str):
+        def call(*args):
+            self.threads.add(threading.get_ident())
+            self.events.append((name, args[0] if args else None))
+
+        return call
+
+    def names(self) -> list[str]:
+        return [n for n, _ in self.events]
+
+    def options(self) -> dict:
+        return {k: self.cb(k) for k in ("progress", "partial", "done", "error", "finished")}
+
+
+def counting(n: int, cleanup: list, delay: float = 0.0):
+    try:
+        for i in range(1, n + 1):
+            if delay:
+                time.sleep(delay)
+            yield Step(i, n)
+        yield "partial result"
+        return n * 10
+    finally:
+        cleanup.append(threading.get_ident())
+
+
+@pytest.fixture
+def runner(qtbot):
+    r = JobRunner()
+    yield r
+    r.shutdown(5000)
+
+
+def wait_finished(qtbot, rec: Recorder, timeout=5000) -> None:
+    qtbot.waitUntil(lambda: "finished" in rec.names(), timeout=timeout)
+
+
+def test_generator_job_reports_progress_partials_and_result_on_the_gui_thread(qtbot, runner):
+    rec, cleanup = Recorder(), []
+    runner.start(counting, 3, cleanup, **rec.options())
+    wait_finished(qtbot, rec)
+    assert rec.names() == ["progress"] * 3 + ["partial", "done", "finished"]
+    assert rec.events[3] == ("partial", "partial result")
+    assert rec.events[4] == ("done", 30)
+    assert rec.threads == {threading.get_ident()}  # every callback on the GUI thread
+    assert cleanup and cleanup[0] != threading.get_ident()  # closed in the worker thread
+    assert not runner.running()
+
+
+def test_function_job_and_its_error(qtbot, runner):
+    rec = Recorder()
+    runner.start(sum, [1, 2, 3], **rec.options())
+    wait_finished(qtbot, rec)
+    assert rec.events[0] == ("done", 6)
+
+    def boom():
+        raise ValueError("no such folder")
+
+    rec = Recorder()
+    runner.start(boom, **rec.options())
+    wait_finished(qtbot, rec)
+    assert rec.names() == ["error", "finished"]
+    assert isinstance(rec.events[0][1], ValueError)
+
+
+def test_a_runtime_error_inside_a_generator_is_reported_not_swallowed(qtbot, runner):
+    def gen():
+        yield Step(1, 2)
+        raise RuntimeError("pool broke")
+
+    rec = Recorder()
+    runner.start(gen, **rec.options())
+    wait_finished(qtbot, rec)
+    assert rec.names() == ["progress", "error", "finished"]
+    assert str(rec.events[1][1]) == "pool broke"
+
+
+def test_a_newer_job_with_the_same_key_replaces_the_older(qtbot, runner):
+    old, new, cleanup = Recorder(), Recorder(), []
+    runner.start(counting, 200, cleanup, key="preview", delay=0.01, **old.options())
+    qtbot.waitUntil(lambda: "progress" in old.names(), timeout=5000)
+    runner.start(counting, 2, [], key="preview", **new.options())
+    wait_finished(qtbot, new)
+    wait_finished(qtbot, old)
+    assert ("done", 20) in new.events
+    assert "done" not in old.names()  # the replaced job's result is never delivered
+    assert len([n for n in old.names() if n == "progress"]) < 200  # and it stopped early
+    assert cleanup  # its generator was closed
+
+
+def test_cancel_stops_a_generator_between_steps(qtbot, runner):
+    rec, cleanup = Recorder(), []
+    job = runner.start(counting, 500, cleanup, delay=0.005, **rec.options())
+    qtbot.waitUntil(lambda: "progress" in rec.names(), timeout=5000)
+    job.cancel()
+    wait_finished(qtbot, rec)
+    assert "done" not in rec.names()
+    assert cleanup and cleanup[0] != threading.get_ident()
+    assert not job.running
+
+
+def test_callbacks_are_dropped_once_the_owner_is_gone(qtbot, runner):
+    owner = QObject()
+    rec, cleanup = Recorder(), []
+    gate = threading.Event()
+
+    def waits():
+        gate.wait(5)
+        yield Step(1, 1)
+        return 1
+
+    runner.start(waits, owner=owner, **rec.options())
+    owner.deleteLater()
+    qtbot.waitUntil(lambda: not _valid(owner), timeout=5000)
+    gate.set()
+    assert runner.shutdown(5000)
+    qtbot.wait(50)  # let queued signals arrive
+    assert rec.events == []
+    del cleanup
+
+
+def test_shutdown_cancels_every_job_and_waits(qtbot, runner):
+    cleanup: list = []
+    recs = [Recorder(), Recorder()]
+    for rec in recs:
+        runner.start(counting, 10_000, cleanup, delay=0.01, **rec.options())
+    qtbot.waitUntil(lambda: all("progress" in r.names() for r in recs), timeout=5000)
+    assert runner.running()
+    assert runner.shutdown(5000)
+    assert len(cleanup) == 2
+
+
+def test_synchronous_runner_runs_inline():
+    r = JobRunner(synchronous=True)
+    rec = Recorder()
+    r.start(counting, 2, [], **rec.options())
+    assert rec.names() == ["progress", "progress", "partial", "done", "finished"]
+    rec = Recorder()
+    r.start(int, "x", **rec.options())
+    assert rec.names() == ["error", "finished"]
+
+
+def test_a_generator_object_can_be_driven_directly(qtbot, runner):
+    rec, cleanup = Recorder(), []
+    runner.start(counting(1, cleanup), **rec.options())
+    wait_finished(qtbot, rec)
+    assert ("done", 10) in rec.events
+
+
+def test_is_progress():
+    assert is_progress(Step(1, 2))
+    assert not is_progress("text")
+
+
+def _valid(obj) -> bool:
+    import shiboken6
+
+    return shiboken6.isValid(obj)
