@@ -38,11 +38,14 @@ def run_cli(argv: list[str]) -> int:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    from .signals import interrupted_status, signals_as_interrupt
+
     try:
-        return int(args.func(args) or 0)
+        with signals_as_interrupt():  # SIGTERM/SIGHUP cancel like Ctrl+C
+            return int(args.func(args) or 0)
     except CliError as exc:
         print(f"imbalance-studio {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print(f"imbalance-studio {args.command}: cancelled", file=sys.stderr)
-        return 130
+        return interrupted_status(exc)  # 130 Ctrl+C, 143 SIGTERM, 129 SIGHUP

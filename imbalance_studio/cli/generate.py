@@ -39,7 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..core.generate import GenerateError, iter_generate
+    from ..core.generate import GenerateError, iter_generate, shutdown_pool
     from ..core.plan import content_groups, make_plan
     from .plan import load_stack
     from .scan import load_dataset
@@ -72,8 +72,9 @@ def run(args: argparse.Namespace) -> int:
                 break
     except GenerateError as exc:
         raise CliError(str(exc)) from exc
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl+C, or SIGTERM/SIGHUP (see cli.signals)
         close()
+        shutdown_pool()  # queued batches never start; running ones finish and stay valid
         print(
             f"interrupted: the finished images are kept in {staging}; run again to finish",
             file=sys.stderr,

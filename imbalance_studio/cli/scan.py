@@ -6,9 +6,9 @@ import argparse
 import json
 import math
 import os
-from concurrent.futures import ProcessPoolExecutor
 
 from ..core.dataset import Dataset
+from ..core.processes import worker_pool
 from ..core.scanning import ScanError, check, scan
 from . import CliError
 from .progress import tqdm_progress
@@ -41,8 +41,12 @@ def load_dataset(
         dataset = scan(folder, update)
         if not quick:
             if workers > 1 and len(dataset.samples) > 200:
-                with ProcessPoolExecutor(workers) as pool:
+                pool = worker_pool(workers)
+                try:
                     check(dataset, pool, update)
+                finally:
+                    # Interrupted (Ctrl+C, SIGTERM): the queued decodes never start.
+                    pool.shutdown(wait=True, cancel_futures=True)
             else:
                 check(dataset, None, update)
     except ScanError as exc:

@@ -17,6 +17,8 @@ from pathlib import Path
 # right after the window is shown.
 REPORT_ENV = "IMBALANCE_STUDIO_REPORT_MODULES"
 SCREENSHOT_TIMEOUT_S = 60.0
+# At exit, how long running background jobs (already cancelled) may take to end.
+EXIT_WAIT_MS = 5000
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,6 +62,9 @@ def launch(argv: list[str]) -> int:
     from .main_window import DEFAULT_SIZE, MainWindow
 
     window = MainWindow()
+    from .termination import close_on_signals
+
+    closer = close_on_signals(window)  # SIGTERM/SIGHUP/SIGINT close the window properly
     if args.screenshot:
         window.resize(DEFAULT_SIZE)  # the same picture whatever the (virtual) screen size
     else:
@@ -89,9 +94,23 @@ def launch(argv: list[str]) -> int:
         )
         shooter.start()
     rc = app.exec()
+    _drain_jobs()
+    if closer.exit_code is not None:
+        return closer.exit_code
     if shooter is not None:
         return shooter.exit_code
     return rc
+
+
+def _drain_jobs() -> None:
+    """Before the window's objects go away: drop the jobs still queued in Qt's thread pool
+    (started later, they would report to deleted objects and print tracebacks) and give the
+    running ones, which closing told to stop, a moment to end."""
+    from PySide6.QtCore import QThreadPool
+
+    pool = QThreadPool.globalInstance()
+    pool.clear()
+    pool.waitForDone(EXIT_WAIT_MS)
 
 
 def _has_display() -> bool:

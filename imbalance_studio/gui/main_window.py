@@ -75,6 +75,9 @@ class MainWindow(QMainWindow):
         install(QApplication.instance())  # also when the window is built without create_app
         self.setWindowTitle(app_facts.DISPLAY_NAME)
         self.setAcceptDrops(True)
+        # Set (to the signal number) when SIGTERM/SIGHUP/SIGINT closes the window: close
+        # handlers must not ask questions then (see gui.termination).
+        self.closing_on_signal: int | None = None
         self.session = DatasetSession(self)
         self.loader = ThumbnailLoader(self)
         self.class_model = ClassListModel(self)

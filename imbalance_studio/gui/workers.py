@@ -2,12 +2,12 @@
 
 Each job is a plain function or generator run by a superqt worker in Qt's thread pool; the
 GUI only ever receives finished Python objects through queued signals. Images are checked
-in a process pool started with "spawn": forking a process that runs Qt threads can deadlock.
+in a `core.processes.worker_pool` ("spawn": forking a process that runs Qt threads can
+deadlock; its workers exit with the window's process however that ends).
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Generator
 from concurrent.futures import ProcessPoolExecutor
@@ -19,6 +19,7 @@ from superqt.utils import FunctionWorker, GeneratorWorker, create_worker
 
 from ..core.dataset import Dataset
 from ..core.imageio import ImageDecodeError, ImageInfo, load_image
+from ..core.processes import worker_pool
 from ..core.scanning import ScanProgress, iter_check, iter_list
 from .models.gallery import class_index_array
 
@@ -60,8 +61,7 @@ class ClosingGeneratorWorker(GeneratorWorker):
 
 
 def process_pool(workers: int | None = None) -> ProcessPoolExecutor:
-    ctx = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(workers or os.cpu_count() or 1, mp_context=ctx)
+    return worker_pool(workers or os.cpu_count() or 1)
 
 
 def scan_steps(

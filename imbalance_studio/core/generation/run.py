@@ -68,10 +68,9 @@ def shared_pool(workers: int) -> ProcessPoolExecutor:
     global _POOL, _POOL_WORKERS
     if _POOL is None or workers != _POOL_WORKERS:
         shutdown_pool()
-        import multiprocessing
+        from ..processes import worker_pool
 
-        ctx = multiprocessing.get_context("spawn")
-        _POOL = ProcessPoolExecutor(workers, mp_context=ctx, initializer=warm_up)
+        _POOL = worker_pool(workers, initializer=warm_up)
         _POOL_WORKERS = workers
     return _POOL
 

@@ -68,12 +68,10 @@ class Outcome:
 
 
 def warm_up() -> None:
-    """Pool initializer: load albumentations/cv2 before the first item arrives, keep each
-    worker to one OpenCV thread (the processes already use every core), and leave Ctrl+C to
-    the parent, which stops handing out work (a worker finishes its batch cleanly)."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """Pool initializer: load albumentations/cv2 before the first item arrives and keep each
+    worker to one OpenCV thread (the processes already use every core). Ctrl+C is left to the
+    parent by `core.processes.worker_pool`: it stops handing out work and a worker finishes
+    its batch cleanly."""
     from ..augment._albu import albumentations
 
     albumentations()

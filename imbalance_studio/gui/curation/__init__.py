@@ -258,12 +258,14 @@ class Curation(QObject):
         self.reconcile_box = box
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if (
-            obj is self.window
-            and event.type() == QEvent.Type.Close
-            and self.controller.dirty
-            and QApplication.platformName() not in ("offscreen", "minimal")
-        ):
+        if obj is not self.window or event.type() != QEvent.Type.Close:
+            return False
+        if self.window.closing_on_signal is not None:
+            # Terminated (logout, process manager): nobody can answer; the newest edits
+            # stay in the autosave and are offered back at the next start.
+            self.controller.keep_autosave()
+            return False
+        if self.controller.dirty and QApplication.platformName() not in ("offscreen", "minimal"):
             answer = QMessageBox.question(
                 self.window,
                 "Save the project?",
@@ -272,6 +274,12 @@ class Curation(QObject):
                 | QMessageBox.StandardButton.Discard
                 | QMessageBox.StandardButton.Cancel,
             )
+            if self.window.closing_on_signal is not None:
+                # A signal came while the question was open (Qt ignores the nested close
+                # it asked for): close now, keeping the autosave whatever the torn-down
+                # dialog answered.
+                self.controller.keep_autosave()
+                return False
             if answer == QMessageBox.StandardButton.Cancel:
                 event.ignore()
                 return True

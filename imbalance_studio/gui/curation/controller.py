@@ -373,6 +373,16 @@ class CurationController(QObject):
         if self._autosave_worker is not None:
             QThreadPool.globalInstance().waitForDone(timeout_ms)
 
+    def keep_autosave(self) -> None:
+        """The window closes without asking (terminated by a signal): no more autosaves,
+        and the newest unsaved state is on disk as the autosave before this returns."""
+        self.stop_autosave()  # waits for one being written
+        if self.project is not None and self.dirty:
+            # On the GUI thread on purpose: the process is about to exit, a worker might not
+            # run. A failed write leaves the previous autosave in place.
+            with contextlib.suppress(OSError):
+                write_autosave(snapshot(self.project), self.project_file)
+
     def save(self, path: Path | None = None) -> bool:
         """Save to `path` (or the current file); False when there is no file to save to."""
         if self.project is None:
