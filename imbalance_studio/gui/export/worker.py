@@ -19,16 +19,33 @@ def export_steps(
     out: Path,
     link: bool,
     overwrite: bool,
+    bad_sources: dict[str, str] | None = None,
+    staging: Path | None = None,
 ):
     from ...core.export import iter_export
 
     return (
-        yield from iter_export(dataset, project, plan, generated, out, link, overwrite=overwrite)
-    )
+        yield from iter_export(
+            dataset, project, plan, generated, out, link,
+            overwrite=overwrite, bad_sources=bad_sources, staging=staging,
+        )
+    )  # fmt: skip
 
 
 def start_export(
-    dataset: Any, project: Any, plan: Any, generated: list, out: Path, link: bool, overwrite: bool
+    dataset: Any,
+    project: Any,
+    plan: Any,
+    generated: list,
+    out: Path,
+    link: bool,
+    overwrite: bool,
+    *,
+    bad_sources: dict[str, str] | None = None,
+    staging: Path | None = None,
 ) -> ExportWorker:
-    """A worker (not started) running the export; connect its signals, then start()."""
-    return ExportWorker(export_steps, dataset, project, plan, generated, out, link, overwrite)
+    """A worker (not started) running the export; connect its signals, then start().
+    The `staging` folder's record of unusable originals is read in the worker."""
+    return ExportWorker(
+        export_steps, dataset, project, plan, generated, out, link, overwrite, bad_sources, staging
+    )
