@@ -3,7 +3,9 @@
 Layout (the folder belongs to the project, never to the dataset)::
 
     <staging>/<class>/<id>.png    the image (PNG, lossless)
-    <staging>/<class>/<id>.json   its record: sources, generator, parameters, seed, status
+    <staging>/<class>/<id>.json   its record: sources (and their size and mtime then),
+                                  generator, parameters, seed, status
+    <staging>/bad_sources.json    originals found not to decode (see badsources.py)
 
 Both are written atomically (temp file in the same folder, then `os.replace`). The image is
 fsync'ed before its rename, and the record is written only after that, so a record that
