@@ -122,7 +122,16 @@ def test_weights_equal_sklearn_on_the_exported_train_labels(exported):
     criterion = torch.nn.CrossEntropyLoss(weight=torch.tensor(w["class_weight"]["balanced_train"]))
     loss = criterion(torch.randn(4, 10), torch.tensor([0, 3, 9, 9]))
     assert torch.isfinite(loss)
-    torch.nn.CrossEntropyLoss(weight=torch.tensor(w["class_weight"]["effective_number"]["weights"]))
+    # Cui et al. 2019 on the exported train labels, computed here from the formula.
+    eff = w["class_weight"]["effective_number"]
+    n = np.bincount(y, minlength=10)
+    raw = (1 - eff["beta"]) / (1 - eff["beta"] ** n)
+    np.testing.assert_allclose(eff["weights"], raw * 10 / raw.sum(), rtol=1e-12)
+    assert eff["weights"][int(np.argmin(n))] > eff["weights"][int(np.argmax(n))]
+    loss = torch.nn.CrossEntropyLoss(weight=torch.tensor(eff["weights"]))(
+        torch.randn(4, 10), torch.tensor([0, 3, 9, 9])
+    )
+    assert torch.isfinite(loss)
 
 
 def test_sampler_weights_follow_imagefolder_order(exported):

@@ -9,6 +9,7 @@ not changed) and generation resumes in the project's staging folder.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -133,8 +134,9 @@ def run(args: argparse.Namespace) -> int:
     project_file = None if Path(args.source).is_dir() else Path(args.source)
     plan = make_plan(dataset, project, groups=groups)
     generated: list = []
+    staging = None
     if any(cp.generate for cp in plan.splits["train"]):
-        from ..core.generate import GenerateError, iter_generate
+        from ..core.generation import GenerateError, as_problem, iter_generate
 
         try:
             staging = project.staging_path(project_file, dataset)
@@ -144,11 +146,16 @@ def run(args: argparse.Namespace) -> int:
             raise CliError(str(exc)) from exc
         for problem in getattr(generated, "problems", ()):
             print(f"generation: {problem}", file=sys.stderr)
+        # Found unusable now (or by an earlier run): one of the dataset's problems from here.
+        dataset = dataset.without(as_problem(p, r) for p, r in generated.bad_sources.items())
+    else:
+        with contextlib.suppress(ProjectError):  # an earlier run's bad sources stay out
+            staging = project.staging_path(project_file)
     try:
         rep = _drive(
             iter_export(
                 dataset, project, plan, generated, Path(args.out), args.link,
-                overwrite=args.overwrite, overwrite_all=args.overwrite_all,
+                overwrite=args.overwrite, overwrite_all=args.overwrite_all, staging=staging,
             ),
             "export",
             args.quiet,

@@ -180,6 +180,23 @@ class Dataset:
         self.labels = [self.labels[i] for i in keep]
         self.problems.extend(problems.values())
 
+    def without(self, problems: Iterable[Problem]) -> Dataset:
+        """A new dataset with the files of these problems left out and the problems listed
+        (a file found unusable after the scan, e.g. by generation); this one is unchanged.
+        Returns this dataset itself when every such file is already listed."""
+        listed = {p.path for p in self.problems if p.excludes}
+        new = {p.path: p for p in problems if p.path not in listed}
+        if not new:
+            return self
+        keep = [i for i, p in enumerate(self.paths) if p not in new]
+        return Dataset(
+            self.root,
+            self.classes,
+            problems=[*self.problems, *new.values()],
+            paths=[self.paths[i] for i in keep],
+            labels=[self.labels[i] for i in keep],
+        )
+
     def __repr__(self) -> str:
         return (
             f"Dataset({str(self.root)!r}, {len(self.classes)} classes, {len(self.paths)} samples)"

@@ -37,7 +37,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -230,6 +230,8 @@ def iter_export(
     overwrite: bool = False,
     overwrite_all: bool = False,
     workers: int = 0,
+    bad_sources: Mapping[str, str] | None = None,
+    staging: Path | str | None = None,
 ) -> Generator[ExportProgress, None, ExportReport]:
     """Write the export to `out`; yields progress, returns the report.
 
@@ -239,6 +241,10 @@ def iter_export(
     Raises ExportError (nothing written) for a refused destination, a plan that does not fit
     the dataset or the staged images, too little disk space, or a disk that fills up.
     `workers` threads write files (0: one for hard links, a few for copies).
+
+    Originals found not to decode after the scan are left out and listed: those of
+    `generated.bad_sources` (a GenerateResult carries them), of `bad_sources`, and those
+    recorded in the `staging` folder by any earlier generation.
     """
     yield ExportProgress("checking", 0, None, "checking the destination")
     dest = check_destination(
@@ -246,9 +252,10 @@ def iter_export(
         real_dirs=getattr(dataset, "real_dirs", ()),
     )  # fmt: skip
     rejected = set(project.generation.rejected)
-    # Originals that generation found not to decode (a GenerateResult carries them).
-    bad = dict(getattr(generated, "bad_sources", None) or {})
-    lay = build_layout(dataset, plan, generated, rejected, bad)
+    bad = unusable_sources(dataset, generated, bad_sources, staging)
+    # The plan may predate the dataset's latest problems: none of them is ever exported.
+    exclude = {p.path: p.reason for p in dataset.problems if p.excludes}
+    lay = build_layout(dataset, plan, generated, rejected, {**exclude, **bad})
     notes: list[str] = []
     use_link = link
     if link and not same_file_system(dataset.root, dest.out.parent):
@@ -284,7 +291,12 @@ def iter_export(
         if writer.link_failure:
             notes.append(f"some hard links failed ({writer.link_failure}): those files were copied")
         problems = [(p.path, p.reason) for p in dataset.problems if p.excludes]
-        problems += [(path, f"does not decode ({why})") for path, why in sorted(bad.items())]
+        listed = {path for path, _ in problems}
+        problems += [
+            (path, f"does not decode ({why})")
+            for path, why in sorted(bad.items())
+            if path not in listed
+        ]
         if writer.missing:
             for i in writer.missing:
                 problems.append((lay.sources[i], "missing when exported"))
@@ -354,6 +366,28 @@ def iter_export(
         notes=notes,
         weights=weights,
     )
+
+
+def unusable_sources(
+    dataset,
+    generated: Sequence = (),
+    bad_sources: Mapping[str, str] | None = None,
+    staging: Path | str | None = None,
+) -> dict[str, str]:
+    """Originals of the dataset found not to decode after the scan (rel path -> reason),
+    from every place that knows: a generation result, a caller, the staging folder's record."""
+    bad = dict(getattr(generated, "bad_sources", None) or {})
+    bad.update(bad_sources or {})
+    if staging is not None:
+        from .generation.badsources import read_bad_sources
+
+        for rel, why in read_bad_sources(staging, dataset.root).bad.items():
+            bad.setdefault(rel, why)
+    if not bad:
+        return bad
+    # A file the dataset never had is not "left out" by the export (an edited record).
+    listed = set(dataset.paths).union(p.path for p in dataset.problems)
+    return {rel: why for rel, why in bad.items() if rel in listed}
 
 
 def export(

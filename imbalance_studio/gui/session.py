@@ -8,6 +8,7 @@ announces each stage with signals. Models take snapshots of `dataset` when they 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,7 @@ class DatasetSession(QObject):
         self.checked = False
         self._worker: WorkerBase | None = None
         self._phase = ""
+        self._unusable: dict[str, str] = {}  # found after the scan (by generation)
 
     @property
     def busy(self) -> bool:
@@ -54,6 +56,7 @@ class DatasetSession(QObject):
 
         self._stop()
         self.root = Path(folder).expanduser()
+        self._unusable = {}
         self.is_demo = demo
         self.checked = False
         self._phase = "listing"
@@ -84,6 +87,31 @@ class DatasetSession(QObject):
             "Preparing the synthetic demo dataset (first run draws 1,000 images)…",
         )
         worker.start()
+
+    def note_unusable(self, found: Mapping[str, str]) -> None:
+        """Files found not to decode after the scan (rel path -> reason, e.g. by generation)
+        become problems of the dataset: left out of it, listed, and planned without."""
+        new = {p: r for p, r in found.items() if p not in self._unusable}
+        if not new:
+            return
+        self._unusable.update(new)
+        self._apply_unusable()
+
+    def _apply_unusable(self) -> None:
+        if self.dataset is None or self.busy:
+            return  # a running check still fills the dataset: applied when it ends
+        changed = self._without_unusable(self.dataset)
+        if changed is not self.dataset:
+            self.dataset = changed
+            self.class_array = None  # made for the old sample list; the gallery remakes it
+            self.datasetChanged.emit(changed)
+
+    def _without_unusable(self, dataset: Dataset) -> Dataset:
+        if not self._unusable:
+            return dataset
+        from ..core.generation.badsources import as_problem
+
+        return dataset.without(as_problem(p, r) for p, r in self._unusable.items())
 
     def cancel_check(self) -> None:
         """Stop decoding images; the listing stays usable, unverified files are kept."""
@@ -138,6 +166,10 @@ class DatasetSession(QObject):
     def _on_checked(self, result: object) -> None:
         dataset = getattr(result, "dataset", None) or self.dataset
         self.class_array = getattr(result, "class_array", None)
+        if dataset is not None and self._unusable:
+            unusable = self._without_unusable(dataset)
+            if unusable is not dataset:
+                dataset, self.class_array = unusable, None
         self.checked = True
         self._phase = ""
         self._worker = None
@@ -149,6 +181,7 @@ class DatasetSession(QObject):
     def _on_aborted(self) -> None:
         self._phase = ""
         self._worker = None
+        self._apply_unusable()
         self.checkCancelled.emit()
         if self.dataset is not None:
             self.scanFinished.emit(self.dataset)

@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
+from ..core.project import ProjectError
 from .curation import Curation, install_curation
 from .curation.controller import snapshot
 
@@ -178,9 +179,19 @@ class Workbench(QObject):
 
         panel = GenerationPanel(thumbnails=self.window.loader)
         panel.projectChanged.connect(lambda: self.controller.project_edited(replan=True))
-        panel.generationFinished.connect(lambda _r: self._sync_generation())
+        panel.generationFinished.connect(self._on_generated)
         self._sync_generation(panel)
         return panel
+
+    def _on_generated(self, result: Any) -> None:
+        self._note_unusable(result)
+        self._sync_generation()
+
+    def _note_unusable(self, result: Any) -> None:
+        """Originals generation found not to decode become problems of the dataset."""
+        bad = getattr(result, "bad_sources", None)
+        if bad:
+            self.window.session.note_unusable(bad)
 
     def _sync_generation(self, panel: Any = None) -> None:
         panel = panel or self.generate_tab.widget
@@ -231,7 +242,11 @@ class Workbench(QObject):
         dataset, project, plan = c.dataset, snapshot(c.project), c.plan
         needed = sum(len(cp.generate) for cp in plan.splits["train"])
         if not needed:
-            self._open_export_dialog(dataset, project, plan, [])
+            try:  # the export reads its record of unusable originals, if any
+                staging = project.staging_path(c.project_file)
+            except ProjectError:
+                staging = None
+            self._open_export_dialog(dataset, project, plan, [], staging)
             return
         from ..core.generate import iter_generate
         from .workers import ClosingGeneratorWorker
@@ -248,7 +263,11 @@ class Workbench(QObject):
             )
         )
         worker.returned.connect(
-            alive(lambda generated: self._open_export_dialog(dataset, project, plan, generated))
+            alive(
+                lambda generated: self._exported_generation(
+                    dataset, project, plan, generated, staging
+                )
+            )
         )
         worker.errored.connect(
             alive(
@@ -267,11 +286,17 @@ class Workbench(QObject):
         self.controller.planChanged.disconnect(self._export_after_plan)
         QTimer.singleShot(0, self.export)
 
-    def _open_export_dialog(self, dataset, project, plan, generated) -> None:
+    def _exported_generation(self, dataset, project, plan, generated, staging) -> None:
+        self._note_unusable(generated)
+        self._open_export_dialog(dataset, project, plan, generated, staging)
+
+    def _open_export_dialog(self, dataset, project, plan, generated, staging=None) -> None:
         from .export import ExportDialog
 
         self.window.statusBar().clearMessage()
-        dialog = ExportDialog(dataset, project, plan, generated, parent=self.window)
+        dialog = ExportDialog(
+            dataset, project, plan, generated, parent=self.window, staging=staging
+        )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.export_dialog = dialog
         dialog.open()

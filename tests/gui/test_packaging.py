@@ -1,6 +1,7 @@
 """The desktop entry, AppStream metainfo and icon are valid and agree with each other."""
 
 import configparser
+import os
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -53,15 +54,35 @@ def test_icon_is_an_svg_qt_can_render(qtbot):
     assert len(colours) >= 3
 
 
-@pytest.mark.skipif(not shutil.which("desktop-file-validate"), reason="desktop-file-utils missing")
+def validator(name: str, package: str) -> str:
+    """The validator's path. Missing, it skips the test on a workstation but fails it under
+    CI (CI=true), where a silent skip would hide that the check never ran."""
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
+            pytest.fail(f"{name} is missing under CI: install {package} (CI must not skip it)")
+        pytest.skip(f"{name} missing (package {package})")
+    return path
+
+
 def test_desktop_file_validate():
-    proc = subprocess.run(["desktop-file-validate", str(DESKTOP)], capture_output=True, text=True)
+    tool = validator("desktop-file-validate", "desktop-file-utils")
+    proc = subprocess.run([tool, str(DESKTOP)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-@pytest.mark.skipif(not shutil.which("appstreamcli"), reason="appstream missing")
 def test_appstreamcli_validate():
+    tool = validator("appstreamcli", "appstream")
     proc = subprocess.run(
-        ["appstreamcli", "validate", "--no-net", str(METAINFO)], capture_output=True, text=True
+        [tool, "validate", "--no-net", str(METAINFO)], capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception),
+                                             ("", pytest.skip.Exception)])  # fmt: skip
+def test_a_missing_validator_fails_under_ci_and_skips_elsewhere(monkeypatch, ci, outcome):
+    monkeypatch.setenv("CI", ci)
+    monkeypatch.setattr(shutil, "which", lambda _name: None)
+    with pytest.raises(outcome, match="desktop-file-validate"):
+        validator("desktop-file-validate", "desktop-file-utils")

@@ -35,14 +35,19 @@ def eval_transform(img):
     return to_tensor(img.convert("RGB"))
 
 
-train = datasets.ImageFolder(os.path.join(OUT, "train"), transform=train_transform)
-val = datasets.ImageFolder(os.path.join(OUT, "val"), transform=eval_transform)
-test = datasets.ImageFolder(os.path.join(OUT, "test"), transform=eval_transform)
+# allow_empty: every class has a folder in every split, even where it has no image there.
+def load(split, transform):
+    return datasets.ImageFolder(os.path.join(OUT, split), transform=transform, allow_empty=True)
+
+
+train = load("train", train_transform)
+val = load("val", eval_transform)
+test = load("test", eval_transform)
 with open(os.path.join(OUT, "weights.json"), encoding="utf-8") as fh:
     cfg = json.load(fh)
 assert train.class_to_idx == val.class_to_idx == test.class_to_idx == cfg["class_to_idx"]
 
-# Weights of the exported (already balanced) train split; see "Which weights" in the README.
+# Weights of the train split as exported; see "Which weights" in the README.
 weight = torch.tensor(cfg["class_weight"]["balanced_train"], dtype=torch.float)
 criterion = torch.nn.CrossEntropyLoss(weight=weight)
 
@@ -94,12 +99,18 @@ def readme(
     origins: dict[str, int],
 ) -> str:
     name = Path(dataset_root).name or dataset_root
+    added = any(origins.get(k) for k in ("duplicate", "augmented", "cutmix"))
     out: list[str] = [
         f"# Balanced export of `{name}`",
         "",
         f"Made by Imbalance Studio from `{dataset_root}`. Validation and test hold only "
-        "original images in their original distribution; duplicates and generated images "
-        "were made from training images only and are in `train/` only.",
+        "original images in their original distribution; "
+        + (
+            "duplicates and generated images were made from training images only and are in "
+            "`train/` only."
+            if added
+            else "no duplicates or generated images were added."
+        ),
         "",
         "## Training split, before and after",
         "",
@@ -152,9 +163,7 @@ def readme(
         "### Which weights",
         "",
         first_advice(counts["train"]["before"], counts["train"]["after"]),
-        "- `balanced_original_train` is for training on the original, un-balanced split "
-        "instead; using it (or any re-weighting) on top of this oversampled split "
-        "double-corrects and makes the model over-predict the minority.",
+        original_advice(counts["train"]["before"], counts["train"]["after"]),
         "- `sampler_weights.csv` (for `WeightedRandomSampler`) balances batches by itself: use "
         "it or a weighted loss, not both.",
         "- Judge the model by balanced accuracy, macro-F1 and per-class recall, never plain "
@@ -176,9 +185,8 @@ def readme(
         "## Files",
         "",
         "- `train/`, `val/`, `test/`: one folder per class (every class in every split, so "
-        "class indices agree); each loads with `torchvision.datasets.ImageFolder` and Keras' "
-        "`image_dataset_from_directory`; `metadata.csv` in each is for Hugging Face "
-        "`imagefolder`.",
+        "class indices agree); `metadata.csv` in each is for Hugging Face `imagefolder`. "
+        + loading_note(classes, counts),
         "- `manifest.csv`: one row per file: path, split, class, class_index, origin "
         "(original, duplicate, augmented, cutmix), sources (relative to the dataset root, "
         "`;`-separated), generator, seed, params (JSON).",
@@ -197,6 +205,62 @@ def readme(
         "",
     ]
     return "\n".join(out)
+
+
+def empty_classes(classes: Sequence[str], counts: dict[str, dict[str, list[int]]]) -> dict:
+    """{split: [classes without an image in it]} for the splits that have such classes."""
+    out = {}
+    for split, c in counts.items():
+        missing = [name for name, n in zip(classes, c["after"], strict=True) if n == 0]
+        if missing:
+            out[split] = missing
+    return out
+
+
+def loading_note(classes: Sequence[str], counts: dict[str, dict[str, list[int]]]) -> str:
+    """How the split folders load, as the counts make it true."""
+    empty = empty_classes(classes, counts)
+    if not empty:
+        return (
+            "Each loads with `torchvision.datasets.ImageFolder` and Keras' "
+            "`image_dataset_from_directory`."
+        )
+    lines = []
+    for split, missing in empty.items():
+        if len(missing) == len(classes):
+            lines.append(
+                f"`{split}/` holds no image at all (Keras' `image_dataset_from_directory` "
+                "refuses it; `ImageFolder(..., allow_empty=True)` gives an empty dataset)"
+            )
+        else:
+            lines.append(f"`{split}/` has no image of {', '.join(f'`{_md(c)}`' for c in missing)}")
+    return (
+        "; ".join(lines)
+        + ". An empty class folder keeps the class indices equal across splits, but "
+        "`torchvision.datasets.ImageFolder` refuses one unless given `allow_empty=True` "
+        "(torchvision 0.17 or later; the snippet below does); Keras' "
+        "`image_dataset_from_directory` lists it as a class."
+    )
+
+
+def original_advice(before: list[int], after: list[int]) -> str:
+    """What `balanced_original_train` is for, given what was done to the training split."""
+    grew = any(a > b for a, b in zip(after, before, strict=True))
+    if grew:
+        return (
+            "- `balanced_original_train` is for training on the original, un-balanced split "
+            "instead; using it (or any re-weighting) on top of this oversampled split "
+            "double-corrects and makes the model over-predict the minority."
+        )
+    if list(after) == list(before):
+        return (
+            "- Nothing was added to or left out of the training split: "
+            "`balanced_original_train` equals `balanced_train`."
+        )
+    return (
+        "- `balanced_original_train` comes from the training split before files were "
+        "undersampled or removed; `balanced_train` matches the files exported here."
+    )
 
 
 def first_advice(before: list[int], after: list[int]) -> str:

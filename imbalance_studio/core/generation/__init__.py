@@ -4,6 +4,7 @@ See `run.iter_generate` (the work), `slots` (ids, sources, replacements), `recor
 staging folder) and `review` (accept / reject).
 """
 
+from .badsources import BAD_SOURCES_NAME, as_problem, read_bad_sources
 from .records import GeneratedImage, load_staging, set_status
 from .review import REJECT_MODES, accept, find_image, note_rejection, reduced_plan, reject
 from .run import (
@@ -19,18 +20,21 @@ from .run import (
 from .slots import image_id, stack_fingerprint
 
 __all__ = [
+    "BAD_SOURCES_NAME",
     "REJECT_MODES",
     "GenerateError",
     "GenerateProgress",
     "GenerateResult",
     "GeneratedImage",
     "accept",
+    "as_problem",
     "check_staging",
     "find_image",
     "image_id",
     "iter_generate",
     "load_staging",
     "note_rejection",
+    "read_bad_sources",
     "reduced_plan",
     "reject",
     "set_status",

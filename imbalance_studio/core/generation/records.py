@@ -3,7 +3,9 @@
 Layout (the folder belongs to the project, never to the dataset)::
 
     <staging>/<class>/<id>.png    the image (PNG, lossless)
-    <staging>/<class>/<id>.json   its record: sources, generator, parameters, seed, status
+    <staging>/<class>/<id>.json   its record: sources (and their size and mtime then),
+                                  generator, parameters, seed, status
+    <staging>/bad_sources.json    originals found not to decode (see badsources.py)
 
 Both are written atomically (temp file in the same folder, then `os.replace`). The image is
 fsync'ed before its rename, and the record is written only after that, so a record that
@@ -47,6 +49,9 @@ class GeneratedImage:
     fingerprint: str = ""  # stack / generator fingerprint it was made with
     planned_source: str = ""  # the plan's source (differs from sources[0] if that failed)
     reject_mode: str | None = None  # "replace" | "reduce" once rejected
+    # (size, mtime_ns) of each source when it was read: a source changed since then (e.g. now
+    # corrupt) means the image is made again rather than reused.
+    source_stats: tuple[tuple[int, int] | None, ...] = field(default=(), compare=False)
 
     @property
     def record_file(self) -> Path:
@@ -125,6 +130,7 @@ def record_dict(image: GeneratedImage, size: int, staging: Path) -> dict[str, An
         "params": image.params,
         "status": image.status,
         "reject_mode": image.reject_mode,
+        "source_stats": [list(s) if s else None for s in image.source_stats],
     }
 
 
@@ -169,6 +175,18 @@ def image_from_record(rec: dict[str, Any], folder: Path) -> GeneratedImage:
         fingerprint=rec.get("fingerprint", ""),
         planned_source=rec.get("planned_source", ""),
         reject_mode=rec.get("reject_mode"),
+        source_stats=_stats(rec.get("source_stats")),
+    )
+
+
+def _stats(value: Any) -> tuple[tuple[int, int] | None, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(
+        (v[0], v[1])
+        if isinstance(v, list) and len(v) == 2 and all(type(x) is int for x in v)
+        else None
+        for v in value
     )
 
 

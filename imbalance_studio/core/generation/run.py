@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..fileio import dataset_folder_of, where_in_dataset
+from .badsources import KnownBad, read_bad_sources, record_bad_sources
 from .records import GeneratedImage, atomic_write, clean_temp_files, read_class_records
 from .slots import ClassJob, Slot
 from .work import Outcome, Staged, commit, make_batch, render, warm_up
@@ -109,7 +110,7 @@ def check_staging(
 
 
 def _jobs(
-    dataset: Any, project: Any, plan: Any, staging: Path, create: bool = True
+    dataset: Any, project: Any, plan: Any, staging: Path, known: KnownBad, create: bool = True
 ) -> list[ClassJob]:
     from ..augment import PRESETS, stack_for_class
 
@@ -147,6 +148,8 @@ def _jobs(
                 staging=str(staging),
                 rejected=rejected,
                 records=read_class_records(folder),
+                bad={p: known.bad[p] for p in kept if p in known.bad},
+                recheck=frozenset(known.changed),
             )
         )
     return jobs
@@ -177,7 +180,8 @@ def staged_for_plan(
         return [], sum(len(cp.generate) for cp in plan.splits["train"])
     result = GenerateResult()
     missing = 0
-    for job in _jobs(dataset, project, plan, staging, create=False):
+    known = read_bad_sources(staging, dataset.root)
+    for job in _jobs(dataset, project, plan, staging, known, create=False):
         for slot in _slots(job, result):
             image = job.done(slot)
             if image is None:
@@ -208,7 +212,9 @@ def iter_generate(
     staging = check_staging(staging_dir, dataset.root, getattr(dataset, "real_dirs", ()))
     clean_temp_files(staging)
     result = GenerateResult()
-    jobs = _jobs(dataset, project, plan, staging)
+    known = read_bad_sources(staging, dataset.root)
+    jobs = _jobs(dataset, project, plan, staging, known)
+    _report_known(known, jobs, result)
     queue: deque[Slot] = deque()
     for job in jobs:
         slots = _slots(job, result)
@@ -320,10 +326,30 @@ def _class_order(plan: Any, name: str) -> int:
         return len(plan.classes)
 
 
+def _report_known(known: KnownBad, jobs: list[ClassJob], result: GenerateResult) -> None:
+    """Sources found unusable by an earlier run are reported by this one too (their slots
+    are reused, so nothing decodes them again): the export must leave them out as well."""
+    found = dict(known.bad)
+    for job in jobs:  # also those known only from a substitute's record (older staging)
+        for p, r in job.bad.items():
+            found.setdefault(p, r)
+    if known.problem:
+        result.problems.append(known.problem)
+    for p, r in sorted(found.items()):
+        result.bad_sources[p] = r
+        result.problems.append(f"{p}: does not decode ({r}; found in an earlier run); left out")
+
+
 def _note_bad(job: ClassJob, outcome: Outcome, result: GenerateResult) -> str | None:
     new = {p: r for p, r in outcome.bad.items() if p not in job.bad}
     if not new:
         return None
+    try:  # remembered with the staging folder: a resumed run never decodes them again
+        record_bad_sources(job.staging, job.root, new)
+    except OSError as exc:
+        raise GenerateError(
+            f"cannot write to the staging folder {job.staging}: {exc.strerror or exc}"
+        ) from exc
     job.bad.update(new)
     result.bad_sources.update(new)
     notes = [f"{p}: does not decode ({r}); skipped, its share goes to other sources"

@@ -20,6 +20,7 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
+from .badsources import Signature, signature
 from .records import GeneratedImage, image_from_record
 from .work import WorkItem
 
@@ -114,6 +115,9 @@ class ClassJob:
     rejected: set[str]
     records: dict[str, dict] = field(default_factory=dict)  # id -> valid record
     bad: dict[str, str] = field(default_factory=dict)  # rel path -> why it does not decode
+    # Sources recorded as bad whose file changed since: not inferred bad from old records.
+    recheck: frozenset[str] = frozenset()
+    _stats: dict[str, Signature | None] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.stack_fp = stack_fingerprint(self.stack)
@@ -125,7 +129,8 @@ class ClassJob:
         # A source that failed in an earlier run is known from its substitutes' records.
         for rec in self.records.values():
             planned = rec.get("planned_source")
-            if planned and rec.get("sources") and planned != rec["sources"][0]:
+            sources = rec.get("sources")
+            if planned and sources and planned != sources[0] and planned not in self.recheck:
                 self.bad.setdefault(planned, "failed to decode in an earlier run")
 
     def usable(self) -> list[str]:
@@ -158,6 +163,10 @@ class ClassJob:
         if source is None:
             return None
         generator = self.generator_for(ordinal)
+        if generator == "cutmix" and all(p == source or p in self.bad for p in self.kept):
+            # Every donor failed to decode (a CutMix try of this slot always finds that, so
+            # the fallback does not depend on timing); without it the slot would retry forever.
+            generator = "augment"
         fp = self.cutmix_fp if generator == "cutmix" else self.stack_fp
         task_seed = self.tasks[ordinal].seed
         reducible = False
@@ -172,8 +181,29 @@ class ClassJob:
         raise AssertionError("unreachable")
 
     def done(self, slot: Slot) -> GeneratedImage | None:
+        """The slot's staged image, unless missing or made from a source that changed since."""
         rec = self.records.get(slot.id)
-        return image_from_record(rec, self._folder()) if rec is not None else None
+        if rec is None or not self._sources_unchanged(rec):
+            return None
+        return image_from_record(rec, self._folder())
+
+    def _sources_unchanged(self, rec: dict) -> bool:
+        """False when a source's size or mtime differs from when the image was made (a file
+        corrupted or replaced since must be read again). Records written before sources were
+        stat'ed have no `source_stats` and are trusted."""
+        stats = rec.get("source_stats")
+        if not stats:
+            return True
+        sources = rec.get("sources") or ()
+        if not isinstance(stats, list) or len(stats) != len(sources):
+            return False
+        for rel, recorded in zip(sources, stats, strict=True):
+            if rel not in self._stats:
+                self._stats[rel] = signature(self.root, rel)
+            now = self._stats[rel]
+            if now is None or recorded != list(now):
+                return False
+        return True
 
     def spares(self, taken: set[str]) -> list[GeneratedImage]:
         """Staged, unrejected images of this class made with the current settings that no
@@ -186,6 +216,8 @@ class ClassJob:
             if rec.get("fingerprint") not in (self.stack_fp, self.cutmix_fp):
                 continue
             if not rec.get("sources") or not set(rec["sources"]) <= kept:
+                continue
+            if not self._sources_unchanged(rec):
                 continue
             out.append(image_from_record(rec, self._folder()))
         out.sort(key=lambda g: (g.ordinal, g.id))

@@ -16,6 +16,7 @@ from typing import IO, Any
 import numpy as np
 
 from ..imageio import ImageDecodeError, classify, normalize_mode, open_image
+from .badsources import signature
 from .records import (
     GeneratedImage,
     discard_temp,
@@ -160,6 +161,8 @@ def make_batch(items: list[WorkItem]) -> list[Outcome]:
 def render(item: WorkItem) -> Outcome | Staged:
     """Decode, augment (or CutMix) and encode into a temp file beside the final name."""
     root = Path(item.root)
+    # Stat before decoding: a file that changes meanwhile no longer matches its record.
+    stats = [signature(root, item.source)]
     try:
         image = decode(root / item.source)
     except ImageDecodeError as exc:
@@ -172,12 +175,14 @@ def render(item: WorkItem) -> Outcome | Staged:
 
             donor = None
             for rel in item.donors:
+                donor_stat = signature(root, rel)
                 try:
                     donor = decode(root / rel)
                 except ImageDecodeError as exc:
                     bad[rel] = str(exc)
                     continue
                 sources = (item.source, rel)
+                stats.append(donor_stat)
                 break
             if donor is None:
                 return Outcome(item, "no_donor", message="no donor image decodes", bad=bad)
@@ -187,11 +192,16 @@ def render(item: WorkItem) -> Outcome | Staged:
     except Exception as exc:  # a stack that fails on this image: systematic, stop the run
         what = "CutMix" if item.generator == "cutmix" else "the augmentation stack"
         return Outcome(item, "error", message=f"{what} failed on {item.source}: {exc}", bad=bad)
-    return _encode(item, out, params, sources, bad)
+    return _encode(item, out, params, sources, bad, tuple(stats))
 
 
 def _encode(
-    item: WorkItem, out: np.ndarray, params: dict, sources: tuple[str, ...], bad: dict[str, str]
+    item: WorkItem,
+    out: np.ndarray,
+    params: dict,
+    sources: tuple[str, ...],
+    bad: dict[str, str],
+    stats: tuple[tuple[int, int] | None, ...] = (),
 ) -> Outcome | Staged:
     img_path = Path(item.staging) / item.class_name / f"{item.id}.png"
     gen = GeneratedImage(
@@ -205,6 +215,7 @@ def _encode(
         ordinal=item.ordinal,
         fingerprint=item.fingerprint,
         planned_source=item.planned_source,
+        source_stats=stats,
     )
     try:
         data = encode_png(out)

@@ -46,6 +46,8 @@ class ExportDialog(QDialog):
         plan: Any,
         generated: list | None = None,
         parent: QWidget | None = None,
+        *,
+        staging: Path | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export balanced dataset")
@@ -54,6 +56,10 @@ class ExportDialog(QDialog):
         self._project = project
         self._plan = plan
         self._generated = list(generated or [])
+        # Originals generation found unusable (a GenerateResult carries them) and the staging
+        # folder that records earlier ones: the export leaves them out and lists them.
+        self._bad_sources = dict(getattr(generated, "bad_sources", None) or {})
+        self._staging = staging
         self._worker: ExportWorker | None = None
         self._close_when_done = False
         self.report: Any = None
@@ -159,6 +165,8 @@ class ExportDialog(QDialog):
             self.link_button.isChecked(),
             self.overwrite.isChecked(),
             self.overwrite.isChecked() and self.overwrite_all.isChecked(),
+            bad_sources=self._bad_sources,
+            staging=self._staging,
         )
         worker.yielded.connect(self._on_progress)
         worker.returned.connect(self._on_done)

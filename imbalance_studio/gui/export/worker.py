@@ -20,13 +20,16 @@ def export_steps(
     link: bool,
     overwrite: bool,
     overwrite_all: bool = False,
+    bad_sources: dict[str, str] | None = None,
+    staging: Path | None = None,
 ):
     from ...core.export import iter_export
 
     return (
         yield from iter_export(
             dataset, project, plan, generated, out, link,
-            overwrite=overwrite, overwrite_all=overwrite_all,
+            overwrite=overwrite, overwrite_all=overwrite_all, bad_sources=bad_sources,
+            staging=staging,
         )
     )  # fmt: skip
 
@@ -40,9 +43,14 @@ def start_export(
     link: bool,
     overwrite: bool,
     overwrite_all: bool = False,
+    *,
+    bad_sources: dict[str, str] | None = None,
+    staging: Path | None = None,
 ) -> ExportWorker:
     """A worker (not started) running the export; connect its signals, then start().
-    `overwrite_all` also deletes files the user added to the previous export."""
+    `overwrite_all` also deletes files the user added to the previous export; the
+    `staging` folder's record of unusable originals is read in the worker."""
     return ExportWorker(
-        export_steps, dataset, project, plan, generated, out, link, overwrite, overwrite_all
+        export_steps, dataset, project, plan, generated, out, link, overwrite, overwrite_all,
+        bad_sources, staging,
     )

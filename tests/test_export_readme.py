@@ -1,0 +1,100 @@
+"""The export's README says what is true of that export, and its PyTorch snippet runs on it,
+empty class folders included (run as written, with the real torchvision)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from datasets import write_digits
+
+from imbalance_studio.core.export import export
+from imbalance_studio.core.plan import make_plan
+from imbalance_studio.core.project import ClassTarget, Method, Project, SplitSettings
+from imbalance_studio.core.scanning import check, scan
+
+COUNTS = [40, 12, 3]  # digit_2 is too small to split: no image of it in val or test
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("digits-40-12-3")
+    write_digits(root, COUNTS)
+    return root
+
+
+def _export(root: Path, out: Path, **settings) -> str:
+    dataset = scan(root)
+    check(dataset)
+    project = Project(dataset_root=str(root), **settings)
+    export(dataset, project, make_plan(dataset, project), [], out, link=False)
+    return (out / "README.md").read_text(encoding="utf-8")
+
+
+def _run_snippet(text: str, out: Path, monkeypatch) -> dict:
+    snippet = text.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(out)
+    scope: dict = {"__name__": "readme_snippet"}
+    exec(compile(snippet, str(out / "README.md"), "exec"), scope)
+    return scope
+
+
+def test_the_snippet_runs_on_splits_with_empty_class_folders(root, tmp_path, monkeypatch):
+    from torchvision.datasets import ImageFolder
+
+    out = tmp_path / "out"
+    text = _export(root, out)
+    assert not any((out / "val" / "digit_2").iterdir())  # the case the snippet must survive
+    with pytest.raises(FileNotFoundError):
+        ImageFolder(str(out / "val"))  # what the old snippet did
+    scope = _run_snippet(text, out, monkeypatch)
+    assert scope["loss"].ndim == 0
+    assert scope["val"].classes == ["digit_0", "digit_1", "digit_2"]
+    assert 2 not in scope["val"].targets and 2 in scope["train"].targets
+    assert "`val/` has no image of `digit_2`" in text
+    assert "`test/` has no image of `digit_2`" in text
+    assert "allow_empty=True" in text
+    assert "each loads with" not in text.lower()
+
+
+def test_nothing_oversampled_is_not_called_oversampled(root, tmp_path):
+    text = _export(root, tmp_path / "out")
+    assert "oversampled split" not in text and "not oversampled" in text
+    assert "no duplicates or generated images were added" in text
+    assert "`balanced_original_train` equals `balanced_train`" in text
+
+
+def test_an_undersampled_split_says_so(root, tmp_path):
+    targets = {"digit_0": ClassTarget(target=20, method=Method.UNDERSAMPLE)}
+    text = _export(root, tmp_path / "out", targets=targets)
+    assert "oversampled split" not in text and "not oversampled" in text
+    assert "before files were undersampled or removed" in text
+
+
+def test_an_oversampled_split_says_so_and_the_snippet_runs(root, tmp_path, monkeypatch):
+    targets = {n: ClassTarget(target=28, method=Method.DUPLICATE) for n in ("digit_1", "digit_2")}
+    out = tmp_path / "out"
+    text = _export(root, out, targets=targets)
+    assert "this oversampled split double-corrects" in text
+    assert "duplicates and generated images were made from training images only" in text
+    assert "not oversampled" not in text
+    scope = _run_snippet(text, out, monkeypatch)
+    assert scope["loss"].ndim == 0 and len(scope["train"]) == 3 * 28
+
+
+def test_a_split_without_any_image_is_named_and_the_snippet_still_runs(root, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    text = _export(root, out, split=SplitSettings(train=0.8, val=0.2, test=0.0))
+    assert "`test/` holds no image at all" in text
+    scope = _run_snippet(text, out, monkeypatch)
+    assert len(scope["test"]) == 0 and len(scope["val"]) > 0
+
+
+def test_a_split_with_every_class_loads_without_a_note(tmp_path, monkeypatch):
+    root = tmp_path / "ds"
+    write_digits(root, [40, 12, 8])
+    out = tmp_path / "out"
+    text = _export(root, out)
+    assert "Each loads with `torchvision.datasets.ImageFolder`" in text
+    assert "has no image of" not in text
+    assert _run_snippet(text, out, monkeypatch)["loss"].ndim == 0
