@@ -117,6 +117,7 @@ def tree_hash(root: Path) -> str:
         for name in sorted(filenames):
             p = Path(dirpath) / name
             h.update(str(p.relative_to(root)).encode("utf-8", "surrogateescape"))
-            if not p.is_symlink():
+            # Regular files only: reading a FIFO blocks, a link to /dev/zero never ends.
+            if p.is_file() and not p.is_symlink():
                 h.update(p.read_bytes())
     return h.hexdigest()

@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..core.dataset import Dataset, imbalance_ratio, majority_baseline
+from ..core.dataset import Dataset, ProblemReason, imbalance_ratio, majority_baseline
 from ..core.plan import SPLITS, Plan, content_groups, make_plan, train_counts
 from ..core.policies import POLICY_HELP, apply_policy, parse_policy
 from ..core.project import (
@@ -125,6 +125,7 @@ def build_project(args: argparse.Namespace) -> tuple[Project, Dataset, dict[str,
 
 def run(args: argparse.Namespace) -> int:
     project, dataset, groups = build_project(args)
+    report_left_out(dataset)
     plan = make_plan(dataset, project, groups=groups)
     if args.save_project:
         project.update_snapshot(dataset)
@@ -138,6 +139,27 @@ def run(args: argparse.Namespace) -> int:
     else:
         print_plan(plan, project)
     return 0
+
+
+# Problems of the listing (not image files at all, or folders): `scan` reports those.
+_LISTING = frozenset({
+    ProblemReason.EMPTY_CLASS, ProblemReason.UNSUPPORTED_EXTENSION, ProblemReason.LOOSE_FILE,
+    ProblemReason.SYMLINK_LOOP,
+})  # fmt: skip
+
+
+def report_left_out(dataset: Dataset, shown: int = 10) -> None:
+    """Image files the scan left out (FIFOs, empty or broken files), on stderr: the plan
+    does not count them, and `--json` output stays one object."""
+    gone = [p for p in dataset.problems if p.excludes and p.reason not in _LISTING]
+    if not gone:
+        return
+    print(f"note: {len(gone)} image files left out of the plan:", file=sys.stderr)
+    for p in gone[:shown]:
+        detail = f" ({p.detail})" if p.detail else ""
+        print(f"  {p.path}: {p.reason}{detail}", file=sys.stderr)
+    if len(gone) > shown:
+        print(f"  ... and {len(gone) - shown} more (`scan` lists them all)", file=sys.stderr)
 
 
 def _ratio(counts: list[int]) -> str:

@@ -255,10 +255,12 @@ def iter_export(
             notes.append(f"some hard links failed ({writer.link_failure}): those files were copied")
         problems = [(p.path, p.reason) for p in dataset.problems if p.excludes]
         problems += [(path, f"does not decode ({why})") for path, why in sorted(bad.items())]
-        if writer.missing:
+        if writer.missing or writer.refused:
             for i in writer.missing:
                 problems.append((lay.sources[i], "missing when exported"))
-            lay.drop(writer.missing)
+            for i, kind in sorted(writer.refused.items()):
+                problems.append((lay.sources[i], f"not a regular file when exported ({kind})"))
+            lay.drop([*writer.missing, *writer.refused])
             counts, weights, files = _metadata(lay, project)
 
         yield ExportProgress("finishing", 0, None, "writing manifest, weights and report")
