@@ -82,7 +82,8 @@ def _dataset_root(source: str) -> Path:
     path = Path(source)
     if path.is_dir():
         return path.absolute()
-    if path.is_file() or path.name.endswith(PROJECT_SUFFIX):
+    # Anything but a folder is read as a project, so a FIFO gets "not a regular file".
+    if path.exists() or path.name.endswith(PROJECT_SUFFIX):
         try:
             return Path(Project.load(path).dataset_root)
         except ProjectError as exc:

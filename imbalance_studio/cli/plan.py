@@ -55,7 +55,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def _load_project(target: str) -> Project | None:
     path = Path(target)
-    if path.name.endswith(PROJECT_SUFFIX) or path.is_file():
+    # Anything that is not a folder is taken for a project file, so a FIFO or device gets
+    # Project.load's "not a regular file" rather than "no such folder".
+    if path.name.endswith(PROJECT_SUFFIX) or (path.exists() and not path.is_dir()):
         try:
             return Project.load(path)
         except ProjectError as exc:
@@ -72,8 +74,12 @@ def load_stack(path: str) -> dict:
             return load_stack_file(path)
         except (ValueError, OSError) as exc:  # its messages already name the file
             raise CliError(str(exc).splitlines()[0]) from exc
+    from ..core.safe_read import STACK_MAX_BYTES, InputFileError, load_json_bounded
+
     try:
-        stack = json.loads(Path(path).read_text(encoding="utf-8"))
+        stack = load_json_bounded(path, STACK_MAX_BYTES, "an augmentation stack")
+    except InputFileError as exc:
+        raise CliError(str(exc)) from exc
     except (OSError, ValueError) as exc:
         raise CliError(f"{path}: cannot read augmentation stack ({exc})") from exc
     if not isinstance(stack, dict) or "transform" not in stack:

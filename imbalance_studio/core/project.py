@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .. import APP_NAME
 from .fileio import atomic_write_text, is_inside
+from .safe_read import PROJECT_MAX_BYTES, InputFileError, loads_bounded, read_bounded_text
 
 if TYPE_CHECKING:
     from .dataset import Dataset
@@ -228,8 +229,16 @@ class Project(_Model):
                 f"{path}: will not write inside the dataset folder (it is read-only); "
                 "save the project elsewhere"
             )
+        text = self.to_json_text()
+        # Never write a file `load` would refuse (bytes counted only when it could matter).
+        size = len(text.encode("utf-8", "replace")) if len(text) > PROJECT_MAX_BYTES // 4 else 0
+        if size > PROJECT_MAX_BYTES:
+            raise ProjectError(
+                f"{path}: not saved: the project is {size / 2**20:.0f} MB, above the "
+                f"{PROJECT_MAX_BYTES // 2**20} MB a project file may hold (clear some marks)"
+            )
         try:
-            atomic_write_text(path, self.to_json_text())
+            atomic_write_text(path, text)
         except OSError as exc:
             raise ProjectError(f"{path}: cannot save project ({exc.strerror or exc})") from exc
 
@@ -237,12 +246,14 @@ class Project(_Model):
     def from_json_text(cls, text: str, source: str = "project") -> Project:
         """Validate a project from JSON text; ProjectError with one line on any problem."""
         try:
-            data = json.loads(text)
+            data = loads_bounded(text, f"{source}: not a valid project file")
         except json.JSONDecodeError as exc:
             raise ProjectError(
                 f"{source}: not a valid project file (broken or truncated JSON at line "
                 f"{exc.lineno}, column {exc.colno})"
             ) from None
+        except InputFileError as exc:  # nested too deeply
+            raise ProjectError(str(exc)) from None
         if not isinstance(data, dict):
             raise ProjectError(f"{source}: not a valid project file (expected a JSON object)")
         version = data.get("version")
@@ -260,11 +271,15 @@ class Project(_Model):
         the file's folder and made absolute. Raises ProjectError with a one-line message."""
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            # A regular file below the limit only: a FIFO must not hang us, /dev/zero must
+            # not fill memory.
+            text = read_bounded_text(path, PROJECT_MAX_BYTES, "a project file")
         except FileNotFoundError:
             raise ProjectError(f"{path}: no such project file") from None
         except UnicodeDecodeError:
             raise ProjectError(f"{path}: not a valid project file (not UTF-8 text)") from None
+        except InputFileError as exc:
+            raise ProjectError(str(exc)) from None
         except OSError as exc:
             raise ProjectError(f"{path}: cannot read project ({exc.strerror or exc})") from None
         project = cls.from_json_text(text, str(path))
