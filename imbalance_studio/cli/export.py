@@ -126,6 +126,9 @@ def run(args: argparse.Namespace) -> int:
     if any(cp.generate for cp in plan.splits["train"]):
         from ..core.generate import GenerateError, iter_generate
 
+        # Say how much will be made before making it: a huge target must not run silently.
+        print(plan.generation_summary(), flush=True)
+
         try:
             staging = project.staging_path(project_file)
             gen = iter_generate(dataset, project, plan, staging, workers=args.workers)

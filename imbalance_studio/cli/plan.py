@@ -195,8 +195,9 @@ def print_plan(plan: Plan, project: Project) -> None:
             print(f"  {plan.classes[cp.class_index]:<{width}}" + "".join(f"{v:>10}" for v in vals))
         total = (sum(plan.original_counts(split)), sum(plan.final_counts(split)))
         print(f"  {'total':<{width}}{total[0]:>10}{'':>40}{total[1]:>10}")
+    print(f"\ngeneration: {plan.generation_summary()}")
     before, after = plan.original_counts("train"), plan.final_counts("train")
-    print(f"\ntrain imbalance ratio (largest / smallest): {_ratio(before)} → {_ratio(after)}")
+    print(f"train imbalance ratio (largest / smallest): {_ratio(before)} → {_ratio(after)}")
     print(
         f"train majority-class baseline accuracy: {majority_baseline(before):.1%} → "
         f"{majority_baseline(after):.1%}"

@@ -33,6 +33,9 @@ PROJECT_SUFFIX = ".isproj.json"
 # Tolerance on split fractions summing to 1 (they are typed by hand as 0.7,0.15,0.15).
 _SPLIT_TOLERANCE = 1e-6
 MAX_DUPLICATE = 1000
+# The most training images a class target may ask for. The product is built for datasets of
+# about a million images; a bigger target is a typo (an extra zero) that would run for hours.
+MAX_TARGET = 1_000_000
 
 
 class ProjectError(Exception):
@@ -104,6 +107,20 @@ class ClassTarget(_Model):
 
     target: int | None = Field(None, ge=0)
     method: Method = Method.AUGMENT
+
+    @field_validator("target")
+    @classmethod
+    def _sane_target(cls, target: int | None) -> int | None:
+        if target is not None and target > MAX_TARGET:
+            raise ValueError(target_limit_message(target))
+        return target
+
+
+def target_limit_message(target: int) -> str:
+    return (
+        f"target {target:,} is above the limit of {MAX_TARGET:,} images per class (each one "
+        "is made and written in turn: a target that large runs for hours); set a smaller one"
+    )
 
 
 class AugmentSettings(_Model):

@@ -1,4 +1,5 @@
-"""Every file read back is a regular file below a size limit, parsed with bounded nesting."""
+"""Every file read back is a regular file below a size limit, parsed with bounded nesting;
+targets are bounded too, and a plan says how many images it will make before making them."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ import pytest
 from datasets import write_digits
 
 from hostile.test_special_files import unblock_fifos
+from imbalance_studio.cli import run_cli
 from imbalance_studio.core import safe_read
 from imbalance_studio.core.augment import StackError, load_stack_file
 from imbalance_studio.core.autosave import autosave_dir, find_autosaves, write_autosave
 from imbalance_studio.core.generation.records import read_record
-from imbalance_studio.core.project import Project, ProjectError
+from imbalance_studio.core.plan import make_plan
+from imbalance_studio.core.project import MAX_TARGET, ClassTarget, Project, ProjectError
+from imbalance_studio.core.scanning import check, scan
 
 DEEP = "[" * 100_000 + "]" * 100_000
 # kind -> expected phrase of the one-line error
@@ -155,3 +159,64 @@ def test_a_project_too_large_to_read_back_is_not_saved(tiny_root, tmp_path, monk
     with pytest.raises(ProjectError, match="not saved"):
         project.save(tmp_path / "p.isproj.json")
     assert not (tmp_path / "p.isproj.json").exists()
+
+
+# -- targets -------------------------------------------------------------------------------
+
+
+def test_class_targets_are_bounded():
+    assert ClassTarget(target=MAX_TARGET).target == MAX_TARGET
+    with pytest.raises(ValueError, match="above the limit of 1,000,000 images per class"):
+        ClassTarget(target=MAX_TARGET + 1)
+
+
+@pytest.mark.parametrize("command", ["plan", "export"])
+def test_a_huge_policy_target_is_refused_promptly(tiny_root, tmp_path, command):
+    extra = [tmp_path / "out"] if command == "export" else []
+    start = time.monotonic()
+    out = cli(command, tiny_root, *extra, "--policy", "target:100000000")
+    assert time.monotonic() - start < 30
+    assert_one_line_error(out, "above the limit of 1,000,000 images per class")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_policy_target_far_above_the_largest_class_is_refused(tiny_root):
+    # 12 images in the largest class, 8 of them in training: at most 100 x 8.
+    out = cli("plan", tiny_root, "--quick", "--policy", "target:900")
+    assert_one_line_error(out, "more than 100 × the largest class")
+    assert "target:800" in out.stderr
+
+
+def test_a_huge_target_in_a_project_file_is_refused(tiny_root, tmp_path):
+    path = tmp_path / "huge.isproj.json"
+    data = {"dataset_root": str(tiny_root), "targets": {"digit_0": {"target": 100_000_000}}}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    for command in ("plan", "generate"):
+        assert_one_line_error(cli(command, path), "above the limit of 1,000,000")
+
+
+def _planned(root: Path, project: Project) -> tuple[int, int]:
+    dataset = scan(root)
+    check(dataset)
+    return make_plan(dataset, project).generation_total()
+
+
+def test_export_says_how_many_images_it_will_make_first(tiny_root, tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["export", str(tiny_root), str(out), "--policy", "target:8", "--augment", "light"]
+    assert run_cli([*args, "--quiet", "--workers", "1"]) == 0
+    stdout = capsys.readouterr().out
+    # 8 / 6 / 4 training images: 0 + 2 + 4 new images for two classes.
+    assert stdout.index("will make 6 images for 2 classes") < stdout.index("exported")
+
+
+def test_generate_says_how_many_images_it_will_make_first(tiny_root, tmp_path, capsys):
+    project = Project(dataset_root=str(tiny_root))
+    project.targets = {"digit_2": ClassTarget(target=7), "digit_1": ClassTarget(target=9)}
+    path = tmp_path / "p.isproj.json"
+    project.save(path)
+    n, k = _planned(tiny_root, project)
+    assert (n, k) == (3 + 3, 2)
+    assert run_cli(["generate", str(path), "--quiet", "--workers", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "will make 6 images for 2 classes"
