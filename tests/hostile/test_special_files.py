@@ -221,3 +221,20 @@ def test_a_source_that_became_a_fifo_after_the_scan_is_reported_not_copied(tmp_p
     assert not (out / "train" / victim).exists()
     assert victim not in (out / "manifest.csv").read_text(encoding="utf-8")
     assert stat.S_ISFIFO(os.lstat(root / victim).st_mode)  # the source is left as it is
+
+
+def test_the_safe_opener_leaks_no_descriptors(tmp_path):
+    """open_image hands Pillow a descriptor of its own; the image must close it exactly as
+    it closes a file it opened itself (this relies on Pillow's `_exclusive_fp`)."""
+    root = tmp_path / "data"
+    write_digits(root, [5])
+    paths = [str(p) for p in sorted((root / "digit_0").iterdir())]
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(20):
+        for p in paths:
+            read_info(p)
+            check_file(p)
+            with open_image(p) as img:
+                img.load()
+            open_image(p).close()
+    assert len(os.listdir("/proc/self/fd")) == before
