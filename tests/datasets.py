@@ -125,6 +125,7 @@ def tree_hash(root: Path, follow_links: bool = False) -> str:
         for name in sorted(filenames):
             p = Path(dirpath) / name
             h.update(str(p.relative_to(root)).encode("utf-8", "surrogateescape"))
-            if not p.is_symlink() or (follow_links and p.is_file()):
+            # Regular files only: reading a FIFO blocks, a link to /dev/zero never ends.
+            if p.is_file() and (follow_links or not p.is_symlink()):
                 h.update(p.read_bytes())
     return h.hexdigest()

@@ -94,7 +94,8 @@ def _dataset_root(source: str) -> Path:
     path = Path(source)
     if path.is_dir():
         return path.absolute()
-    if path.is_file() or path.name.endswith(PROJECT_SUFFIX):
+    # Anything but a folder is read as a project, so a FIFO gets "not a regular file".
+    if path.exists() or path.name.endswith(PROJECT_SUFFIX):
         try:
             return Path(Project.load(path).dataset_root)
         except ProjectError as exc:
@@ -137,6 +138,9 @@ def run(args: argparse.Namespace) -> int:
     staging = None
     if any(cp.generate for cp in plan.splits["train"]):
         from ..core.generation import GenerateError, as_problem, iter_generate
+
+        # Say how much will be made before making it: a huge target must not run silently.
+        print(plan.generation_summary(), flush=True)
 
         try:
             staging = project.staging_path(project_file, dataset)

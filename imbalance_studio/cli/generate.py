@@ -61,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
     if not wanted:
         print("nothing to generate: no class has an augment target above its training count")
         return 0
+    # Say how much will be made before making it: a huge target must not run silently.
+    print(plan.generation_summary(), flush=True)
     update, close = tqdm_progress("generate", args.quiet)
     gen = iter_generate(dataset, project, plan, staging, workers=args.workers)
     try:

@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..core.dataset import Dataset, imbalance_ratio, majority_baseline
+from ..core.dataset import Dataset, ProblemReason, imbalance_ratio, majority_baseline
 from ..core.plan import SPLITS, Plan, content_groups, make_plan, train_counts
 from ..core.policies import POLICY_HELP, apply_policy, parse_policy
 from ..core.project import (
@@ -55,7 +55,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def _load_project(target: str) -> Project | None:
     path = Path(target)
-    if path.name.endswith(PROJECT_SUFFIX) or path.is_file():
+    # Anything that is not a folder is taken for a project file, so a FIFO or device gets
+    # Project.load's "not a regular file" rather than "no such folder".
+    if path.name.endswith(PROJECT_SUFFIX) or (path.exists() and not path.is_dir()):
         try:
             return Project.load(path)
         except ProjectError as exc:
@@ -72,8 +74,12 @@ def load_stack(path: str) -> dict:
             return load_stack_file(path)
         except (ValueError, OSError) as exc:  # its messages already name the file
             raise CliError(str(exc).splitlines()[0]) from exc
+    from ..core.safe_read import STACK_MAX_BYTES, InputFileError, load_json_bounded
+
     try:
-        stack = json.loads(Path(path).read_text(encoding="utf-8"))
+        stack = load_json_bounded(path, STACK_MAX_BYTES, "an augmentation stack")
+    except InputFileError as exc:
+        raise CliError(str(exc)) from exc
     except (OSError, ValueError) as exc:
         raise CliError(f"{path}: cannot read augmentation stack ({exc})") from exc
     if not isinstance(stack, dict) or "transform" not in stack:
@@ -125,6 +131,7 @@ def build_project(args: argparse.Namespace) -> tuple[Project, Dataset, dict[str,
 
 def run(args: argparse.Namespace) -> int:
     project, dataset, groups = build_project(args)
+    report_left_out(dataset)
     plan = make_plan(dataset, project, groups=groups)
     if args.save_project:
         project.update_snapshot(dataset)
@@ -138,6 +145,27 @@ def run(args: argparse.Namespace) -> int:
     else:
         print_plan(plan, project)
     return 0
+
+
+# Problems of the listing (not image files at all, or folders): `scan` reports those.
+_LISTING = frozenset({
+    ProblemReason.EMPTY_CLASS, ProblemReason.UNSUPPORTED_EXTENSION, ProblemReason.LOOSE_FILE,
+    ProblemReason.SYMLINK_LOOP,
+})  # fmt: skip
+
+
+def report_left_out(dataset: Dataset, shown: int = 10) -> None:
+    """Image files the scan left out (FIFOs, empty or broken files), on stderr: the plan
+    does not count them, and `--json` output stays one object."""
+    gone = [p for p in dataset.problems if p.excludes and p.reason not in _LISTING]
+    if not gone:
+        return
+    print(f"note: {len(gone)} image files left out of the plan:", file=sys.stderr)
+    for p in gone[:shown]:
+        detail = f" ({p.detail})" if p.detail else ""
+        print(f"  {p.path}: {p.reason}{detail}", file=sys.stderr)
+    if len(gone) > shown:
+        print(f"  ... and {len(gone) - shown} more (`scan` lists them all)", file=sys.stderr)
 
 
 def _ratio(counts: list[int]) -> str:
@@ -167,8 +195,9 @@ def print_plan(plan: Plan, project: Project) -> None:
             print(f"  {plan.classes[cp.class_index]:<{width}}" + "".join(f"{v:>10}" for v in vals))
         total = (sum(plan.original_counts(split)), sum(plan.final_counts(split)))
         print(f"  {'total':<{width}}{total[0]:>10}{'':>40}{total[1]:>10}")
+    print(f"\ngeneration: {plan.generation_summary()}")
     before, after = plan.original_counts("train"), plan.final_counts("train")
-    print(f"\ntrain imbalance ratio (largest / smallest): {_ratio(before)} → {_ratio(after)}")
+    print(f"train imbalance ratio (largest / smallest): {_ratio(before)} → {_ratio(after)}")
     print(
         f"train majority-class baseline accuracy: {majority_baseline(before):.1%} → "
         f"{majority_baseline(after):.1%}"

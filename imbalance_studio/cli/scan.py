@@ -21,7 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--quick",
         action="store_true",
-        help="only list files; do not decode them (misses corrupt/truncated files)",
+        help="only list and stat files; do not decode them (misses corrupt/truncated files)",
     )
     p.add_argument(
         "--workers",
@@ -39,16 +39,19 @@ def load_dataset(
     update, close = tqdm_progress("scan", quiet)
     try:
         dataset = scan(folder, update)
-        if not quick:
-            if workers > 1 and len(dataset.samples) > 200:
-                pool = worker_pool(workers)
-                try:
-                    check(dataset, pool, update)
-                finally:
-                    # Interrupted (Ctrl+C, SIGTERM): the queued decodes never start.
-                    pool.shutdown(wait=True, cancel_futures=True)
-            else:
-                check(dataset, None, update)
+        if quick:
+            # One stat per file: FIFOs, devices and empty files are still found (and never
+            # opened by the stages after this one).
+            check(dataset, None, update, decode=False)
+        elif workers > 1 and len(dataset.samples) > 200:
+            pool = worker_pool(workers)
+            try:
+                check(dataset, pool, update)
+            finally:
+                # Interrupted (Ctrl+C, SIGTERM): the queued decodes never start.
+                pool.shutdown(wait=True, cancel_futures=True)
+        else:
+            check(dataset, None, update)
     except ScanError as exc:
         raise CliError(str(exc)) from exc
     finally:

@@ -19,6 +19,7 @@ import platformdirs
 from .. import APP_NAME
 from .fileio import atomic_write_text
 from .project import PROJECT_SUFFIX, Project, ProjectError, _key, _stem
+from .safe_read import PROJECT_MAX_BYTES, load_json_bounded
 
 
 def autosave_dir() -> Path:
@@ -67,7 +68,9 @@ def find_autosaves() -> list[Autosave]:
         return found
     for path in folder.glob(f"*{PROJECT_SUFFIX}"):
         try:
-            envelope = json.loads(path.read_text(encoding="utf-8"))
+            # Regular, bounded and shallow only (InputFileError is a ValueError): a FIFO or a
+            # link to /dev/zero among the autosaves must not hang the start of the app.
+            envelope = load_json_bounded(path, PROJECT_MAX_BYTES, "an autosave")
             project = Project.from_json_text(json.dumps(envelope["project"]), str(path))
             saved_at = float(envelope["saved_at"])
             file = envelope.get("project_file")

@@ -23,6 +23,7 @@ class ProblemReason:
     TRUNCATED = "truncated"
     NOT_AN_IMAGE = "not an image"
     EMPTY_FILE = "empty file"
+    NOT_REGULAR = "not a regular file"  # FIFO, device, socket, folder: never opened
     UNSUPPORTED_EXTENSION = "unsupported extension"
     UNREADABLE = "unreadable"
     TOO_LARGE = "too large (decompression bomb)"

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 from .dataset import Dataset
 from .progress import drive
+from .safe_read import InputFileError, open_regular
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +28,8 @@ class GroupProgress:
 
 def _file_digest(path: str) -> str:
     h = hashlib.blake2b(digest_size=20)
-    with open(path, "rb") as f:
+    fd, _ = open_regular(path)  # the file may have become a FIFO since it was sized
+    with open(fd, "rb", closefd=True) as f:
         while block := f.read(1 << 20):
             h.update(block)
     return h.hexdigest()
@@ -38,15 +41,18 @@ def iter_content_groups(
     """Find files with identical bytes; yields progress, returns {rel path: group key} for
     files that have at least one exact twin (files with unique content are absent).
 
-    Cheap first: only files sharing a size are hashed. Unreadable files are skipped. Run it
-    in a worker; pass the result to `make_plan(..., groups=...)`.
+    Cheap first: only files sharing a size are hashed. Unreadable files are skipped, and so
+    is anything that is not a regular file (a FIFO would block the read, /dev/zero never
+    ends): the scan reports those. Run it in a worker; pass the result to
+    `make_plan(..., groups=...)`.
     """
     paths = [s.path for s in dataset.samples]
     total = len(paths)
     by_size: dict[int, list[str]] = {}
     for i, rel in enumerate(paths, 1):
         try:
-            size = os.stat(dataset.root / rel).st_size
+            st = os.stat(dataset.root / rel)
+            size = st.st_size if stat.S_ISREG(st.st_mode) else -1
         except OSError:
             size = -1
         if size >= 0:
@@ -58,7 +64,7 @@ def iter_content_groups(
     for i, rel in enumerate(candidates, 1):
         try:
             key = f"{os.stat(dataset.root / rel).st_size}:{_file_digest(str(dataset.root / rel))}"
-        except OSError:
+        except (OSError, InputFileError):
             key = ""
         if key:
             by_digest.setdefault(key, []).append(rel)

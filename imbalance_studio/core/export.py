@@ -297,10 +297,12 @@ def iter_export(
             for path, why in sorted(bad.items())
             if path not in listed
         ]
-        if writer.missing:
+        if writer.missing or writer.refused:
             for i in writer.missing:
                 problems.append((lay.sources[i], "missing when exported"))
-            lay.drop(writer.missing)
+            for i, kind in sorted(writer.refused.items()):
+                problems.append((lay.sources[i], f"not a regular file when exported ({kind})"))
+            lay.drop([*writer.missing, *writer.refused])
             counts, weights, files = _metadata(lay, project)
 
         yield ExportProgress("finishing", 0, None, "writing manifest, weights and report")

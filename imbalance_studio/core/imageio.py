@@ -10,11 +10,13 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from .dataset import ProblemReason
+from .safe_read import NotRegularFileError, open_regular
 
 # Pillow warns above MAX_IMAGE_PIXELS and refuses above twice that. We refuse at our own
 # limit (the same 2x, ~179 Mpx) so a 10,000 x 10,000 scan still opens but a bomb does not.
@@ -79,25 +81,50 @@ def classify(exc: BaseException) -> ImageDecodeError:
 
 def open_image(path: str | os.PathLike[str]) -> Image.Image:
     """Open (lazily) an image file, raising `ImageDecodeError` with a reason on failure."""
+    return _open(path)[0]
+
+
+def _open(path: str | os.PathLike[str]) -> tuple[Image.Image, int]:
+    """`open_image` plus the file's size in bytes (from the open descriptor)."""
     try:
-        if os.path.getsize(path) == 0:
+        # Only a regular file is ever opened: a FIFO would block, /dev/zero never ends.
+        fd, st = open_regular(path)
+    except NotRegularFileError as exc:
+        raise ImageDecodeError(ProblemReason.NOT_REGULAR, exc.kind) from None
+    except Exception as exc:
+        raise classify(exc) from exc
+    fh = open(fd, "rb", closefd=True)  # noqa: SIM115 - handed to the image, which closes it
+    try:
+        if st.st_size == 0:
             raise ImageDecodeError(ProblemReason.EMPTY_FILE, "0 bytes")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img = Image.open(path)
+            img = Image.open(fh)
+        # Pillow closes only files it opened itself; this one is ours to hand over, so the
+        # image owns it exactly as if Pillow had opened the path (closed after load() for
+        # single-frame files, else on close()).
+        img._exclusive_fp = True  # type: ignore[attr-defined]
         w, h = img.size
         if w * h > MAX_PIXELS:
             img.close()
             raise ImageDecodeError(ProblemReason.TOO_LARGE, f"{w} x {h} pixels")
-        return img
+        return img, st.st_size
     except UnidentifiedImageError as exc:
         # A file that starts like a known image format but does not parse is corrupt, not
         # "some other kind of file".
-        exc.known_signature = _has_image_signature(path)  # type: ignore[attr-defined]
+        exc.known_signature = _has_image_signature(fh)  # type: ignore[attr-defined]
+        fh.close()
         raise classify(exc) from exc
+    except ImageDecodeError:
+        fh.close()
+        raise
     except Image.DecompressionBombError as exc:
+        fh.close()
         raise ImageDecodeError(ProblemReason.TOO_LARGE, f"more than {MAX_PIXELS:,} pixels") from exc
-    except Exception as exc:
+    except BaseException as exc:
+        fh.close()
+        if not isinstance(exc, Exception):
+            raise
         raise classify(exc) from exc
 
 
@@ -132,7 +159,7 @@ def load_image(
     With `max_side`, JPEGs are decoded in draft (reduced DCT) mode and the result is shrunk so
     its longer side is at most `max_side`; this is what thumbnails and previews use.
     """
-    img = open_image(path)
+    img, file_size = _open(path)
     try:
         with img:
             fmt = img.format or ""
@@ -154,7 +181,7 @@ def load_image(
             height=height,
             mode=stored_mode,
             format=fmt,
-            file_size=os.path.getsize(path),
+            file_size=file_size,
             extension_ok=extension_matches(path, fmt),
         )
         return out, info
@@ -172,7 +199,7 @@ def load_array(path: str | os.PathLike[str], max_side: int | None = None) -> np.
 
 def read_info(path: str | os.PathLike[str]) -> ImageInfo:
     """Header-only facts about an image (cheap: no pixel decode)."""
-    img = open_image(path)
+    img, file_size = _open(path)
     with img:
         w, h = _oriented_size(img)
         return ImageInfo(
@@ -180,7 +207,7 @@ def read_info(path: str | os.PathLike[str]) -> ImageInfo:
             h,
             img.mode,
             img.format or "",
-            os.path.getsize(path),
+            file_size,
             extension_matches(path, img.format or ""),
         )
 
@@ -202,11 +229,11 @@ _SIGNATURES = (
 )
 
 
-def _has_image_signature(path: str | os.PathLike[str]) -> bool:
+def _has_image_signature(fh: IO[bytes]) -> bool:
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(16)
-    except OSError:
+        fh.seek(0)
+        head = fh.read(16)
+    except (OSError, ValueError):
         return False
     return head.startswith(_SIGNATURES)
 

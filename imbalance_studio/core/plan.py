@@ -101,6 +101,18 @@ class Plan:
     def final_counts(self, split: str) -> list[int]:
         return [cp.final for cp in self.splits[split]]
 
+    def generation_total(self) -> tuple[int, int]:
+        """(images to generate, classes they are for): said before any is made."""
+        counts = [len(cp.generate) for cp in self.splits["train"] if cp.generate]
+        return sum(counts), len(counts)
+
+    def generation_summary(self) -> str:
+        """The line "will make N images for K classes", or "nothing to generate"."""
+        n, k = self.generation_total()
+        if not n:
+            return "nothing to generate"
+        return f"will make {n:,} image{'s' * (n != 1)} for {k} class{'es' * (k != 1)}"
+
     def to_json(self, list_files: bool = False) -> dict:
         """The `imbalance-studio plan --json` object."""
         out: dict = {

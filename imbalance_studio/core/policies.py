@@ -10,9 +10,12 @@ from __future__ import annotations
 import math
 import statistics
 
-from .project import ClassTarget, Method
+from .project import MAX_TARGET, ClassTarget, Method, target_limit_message
 
 POLICY_HELP = "oversample, undersample, median, target:N or cap:K"
+# target:N may ask for at most this many times the largest class: beyond it a class would be
+# over 99% synthetic, made from the same few originals again and again.
+TARGET_FACTOR = 100
 
 
 def parse_policy(policy: str) -> tuple[str, float | None]:
@@ -36,6 +39,8 @@ def parse_policy(policy: str) -> tuple[str, float | None]:
                 f"policy {policy!r}: the target must be at least 1 image per class "
                 "(use remove marks to drop a class's images)"
             )
+        if n > MAX_TARGET:  # refused before any scan: never minutes of silent work
+            raise ValueError(f"policy {policy!r}: {target_limit_message(n)}")
         return name, float(n)
     if name == "cap":
         try:
@@ -62,7 +67,7 @@ def apply_policy(
     - `undersample`: every class down to the smallest (non-empty) class.
     - `median`: every class to the median count (rounded half up): big ones undersampled,
       small ones closed by `method`.
-    - `target:N`: every class to N.
+    - `target:N`: every class to N (ValueError above `TARGET_FACTOR` × the largest class).
     - `cap:K`: classes above floor(K × smallest) are undersampled to it; the others keep
       their count (no target).
     Classes brought down get `Method.UNDERSAMPLE`; classes raised get `method`.
@@ -91,6 +96,13 @@ def apply_policy(
     else:
         assert arg is not None
         target = int(arg)
+        largest = max(counts)
+        if target > TARGET_FACTOR * largest:
+            raise ValueError(
+                f"policy {policy!r}: {target:,} is more than {TARGET_FACTOR} × the largest "
+                f"class ({largest:,} training images), so nearly every image would be "
+                f"synthetic; use at most target:{TARGET_FACTOR * largest}"
+            )
     return {
         c: ClassTarget(target=target, method=Method.UNDERSAMPLE if n > target else method)
         for c, n in train_counts.items()

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .. import APP_NAME
 from .fileio import atomic_write_text, dataset_folder_of, where_in_dataset
+from .safe_read import PROJECT_MAX_BYTES, InputFileError, loads_bounded, read_bounded_text
 
 if TYPE_CHECKING:
     from .dataset import Dataset
@@ -32,6 +33,9 @@ PROJECT_SUFFIX = ".isproj.json"
 # Tolerance on split fractions summing to 1 (they are typed by hand as 0.7,0.15,0.15).
 _SPLIT_TOLERANCE = 1e-6
 MAX_DUPLICATE = 1000
+# The most training images a class target may ask for. The product is built for datasets of
+# about a million images; a bigger target is a typo (an extra zero) that would run for hours.
+MAX_TARGET = 1_000_000
 
 
 class ProjectError(Exception):
@@ -103,6 +107,20 @@ class ClassTarget(_Model):
 
     target: int | None = Field(None, ge=0)
     method: Method = Method.AUGMENT
+
+    @field_validator("target")
+    @classmethod
+    def _sane_target(cls, target: int | None) -> int | None:
+        if target is not None and target > MAX_TARGET:
+            raise ValueError(target_limit_message(target))
+        return target
+
+
+def target_limit_message(target: int) -> str:
+    return (
+        f"target {target:,} is above the limit of {MAX_TARGET:,} images per class (each one "
+        "is made and written in turn: a target that large runs for hours); set a smaller one"
+    )
 
 
 class AugmentSettings(_Model):
@@ -239,8 +257,16 @@ class Project(_Model):
                 f"{path}: will not write {where} (the dataset is read-only); "
                 "save the project elsewhere"
             )
+        text = self.to_json_text()
+        # Never write a file `load` would refuse (bytes counted only when it could matter).
+        size = len(text.encode("utf-8", "replace")) if len(text) > PROJECT_MAX_BYTES // 4 else 0
+        if size > PROJECT_MAX_BYTES:
+            raise ProjectError(
+                f"{path}: not saved: the project is {size / 2**20:.0f} MB, above the "
+                f"{PROJECT_MAX_BYTES // 2**20} MB a project file may hold (clear some marks)"
+            )
         try:
-            atomic_write_text(path, self.to_json_text())
+            atomic_write_text(path, text)
         except OSError as exc:
             raise ProjectError(f"{path}: cannot save project ({exc.strerror or exc})") from exc
 
@@ -248,12 +274,14 @@ class Project(_Model):
     def from_json_text(cls, text: str, source: str = "project") -> Project:
         """Validate a project from JSON text; ProjectError with one line on any problem."""
         try:
-            data = json.loads(text)
+            data = loads_bounded(text, f"{source}: not a valid project file")
         except json.JSONDecodeError as exc:
             raise ProjectError(
                 f"{source}: not a valid project file (broken or truncated JSON at line "
                 f"{exc.lineno}, column {exc.colno})"
             ) from None
+        except InputFileError as exc:  # nested too deeply
+            raise ProjectError(str(exc)) from None
         if not isinstance(data, dict):
             raise ProjectError(f"{source}: not a valid project file (expected a JSON object)")
         version = data.get("version")
@@ -271,11 +299,15 @@ class Project(_Model):
         the file's folder and made absolute. Raises ProjectError with a one-line message."""
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            # A regular file below the limit only: a FIFO must not hang us, /dev/zero must
+            # not fill memory.
+            text = read_bounded_text(path, PROJECT_MAX_BYTES, "a project file")
         except FileNotFoundError:
             raise ProjectError(f"{path}: no such project file") from None
         except UnicodeDecodeError:
             raise ProjectError(f"{path}: not a valid project file (not UTF-8 text)") from None
+        except InputFileError as exc:
+            raise ProjectError(str(exc)) from None
         except OSError as exc:
             raise ProjectError(f"{path}: cannot read project ({exc.strerror or exc})") from None
         project = cls.from_json_text(text, str(path))

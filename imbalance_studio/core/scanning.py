@@ -8,6 +8,7 @@ runs them in a worker thread and the CLI drives them with a tqdm bar; `scan()` a
 from __future__ import annotations
 
 import os
+import stat
 from bisect import bisect_left
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Executor
@@ -18,6 +19,7 @@ from pathlib import Path
 from .dataset import IMG_EXTENSIONS, Dataset, Problem, ProblemReason
 from .imageio import ImageDecodeError, load_image
 from .progress import drive
+from .safe_read import file_kind
 
 
 class ScanError(Exception):
@@ -171,12 +173,30 @@ def check_file(path: str) -> Problem | None:
     return None
 
 
+def stat_file(path: str) -> Problem | None:
+    """The checks one stat can make, without opening the file: a FIFO, device, socket or
+    folder with an image name ("not a regular file") and an empty file. What `--quick` does
+    instead of decoding, so that no later stage ever opens such a file."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        return Problem(path, ProblemReason.UNREADABLE, exc.strerror or str(exc))
+    if not stat.S_ISREG(st.st_mode):
+        return Problem(path, ProblemReason.NOT_REGULAR, file_kind(st.st_mode))
+    if st.st_size == 0:
+        return Problem(path, ProblemReason.EMPTY_FILE, "0 bytes")
+    return None
+
+
 def iter_check(
     dataset: Dataset,
     executor: Executor | None = None,
     chunk: int = 64,
+    *,
+    decode: bool = True,
 ) -> Generator[ScanProgress, None, list[Problem]]:
-    """Decode every sample; yields progress, returns the problems found.
+    """Decode every sample (with `decode=False`, only stat it: see `stat_file`); yields
+    progress, returns the problems found.
 
     Samples with an excluding problem are removed from `dataset` (they stay in its problem
     list with the reason). Pass a process pool as `executor` to use every core.
@@ -185,17 +205,15 @@ def iter_check(
     abs_paths = [str(dataset.root / p) for p in rel_paths]
     total = len(abs_paths)
     found: list[Problem] = []
+    one = check_file if decode else stat_file
     results: Iterable[Problem | None]
-    results = (
-        executor.map(check_file, abs_paths, chunksize=chunk)
-        if executor
-        else map(check_file, abs_paths)
-    )
+    results = executor.map(one, abs_paths, chunksize=chunk) if executor else map(one, abs_paths)
     for i, (rel, problem) in enumerate(zip(rel_paths, results, strict=True), 1):
         if problem is not None:
             found.append(Problem(rel, problem.reason, problem.detail))
         if i % chunk == 0 or i == total:
-            yield ScanProgress("checking", i, total, f"checked {i} of {total} images")
+            what = "images" if decode else "files"
+            yield ScanProgress("checking", i, total, f"checked {i} of {total} {what}")
     excluded = {p.path: p for p in found if p.excludes}
     dataset.exclude(excluded)
     dataset.problems.extend(p for p in found if not p.excludes)
@@ -213,6 +231,10 @@ def check(
     dataset: Dataset,
     executor: Executor | None = None,
     progress: Callable[[ScanProgress], None] | None = None,
+    *,
+    decode: bool = True,
 ) -> list[Problem]:
-    """Decode every sample and move the unusable ones to the problem list."""
-    return drive(iter_check(dataset, executor), progress)  # type: ignore[return-value]
+    """Decode (or with `decode=False` only stat) every sample and move the unusable ones to
+    the problem list."""
+    steps = iter_check(dataset, executor, decode=decode)
+    return drive(steps, progress)  # type: ignore[return-value]

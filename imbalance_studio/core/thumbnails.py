@@ -18,7 +18,7 @@ import platformdirs
 from PIL import Image
 
 from .. import APP_NAME
-from .imageio import ImageDecodeError, load_image
+from .imageio import ImageDecodeError, load_image, open_image
 
 THUMB_SIZE = 128
 CACHE_VERSION = "v2"
@@ -74,10 +74,11 @@ class ThumbnailCache:
 
     def _get(self, key: str) -> Thumbnail | None:
         try:
-            with Image.open(self._file(key)) as img:
+            # Through the safe opener: a FIFO planted in the cache must not hang a worker.
+            with open_image(self._file(key)) as img:
                 img.load()
                 return Thumbnail.from_image(img)
-        except (OSError, ValueError):
+        except (OSError, ValueError, ImageDecodeError):
             return None  # missing or damaged cache entry: rebuild it
 
     def put(self, path: str | os.PathLike[str], img: Image.Image) -> None:

@@ -221,3 +221,26 @@ def test_an_edit_made_while_saving_stays_unsaved(qtbot, digits_root, tmp_path, m
     assert ds.samples[0].path in saved.marks and ds.samples[1].path not in saved.marks
     assert c.dirty  # the second edit is not saved, so closing must still ask
     assert autosave_path(target, str(ds.root)).exists()  # and a crash would not lose it
+
+
+def test_plan_panel_states_the_total_to_generate_and_refuses_huge_targets(
+    qtbot, window, wait_scanned, digits_root
+):
+    cur = open_and_plan(qtbot, window, wait_scanned, digits_root)
+    c, panel = cur.controller, cur.plan_panel
+    assert panel.generation_total.text() == "Nothing to generate"
+    panel.policy_box.setCurrentText("Oversample every class to the largest")
+    qtbot.mouseClick(panel.apply_button, Qt.MouseButton.LeftButton)
+    wait_plan(qtbot, c)
+    made = [len(cp.generate) for cp in c.plan.splits["train"] if cp.generate]
+    assert (
+        panel.generation_total.text() == f"Will make {sum(made):,} images for {len(made)} classes"
+    )
+
+    errors = []
+    c.error.connect(errors.append)
+    model = panel.model
+    before = model.index(9, COL_TARGET).data()
+    assert not model.setData(model.index(9, COL_TARGET), "100000000")
+    assert errors and "above the limit of 1,000,000 images per class" in errors[0]
+    assert model.index(9, COL_TARGET).data() == before

@@ -9,27 +9,42 @@ from pathlib import Path
 from typing import Any
 
 from ..fileio import atomic_write_text, dataset_folder_of, where_in_dataset
+from ..safe_read import (
+    MAX_JSON_DEPTH,
+    STACK_MAX_BYTES,
+    InputFileError,
+    check_depth,
+    loads_bounded,
+    read_bounded_text,
+)
 from .stack import StackError, entries_from_stack, jsonable, normalize_stack, stack_from_entries
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
 def load_stack_file(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read an `A.save` JSON/YAML file as a stack dict; ValueError (StackError) says what is wrong."""
+    """Read an `A.save` JSON/YAML file as a stack dict; ValueError (StackError) says what is wrong.
+
+    Only a regular file below `STACK_MAX_BYTES` is read (a FIFO would hang us, a link to
+    /dev/zero fill memory), and nesting is bounded in both formats.
+    """
     path = Path(path)
+    is_yaml = path.suffix.lower() in YAML_SUFFIXES
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bounded_text(path, STACK_MAX_BYTES, "an augmentation stack")
+    except InputFileError as exc:
+        raise StackError(str(exc)) from None
+    except UnicodeDecodeError:
+        raise StackError(f"{path}: not a stack file (not UTF-8 text)") from None
     except OSError as exc:
         raise StackError(f"{path}: cannot read the stack file ({exc.strerror or exc})") from exc
     try:
-        if path.suffix.lower() in YAML_SUFFIXES:
-            import yaml
-
-            data = yaml.safe_load(text)
-        else:
-            data = json.loads(text)
+        data = _load_yaml(text, str(path)) if is_yaml else loads_bounded(text, str(path))
+        check_depth(data, str(path))
+    except InputFileError as exc:
+        raise StackError(str(exc)) from None
     except Exception as exc:
-        kind = "YAML" if path.suffix.lower() in YAML_SUFFIXES else "JSON"
+        kind = "YAML" if is_yaml else "JSON"
         raise StackError(f"{path}: not valid {kind} ({_first_line(exc)})") from exc
     try:
         # A file holding a single transform (A.save of one transform) becomes a one-entry stack.
@@ -42,6 +57,34 @@ def load_stack_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise StackError(
             f"{path}: not a usable albumentations pipeline: {exc}", exc.errors
         ) from exc
+
+
+def _load_yaml(text: str, source: str) -> Any:
+    """`yaml.safe_load` without aliases and with bounded nesting.
+
+    An alias repeats a node without its bytes ("billion laughs": a few hundred bytes that
+    expand to billions of items when walked), and PyYAML's composer recurses once per level,
+    so both are refused while composing, before anything is built. `A.save` writes neither.
+    """
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        depth = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                raise InputFileError(f"{source}: YAML aliases (*name) are not allowed here")
+            self.depth += 1
+            try:
+                if self.depth > MAX_JSON_DEPTH:
+                    raise InputFileError(
+                        f"{source}: nested too deeply (more than {MAX_JSON_DEPTH} levels)"
+                    )
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+    return yaml.load(text, Loader=Loader)  # a SafeLoader: plain data only, no objects
 
 
 def save_stack_file(

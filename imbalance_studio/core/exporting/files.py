@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import sys
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor
+
+from ..safe_read import NotRegularFileError, file_kind, open_regular
 
 # Errors after which a hard link is impossible for this file but a copy will do.
 _LINK_FALLBACK = frozenset(
@@ -20,15 +23,17 @@ _LINK_FALLBACK = frozenset(
 _CHUNK = 1 << 30
 _SWITCH_INTERVAL = 0.0002  # seconds
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-_READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
 
 _use_copy_file_range = hasattr(os, "copy_file_range")
 
 
 def copy_file(src: str, dst: str) -> None:
-    """Copy the bytes of `src` to a new file `dst` (which must not exist)."""
+    """Copy the bytes of `src` to a new file `dst` (which must not exist).
+
+    Raises NotRegularFileError (nothing written) when `src` is not a regular file: a FIFO
+    would block the copy, a link to /dev/zero would fill the disk."""
     global _use_copy_file_range
-    fin = os.open(src, _READ)
+    fin, _ = open_regular(src)
     try:
         fout = os.open(dst, _CREATE, 0o644)
         try:
@@ -52,39 +57,55 @@ def copy_file(src: str, dst: str) -> None:
         os.close(fin)
 
 
+Result = tuple[int, int, list[int], str | None, dict[int, str]]
+
+
 def _write_range(
     srcs: Sequence[str], dsts: Sequence[str], start: int, stop: int, link: bool
-) -> tuple[int, int, list[int], str | None]:
-    """Write items start..stop-1 -> (linked, copied, missing indices, link failure)."""
+) -> Result:
+    """Write items start..stop-1 -> (linked, copied, missing indices, link failure,
+    {index: what it is} of sources that are not regular files, which are not written)."""
     copied = 0
     missing: list[int] = []
+    refused: dict[int, str] = {}
     failure: str | None = None
     if link:
-        os_link = os.link
+        os_link, lstat, is_reg = os.link, os.lstat, stat.S_ISREG
         # No per-file bookkeeping on the happy path: counts are worked out afterwards.
         for i in range(start, stop):
             try:
                 os_link(srcs[i], dsts[i])
+                # What was linked is what the new name holds (no race): a FIFO or device
+                # that replaced a source since the scan is taken back out.
+                mode = lstat(dsts[i]).st_mode
+                if not is_reg(mode):
+                    os.unlink(dsts[i])
+                    refused[i] = file_kind(mode)
             except FileNotFoundError:
                 missing.append(i)
             except OSError as exc:
                 if exc.errno not in _LINK_FALLBACK:
                     raise
                 failure = failure or (exc.strerror or str(exc))
-                copy_file(srcs[i], dsts[i])
-                copied += 1
-        linked = stop - start - copied - len(missing)
+                try:
+                    copy_file(srcs[i], dsts[i])
+                    copied += 1
+                except NotRegularFileError as bad:
+                    refused[i] = bad.kind
+        linked = stop - start - copied - len(missing) - len(refused)
     else:
         linked = 0
         for i in range(start, stop):
             try:
                 copy_file(srcs[i], dsts[i])
+            except NotRegularFileError as bad:
+                refused[i] = bad.kind
             except FileNotFoundError:
                 if os.path.exists(srcs[i]):
                     raise
                 missing.append(i)
-        copied = stop - start - len(missing)
-    return linked, copied, missing, failure
+        copied = stop - start - len(missing) - len(refused)
+    return linked, copied, missing, failure, refused
 
 
 class FileWriter:
@@ -97,6 +118,7 @@ class FileWriter:
         self.linked = 0
         self.copied = 0
         self.missing: list[int] = []  # indices whose source vanished
+        self.refused: dict[int, str] = {}  # index -> kind, of sources not regular files
         self.link_failure: str | None = None  # why links fell back to copies, if they did
 
     def jobs(self, links: Sequence[bool], start: int, stop: int) -> list[tuple[int, int, bool]]:
@@ -112,11 +134,12 @@ class FileWriter:
             i = j
         return out
 
-    def add(self, result: tuple[int, int, list[int], str | None]) -> None:
-        linked, copied, missing, failure = result
+    def add(self, result: Result) -> None:
+        linked, copied, missing, failure, refused = result
         self.linked += linked
         self.copied += copied
         self.missing.extend(missing)
+        self.refused.update(refused)
         self.link_failure = self.link_failure or failure
 
 

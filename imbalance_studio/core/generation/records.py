@@ -20,11 +20,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+
+from ..safe_read import RECORD_MAX_BYTES, load_json_bounded
 
 RECORD_FORMAT = 1
 IMAGE_SUFFIX = ".png"
@@ -144,19 +147,25 @@ def read_record(path: Path, *, check_image: bool = True) -> dict[str, Any] | Non
     """The record at `path`, or None when it (or, with `check_image`, its image) is missing,
     unreadable, truncated or inconsistent: such an item is made again."""
     try:
-        rec = json.loads(path.read_text(encoding="utf-8"))
+        # Regular, bounded and shallow only: a FIFO or a link to /dev/zero in the staging
+        # folder must not hang or exhaust a resumed run (InputFileError is a ValueError).
+        rec = load_json_bounded(path, RECORD_MAX_BYTES, "a generation record")
     except (OSError, ValueError):
         return None
     if not isinstance(rec, dict) or rec.get("format") != RECORD_FORMAT:
         return None
     if rec.get("id") != path.stem or rec.get("status") not in STATUSES:
         return None
+    # The image sits beside its record under the record's name: a record never points
+    # elsewhere (an edited "../../x" would otherwise be exported as a generated image).
+    if rec.get("image") != f"{path.stem}{IMAGE_SUFFIX}":
+        return None
     if check_image:
         try:
-            size = (path.parent / str(rec.get("image", ""))).stat().st_size
+            st = (path.parent / rec["image"]).stat()
         except OSError:
             return None
-        if size != rec.get("bytes") or size == 0:
+        if not stat.S_ISREG(st.st_mode) or st.st_size != rec.get("bytes") or st.st_size == 0:
             return None
     return rec
 

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.plan import Plan
-from ...core.project import Method, SplitSettings
+from ...core.project import MAX_TARGET, Method, SplitSettings
 from .compare_chart import CompareChart
 from .controller import CurationController
 from .targets_model import COL_CLASS, COL_METHOD, METHODS, TargetsModel
@@ -31,7 +31,7 @@ POLICIES = {
     "Oversample every class to the largest": ("oversample", None),
     "Undersample every class to the smallest": ("undersample", None),
     "Meet at the median": ("median", None),
-    "Fixed target N per class": ("target", (1, 10_000_000, 100)),
+    "Fixed target N per class": ("target", (1, MAX_TARGET, 100)),
     "Cap the majority at K × the minority": ("cap", (1, 1000, 3)),
 }
 
@@ -121,6 +121,11 @@ class PlanPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COL_CLASS, QHeaderView.ResizeMode.Stretch)
+        # How many images the plan will make, said before anything is made.
+        self.generation_total = QLabel("")
+        self.generation_total.setToolTip(
+            "New training images the plan makes (augmentation, CutMix) before export"
+        )
         self.warnings = QLabel("")
         self.warnings.setWordWrap(True)
         self.warnings.setStyleSheet("color:#8a4b00;")
@@ -130,6 +135,7 @@ class PlanPanel(QWidget):
         tl = QVBoxLayout(table_box)
         tl.setContentsMargins(0, 0, 0, 0)
         tl.addWidget(self.table, 1)
+        tl.addWidget(self.generation_total)
         tl.addWidget(self.warnings)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(table_box)
@@ -204,5 +210,7 @@ class PlanPanel(QWidget):
 
     def _on_plan(self, plan: Plan) -> None:
         self.chart.set_plan(plan)
+        summary = plan.generation_summary()
+        self.generation_total.setText(summary[:1].upper() + summary[1:])
         self.warnings.setText("\n".join(f"⚠ {w}" for w in plan.warnings))
         self.warnings.setVisible(bool(plan.warnings))

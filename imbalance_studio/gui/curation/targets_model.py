@@ -8,7 +8,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 from ...core.plan import Plan
-from ...core.project import ClassTarget, Method
+from ...core.project import MAX_TARGET, ClassTarget, Method, target_limit_message
 from .controller import CurationController
 
 Index = QModelIndex | QPersistentModelIndex
@@ -146,6 +146,9 @@ class TargetsModel(QAbstractTableModel):
                 except ValueError:
                     return False
                 if n < 0:
+                    return False
+                if n > MAX_TARGET:  # refused with the reason, not silently
+                    self._c.error.emit(f"{name}: {target_limit_message(n)}")
                     return False
                 method = old.method
                 # A target below the current count can only be met by undersampling.
