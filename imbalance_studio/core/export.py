@@ -25,6 +25,9 @@ marker's `created` time)::
     README.md, report/*.png the human report with before/after charts
     .imbalance-studio-export.json   the marker: format, version, created, dataset_root, seed
 
+Class folder names keep the source's bytes; names with undecodable bytes are written in the
+forms of core/names.py: `\\xNN` in CSV and Markdown, `\\udcNN` escapes in JSON.
+
 The pieces live in `core/exporting/`: destination rules, file layout and names, the link/copy
 engine, the metadata files, the README report and its charts.
 """
