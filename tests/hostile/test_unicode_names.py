@@ -105,7 +105,8 @@ def test_text_and_json_forms_of_an_undecodable_name():
 # -- the project file -----------------------------------------------------------------------
 
 
-def test_project_with_undecodable_names_survives_save_and_reload(hostile, tmp_path):
+def test_project_with_undecodable_names_survives_save_and_reload(hostile, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # only this test's autosave
     dataset = scan(hostile)
     assert BAD in dataset.classes and HALF in dataset.classes
     bad_files = [s.path for s in dataset.samples if s.path.startswith(BAD + "/")]
