@@ -34,10 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_cli(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    # Hostile file names (undecodable bytes) must print, not crash the command.
+    # Hostile file names (undecodable bytes) must print, not crash the command: they print in
+    # the text form the CSV files and README use (bad\xff), see core/names.py.
+    from ..core.names import ERRORS
+
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
-            stream.reconfigure(errors="backslashreplace")
+            stream.reconfigure(errors=ERRORS)
     from .signals import interrupted_status, signals_as_interrupt
 
     try:

@@ -28,6 +28,9 @@ marker's `created` time)::
                             it wrote besides the manifest's files: all a later --overwrite
                             may delete)
 
+Class folder names keep the source's bytes; names with undecodable bytes are written in the
+forms of core/names.py: `\\xNN` in CSV and Markdown, `\\udcNN` escapes in JSON.
+
 The pieces live in `core/exporting/`: destination rules, file layout and names, the link/copy
 engine, the metadata files, the README report and its charts.
 """

@@ -16,13 +16,24 @@ import json
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from .. import APP_NAME
 from .fileio import atomic_write_text, dataset_folder_of, where_in_dataset
+from .names import escape_name, unescape_name
 from .safe_read import PROJECT_MAX_BYTES, InputFileError, loads_bounded, read_bounded_text
 
 if TYPE_CHECKING:
@@ -36,6 +47,20 @@ MAX_DUPLICATE = 1000
 # The most training images a class target may ask for. The product is built for datasets of
 # about a million images; a bigger target is a typo (an extra zero) that would run for hours.
 MAX_TARGET = 1_000_000
+
+
+def _from_file(value: object, info: ValidationInfo) -> object:
+    # Only text read from a file is in the escaped form; a str handed over in Python is the
+    # name itself (a real name may hold the text "\xff").
+    if info.mode == "json" and isinstance(value, str):
+        return unescape_name(value)
+    return value
+
+
+# A class name or path as the file system gives it. Undecodable bytes (surrogate escapes)
+# cannot go into UTF-8 JSON, so the file holds the text form of `core.names` (`bad\xff`)
+# and loading gives back the same str.
+Name = Annotated[str, BeforeValidator(_from_file), PlainSerializer(escape_name, when_used="json")]
 
 
 class ProjectError(Exception):
@@ -125,15 +150,15 @@ def target_limit_message(target: int) -> str:
 
 class AugmentSettings(_Model):
     default_stack: dict | None = None  # an albumentations `A.to_dict` dict
-    class_stacks: dict[str, dict] = {}  # class name -> `A.to_dict` dict
+    class_stacks: dict[Name, dict] = {}  # class name -> `A.to_dict` dict
     preview_seed: int = 0
 
 
 class GenerationSettings(_Model):
-    cutmix_classes: list[str] = []
+    cutmix_classes: list[Name] = []
     rejected: list[str] = []  # ids of rejected generated images
     on_reject: Literal["replace", "reduce"] = "replace"
-    extra_seeds: dict[str, int] = {}
+    extra_seeds: dict[Name, int] = {}
 
 
 class ClassSnapshot(_Model):
@@ -164,16 +189,16 @@ def check_rel_path(path: str) -> str:
 
 class Project(_Model):
     version: int = PROJECT_VERSION
-    dataset_root: str
+    dataset_root: Name
     seed: int = 0
     split: SplitSettings = Field(default_factory=SplitSettings)
-    marks: dict[str, Mark] = {}  # rel path -> mark; empty marks are not stored
+    marks: dict[Name, Mark] = {}  # rel path -> mark; empty marks are not stored
     policy: str | None = None  # the policy that last filled `targets` (informational)
-    targets: dict[str, ClassTarget] = {}  # class name -> target; what the plan uses
+    targets: dict[Name, ClassTarget] = {}  # class name -> target; what the plan uses
     augment: AugmentSettings = Field(default_factory=AugmentSettings)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
-    staging_dir: str | None = None
-    snapshot: dict[str, ClassSnapshot] | None = None  # class name -> contents at last save
+    staging_dir: Name | None = None
+    snapshot: dict[Name, ClassSnapshot] | None = None  # class name -> contents at last save
 
     @field_validator("marks")
     @classmethod

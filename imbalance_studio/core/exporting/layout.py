@@ -6,11 +6,11 @@ metadata.csv and sampler_weights.csv line up with `ImageFolder(OUT/train).sample
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ..names import json_text
 from .destination import ExportError
 from .naming import duplicate_name, flat_name, original_names, safe_name
 
@@ -23,8 +23,9 @@ CUTMIX = "cutmix"
 
 
 def params_json(params: dict) -> str:
-    """Canonical JSON (sorted keys, no spaces): same parameters, same bytes."""
-    return json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """Canonical JSON (sorted keys, no spaces): same parameters, same bytes (a name's
+    undecodable bytes as \\udcNN escapes, see core/names.py)."""
+    return json_text(params, indent=None, sort_keys=True, separators=(",", ":"))
 
 
 @dataclass

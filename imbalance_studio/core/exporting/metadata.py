@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import weights as W
+from ..names import ERRORS, escape_all, json_text
 from .destination import ExportError
 from .layout import SPLITS, Layout
-from .naming import safe_name
+from .naming import FolderNames, safe_name
 from .previous import MANIFEST_NAME, MARKER_FORMAT, manifest_digest
 
 MANIFEST_COLUMNS = (
@@ -29,8 +30,11 @@ EXPORT_VERSION = 2
 
 def write_file(path: Path, data: str | bytes) -> None:
     """Write a new file. Not fsynced, like the images (and like cp): the export is atomic
-    against cancel and crashes by its final rename; durability is the file system's."""
-    raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
+    against cancel and crashes by its final rename; durability is the file system's.
+
+    Text is always valid UTF-8: an undecodable byte of a name that reached it unescaped is
+    written in the text form `\\xNN` (core/names.py), never as the raw byte."""
+    raw = data.encode("utf-8", ERRORS) if isinstance(data, str) else data
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         view = memoryview(raw)
@@ -41,7 +45,9 @@ def write_file(path: Path, data: str | bytes) -> None:
 
 
 def dump_json(obj: object) -> str:
-    return json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
+    # Undecodable bytes of names as \udcNN escapes: json.load gives back the str that
+    # os.listdir and ImageFolder give (weights.json's class_to_idx compares equal).
+    return json_text(obj, indent=2) + "\n"
 
 
 _NEEDS_QUOTES = re.compile(r'[,"\r\n]')
@@ -55,10 +61,20 @@ def _quoted(values: list[str]) -> list[str]:
     return ['"' + v.replace('"', '""') + '"' if _NEEDS_QUOTES.search(v) else v for v in values]
 
 
-def _csv(header: tuple[str, ...], columns: list[list[str]], safe: tuple[int, ...] = ()) -> str:
+def _csv(
+    header: tuple[str, ...],
+    columns: list[list[str]],
+    safe: tuple[int, ...] = (),
+    as_is: tuple[int, ...] = (),
+) -> str:
     """CSV text built column by column (no per-row Python work; csv.reader reads it back).
-    Columns whose index is in `safe` hold values we made that never need quotes."""
-    cols = [c if i in safe else _quoted(c) for i, c in enumerate(columns)]
+    Columns whose index is in `safe` hold values we made that never need quotes. Names and
+    paths are written in the text form of core/names.py (undecodable bytes as `\\xNN`), except
+    the `as_is` columns, which hold JSON that is valid UTF-8 already."""
+    cols = [
+        c if i in safe else _quoted(c if i in as_is else escape_all(c))
+        for i, c in enumerate(columns)
+    ]
     lines = map(",".join, zip(*cols, strict=True))
     return "\n".join([",".join(header), *lines]) + "\n"
 
@@ -71,7 +87,7 @@ def manifest_csv(lay: Layout) -> str:
         lay.params,
     ]  # fmt: skip
     # split, class_index, origin, generator and seed are ours: words and digits only.
-    return _csv(MANIFEST_COLUMNS, columns, safe=(1, 3, 4, 6, 7))
+    return _csv(MANIFEST_COLUMNS, columns, safe=(1, 3, 4, 6, 7), as_is=(8,))
 
 
 def split_metadata_csv(lay: Layout, split: str) -> str:
@@ -115,8 +131,11 @@ def augment_files(default_stack: dict | None, class_stacks: dict[str, dict]) -> 
     files = {"augment.json": _stack_text(default_stack or empty_stack())}
     if class_stacks:
         index = {}
+        # Names that differ only in unsafe characters (bad\xff, bad\xfe) or in case would
+        # share a safe file name; each class gets its own file.
+        taken = FolderNames({"index.json"})
         for name in sorted(class_stacks):
-            rel = f"{AUGMENT_CLASSES_DIR}/{safe_name(name)}.json"
+            rel = f"{AUGMENT_CLASSES_DIR}/{taken.claim(safe_name(name) + '.json')}"
             files[rel] = _stack_text(class_stacks[name])
             index[name] = rel
         files[f"{AUGMENT_CLASSES_DIR}/index.json"] = dump_json(

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from .charts import bar_chart
+from ..names import display_name
+from .charts import MANY, bar_chart
+from .labels import label
 
 CHART_BEFORE = "report/train_before.png"
 CHART_AFTER = "report/train_after.png"
@@ -79,8 +81,21 @@ def charts(classes: Sequence[str], before: list[int], after: list[int]) -> dict[
 
 
 def _md(text: object) -> str:
-    """Escape what would break a Markdown table cell."""
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Escape what would break a Markdown table cell; undecodable bytes of names in the text
+    form of core/names.py (`\\xNN`), so the README is valid UTF-8; control characters (which
+    would not show) as escapes too."""
+    return display_name(str(text).replace("\n", " ")).replace("|", "\\|")
+
+
+def _escaped_labels_note(classes: Sequence[str]) -> list[str]:
+    """A line under the charts when some label shows escapes instead of characters."""
+    if len(classes) > MANY or not any(label(c).escaped for c in classes):
+        return []
+    return [
+        "Chart labels show `\\uXXXX` escapes for characters no font on the exporting machine "
+        "draws; the real class names are in the table below.",
+        "",
+    ]
 
 
 def _fmt(w: float) -> str:
@@ -98,12 +113,12 @@ def readme(
     notes: list[str],
     origins: dict[str, int],
 ) -> str:
-    name = Path(dataset_root).name or dataset_root
+    name = _md(Path(dataset_root).name or dataset_root)
     added = any(origins.get(k) for k in ("duplicate", "augmented", "cutmix"))
     out: list[str] = [
         f"# Balanced export of `{name}`",
         "",
-        f"Made by Imbalance Studio from `{dataset_root}`. Validation and test hold only "
+        f"Made by Imbalance Studio from `{_md(dataset_root)}`. Validation and test hold only "
         "original images in their original distribution; "
         + (
             "duplicates and generated images were made from training images only and are in "
@@ -118,6 +133,7 @@ def readme(
         "",
         f"![train after]({CHART_AFTER})",
         "",
+        *_escaped_labels_note(classes),
         "## Counts",
         "",
         "| idx | class | train before | train after | val | test |",

@@ -18,7 +18,6 @@ which `read_record` rejects, so the image is made again. Leftover temp files are
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import stat
 import tempfile
@@ -27,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from ..names import json_text
 from ..safe_read import RECORD_MAX_BYTES, load_json_bounded
 
 RECORD_FORMAT = 1
@@ -139,7 +139,9 @@ def record_dict(image: GeneratedImage, size: int, staging: Path) -> dict[str, An
 
 def write_record(record: dict[str, Any], path: Path) -> None:
     # Compact: json only uses its C encoder without indent (records hold long parameter lists).
-    data = json.dumps(record, ensure_ascii=False, default=str).encode("utf-8")
+    # Undecodable bytes of a class name or source path as \udcNN escapes (core/names.py):
+    # valid UTF-8, and json.loads gives back the same str.
+    data = json_text(record, indent=None, default=str).encode("utf-8")
     atomic_write(path, lambda f: f.write(data), sync=False)
 
 
