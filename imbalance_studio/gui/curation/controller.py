@@ -8,7 +8,6 @@ never writes a file.
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import shiboken6
@@ -26,11 +25,11 @@ from ...core.project import (
     Project,
     ProjectError,
     SplitSettings,
-    discard_autosave,
     reconcile,
     write_autosave,
 )
 from .commands import SetCutmixCommand, SetMarksCommand, SetSplitCommand, SetTargetsCommand
+from .files import SaveJob
 
 
 def snapshot(project: Project) -> Project:
@@ -63,23 +62,6 @@ def _compute_plan(
     )
     counts = dict(zip(bare.classes, bare.final_counts("train"), strict=True))
     return plan, counts, split
-
-
-def _adopt_staging(project: Project, old_file: Path | None, new_file: Path) -> None:
-    """Generated images made before a project had a file live in the user cache; the first
-    save moves them next to the project file, where its staging folder now is."""
-    if project.staging_dir or old_file is not None:
-        return
-    try:
-        old, new = project.staging_path(None), project.staging_path(new_file)
-    except ProjectError:
-        return
-    if old.is_dir() and not new.exists():
-        import shutil
-
-        # On failure the images can be made again; the project itself is saved.
-        with contextlib.suppress(OSError):
-            shutil.move(str(old), str(new))
 
 
 class CurationController(QObject):
@@ -374,41 +356,43 @@ class CurationController(QObject):
             QThreadPool.globalInstance().waitForDone(timeout_ms)
 
     def save(self, path: Path | None = None) -> bool:
-        """Save to `path` (or the current file); False when there is no file to save to."""
-        if self.project is None:
+        """Save to `path` (or the current file) in a worker; False when there is no file to
+        save to. Save, Save As and save-on-close (`save_now`) share one `SaveJob`."""
+        job = self._save_job(path)
+        if job is None:
             return False
+        self.run_job(job.run, done=lambda file: self._saved(job, file), failed="Could not save")
+        return True
+
+    def save_now(self, path: Path | None = None) -> Path:
+        """The same save, synchronously: for the closing window, where a worker might not
+        finish before the process ends. Raises ProjectError or OSError."""
+        job = self._save_job(path)
+        if job is None:
+            raise ProjectError("nothing to save: no project, or no file chosen")
+        file = job.run()
+        self._saved(job, file)
+        return file
+
+    def _save_job(self, path: Path | None) -> SaveJob | None:
+        if self.project is None:
+            return None
         target = Path(path) if path is not None else self.project_file
         if target is None:
-            return False
-        project = snapshot(self.project)
-        dataset = self.dataset
-        old_file = self.project_file
-        edits_at_start = self._edits
+            return None
+        return SaveJob(snapshot(self.project), self.dataset, self.project_file, target, self._edits)
 
-        def save_and_clean() -> Path:
-            if dataset is not None:
-                project.update_snapshot(dataset)
-            project.save(target)
-            _adopt_staging(project, old_file, target)
-            discard_autosave(old_file, project.dataset_root)
-            if old_file != target:
-                discard_autosave(target, project.dataset_root)
-            return target
-
-        def saved(file: Path) -> None:
-            self.project_file = file
-            if self.project is not None:
-                self.project.snapshot = project.snapshot
-            if self._edits == edits_at_start:
-                self._unsaved_outside_undo = False
-                self.undo_stack.setClean()
-            else:  # edited while saving: still unsaved, and its autosave was just removed
-                self._autosave()
-            self.status.emit(f"Saved {file}")
-            self.projectChanged.emit()
-
-        self.run_job(save_and_clean, done=saved, failed="Could not save")
-        return True
+    def _saved(self, job: SaveJob, file: Path) -> None:
+        self.project_file = file
+        if self.project is not None:
+            self.project.snapshot = job.project.snapshot
+        if self._edits == job.edits_at_start:
+            self._unsaved_outside_undo = False
+            self.undo_stack.setClean()
+        else:  # edited while saving: still unsaved, and its autosave was just removed
+            self._autosave()
+        self.status.emit(f"Saved {file}")
+        self.projectChanged.emit()
 
     def open_project(self, path: Path, on_loaded) -> None:
         """Load a project file in a worker; `on_loaded(project)` then opens its folder.
