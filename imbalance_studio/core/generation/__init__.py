@@ -5,7 +5,15 @@ staging folder) and `review` (accept / reject).
 """
 
 from .records import GeneratedImage, load_staging, set_status
-from .review import REJECT_MODES, accept, find_image, note_rejection, reduced_plan, reject
+from .review import (
+    REJECT_MODES,
+    accept,
+    find_image,
+    note_rejection,
+    reduced_plan,
+    reject,
+    rejection_changes,
+)
 from .run import (
     GenerateError,
     GenerateProgress,
@@ -33,6 +41,7 @@ __all__ = [
     "note_rejection",
     "reduced_plan",
     "reject",
+    "rejection_changes",
     "set_status",
     "shared_pool",
     "shutdown_pool",

@@ -29,7 +29,8 @@ from ...core.project import (
     write_autosave,
 )
 from .commands import SetCutmixCommand, SetMarksCommand, SetSplitCommand, SetTargetsCommand
-from .files import SaveJob
+from .decisions import QaDecisions
+from .files import SaveJob, StatusWrite
 
 
 def snapshot(project: Project) -> Project:
@@ -64,13 +65,14 @@ def _compute_plan(
     return plan, counts, split
 
 
-class CurationController(QObject):
+class CurationController(QaDecisions, QObject):
     projectChanged = Signal()  # project replaced, saved, or its file changed
     marksChanged = Signal(object)  # iterable of rel paths whose mark changed
     planChanged = Signal(object)  # Plan
     status = Signal(str)  # one-line messages for the status bar
     error = Signal(str)  # a problem the user must see
     reconciled = Signal(object)  # ReconcileReport, after a project meets its folder
+    decisionChanged = Signal(object)  # GeneratedImage with its status after a QA do/undo/redo
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -96,6 +98,8 @@ class CurationController(QObject):
         self._autosave_again = False
         self._autosave_off = False
         self._edits = 0  # counts every edit, so a save knows whether it is still current
+        self._status_queue: list[StatusWrite] = []  # QA statuses for the staging records
+        self._status_worker: object | None = None
 
     # -- state --------------------------------------------------------------------------
     @property
@@ -370,6 +374,7 @@ class CurationController(QObject):
         job = self._save_job(path)
         if job is None:
             raise ProjectError("nothing to save: no project, or no file chosen")
+        self._flush_statuses()
         file = job.run()
         self._saved(job, file)
         return file

@@ -58,8 +58,8 @@ StatusWrite = tuple[Path, "GeneratedImage", str, str | None]
 
 
 def write_statuses(writes: list[StatusWrite]) -> None:
-    """Write each image's QA status into its record, in order; one error naming what failed
-    is raised after the others are written."""
+    """Write each image's QA status into its record, in order; one ProjectError naming what
+    failed is raised after the others are written."""
     from ...core.generation import set_status  # not at start-up: it brings numpy and PIL
 
     failed: list[str] = []
@@ -70,9 +70,9 @@ def write_statuses(writes: list[StatusWrite]) -> None:
             except (OSError, ValueError) as exc:
                 failed.append(f"{image.id} ({getattr(exc, 'strerror', None) or exc})")
     if failed:
-        raise OSError(
-            f"could not record the QA decision of {len(failed)} generated images: "
-            f"{', '.join(failed[:3])}{' …' if len(failed) > 3 else ''}"
+        raise ProjectError(
+            f"could not write the QA status of {len(failed)} generated image(s) to the staging "
+            f"folder: {', '.join(failed[:3])}{' …' if len(failed) > 3 else ''}"
         )
 
 
