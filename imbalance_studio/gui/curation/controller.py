@@ -289,14 +289,20 @@ class CurationController(QaDecisions, QObject):
 
         self.run_job(iter_content_groups, dataset, done=done, failed="Could not compare files")
 
-    def run_job(self, fn, *args, done=None, failed: str | None = None, quiet: bool = False):
+    def run_job(
+        self, fn, *args, done=None, failed: str | None = None, quiet: bool = False, then=None
+    ):
         """Run `fn(*args)` in a worker thread. `done(result)` runs on the GUI thread; a
         failure is reported as "`failed`: reason" (a ProjectError as its own clear message),
-        through `status` when `quiet`, else `error`. Callbacks are dropped once this
-        controller is gone, and the worker is kept alive until it finishes."""
+        through `status` when `quiet`, else `error`; `then()` runs after either. Callbacks
+        are dropped once this controller is gone, and the worker is kept alive until it
+        finishes. Every callback is connected before the worker starts: a short job can
+        finish before the line after `run_job` runs, and its signal would be lost."""
         worker = create_worker(fn, *args, _start_thread=False, _ignore_errors=True)
         if done is not None:
             worker.returned.connect(self._alive_only(done))
+        if then is not None:
+            worker.finished.connect(self._alive_only(then))
         if failed is not None:
             signal = self.status if quiet else self.error
 
@@ -341,8 +347,8 @@ class CurationController(QaDecisions, QObject):
             self.project_file,
             failed="Autosave failed",
             quiet=True,
+            then=self._autosave_done,
         )
-        self._autosave_worker.finished.connect(self._alive_only(self._autosave_done))
 
     def _autosave_done(self) -> None:
         self._autosave_worker = None

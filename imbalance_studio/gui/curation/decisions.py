@@ -68,9 +68,10 @@ class QaDecisions:
 
     def _start_status_writes(self) -> None:
         batch, self._status_queue = self._status_queue, []
-        worker = self.run_job(write_statuses, batch, failed="Could not record a QA decision")
-        self._status_worker = worker
-        worker.finished.connect(self._alive_only(self._status_writes_done))
+        self._status_worker = self.run_job(
+            write_statuses, batch, failed="Could not record a QA decision",
+            then=self._status_writes_done,
+        )  # fmt: skip
 
     def _status_writes_done(self) -> None:
         self._status_worker = None
