@@ -149,3 +149,37 @@ def test_accept_and_reject_with_replacement_are_undoable_too(qtbot, window, wait
     c.undo_stack.redo()
     assert not c.decide(second, "accepted") and not c.decide(second, "rejected", "reduce")
     assert c.project.targets["digit_1"].target == 9
+
+
+def test_the_preview_grid_shows_what_generation_makes_and_says_when_it_is_scaled(qtbot, tmp_path):
+    import numpy as np
+    from test_one_way_core import gated_stack, generated_pixels, write_photo
+
+    from imbalance_studio.gui.augment.preview_grid import PreviewGrid
+
+    grid = PreviewGrid()
+    qtbot.addWidget(grid)
+    grid.show()
+    stack = gated_stack()
+    grid.set_source(lambda: (stack, 8, 11))
+
+    def shown(path):
+        with qtbot.waitSignal(grid.updated, timeout=WAIT):
+            grid.set_sample(path)
+        qtbot.waitUntil(lambda: not grid.busy, timeout=WAIT)
+        assert len(grid.tiles) == 8 and all(t.error is None for t in grid.tiles)
+
+    root = tmp_path / "data"
+    write_photo(root / "c" / "small.png", 48, 36)
+    shown(root / "c" / "small.png")
+    assert grid.note.isHidden()
+    for tile in grid.tiles:
+        pixels, _ = generated_pixels(root, "c/small.png", stack, tile.variant_seed, tmp_path)
+        assert np.array_equal(tile.image, pixels)
+
+    write_photo(root / "c" / "big.png", 1600, 1200)
+    shown(root / "c" / "big.png")
+    assert grid.note.isVisible() and "1600×1200" in grid.note.text()
+    assert all(max(t.image.shape[:2]) <= 256 for t in grid.tiles)
+    shown(root / "c" / "small.png")
+    assert grid.note.isHidden()
