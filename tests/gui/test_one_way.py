@@ -183,3 +183,29 @@ def test_the_preview_grid_shows_what_generation_makes_and_says_when_it_is_scaled
     assert all(max(t.image.shape[:2]) <= 256 for t in grid.tiles)
     shown(root / "c" / "small.png")
     assert grid.note.isHidden()
+
+
+def test_a_job_that_ends_before_run_job_returns_still_runs_its_callbacks(qtbot, monkeypatch):
+    """A worker can finish before the line after `run_job` runs (a busy machine pauses the
+    GUI thread): here every job runs to its end inside `run_job`. A lost finish signal used
+    to leave the autosave (and the QA record writer) waiting forever."""
+    from imbalance_studio.gui.curation import decisions
+    from imbalance_studio.gui.curation.controller import CurationController
+
+    c = CurationController()
+    monkeypatch.setattr(c, "_run", lambda worker: worker.run())
+    c.project = Project(dataset_root="/nowhere/data")
+    written = []
+    monkeypatch.setattr(
+        "imbalance_studio.gui.curation.controller.write_autosave", lambda *a: written.append(a)
+    )
+    c._write_autosave()
+    c._write_autosave()
+    assert len(written) == 2 and not c._autosave_running
+
+    batches = []
+    monkeypatch.setattr(decisions, "write_statuses", batches.append)
+    c._write_status(None, "accepted", None)  # any image: the writer is replaced
+    c._write_status(None, "rejected", "reduce")
+    assert [[w[2] for w in b] for b in batches] == [["accepted"], ["rejected"]]
+    assert not c._status_running

@@ -94,12 +94,13 @@ class CurationController(QaDecisions, QObject):
         self._plan_timer.timeout.connect(self._start_plan)
         self._autosave_timer = QTimer(self, singleShot=True, interval=200)
         self._autosave_timer.timeout.connect(self._write_autosave)
-        self._autosave_worker: object | None = None
+        # Set before a job starts, cleared by its `then`: right whichever runs first.
+        self._autosave_running = False
         self._autosave_again = False
         self._autosave_off = False
         self._edits = 0  # counts every edit, so a save knows whether it is still current
         self._status_queue: list[StatusWrite] = []  # QA statuses for the staging records
-        self._status_worker: object | None = None
+        self._status_running = False
 
     # -- state --------------------------------------------------------------------------
     @property
@@ -338,10 +339,11 @@ class CurationController(QaDecisions, QObject):
     def _write_autosave(self) -> None:
         if self.project is None or self._autosave_off:
             return
-        if self._autosave_worker is not None:
+        if self._autosave_running:
             self._autosave_again = True
             return
-        self._autosave_worker = self.run_job(
+        self._autosave_running = True
+        self.run_job(
             write_autosave,
             snapshot(self.project),
             self.project_file,
@@ -351,7 +353,7 @@ class CurationController(QaDecisions, QObject):
         )
 
     def _autosave_done(self) -> None:
-        self._autosave_worker = None
+        self._autosave_running = False
         if self._autosave_again:
             self._autosave_again = False
             self._write_autosave()
@@ -362,7 +364,7 @@ class CurationController(QaDecisions, QObject):
 
         self._autosave_off = True
         self._autosave_timer.stop()
-        if self._autosave_worker is not None:
+        if self._autosave_running:
             QThreadPool.globalInstance().waitForDone(timeout_ms)
 
     def save(self, path: Path | None = None) -> bool:

@@ -24,7 +24,7 @@ class QaDecisions:
     project_file: Any
     undo_stack: Any
     _status_queue: list
-    _status_worker: object | None
+    _status_running: bool
 
     def decide(self, image: GeneratedImage, status: str, mode: str | None = None) -> bool:
         """Accept (`status` "accepted") or reject ("rejected", with `mode` "replace" or
@@ -63,18 +63,19 @@ class QaDecisions:
         except ProjectError:
             return  # no usable staging folder: the panel says so, there is nothing to mirror
         self._status_queue.append((staging, image, status, mode))
-        if self._status_worker is None:
+        if not self._status_running:
             self._start_status_writes()
 
     def _start_status_writes(self) -> None:
         batch, self._status_queue = self._status_queue, []
-        self._status_worker = self.run_job(
+        self._status_running = True  # before the job starts: its `then` may run at once
+        self.run_job(
             write_statuses, batch, failed="Could not record a QA decision",
             then=self._status_writes_done,
         )  # fmt: skip
 
     def _status_writes_done(self) -> None:
-        self._status_worker = None
+        self._status_running = False
         if self._status_queue:
             self._start_status_writes()
 
