@@ -177,8 +177,9 @@ class Workbench(QObject):
     def _make_generation(self) -> QWidget:
         from .generation import GenerationPanel
 
-        panel = GenerationPanel(thumbnails=self.window.loader)
-        panel.projectChanged.connect(lambda: self.controller.project_edited(replan=True))
+        # QA decisions are the controller's undoable edits; the reject mode is a setting.
+        panel = GenerationPanel(thumbnails=self.window.loader, controller=self.controller)
+        panel.projectChanged.connect(lambda: self.controller.project_edited(replan=False))
         panel.generationFinished.connect(self._on_generated)
         self._sync_generation(panel)
         return panel

@@ -33,9 +33,26 @@ def context(root: Path, tmp_path: Path, **targets: int):
     return dataset, project, make_plan(dataset, project), tmp_path / "p.isproj.json"
 
 
+def with_controller(p: GenerationPanel) -> GenerationPanel:
+    """As in the window: the curation controller holds the project the panel shows, and
+    QA decisions are its (undoable) edits."""
+    real = p.set_context
+
+    def set_context(dataset, project, plan, project_file):
+        c = p.controller
+        c.dataset, c.project = dataset, project
+        c.project_file = Path(project_file) if project_file else None
+        real(dataset, project, plan, project_file)
+
+    p.set_context = set_context
+    return p
+
+
 @pytest.fixture
 def panel(qtbot):
-    p = GenerationPanel(workers=1)
+    from imbalance_studio.gui.curation.controller import CurationController
+
+    p = with_controller(GenerationPanel(workers=1, controller=CurationController()))
     qtbot.addWidget(p)
     p.resize(900, 600)
     p.show()
@@ -96,7 +113,7 @@ def test_keyboard_accept_and_reject_with_replacement(qtbot, panel, root, tmp_pat
     assert panel.current_image().id != first.id, "the selection moves on"
     victim = panel.current_image()
     with (
-        qtbot.waitSignal(panel.projectChanged),
+        qtbot.waitSignal(panel.controller.decisionChanged),
         qtbot.waitSignal(panel.generationFinished, timeout=60_000),
     ):
         qtbot.keyClick(panel.view, Qt.Key.Key_R)
@@ -166,7 +183,7 @@ def test_replanning_window_keeps_the_selection(qtbot, panel, root, tmp_path):
         if not panel.busy:
             panel.set_context(dataset, project, make_plan(dataset, project), project_file)
 
-    panel.projectChanged.connect(replan)
+    panel.controller.decisionChanged.connect(replan)
     panel.generationFinished.connect(replan)
     panel.set_context(dataset, project, plan, project_file)
     run_to_end(qtbot, panel)

@@ -26,6 +26,17 @@ def apply_stack(stack: dict[str, Any], image: np.ndarray, seed: int) -> tuple[np
     return run_new_view(compose, image, seed)
 
 
+def make_new_view(compose: Any, image: np.ndarray, seed: int) -> tuple[np.ndarray, dict]:
+    """One generated image: what generation writes and the preview shows, pixel for pixel
+    (`run_new_view`, quiet about transforms that do not apply to this image)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        # e.g. "hue_shift is not applicable to grayscale": expected, once per image otherwise.
+        warnings.simplefilter("ignore", UserWarning)
+        return run_new_view(compose, image, seed)
+
+
 def redraw_seed(seed: int, attempt: int) -> int:
     return seed if attempt == 0 else (seed + attempt * 0x9E3779B1) % 2**32
 

@@ -9,6 +9,8 @@ their position; albumentations ignores that key and applies only the enabled tra
 from __future__ import annotations
 
 import copy
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -224,19 +226,28 @@ def normalize_stack(stack: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def build_compose(
-    stack: dict[str, Any] | None, seed: int | None = None, *, save_applied_params: bool = False
+    stack: dict[str, Any] | None,
+    seed: int | None = None,
+    *,
+    save_applied_params: bool = False,
+    make_transform: Callable[[dict[str, Any]], Any] | None = None,
 ) -> Any:
-    """An `A.Compose` of the enabled transforms, seeded; raises StackError naming the bad values."""
+    """An `A.Compose` of the enabled transforms, seeded; raises StackError naming the bad values.
+
+    `make_transform(transform_dict)` builds one transform (default `A.from_dict`): the preview
+    passes a cached one, so it runs the same pipeline as generation without rebuilding it."""
     from ._albu import albumentations
 
     A = albumentations()
+    if make_transform is None:
+        make_transform = lambda d: A.from_dict({"transform": d})  # noqa: E731
     entries = entries_from_stack(stack)
     transforms = []
     for i, e in enumerate(entries):
         if not e.enabled:
             continue
         try:
-            transforms.append(A.from_dict({"transform": e.transform_dict()}))
+            transforms.append(make_transform(e.transform_dict()))
         except Exception as exc:
             raise _stack_error(entries, {i: validate_entry(e) or {"": _message(exc)}}) from exc
     top = _top_transform(stack) if stack else {}
@@ -256,12 +267,25 @@ def reseed(compose: Any, seed: int) -> None:
     half the "augmented" images come out untouched. Each transform gets a stream derived
     from `seed` instead; the same seed still gives the same pixels.
     """
+    transforms = compose.transforms
+    # The Compose's own streams only: `set_random_seed` would also seed every child with
+    # `seed`, each overwritten just below (half the cost of a reseed, which the preview pays
+    # once per variant). The pixels are the same either way.
+    compose.transforms = []
+    try:
+        compose.set_random_seed(seed)
+    finally:
+        compose.transforms = transforms
+    for transform, child in zip(transforms, _child_seeds(seed, len(transforms)), strict=True):
+        transform.set_random_seed(child)
+
+
+@functools.lru_cache(maxsize=4096)
+def _child_seeds(seed: int, n: int) -> tuple[int, ...]:
+    # Cached: a preview grid re-rendered after a slider move reseeds with the same seeds.
     import numpy as np
 
-    compose.set_random_seed(seed)
-    children = np.random.SeedSequence(seed).spawn(len(compose.transforms))
-    for transform, child in zip(compose.transforms, children, strict=True):
-        transform.set_random_seed(int(child.generate_state(1)[0]))
+    return tuple(int(c.generate_state(1)[0]) for c in np.random.SeedSequence(seed).spawn(n))
 
 
 def _stack_error(entries: list[StackEntry], errors: dict[int, dict[str, str]]) -> StackError:

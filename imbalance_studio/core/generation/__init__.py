@@ -6,7 +6,15 @@ staging folder) and `review` (accept / reject).
 
 from .badsources import BAD_SOURCES_NAME, as_problem, read_bad_sources
 from .records import GeneratedImage, load_staging, set_status
-from .review import REJECT_MODES, accept, find_image, note_rejection, reduced_plan, reject
+from .review import (
+    REJECT_MODES,
+    accept,
+    find_image,
+    note_rejection,
+    reduced_plan,
+    reject,
+    rejection_changes,
+)
 from .run import (
     GenerateError,
     GenerateProgress,
@@ -37,6 +45,7 @@ __all__ = [
     "read_bad_sources",
     "reduced_plan",
     "reject",
+    "rejection_changes",
     "set_status",
     "shared_pool",
     "shutdown_pool",

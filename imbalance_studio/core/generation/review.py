@@ -57,18 +57,32 @@ def reject(
 def note_rejection(project: Any, image: GeneratedImage, mode: str | None = None) -> str:
     """The in-memory half of `reject` (no file is touched): remember the id in the project
     and with "reduce" lower the class's target. Returns the mode used."""
+    mode, rejected, targets = rejection_changes(project, image, mode)
+    project.generation.rejected = rejected
+    project.targets = targets
+    return mode
+
+
+def rejection_changes(
+    project: Any, image: GeneratedImage, mode: str | None = None
+) -> tuple[str, list[str], dict[str, Any]]:
+    """What rejecting `image` changes, without changing anything: the mode used, then the
+    project's rejected ids and class targets afterwards (an undoable edit applies them).
+
+    An image already rejected stays rejected once: rejecting it again with "reduce" does
+    not lower its class's target a second time."""
     mode = mode or project.generation.on_reject
     if mode not in REJECT_MODES:
         raise ValueError(f"reject mode must be one of {REJECT_MODES}, not {mode!r}")
-    gen = project.generation
-    if image.id not in gen.rejected:
-        gen.rejected = [*gen.rejected, image.id]
-    if mode == "reduce":
-        target = project.targets.get(image.class_name)
-        if target is not None and target.target:
-            lowered = target.model_copy(update={"target": target.target - 1})
-            project.targets = {**project.targets, image.class_name: lowered}
-    return mode
+    rejected = list(project.generation.rejected)
+    targets = dict(project.targets)
+    if image.id in rejected:
+        return mode, rejected, targets
+    rejected.append(image.id)
+    target = targets.get(image.class_name)
+    if mode == "reduce" and target is not None and target.target:
+        targets[image.class_name] = target.model_copy(update={"target": target.target - 1})
+    return mode, rejected, targets
 
 
 def reduced_plan(plan: Any, class_name: str) -> Any:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -96,13 +95,9 @@ def _compose(fingerprint: str, stack: dict | None) -> Any:
 def augment(item: WorkItem, image: np.ndarray) -> tuple[np.ndarray, dict]:
     """The class stack applied with the item's seed: the same pixels as
     `core.augment.apply_stack(stack, image, seed)`."""
-    from ..augment.apply import run_new_view
+    from ..augment.apply import make_new_view
 
-    compose = _compose(item.fingerprint, item.stack)
-    with warnings.catch_warnings():
-        # e.g. "hue_shift is not applicable to grayscale": expected, once per image otherwise.
-        warnings.simplefilter("ignore", UserWarning)
-        return run_new_view(compose, image, item.seed)
+    return make_new_view(_compose(item.fingerprint, item.stack), image, item.seed)
 
 
 def decode(path: Path) -> np.ndarray:

@@ -1,5 +1,9 @@
 """The preview grid: N augmented variants of the sample, rendered off the GUI thread.
 
+Each tile is what generation makes from the sample with that tile's seed (see
+`core.augment.preview`); a large sample is previewed on a downscaled copy, and the grid says
+so under the tiles.
+
 A change restarts a short debounce timer; when it fires, one request is built with a new
 generation number. At most one render runs at a time (two cores are shared with the rest of the
 app); a request made meanwhile waits, and only the newest waiting one is run. A result whose
@@ -19,7 +23,7 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
 from superqt.utils import create_worker
 
-PREVIEW_SIZE = 256
+PREVIEW_SIZE = 256  # tiles are shrunk to this for display; the stack runs before that
 DEBOUNCE_MS = 60
 TILE_PX = 120
 
@@ -28,7 +32,7 @@ TILE_PX = 120
 class PreviewRequest:
     generation: int
     path: str | None
-    image: np.ndarray | None  # the decoded 256-px copy, once the worker has made it
+    image: Any  # the decoded PreviewSource, once the worker has made it
     stack: dict[str, Any] | None
     n: int
     seed: int
@@ -38,7 +42,7 @@ class PreviewRequest:
 class PreviewResult:
     generation: int
     path: str | None
-    image: np.ndarray | None
+    image: Any  # PreviewSource
     tiles: list[Any]  # core.augment.PreviewTile
     qimages: list[QImage | None]
     error: str | None = None
@@ -46,13 +50,13 @@ class PreviewResult:
 
 def render_job(req: PreviewRequest) -> PreviewResult:
     """Runs in a worker thread: decode (first time), augment, convert to QImages."""
-    from ...core.augment.preview import render_previews
-    from ...core.imageio import ImageDecodeError, load_array
+    from ...core.augment.preview import load_preview_source, render_previews
+    from ...core.imageio import ImageDecodeError
 
     image = req.image
     if image is None and req.path is not None:
         try:
-            image = load_array(req.path, max_side=PREVIEW_SIZE)
+            image = load_preview_source(req.path)
         except ImageDecodeError as exc:
             return PreviewResult(req.generation, req.path, None, [], [], f"cannot read: {exc}")
     if image is None:
@@ -150,12 +154,18 @@ class PreviewGrid(QWidget):
         self.generation = 0  # newest request
         self.shown_generation = 0
         self._path: str | None = None
-        self._image: np.ndarray | None = None
+        self._image: Any = None  # the sample's PreviewSource
         self._running = None
         self._waiting: PreviewRequest | None = None
         self._source: Any = None  # callable -> (stack, n, seed)
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._timer.timeout.connect(self._submit)
+        # Under the tiles: says when they are a scaled view of a large image.
+        self.note = QLabel(self)
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: palette(mid); font-size: 9pt;")
+        self.note.hide()
+        self._grid.addWidget(self.note, 100, 0, 1, 4)
 
     def set_source(self, source: Any) -> None:
         """`source()` returns (stack, n, seed) for the next render."""
@@ -239,6 +249,9 @@ class PreviewGrid(QWidget):
     def _show(self, result: PreviewResult) -> None:
         self._ensure_views(len(result.tiles))
         self.tiles = list(result.tiles)
+        note = result.image.note if result.image is not None else ""
+        self.note.setText(note)
+        self.note.setVisible(bool(note))
         for view, tile, qimg in zip(self.views, result.tiles, result.qimages, strict=False):
             if qimg is None:
                 view.show_error(tile.error or "failed")
@@ -248,6 +261,7 @@ class PreviewGrid(QWidget):
     def _show_placeholder(self, n: int, text: str) -> None:
         self._ensure_views(n)
         self.tiles = []
+        self.note.hide()
         for view in self.views:
             view.setPixmap(QPixmap())
             view.setStyleSheet("color: palette(mid);")

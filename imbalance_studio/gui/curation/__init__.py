@@ -120,17 +120,22 @@ class Curation(QObject):
             self.save_as()
 
     def save_as(self) -> None:
+        path = self._ask_save_path()
+        if path is not None:
+            self.controller.save(path)
+
+    def _ask_save_path(self) -> Path | None:
+        """The file the user picks for the project (suffix added), or None if cancelled."""
         if self.controller.project is None:
-            return
+            return None
         start = str(
             self.controller.project_file
             or Path.home() / f"{Path(self.controller.project.dataset_root).name}{PROJECT_SUFFIX}"
         )
         path, _ = QFileDialog.getSaveFileName(self.window, "Save project", start, PROJECT_FILTER)
-        if path:
-            if not path.endswith(PROJECT_SUFFIX):
-                path += PROJECT_SUFFIX
-            self.controller.save(Path(path))
+        if not path:
+            return None
+        return Path(path if path.endswith(PROJECT_SUFFIX) else path + PROJECT_SUFFIX)
 
     def offer_recovery(self) -> None:
         """Look for autosaves (in a worker) and offer to recover the newest."""
@@ -161,27 +166,21 @@ class Curation(QObject):
         self.recovery_box = box
 
     def _save_before_close(self) -> bool:
-        """Save synchronously (a worker might not finish before the process ends); False
-        when the user cancelled the file dialog or the save failed."""
-        from ...core.project import ProjectError, discard_autosave
+        """Save synchronously (a worker might not finish before the process ends), through
+        the one save path every save takes; False when the user cancelled the file dialog
+        or the save failed."""
+        from ...core.project import ProjectError
 
         c = self.controller
         assert c.project is not None
-        target = c.project_file
+        target = c.project_file or self._ask_save_path()
         if target is None:
-            path, _ = QFileDialog.getSaveFileName(self.window, "Save project", "", PROJECT_FILTER)
-            if not path:
-                return False
-            target = Path(path if path.endswith(PROJECT_SUFFIX) else path + PROJECT_SUFFIX)
-        if c.dataset is not None:
-            c.project.update_snapshot(c.dataset)
+            return False
         try:
-            c.project.save(target, c.dataset)
+            c.save_now(target)
         except (ProjectError, OSError) as exc:
             QMessageBox.warning(self.window, "Could not save", str(exc))
             return False
-        with contextlib.suppress(OSError):
-            discard_autosave(c.project_file, c.project.dataset_root)
         return True
 
     def _discard_autosave(self, project_file, dataset_root: str) -> None:

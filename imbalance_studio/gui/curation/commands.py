@@ -1,7 +1,9 @@
-"""Undoable edits of the curation state: every mark and target change goes through these."""
+"""Undoable edits of the curation state: every mark, target, split, CutMix and QA decision
+goes through these."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QUndoCommand
@@ -9,6 +11,7 @@ from PySide6.QtGui import QUndoCommand
 from ...core.project import ClassTarget, Mark, SplitSettings
 
 if TYPE_CHECKING:
+    from ...core.generation import GeneratedImage
     from .controller import CurationController
 
 
@@ -88,3 +91,52 @@ class SetCutmixCommand(QUndoCommand):
 
     def undo(self) -> None:
         self._controller._apply_cutmix(self._old)
+
+
+@dataclass(frozen=True)
+class QaState:
+    """What a QA decision sets: the image's record status and reject mode, whether the
+    project lists it as rejected, and its class's target."""
+
+    status: str
+    mode: str | None
+    listed: bool
+    target: ClassTarget | None
+
+
+class DecideCommand(QUndoCommand):
+    """Accept or reject one generated image. A reject with "reduce" lowers the class's
+    target in the same step, so one undo puts the image and the target back together."""
+
+    def __init__(
+        self,
+        controller: CurationController,
+        image: GeneratedImage,
+        status: str,
+        mode: str | None = None,
+    ) -> None:
+        from ...core.generation.review import rejection_changes
+
+        project = controller.project
+        name = image.class_name
+        listed = image.id in project.generation.rejected
+        old = QaState(image.status, image.reject_mode, listed, project.targets.get(name))
+        if status == "rejected":
+            mode, _rejected, targets = rejection_changes(project, image, mode)
+            new = QaState("rejected", mode, True, targets.get(name))
+            text = f"Reject {image.id}"
+            if new.target != old.target:
+                text += f" and lower the target of {name}"
+        else:
+            new = QaState(status, None, listed, old.target)
+            text = f"Accept {image.id}"
+        super().__init__(text)
+        self._controller = controller
+        self._image = image
+        self._old, self._new = old, new
+
+    def redo(self) -> None:
+        self._controller._apply_decision(self._image, self._new)
+
+    def undo(self) -> None:
+        self._controller._apply_decision(self._image, self._old)

@@ -26,11 +26,12 @@ from ...core.project import (
     Project,
     ProjectError,
     SplitSettings,
-    discard_autosave,
     reconcile,
     write_autosave,
 )
 from .commands import SetCutmixCommand, SetMarksCommand, SetSplitCommand, SetTargetsCommand
+from .decisions import QaDecisions
+from .files import SaveJob, StatusWrite
 
 
 def snapshot(project: Project) -> Project:
@@ -65,30 +66,14 @@ def _compute_plan(
     return plan, counts, split
 
 
-def _adopt_staging(project: Project, old_file: Path | None, new_file: Path) -> None:
-    """Generated images made before a project had a file live in the user cache; the first
-    save moves them next to the project file, where its staging folder now is."""
-    if project.staging_dir or old_file is not None:
-        return
-    try:
-        old, new = project.staging_path(None), project.staging_path(new_file)
-    except ProjectError:
-        return
-    if old.is_dir() and not new.exists():
-        import shutil
-
-        # On failure the images can be made again; the project itself is saved.
-        with contextlib.suppress(OSError):
-            shutil.move(str(old), str(new))
-
-
-class CurationController(QObject):
+class CurationController(QaDecisions, QObject):
     projectChanged = Signal()  # project replaced, saved, or its file changed
     marksChanged = Signal(object)  # iterable of rel paths whose mark changed
     planChanged = Signal(object)  # Plan
     status = Signal(str)  # one-line messages for the status bar
     error = Signal(str)  # a problem the user must see
     reconciled = Signal(object)  # ReconcileReport, after a project meets its folder
+    decisionChanged = Signal(object)  # GeneratedImage with its status after a QA do/undo/redo
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -110,10 +95,13 @@ class CurationController(QObject):
         self._plan_timer.timeout.connect(self._start_plan)
         self._autosave_timer = QTimer(self, singleShot=True, interval=200)
         self._autosave_timer.timeout.connect(self._write_autosave)
-        self._autosave_worker: object | None = None
+        # Set before a job starts, cleared by its `then`: right whichever runs first.
+        self._autosave_running = False
         self._autosave_again = False
         self._autosave_off = False
         self._edits = 0  # counts every edit, so a save knows whether it is still current
+        self._status_queue: list[StatusWrite] = []  # QA statuses for the staging records
+        self._status_running = False
 
     # -- state --------------------------------------------------------------------------
     @property
@@ -303,14 +291,20 @@ class CurationController(QObject):
 
         self.run_job(iter_content_groups, dataset, done=done, failed="Could not compare files")
 
-    def run_job(self, fn, *args, done=None, failed: str | None = None, quiet: bool = False):
+    def run_job(
+        self, fn, *args, done=None, failed: str | None = None, quiet: bool = False, then=None
+    ):
         """Run `fn(*args)` in a worker thread. `done(result)` runs on the GUI thread; a
         failure is reported as "`failed`: reason" (a ProjectError as its own clear message),
-        through `status` when `quiet`, else `error`. Callbacks are dropped once this
-        controller is gone, and the worker is kept alive until it finishes."""
+        through `status` when `quiet`, else `error`; `then()` runs after either. Callbacks
+        are dropped once this controller is gone, and the worker is kept alive until it
+        finishes. Every callback is connected before the worker starts: a short job can
+        finish before the line after `run_job` runs, and its signal would be lost."""
         worker = create_worker(fn, *args, _start_thread=False, _ignore_errors=True)
         if done is not None:
             worker.returned.connect(self._alive_only(done))
+        if then is not None:
+            worker.finished.connect(self._alive_only(then))
         if failed is not None:
             signal = self.status if quiet else self.error
 
@@ -346,20 +340,21 @@ class CurationController(QObject):
     def _write_autosave(self) -> None:
         if self.project is None or self._autosave_off:
             return
-        if self._autosave_worker is not None:
+        if self._autosave_running:
             self._autosave_again = True
             return
-        self._autosave_worker = self.run_job(
+        self._autosave_running = True
+        self.run_job(
             write_autosave,
             snapshot(self.project),
             self.project_file,
             failed="Autosave failed",
             quiet=True,
+            then=self._autosave_done,
         )
-        self._autosave_worker.finished.connect(self._alive_only(self._autosave_done))
 
     def _autosave_done(self) -> None:
-        self._autosave_worker = None
+        self._autosave_running = False
         if self._autosave_again:
             self._autosave_again = False
             self._write_autosave()
@@ -370,7 +365,7 @@ class CurationController(QObject):
 
         self._autosave_off = True
         self._autosave_timer.stop()
-        if self._autosave_worker is not None:
+        if self._autosave_running:
             QThreadPool.globalInstance().waitForDone(timeout_ms)
 
     def keep_autosave(self) -> None:
@@ -384,41 +379,44 @@ class CurationController(QObject):
                 write_autosave(snapshot(self.project), self.project_file)
 
     def save(self, path: Path | None = None) -> bool:
-        """Save to `path` (or the current file); False when there is no file to save to."""
-        if self.project is None:
+        """Save to `path` (or the current file) in a worker; False when there is no file to
+        save to. Save, Save As and save-on-close (`save_now`) share one `SaveJob`."""
+        job = self._save_job(path)
+        if job is None:
             return False
+        self.run_job(job.run, done=lambda file: self._saved(job, file), failed="Could not save")
+        return True
+
+    def save_now(self, path: Path | None = None) -> Path:
+        """The same save, synchronously: for the closing window, where a worker might not
+        finish before the process ends. Raises ProjectError or OSError."""
+        job = self._save_job(path)
+        if job is None:
+            raise ProjectError("nothing to save: no project, or no file chosen")
+        self._flush_statuses()
+        file = job.run()
+        self._saved(job, file)
+        return file
+
+    def _save_job(self, path: Path | None) -> SaveJob | None:
+        if self.project is None:
+            return None
         target = Path(path) if path is not None else self.project_file
         if target is None:
-            return False
-        project = snapshot(self.project)
-        dataset = self.dataset
-        old_file = self.project_file
-        edits_at_start = self._edits
+            return None
+        return SaveJob(snapshot(self.project), self.dataset, self.project_file, target, self._edits)
 
-        def save_and_clean() -> Path:
-            if dataset is not None:
-                project.update_snapshot(dataset)
-            project.save(target, dataset)
-            _adopt_staging(project, old_file, target)
-            discard_autosave(old_file, project.dataset_root)
-            if old_file != target:
-                discard_autosave(target, project.dataset_root)
-            return target
-
-        def saved(file: Path) -> None:
-            self.project_file = file
-            if self.project is not None:
-                self.project.snapshot = project.snapshot
-            if self._edits == edits_at_start:
-                self._unsaved_outside_undo = False
-                self.undo_stack.setClean()
-            else:  # edited while saving: still unsaved, and its autosave was just removed
-                self._autosave()
-            self.status.emit(f"Saved {file}")
-            self.projectChanged.emit()
-
-        self.run_job(save_and_clean, done=saved, failed="Could not save")
-        return True
+    def _saved(self, job: SaveJob, file: Path) -> None:
+        self.project_file = file
+        if self.project is not None:
+            self.project.snapshot = job.project.snapshot
+        if self._edits == job.edits_at_start:
+            self._unsaved_outside_undo = False
+            self.undo_stack.setClean()
+        else:  # edited while saving: still unsaved, and its autosave was just removed
+            self._autosave()
+        self.status.emit(f"Saved {file}")
+        self.projectChanged.emit()
 
     def open_project(self, path: Path, on_loaded) -> None:
         """Load a project file in a worker; `on_loaded(project)` then opens its folder.

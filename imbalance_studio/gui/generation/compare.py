@@ -151,7 +151,8 @@ class CompareView(QWidget):
         self.result_box.show_pixmap(None, "loading…")
         self._decode(f"{self._root}/{image.sources[0]}", self.source_box)
         self._decode(str(image.file), self.result_box)
-        self._set_enabled(True)
+        # A rejected image is taken back with Undo, not decided on again.
+        self._set_enabled(image.status != "rejected")
 
     def _decode(self, path: str, box: ImageBox) -> None:
         request = self._request

@@ -4,6 +4,8 @@ Generation runs `core.generate.iter_generate` in a superqt GeneratorWorker (a th
 feeds the process pool); thumbnails and full images are decoded off the GUI thread, and
 status changes are written by workers too. Accepting and rejecting work by keyboard:
 A or Space accepts, R or Delete rejects, and the selection moves on to the next image.
+Every decision is an undoable edit of the curation controller (Undo takes a reject and the
+target it lowered back in one step); the panel shows what the controller reports.
 """
 
 from __future__ import annotations
@@ -47,12 +49,18 @@ def _steps(gen):
 
 class GenerationPanel(QWidget):
     generationFinished = Signal(object)  # the GenerateResult; None if cancelled or failed
-    projectChanged = Signal()  # rejections (and "reduce" targets) changed the project
+    projectChanged = Signal()  # the reject mode changed (QA decisions go to the controller)
 
     def __init__(
-        self, parent: QWidget | None = None, *, thumbnails: Any = None, workers: int | None = None
+        self,
+        parent: QWidget | None = None,
+        *,
+        thumbnails: Any = None,
+        workers: int | None = None,
+        controller: Any = None,
     ) -> None:
         super().__init__(parent)
+        self.controller = controller  # the CurationController: QA decisions are its edits
         self.dataset: Any = None
         self.project: Any = None
         self.plan: Any = None
@@ -73,6 +81,8 @@ class GenerationPanel(QWidget):
         self._t0 = 0.0
         self._made0 = 0
         self._build()
+        if controller is not None:
+            controller.decisionChanged.connect(self._decision_changed)
 
     # -- layout --------------------------------------------------------------------------
     def _build(self) -> None:
@@ -345,29 +355,42 @@ class GenerationPanel(QWidget):
         return index.data(ImageRole) if index.isValid() else None
 
     def accept_image(self, image: GeneratedImage) -> None:
-        if self.staging is None:
-            return
-        self._overrides[image.id] = "accepted"
-        self._show_status(dataclasses.replace(image, status="accepted", reject_mode=None))
-        self._run_side(None, _write_status, self.staging, image, "accepted", None)
-        self._advance()
+        if self._can_decide(image) and self.controller.decide(image, "accepted"):
+            self._advance()
 
     def reject_image(self, image: GeneratedImage) -> None:
-        """Reject: remembered in the project at once; the replacement (mode "replace") is
-        made in the background and appears in the gallery."""
-        from ...core.generate import note_rejection, reduced_plan
+        """Reject, as one undoable step: remembered in the project at once; the replacement
+        (mode "replace") is made in the background and appears in the gallery, or (mode
+        "reduce") the class's target drops by one."""
+        from ...core.generate import reduced_plan
 
-        if self.staging is None or self.project is None:
+        if not self._can_decide(image) or self.project is None:
             return
-        self._overrides[image.id] = "rejected"
-        mode = note_rejection(self.project, image, self.reject_mode.currentData())
+        mode = self.reject_mode.currentData()
+        if not self.controller.decide(image, "rejected", mode):
+            return
         if mode == "reduce" and self.plan is not None:
+            # One task fewer for the class at once; the controller's replan follows.
             self.plan = reduced_plan(self.plan, image.class_name)
-        self.projectChanged.emit()
-        self._show_status(dataclasses.replace(image, status="rejected", reject_mode=mode))
-        then = self.generate if mode == "replace" else None
-        self._run_side(then, _write_status, self.staging, image, "rejected", mode)
         self._advance()
+        if mode == "replace":
+            self.generate()  # the project already lists the image: its slot is made anew
+
+    def _can_decide(self, image: GeneratedImage) -> bool:
+        if self.staging is None or image.status == "rejected":
+            return False  # a rejected image comes back by Undo
+        if self.controller is None:
+            self._say("Open the project in the main window to accept or reject", error=True)
+            return False
+        return True
+
+    def _decision_changed(self, image: GeneratedImage) -> None:
+        """A decision was made, undone or redone: show it until its record says so."""
+        self._overrides[image.id] = image.status
+        shown = self.model.image(image.id) or image
+        self._show_status(
+            dataclasses.replace(shown, status=image.status, reject_mode=image.reject_mode)
+        )
 
     def _accept_current(self) -> None:
         image = self.current_image()
@@ -480,9 +503,3 @@ def _load_gallery(dataset, project, plan, staging) -> tuple[list[GeneratedImage]
     # Rejected images stay visible (tinted) so the user sees what was turned down.
     shown = [g for g in load_staging(staging) if g.id in rejected and g.class_name in classes]
     return images + shown, missing
-
-
-def _write_status(staging, image, status, mode):
-    from ...core.generation import set_status
-
-    set_status(staging, image, status, mode)
