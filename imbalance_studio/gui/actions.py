@@ -148,6 +148,15 @@ def bind_actions(
     return actions
 
 
+def _empty(target: QMenu | QToolBar) -> None:
+    """Take every action out of a menu or toolbar, deleting only the separators it made.
+    (Not `QMenu.clear()`: that also deletes a submenu's own menu action.)"""
+    for action in target.actions():
+        target.removeAction(action)
+        if action.isSeparator() and action.parent() is target:
+            action.deleteLater()
+
+
 class ActionLayout(QObject):
     """The menus and the toolbar of `window`, laid out from the declared actions."""
 
@@ -175,7 +184,7 @@ class ActionLayout(QObject):
 
     def _lay_out(self) -> None:
         for name, menu in self.menus.items():
-            menu.clear()  # removes only; our actions belong to the window
+            _empty(menu)
             self._fill(
                 menu,
                 SECTIONS.get(name, ()),
@@ -192,7 +201,7 @@ class ActionLayout(QObject):
             self.toolbar.setObjectName("main-toolbar")
             self.window.addToolBar(self.toolbar)
         if self.toolbar is not None:
-            self.toolbar.clear()
+            _empty(self.toolbar)
             groups = [s for group in TOOLBAR for s in group]
             self._fill(self.toolbar, groups, items, TOOLBAR)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal, SignalInstance
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -43,6 +42,7 @@ from .views.problems import ProblemsPanel
 from .views.sample_viewer import SampleViewer
 from .views.scan_status import ScanStatus
 from .views.start_page import StartPage
+from .window_actions import DockToggle, WindowActions
 
 if TYPE_CHECKING:
     from .app_session import AppSession
@@ -60,31 +60,6 @@ def _titled(title: str, widget: QWidget) -> QWidget:
     layout.addWidget(heading)
     layout.addWidget(widget, 1)
     return box
-
-
-def _quit_keys() -> tuple[QKeySequence, ...]:
-    # The platform's key where it has one; Ctrl+Q where it has none (offscreen, some
-    # desktops), so Quit always has a key.
-    key = QKeySequence(QKeySequence.StandardKey.Quit)
-    return (key if not key.isEmpty() else QKeySequence("Ctrl+Q"),)
-
-
-class _DockToggle:
-    """A dock's show/hide entry in the View menu, declared like any panel's action."""
-
-    def __init__(self, dock: QDockWidget, title: str) -> None:
-        self.dock, self.title = dock, title
-
-    def panel_actions(self) -> list[PanelAction]:
-        toggle = self.dock.toggleViewAction()
-        return [
-            PanelAction(
-                f"view.dock.{self.title}", self.title, menu="View", section="docks", use=toggle
-            )
-        ]
-
-    def state_signals(self) -> list[SignalInstance]:
-        return []
 
 
 class MainWindow(QMainWindow):
@@ -155,11 +130,11 @@ class MainWindow(QMainWindow):
         self.summary = QLabel("")
         self.statusBar().addWidget(self.scan_status, 1)
         self.statusBar().addPermanentWidget(self.summary)
-        self.recent_menu = QMenu("Open &Recent", self)
         self.layout_of_actions = ActionLayout(self)
         self.stateChanged.connect(self.layout_of_actions.refresh)
-        self.install(self)
-        self._fill_recent_menu(app_facts.recent_folders())
+        self.own_actions = WindowActions(self)  # open, recent folders, quit, about
+        self.install(self.own_actions)
+        self.recent_menu = self.own_actions.recent_menu
         self._connect()
         self.start_page.set_recent(app_facts.recent_folders())
         self.resize(DEFAULT_SIZE)
@@ -219,7 +194,7 @@ class MainWindow(QMainWindow):
         dock.setObjectName(f"dock-{title}")
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
-        self.install(_DockToggle(dock, title))
+        self.install(DockToggle(dock, title))
         return dock
 
     def current_dataset(self) -> Dataset | None:
@@ -253,52 +228,6 @@ class MainWindow(QMainWindow):
             and not self.viewer.busy
             and not self.workbench.busy
         )
-
-    # -- the window's own actions ----------------------------------------------------
-    def panel_actions(self) -> list[PanelAction]:
-        return [
-            PanelAction(
-                "file.open_folder",
-                "&Open Folder…",
-                self.choose_folder,
-                menu="File",
-                section="open",
-                shortcuts=(QKeySequence.StandardKey.Open,),
-                tip="Open a dataset folder (one sub-folder per class)",
-            ),
-            PanelAction(
-                "file.open_demo", "Open &Demo Dataset", self.open_demo, menu="File", section="open"
-            ),
-            PanelAction(
-                "file.open_recent",
-                "Open &Recent",
-                menu="File",
-                section="open",
-                use=self.recent_menu.menuAction(),
-                enabled_when=lambda: not self.recent_menu.isEmpty(),
-            ),
-            PanelAction(
-                "file.quit",
-                "&Quit",
-                self.close,
-                menu="File",
-                section="quit",
-                shortcuts=_quit_keys(),
-            ),
-            PanelAction(
-                "help.about", "&About Imbalance Studio", self._about, menu="Help", section="about"
-            ),
-        ]
-
-    def state_signals(self) -> list[SignalInstance]:
-        return []
-
-    def _fill_recent_menu(self, folders: list[str]) -> None:
-        self.recent_menu.clear()
-        for folder in folders:
-            action = self.recent_menu.addAction(folder)
-            action.triggered.connect(lambda _=False, f=folder: self.open_folder(f))
-        self.stateChanged.emit()
 
     def _connect(self) -> None:
         s = self.session
@@ -360,7 +289,7 @@ class MainWindow(QMainWindow):
         if not self.session.is_demo and self.session.root is not None:
             folders = app_facts.add_recent_folder(str(self.session.root))
             self.start_page.set_recent(folders)
-            self._fill_recent_menu(folders)
+            self.own_actions.fill_recent(folders)
         excluded = self.problems_model.excluded_count
         note = f"; {excluded} files left out (see Problems)" if excluded else ""
         self.scan_status.idle(
@@ -390,13 +319,6 @@ class MainWindow(QMainWindow):
         viewer.show_row(row)
         dialog.show()
         viewer.setFocus()
-
-    def _about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About Imbalance Studio",
-            "Imbalance Studio: see, curate and balance labelled image datasets.",
-        )
 
     # -- drag and drop ---------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
