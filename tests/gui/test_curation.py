@@ -183,9 +183,7 @@ def test_autosave_is_offered_back_after_a_crash(qtbot, window, wait_scanned, dig
     qtbot.addWidget(again)
     again.show()
     again.app_session.offer_recovery()
-    qtbot.waitUntil(
-        lambda: again.app_session.recovery_box is not None, timeout=10_000
-    )
+    qtbot.waitUntil(lambda: again.app_session.recovery_box is not None, timeout=10_000)
     again.app_session.recovery_box.button(QMessageBox.StandardButton.Yes).click()
     wait_scanned(again)
     c2 = again.curation.controller
