@@ -1,5 +1,7 @@
-"""Puts the work panels into the main window: curation (Balance tab, marks, project files),
-augmentation (Augment tab), generation (Generate tab) and export (File ▸ Export…).
+"""Puts the work panels into the main window: curation (Balance tab, marks, undo), the
+app-level project handling (File ▸ Open / Save Project), augmentation (Augment tab),
+generation (Generate tab, Tools ▸ Generate) and export (Tools / File ▸ Export…). Each panel
+declares its actions; `window.install(panel)` lays them out.
 
 Panels share one `Project` through the curation controller; each panel is built so that the
 window is on screen before albumentations or torch are imported (the Augment tab builds its
@@ -12,11 +14,13 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QObject, Qt, QTimer, SignalInstance
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from ..core.project import ProjectError
+from .actions import PanelAction
+from .app_session import AppSession, install_app_session
 from .curation import Curation, install_curation
 from .curation.controller import snapshot
 
@@ -58,8 +62,10 @@ class Workbench(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
+        # The panels, in the order their actions are laid out within a menu section.
         self.curation: Curation = install_curation(window)
         self.controller = self.curation.controller
+        self.app_session: AppSession = install_app_session(window, self.controller)
         self.augment_tab = LazyTab(self._make_editor, "Loading the augmentation catalogue…")
         window.add_panel(self.augment_tab, "Augment")
         self.generate_tab = LazyTab(self._make_generation, "")
@@ -68,33 +74,7 @@ class Workbench(QObject):
         self._synced: Any = None  # the project whose stacks the editor shows
         self.export_dialog: Any = None
 
-        self.export_action = QAction("&Export Balanced Dataset…", self)
-        self.export_action.setShortcut(QKeySequence("Ctrl+E"))
-        self.export_action.setIconText("Export…")
-        self.export_action.setToolTip(
-            "Write train/val/test folders, manifest, class weights and the augmentation stack"
-        )
-        self.export_action.triggered.connect(self.export)
-        self.export_action.setEnabled(False)
-        file_menu = window.menuBar().actions()[0].menu()
-        quit_action = file_menu.actions()[-1]
-        file_menu.insertAction(quit_action, self.export_action)
-        file_menu.insertSeparator(quit_action)
-        self.generate_action = QAction("&Generate Planned Images", self)
-        self.generate_action.setShortcut(QKeySequence("Ctrl+G"))
-        self.generate_action.setIconText("Generate")
-        self.generate_action.setToolTip(
-            "Make the new minority images the plan asks for, in the background"
-        )
-        self.generate_action.triggered.connect(self.generate)
-        self.generate_action.setEnabled(False)
-        tools = window.menuBar().addMenu("&Tools")
-        window.menuBar().insertMenu(window.menuBar().actions()[-2], tools)
-        tools.addAction(self.generate_action)
-        tools.addAction(self.export_action)
-        self.curation.toolbar.addSeparator()
-        self.curation.toolbar.addAction(self.generate_action)
-        self.curation.toolbar.addAction(self.export_action)
+        window.install(self)
 
         self._saved_sizes: list[int] | None = None
         window.panels.currentChanged.connect(self._on_tab)
@@ -106,6 +86,56 @@ class Workbench(QObject):
         window.gallery.currentRowChanged.connect(lambda _row: self._on_sample())
         if window.current_dataset() is not None:  # opened before the panels were built
             c.set_dataset(window.current_dataset())
+
+    # -- declared actions ---------------------------------------------------------------
+    def panel_actions(self) -> list[PanelAction]:
+        from .generation.review import review_actions
+
+        c = self.controller
+        return [
+            PanelAction(
+                "tools.generate",
+                "&Generate Planned Images",
+                self.generate,
+                menu="Tools",
+                section="work",
+                shortcuts=("Ctrl+G",),
+                tip="Make the new minority images the plan asks for, in the background",
+                icon_text="Generate",
+                toolbar=True,
+                enabled_when=lambda: (
+                    c.plan is not None and any(cp.generate for cp in c.plan.splits["train"])
+                ),
+            ),
+            PanelAction(
+                "tools.export",
+                "&Export Balanced Dataset…",
+                self.export,
+                menu="Tools",
+                section="work",
+                also_in=(("File", "export"),),
+                shortcuts=("Ctrl+E",),
+                tip="Write train/val/test folders, manifest, class weights and the "
+                "augmentation stack",
+                icon_text="Export…",
+                toolbar=True,
+                enabled_when=lambda: (
+                    c.project is not None and c.plan is not None and not self._export_workers
+                ),
+            ),
+            *review_actions(lambda: self.generate_tab.widget, scope=self.generate_tab),
+        ]
+
+    def state_signals(self) -> list[SignalInstance]:
+        return [self.controller.planChanged, self.controller.projectChanged]
+
+    @property
+    def generate_action(self) -> QAction:
+        return self.window.action("tools.generate")
+
+    @property
+    def export_action(self) -> QAction:
+        return self.window.action("tools.export")
 
     def _on_tab(self, _index: int) -> None:
         # The Augment and Generate tabs show images themselves and need the width: fold the
@@ -178,7 +208,14 @@ class Workbench(QObject):
         from .generation import GenerationPanel
 
         # QA decisions are the controller's undoable edits; the reject mode is a setting.
-        panel = GenerationPanel(thumbnails=self.window.loader, controller=self.controller)
+        # The window holds the panel's accept / reject actions (see panel_actions).
+        panel = GenerationPanel(
+            thumbnails=self.window.loader, controller=self.controller, own_shortcuts=False
+        )
+        # Accept / Reject are enabled while the panel has a current image.
+        panel.view.selectionModel().currentChanged.connect(
+            lambda *_: self.window.stateChanged.emit()
+        )
         panel.projectChanged.connect(lambda: self.controller.project_edited(replan=False))
         panel.generationFinished.connect(self._on_generated)
         self._sync_generation(panel)
@@ -208,15 +245,12 @@ class Workbench(QObject):
         self.window.panels.setCurrentWidget(self.generate_tab)
         self.generate_tab.ensure().generate()
 
-    def _on_plan(self, plan) -> None:
-        self.export_action.setEnabled(True)
-        self.generate_action.setEnabled(any(cp.generate for cp in plan.splits["train"]))
+    def _on_plan(self, _plan) -> None:
         self._sync_generation()
 
     def _on_project(self) -> None:
         c = self.controller
         self._sync_generation()  # e.g. a first save moves the staging folder
-        self.export_action.setEnabled(c.project is not None and c.plan is not None)
         # The editor holds its own copy of the stacks; refresh it only for another project
         # (opened, recovered or new), not after its own edits.
         editor = self.augment_tab.widget
@@ -272,7 +306,7 @@ class Workbench(QObject):
         )
         worker.errored.connect(
             alive(
-                lambda exc: self.curation._show_error(
+                lambda exc: self.app_session.show_error(
                     f"Could not prepare the generated images: {exc}"
                 )
             )

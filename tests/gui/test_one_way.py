@@ -47,7 +47,7 @@ def test_save_on_close_moves_the_staging_folder_of_an_untitled_project(
     chosen = tmp_path / "saved" / "digits"  # no suffix typed: it is added
     chosen.parent.mkdir()
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(chosen), ""))
-    assert window.curation._save_before_close()
+    assert window.app_session.save_before_close()
 
     project_file = chosen.with_name("digits.isproj.json")
     assert c.project_file == project_file and not c.dirty

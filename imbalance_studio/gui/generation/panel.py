@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -58,8 +57,10 @@ class GenerationPanel(QWidget):
         thumbnails: Any = None,
         workers: int | None = None,
         controller: Any = None,
+        own_shortcuts: bool = True,
     ) -> None:
         super().__init__(parent)
+        self._own_shortcuts = own_shortcuts
         self.controller = controller  # the CurationController: QA decisions are its edits
         self.dataset: Any = None
         self.project: Any = None
@@ -154,11 +155,12 @@ class GenerationPanel(QWidget):
         self.view.selectionModel().currentChanged.connect(self._current_changed)
         self.compare.acceptRequested.connect(self.accept_image)
         self.compare.rejectRequested.connect(self.reject_image)
-        ctx = Qt.ShortcutContext.WidgetWithChildrenShortcut
-        for key in ("A", "Space"):
-            QShortcut(QKeySequence(key), self, self._accept_current, context=ctx)
-        for key in ("R", "Delete"):
-            QShortcut(QKeySequence(key), self, self._reject_current, context=ctx)
+        if self._own_shortcuts:  # in the window, the window binds them (Edit menu)
+            from ..actions import bind_actions
+            from .review import review_actions
+
+            changed = self.view.selectionModel().currentChanged
+            bind_actions(self, review_actions(lambda: self, scope=self), signals=[changed])
         self._flush_timer = QTimer(self, interval=100)
         self._flush_timer.timeout.connect(self._flush)
         self._set_enabled()
@@ -392,12 +394,12 @@ class GenerationPanel(QWidget):
             dataclasses.replace(shown, status=image.status, reject_mode=image.reject_mode)
         )
 
-    def _accept_current(self) -> None:
+    def accept_current(self) -> None:
         image = self.current_image()
         if image is not None and image.status != "rejected":
             self.accept_image(image)
 
-    def _reject_current(self) -> None:
+    def reject_current(self) -> None:
         image = self.current_image()
         if image is not None and image.status != "rejected":
             self.reject_image(image)
