@@ -80,8 +80,9 @@ def test_export_asks_the_generate_tab_and_cancel_opens_no_dialog(
     a later Export that succeeds opens the dialog with what was made."""
     import time
 
-    import imbalance_studio.core.generate as generate_mod
     from datasets import write_digits
+
+    import imbalance_studio.core.generate as generate_mod
 
     real = generate_mod.iter_generate
 
