@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from . import CliError
-from .progress import tqdm_progress
+from .progress import run_steps
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -75,19 +75,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run, link=False)
 
 
-def _drive(gen, desc: str, quiet: bool):
-    update, close = tqdm_progress(desc, quiet)
-    try:
-        while True:
-            try:
-                update(next(gen))
-            except StopIteration as stop:
-                return stop.value
-    finally:
-        gen.close()
-        close()
-
-
 def _dataset_root(source: str) -> Path:
     from ..core.project import PROJECT_SUFFIX, Project, ProjectError
 
@@ -145,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             staging = project.staging_path(project_file, dataset)
             gen = iter_generate(dataset, project, plan, staging, workers=args.workers)
-            generated = _drive(gen, "generate", args.quiet)
+            generated = run_steps(gen, "generate", args.quiet)
         except (ProjectError, GenerateError) as exc:
             raise CliError(str(exc)) from exc
         for problem in getattr(generated, "problems", ()):
@@ -156,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         with contextlib.suppress(ProjectError):  # an earlier run's bad sources stay out
             staging = project.staging_path(project_file)
     try:
-        rep = _drive(
+        rep = run_steps(
             iter_export(
                 dataset, project, plan, generated, Path(args.out), args.link,
                 overwrite=args.overwrite, overwrite_all=args.overwrite_all, staging=staging,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..core.project import PROJECT_SUFFIX, Project, ProjectError
 from . import CliError
-from .progress import tqdm_progress
+from .progress import run_steps
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -40,7 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..core.generate import GenerateError, iter_generate, shutdown_pool
-    from ..core.plan import content_groups, make_plan
+    from ..core.plan import iter_content_groups, make_plan
     from .plan import load_stack
     from .scan import load_dataset
 
@@ -56,35 +56,29 @@ def run(args: argparse.Namespace) -> int:
         project.augment.default_stack = load_stack(args.augment)
     dataset = load_dataset(project.dataset_root, args.quick, args.workers, quiet=args.quiet)
     # Content groups keep identical files in one split: the same plan `plan` and `export` make.
-    plan = make_plan(dataset, project, groups=content_groups(dataset))
+    groups = run_steps(iter_content_groups(dataset), "duplicates", args.quiet)
+    plan = make_plan(dataset, project, groups=groups)
     wanted = sum(len(cp.generate) for cp in plan.splits["train"])
     if not wanted:
         print("nothing to generate: no class has an augment target above its training count")
         return 0
     # Say how much will be made before making it: a huge target must not run silently.
     print(plan.generation_summary(), flush=True)
-    update, close = tqdm_progress("generate", args.quiet)
-    gen = iter_generate(dataset, project, plan, staging, workers=args.workers)
     try:
-        while True:
-            try:
-                update(next(gen))
-            except StopIteration as stop:
-                result = stop.value
-                break
+        result = run_steps(
+            iter_generate(dataset, project, plan, staging, workers=args.workers),
+            "generate",
+            args.quiet,
+        )
     except GenerateError as exc:
         raise CliError(str(exc)) from exc
     except KeyboardInterrupt:  # Ctrl+C, or SIGTERM/SIGHUP (see cli.signals)
-        close()
         shutdown_pool()  # queued batches never start; running ones finish and stay valid
         print(
             f"interrupted: the finished images are kept in {staging}; run again to finish",
             file=sys.stderr,
         )
         raise
-    finally:
-        gen.close()
-        close()
     return _report(result, plan, staging, wanted)
 
 
