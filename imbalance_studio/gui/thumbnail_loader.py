@@ -58,6 +58,7 @@ class ThumbnailLoader(QObject):
         self._starter: threading.Thread | None = None
         self._pool_ready = threading.Event()
         self.requested = 0  # jobs sent to the pool (benchmarks check it stays small)
+        self._idle_said = True
         self._arrived: deque[Future] = deque()  # finished jobs, appended in the pool's thread
         self._wake_lock = threading.Lock()
         self._wake_sent = False  # one queued wake-up at a time carries every arrival
@@ -86,6 +87,7 @@ class ThumbnailLoader(QObject):
             return
         self._pending.pop(path, None)
         self._pending[path] = self._generation
+        self._idle_said = False
         if not self._timer.isActive():
             self._timer.start()
 
@@ -182,7 +184,8 @@ class ThumbnailLoader(QObject):
             self._pending = OrderedDict((p, g) for p, g in self._pending.items() if g >= current)
         if ready:
             self.thumbnailsReady.emit(ready)
-        if self.is_idle():
+        if self.is_idle() and not self._idle_said:
+            self._idle_said = True  # once per busy spell, as when a poll stopped
             self.idle.emit()
 
     def _submit(self, pool: Executor, path: str) -> None:
