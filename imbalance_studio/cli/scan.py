@@ -9,11 +9,11 @@ import os
 
 from ..core.dataset import Dataset, Problem
 from ..core.processes import worker_pool
-from ..core.scanning import ScanError, check, scan
+from ..core.scanning import ScanError, iter_check, iter_list
 from ..core.text import printable, summarize
 from . import CliError, count_arg
 from .notes import LIST_LIMIT, print_list
-from .progress import tqdm_progress
+from .progress import run_steps
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -38,26 +38,23 @@ def load_dataset(
     folder: str, quick: bool = False, workers: int = 1, quiet: bool = False
 ) -> Dataset:
     """Scan (and unless `quick`, decode-check) a folder, with a progress bar on a terminal."""
-    update, close = tqdm_progress("scan", quiet)
     try:
-        dataset = scan(folder, update)
+        dataset = run_steps(iter_list(folder), "scan", quiet)
         if quick:
             # One stat per file: FIFOs, devices and empty files are still found (and never
             # opened by the stages after this one).
-            check(dataset, None, update, decode=False)
+            run_steps(iter_check(dataset, None, decode=False), "scan", quiet)
         elif workers > 1 and len(dataset.samples) > 200:
             pool = worker_pool(workers)
             try:
-                check(dataset, pool, update)
+                run_steps(iter_check(dataset, pool), "scan", quiet)
             finally:
                 # Interrupted (Ctrl+C, SIGTERM): the queued decodes never start.
                 pool.shutdown(wait=True, cancel_futures=True)
         else:
-            check(dataset, None, update)
+            run_steps(iter_check(dataset, None), "scan", quiet)
     except ScanError as exc:
         raise CliError(str(exc)) from exc
-    finally:
-        close()
     return dataset
 
 

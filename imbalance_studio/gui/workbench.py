@@ -70,7 +70,8 @@ class Workbench(QObject):
         window.add_panel(self.augment_tab, "Augment")
         self.generate_tab = LazyTab(self._make_generation, "")
         window.add_panel(self.generate_tab, "Generate")
-        self._export_workers: list[Any] = []
+        # The export waiting for the Generate panel's job: (dataset, project, plan, staging).
+        self._export_pending: tuple | None = None
         self._synced: Any = None  # the project whose stacks the editor shows
         self.export_dialog: Any = None
 
@@ -89,7 +90,7 @@ class Workbench(QObject):
 
     # -- declared actions ---------------------------------------------------------------
     def panel_actions(self) -> list[PanelAction]:
-        from .generation.review import review_actions
+        from .generation.review_actions import review_actions
 
         c = self.controller
         return [
@@ -104,7 +105,9 @@ class Workbench(QObject):
                 icon_text="Generate",
                 toolbar=True,
                 enabled_when=lambda: (
-                    c.plan is not None and any(cp.generate for cp in c.plan.splits["train"])
+                    not self._generation_running()
+                    and c.plan is not None
+                    and any(cp.generate for cp in c.plan.splits["train"])
                 ),
             ),
             PanelAction(
@@ -120,7 +123,7 @@ class Workbench(QObject):
                 icon_text="Export…",
                 toolbar=True,
                 enabled_when=lambda: (
-                    c.project is not None and c.plan is not None and not self._export_workers
+                    not self._generation_running() and c.project is not None and c.plan is not None
                 ),
             ),
             *review_actions(lambda: self.generate_tab.widget, scope=self.generate_tab),
@@ -218,12 +221,25 @@ class Workbench(QObject):
         )
         panel.projectChanged.connect(lambda: self.controller.project_edited(replan=False))
         panel.generationFinished.connect(self._on_generated)
+        panel.busyChanged.connect(lambda _busy: self._update_actions())
         self._sync_generation(panel)
         return panel
 
     def _on_generated(self, result: Any) -> None:
         self._note_unusable(result)
+        pending, self._export_pending = self._export_pending, None
+        if pending is not None:
+            if result is None:  # cancelled or failed: the panel's status says which
+                self.window.statusBar().showMessage(
+                    "Export stopped: the planned images were not all made (cancelled or "
+                    "failed, see the Generate tab); finished images are kept, export again "
+                    "to continue.",
+                    15000,
+                )
+            else:
+                self._open_export_dialog(*pending[:3], result, pending[3])
         self._sync_generation()
+        self._update_actions()
 
     def _note_unusable(self, result: Any) -> None:
         """Originals generation found not to decode become problems of the dataset."""
@@ -245,12 +261,22 @@ class Workbench(QObject):
         self.window.panels.setCurrentWidget(self.generate_tab)
         self.generate_tab.ensure().generate()
 
+    def _generation_running(self) -> bool:
+        """Generate and Export are off while a generation runs (one job per staging folder)."""
+        panel = self.generate_tab.widget
+        return (panel is not None and panel.busy) or self._export_pending is not None
+
+    def _update_actions(self) -> None:
+        self.window.stateChanged.emit()  # the declared actions' enabled_when are asked again
+
     def _on_plan(self, _plan) -> None:
+        self._update_actions()
         self._sync_generation()
 
     def _on_project(self) -> None:
         c = self.controller
         self._sync_generation()  # e.g. a first save moves the staging folder
+        self._update_actions()
         # The editor holds its own copy of the stacks; refresh it only for another project
         # (opened, recovered or new), not after its own edits.
         editor = self.augment_tab.widget
@@ -259,14 +285,15 @@ class Workbench(QObject):
 
     # -- export -------------------------------------------------------------------------
     def export(self) -> None:
-        """Generate what the plan still lacks (resumable: finished images are reused), then
-        open the export dialog."""
+        """Open the export dialog; when the plan still lacks generated images, the Generate
+        tab's job makes them first (visible, with Cancel; finished images are reused) and the
+        dialog opens when it has succeeded."""
         c = self.controller
-        if c.dataset is None or c.project is None or c.plan is None or self._export_workers:
+        if c.dataset is None or c.project is None or c.plan is None:
             return
         bar = self.window.statusBar()
         panel = self.generate_tab.widget
-        if panel is not None and panel.busy:
+        if self._export_pending is not None or (panel is not None and panel.busy):
             # Two generations in one staging folder would trip over each other's files.
             bar.showMessage("Generation is running: export when it has finished.", 8000)
             return
@@ -275,55 +302,32 @@ class Workbench(QObject):
             c.planChanged.connect(self._export_after_plan)
             return
         dataset, project, plan = c.dataset, snapshot(c.project), c.plan
-        needed = sum(len(cp.generate) for cp in plan.splits["train"])
-        if not needed:
+        if not any(cp.generate for cp in plan.splits["train"]):
             try:  # the export reads its record of unusable originals, if any
                 staging = project.staging_path(c.project_file)
             except ProjectError:
                 staging = None
             self._open_export_dialog(dataset, project, plan, [], staging)
             return
-        from ..core.generate import iter_generate
-        from .workers import ClosingGeneratorWorker
-
-        staging = project.staging_path(c.project_file, dataset)
-        bar.showMessage(f"Preparing export: making sure the {needed} planned new images exist…")
-        worker = ClosingGeneratorWorker(iter_generate, dataset, project, plan, staging)
-        alive = self.controller._alive_only
-        worker.yielded.connect(
-            alive(
-                lambda e: bar.showMessage(
-                    f"Preparing export: {e.message or f'{e.done}/{e.total} images'}"
-                )
-            )
-        )
-        worker.returned.connect(
-            alive(
-                lambda generated: self._exported_generation(
-                    dataset, project, plan, generated, staging
-                )
-            )
-        )
-        worker.errored.connect(
-            alive(
-                lambda exc: self.app_session.show_error(
-                    f"Could not prepare the generated images: {exc}"
-                )
-            )
-        )
-        worker.finished.connect(alive(lambda w=worker: self._export_workers.remove(w)))
-        self._export_workers.append(worker)
-        self.export_action.setEnabled(False)
-        worker.finished.connect(alive(lambda: self.export_action.setEnabled(True)))
-        worker.start()
+        try:
+            staging = project.staging_path(c.project_file, dataset)
+        except ProjectError as exc:
+            self.app_session.show_error(f"Could not export: {exc}")
+            return
+        self.window.panels.setCurrentWidget(self.generate_tab)
+        panel = self.generate_tab.ensure()
+        self._sync_generation(panel)  # generate for the plan being exported
+        self._export_pending = (dataset, project, plan, staging)
+        if not panel.generate():
+            self._export_pending = None
+            bar.showMessage("Export: the Generate tab has nothing to make for this plan.", 8000)
+            return
+        bar.showMessage("Export: making the planned new images first (Generate tab)…", 8000)
+        self._update_actions()
 
     def _export_after_plan(self, _plan) -> None:
         self.controller.planChanged.disconnect(self._export_after_plan)
         QTimer.singleShot(0, self.export)
-
-    def _exported_generation(self, dataset, project, plan, generated, staging) -> None:
-        self._note_unusable(generated)
-        self._open_export_dialog(dataset, project, plan, generated, staging)
 
     def _open_export_dialog(self, dataset, project, plan, generated, staging=None) -> None:
         from .export import ExportDialog
@@ -338,14 +342,13 @@ class Workbench(QObject):
 
     @property
     def busy(self) -> bool:
-        return bool(self._export_workers) or self.controller.busy
+        return self._export_pending is not None or self.controller.busy
 
     def shutdown(self) -> None:
         """Stop background work before the window closes (finished images are kept)."""
         if self.generate_tab.widget is not None:
             self.generate_tab.widget.shutdown()
-        for worker in list(self._export_workers):
-            worker.quit()
+        self._export_pending = None
         dialog = self.export_dialog
         if dialog is not None and shiboken6.isValid(dialog):
             dialog.cancel()  # a running export removes its temporary folder

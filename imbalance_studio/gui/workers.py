@@ -45,21 +45,6 @@ class Checked:
     class_array: np.ndarray
 
 
-class ClosingGeneratorWorker(GeneratorWorker):
-    """A GeneratorWorker that closes its generator in the worker thread when it stops.
-
-    superqt's worker only stops asking for items when quit() is called; closing the generator
-    here runs the job's cleanup (removing temporary folders, waiting for the last file write)
-    in this thread, before `finished` is emitted, and never on the GUI thread.
-    """
-
-    def work(self):
-        try:
-            return super().work()
-        finally:
-            self._gen.close()
-
-
 def process_pool(workers: int | None = None) -> ProcessPoolExecutor:
     return worker_pool(workers or os.cpu_count() or 1)
 

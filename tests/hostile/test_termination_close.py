@@ -147,14 +147,15 @@ def test_an_interrupted_scan_drops_its_queued_decodes(digits, tmp_path, monkeypa
     root = tmp_path / "big"
     write_digits(root)  # over the threshold at which the scan uses a pool
 
-    def interrupted_check(_dataset, pool, _update):
+    def interrupted_check(_dataset, pool, **_options):
         pool.submit(os.getpid).result(timeout=60)  # a worker is up
         for _ in range(20):
             pool.submit(time.sleep, 1.0)
         time.sleep(0.2)
         raise KeyboardInterrupt  # what Ctrl+C, SIGTERM or SIGHUP raises
+        yield  # a progress generator, as iter_check is
 
-    monkeypatch.setattr(scan_cli, "check", interrupted_check)
+    monkeypatch.setattr(scan_cli, "iter_check", interrupted_check)
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
         scan_cli.load_dataset(str(root), workers=2, quiet=True)
