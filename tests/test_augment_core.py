@@ -279,3 +279,22 @@ def test_each_transform_fires_on_its_own_probability_and_no_image_is_a_copy():
     out, params = next(r for r in results if r[1]["redraws"] > 0)
     again, _ = apply_stack(stack, image, params["seed"])
     assert np.array_equal(out, again)
+
+
+def test_the_albumentations_version_is_read_once_not_per_edit(monkeypatch):
+    # Every slider tick of the stack editor writes the stack: reading the installed package's
+    # metadata each time cost about a millisecond per tick.
+    import importlib.metadata
+
+    from imbalance_studio.core.augment import stack as stack_mod
+
+    calls = []
+    real = importlib.metadata.version
+    monkeypatch.setattr(
+        importlib.metadata, "version", lambda name: calls.append(name) or real(name)
+    )
+    getattr(stack_mod.albumentations_version, "cache_clear", lambda: None)()
+    entries = [stack_mod.new_entry("HorizontalFlip")]
+    stacks = [stack_mod.stack_from_entries(entries) for _ in range(50)]
+    assert calls.count("albumentations") == 1
+    assert {s["__version__"] for s in stacks} == {real("albumentations")}

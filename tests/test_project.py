@@ -143,6 +143,30 @@ def test_marks_remove_wins_and_empty_marks_are_not_stored():
         p.marks = {"../x.png": Mark(remove=True)}  # assignment is validated as well
 
 
+def test_a_mark_edit_checks_only_the_changed_marks(monkeypatch):
+    p = Project(dataset_root="/d")
+    p.update_marks({f"c/{i}.png": Mark(remove=True) for i in range(1000)})
+    before = p.marks
+    checked = []
+    real = project_mod.check_rel_path
+    monkeypatch.setattr(
+        project_mod, "check_rel_path", lambda path: checked.append(path) or real(path)
+    )
+    p.update_marks({"c/new.png": Mark(duplicate=2), "c/0.png": None})
+    assert sorted(checked) == ["c/0.png", "c/new.png"]  # not the 1,000 others again
+    assert "c/0.png" not in p.marks and p.marks["c/new.png"] == Mark(duplicate=2)
+    assert "c/0.png" in before and before is not p.marks  # replaced: a worker's snapshot holds
+    # Bad input is refused whole: nothing of it lands.
+    with pytest.raises(ValueError, match="escapes"):
+        p.update_marks({"c/ok.png": Mark(remove=True), "c/../../x.png": Mark(remove=True)})
+    with pytest.raises(TypeError, match="Mark"):
+        p.update_marks({"c/ok.png": {"remove": True}})
+    assert "c/ok.png" not in p.marks and len(p.marks) == 1000
+    # The file format is unchanged and still validated strictly on load.
+    assert Project.from_json_text(p.to_json_text()).marks == p.marks
+    assert "marks" in p.model_dump(exclude_unset=True)
+
+
 def test_split_settings_parse():
     assert SplitSettings.parse("0.8, 0.1, 0.1") == SplitSettings(train=0.8, val=0.1, test=0.1)
     for bad, msg in [

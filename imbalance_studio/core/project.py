@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -220,13 +221,29 @@ class Project(_Model):
 
     def set_mark(self, path: str, mark: Mark | None) -> None:
         """Set (or with None / an empty mark, clear) the mark on one sample."""
-        check_rel_path(path)
+        self.update_marks({path: mark})
+
+    def update_marks(self, changes: Mapping[str, Mark | None]) -> None:
+        """Set (or with None / an empty mark, clear) the marks of these samples.
+
+        Only the changed marks are checked (path inside the root, a `Mark`): assigning the
+        whole dict would re-validate every mark, 49 ms per key press at 10,000 marks. The
+        dict is replaced, never mutated, so a snapshot a worker reads stays as it was. Raises
+        ValueError (a path) or TypeError (not a Mark) and then changes nothing."""
+        for path, mark in changes.items():
+            check_rel_path(path)
+            if mark is not None and not isinstance(mark, Mark):
+                raise TypeError(f"{path!r}: a mark must be a Mark or None, not {mark!r}")
         marks = dict(self.marks)
-        if mark is None or mark.empty:
-            marks.pop(path, None)
-        else:
-            marks[path] = mark
-        self.marks = marks
+        for path, mark in changes.items():
+            if mark is None or mark.empty:
+                marks.pop(path, None)
+            else:
+                marks[path] = mark
+        # Every entry is valid (the old ones were validated when they came in): store the
+        # new dict as pydantic would after validating it, without walking it again.
+        self.__dict__["marks"] = marks
+        self.__pydantic_fields_set__.add("marks")
 
     def root_path(self) -> Path:
         return Path(self.dataset_root)

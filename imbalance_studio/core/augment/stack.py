@@ -65,7 +65,10 @@ def set_param(entry: StackEntry, name: str, value: Any) -> StackEntry:
     return StackEntry(entry.name, params, entry.p, entry.enabled)
 
 
+@functools.cache
 def albumentations_version() -> str:
+    """Once per process: reading the installed metadata costs about a millisecond, and every
+    slider tick of the stack editor writes the stack anew."""
     from importlib.metadata import version
 
     return version("albumentations")  # no import of the package itself

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QMessageBox
 from ..actions import PanelAction
 from ..models.gallery import PathRole
 from .controller import CurationController
-from .marks import MarkActions, MarkFilterBox, filter_mask, make_badge_overlay
+from .marks import MarkActions, MarkFilter, MarkFilterBox, make_badge_overlay
 from .plan_panel import PlanPanel
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ class Curation(QObject):
         self.marks = MarkActions(c, window.gallery, self._selected_paths, window)
         window.gallery.delegate.add_overlay(make_badge_overlay(c, PathRole))
         self.filter_box = MarkFilterBox()
+        self.mark_filter = MarkFilter(c, window.gallery_model, self)
         self.filter_box.currentTextChanged.connect(lambda _t: self._refilter())
 
         window.session.datasetChanged.connect(c.set_dataset)
@@ -102,20 +103,14 @@ class Curation(QObject):
     def _selected_paths(self) -> list[str]:
         return [s.path for s in self.window.selected_samples()]
 
-    def _on_marks(self, _paths) -> None:
+    def _on_marks(self, paths) -> None:
         self.window.gallery.viewport().update()
-        if self.filter_box.currentIndex() in (1, 2, 3):
-            self._refilter()
+        self.mark_filter.marks_changed(paths)  # only the changed samples' rows
 
     def _refilter(self, only_split: bool = False) -> None:
-        which = self.filter_box.currentText()
-        if only_split and "split" not in which:
-            return
-        dataset = self.window.current_dataset()
-        model = self.window.gallery_model
-        if dataset is None:
-            return
-        model.set_sample_mask(filter_mask(which, dataset, self.controller, self.controller.plan))
+        if not only_split:
+            self.mark_filter.which = self.filter_box.currentText()
+        self.mark_filter.refresh(only_split)
 
     def _on_reconciled(self, report) -> None:
         if report.ok:

@@ -122,6 +122,11 @@ class CurationController(QaDecisions, QObject):
     def busy(self) -> bool:
         return bool(self._workers) or self._plan_timer.isActive() or self._autosave_timer.isActive()
 
+    @property
+    def split_assignment(self) -> SplitAssignment | None:
+        """The split of every sample of `dataset` behind the current plan (None: not yet)."""
+        return self._split
+
     def mark_of(self, rel_path: str) -> Mark | None:
         return self.project.marks.get(rel_path) if self.project else None
 
@@ -211,14 +216,8 @@ class CurationController(QaDecisions, QObject):
 
     def _apply_marks(self, marks: dict[str, Mark | None]) -> None:
         assert self.project is not None
-        new = dict(self.project.marks)
-        for path, mark in marks.items():
-            if mark is None or mark.empty:
-                new.pop(path, None)
-            else:
-                new[path] = mark
-        # One assignment validates once: setting marks one by one would be quadratic.
-        self.project.marks = new
+        # Checks only the changed marks: validating the whole dict per edit is too slow.
+        self.project.update_marks(marks)
         self.marksChanged.emit(list(marks))
         self._edited()
 

@@ -1,5 +1,9 @@
 """Marks on gallery samples: actions (keyboard, toolbar, context menu), tile badges and the
-gallery filter by mark or split. Marks only ever change the project, never the files."""
+gallery filter by mark or split. Marks only ever change the project, never the files.
+
+The filter keeps each sample's mark as one int8 in an array parallel to the dataset: a mark
+edit updates the entries of the changed samples only, and the gallery's mask likewise, so a
+key press costs the size of the selection, not of the dataset."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from ...core.dataset import Dataset
 from ...core.plan import Plan
 from ...core.project import MAX_DUPLICATE, Mark
 from ..actions import PanelAction
+from ..models.gallery import GalleryModel
 from .controller import CurationController
 
 REMOVE_COLOR = QColor("#c62828")
@@ -31,24 +36,148 @@ FILTERS = (
 )
 
 
+# Mark state per sample in the filter's array.
+UNMARKED, REMOVE, DUPLICATE = 0, 1, 2
+MARK_FILTERS = {
+    "Marked for removal": REMOVE,
+    "Marked for duplication": DUPLICATE,
+    "Unmarked": UNMARKED,
+}
+SPLIT_FILTERS = {"Training split": 0, "Validation split": 1, "Test split": 2}  # SplitAssignment
+
+
+def _code(mark: Mark | None) -> int:
+    return UNMARKED if mark is None else REMOVE if mark.remove else DUPLICATE
+
+
 def filter_mask(
     which: str, dataset: Dataset, controller: CurationController, plan: Plan | None
 ) -> np.ndarray | None:
-    """A boolean mask over `dataset.samples` for a filter label (None: keep everything)."""
+    """A boolean mask over `dataset.samples` for a filter label (None: keep everything).
+    Builds it whole, for one-off use; the gallery uses `MarkFilter`, which keeps it."""
     if which == FILTERS[0] or controller.project is None:
         return None
-    marks = controller.project.marks
-    paths = dataset.paths
-    if which == "Marked for removal":
-        return np.fromiter((p in marks and marks[p].remove for p in paths), bool, len(paths))
-    if which == "Marked for duplication":
-        return np.fromiter((p in marks and marks[p].duplicate > 0 for p in paths), bool, len(paths))
-    if which == "Unmarked":
-        return np.fromiter((p not in marks for p in paths), bool, len(paths))
-    split = {"Training split": "train", "Validation split": "val", "Test split": "test"}[which]
+    if which in MARK_FILTERS:
+        index = {p: i for i, p in enumerate(dataset.paths)}
+        return (
+            _mark_codes(controller.project.marks, len(dataset.paths), index.get)
+            == (MARK_FILTERS[which])
+        )
+    return _split_mask(which, dataset, controller, plan)
+
+
+def _mark_codes(marks: dict[str, Mark], n: int, index_of: Callable[[str], int | None]):
+    """Mark state of every sample: O(number of marks), never O(samples) in Python."""
+    codes = np.zeros(n, np.int8)
+    found = [(i, _code(m)) for p, m in marks.items() if (i := index_of(p)) is not None]
+    if found:
+        at, values = zip(*found, strict=True)
+        codes[list(at)] = values
+    return codes
+
+
+def _split_mask(
+    which: str, dataset: Dataset, controller: CurationController, plan: Plan | None
+) -> np.ndarray:
+    split = controller.split_assignment
     if plan is None:
-        return np.zeros(len(paths), bool)
-    return np.fromiter((plan.split_of(p) == split for p in paths), bool, len(paths))
+        return np.zeros(len(dataset.paths), bool)
+    if (
+        split is not None
+        and controller.dataset is dataset
+        and len(split.splits) == len(dataset.paths)
+    ):
+        return np.frombuffer(split.splits, np.uint8) == SPLIT_FILTERS[which]
+    # A plan made for another listing of the folder (a rescan is under way): by path.
+    name = {"Training split": "train", "Validation split": "val", "Test split": "test"}[which]
+    return np.fromiter((plan.split_of(p) == name for p in dataset.paths), bool, len(dataset.paths))
+
+
+class MarkFilter(QObject):
+    """The gallery filter by mark or split, kept in step with mark edits and plans.
+
+    Mark edits arrive through the controller's `marksChanged` (the only way marks change
+    short of a new project, which `refresh` notices by identity)."""
+
+    def __init__(
+        self, controller: CurationController, model: GalleryModel, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.model = model
+        self.which = FILTERS[0]
+        self._codes: np.ndarray | None = None
+        self._codes_of: tuple[object, object] = (None, None)  # (dataset, project) they show
+        self._shown: np.ndarray | None = None  # the mask last given to the model
+        model.indexReady.connect(self.refresh)
+
+    def set_filter(self, which: str) -> None:
+        self.which = which
+        self.refresh()
+
+    def refresh(self, only_split: bool = False) -> None:
+        """Apply the filter anew (the dataset, the project or the plan changed)."""
+        if only_split and self.which not in SPLIT_FILTERS:
+            return
+        dataset, c = self.model.dataset, self.controller
+        if dataset is None:
+            return
+        if self.which == FILTERS[0] or c.project is None:
+            mask = None
+        elif self.which in SPLIT_FILTERS:
+            mask = _split_mask(self.which, dataset, c, c.plan)
+        else:
+            codes = self._current_codes()
+            if codes is None:
+                return  # the path index is still being built: `indexReady` comes back here
+            mask = codes == MARK_FILTERS[self.which]
+        if self.model.sample_mask is self._shown and (
+            (mask is None and self._shown is None)
+            or (mask is not None and self._shown is not None and np.array_equal(mask, self._shown))
+        ):
+            return  # e.g. a new plan with the same splits: the view keeps its place
+        self._shown = mask
+        self.model.set_sample_mask(mask)
+
+    def marks_changed(self, paths: list[str]) -> None:
+        """Some samples' marks changed: update their entries, and only theirs."""
+        c, dataset = self.controller, self.model.dataset
+        if c.project is None or dataset is None:
+            return
+        if not self._codes_fit(dataset, c.project):
+            self._codes = None  # not kept for this dataset or project: rebuilt when asked
+            if self.which in MARK_FILTERS:
+                self.refresh()
+            return
+        marks = c.project.marks
+        index_of = self.model.sample_index_of
+        found = [(i, _code(marks.get(p))) for p in paths if (i := index_of(p)) is not None]
+        if not found:
+            return
+        at = np.fromiter((i for i, _ in found), np.int64, len(found))
+        codes = np.fromiter((v for _, v in found), np.int8, len(found))
+        self._codes[at] = codes
+        if self.which in MARK_FILTERS and self._shown is not None:
+            # The model holds `_shown` itself and updates it with the rows it changes.
+            self.model.update_sample_mask(at, codes == MARK_FILTERS[self.which])
+
+    def _current_codes(self) -> np.ndarray | None:
+        dataset, project = self.model.dataset, self.controller.project
+        assert dataset is not None and project is not None
+        if self._codes_fit(dataset, project):
+            return self._codes
+        if not self.model.index_ready:
+            return None
+        self._codes = _mark_codes(project.marks, len(dataset.paths), self.model.sample_index_of)
+        self._codes_of = (dataset, project)
+        return self._codes
+
+    def _codes_fit(self, dataset: Dataset, project: object) -> bool:
+        return (
+            self._codes is not None
+            and self._codes_of[0] is dataset
+            and self._codes_of[1] is project
+        )
 
 
 class MarkActions(QObject):

@@ -1,7 +1,9 @@
 """The gallery's list model: one row per sample of the selected classes.
 
 A million rows must cost no Python object per row: rows are a numpy array of indices into
-`Dataset.samples`, and `data()` looks a sample up only when a view paints it.
+`Dataset.samples`, and `data()` looks a sample up only when a view paints it. A path -> sample
+index dict is built once per dataset (in a worker when the dataset is large) so that `row_of`
+and the mark filter find a sample in O(1).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import gc
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from ...core.dataset import Dataset, Sample
 
@@ -31,6 +33,17 @@ ClassIndexRole = Qt.ItemDataRole.UserRole + 5  # int: ImageFolder class index
 ClassNameRole = Qt.ItemDataRole.UserRole + 6  # str
 ThumbnailFailureRole = Qt.ItemDataRole.UserRole + 7  # str reason, or None
 
+# Up to this many samples the path index is built on the spot (a few ms); above, in a worker.
+INLINE_INDEX_LIMIT = 50_000
+# A mask change removing more separate row runs than this resets the model instead of
+# removing run by run (each run copies the row array once).
+MAX_ROW_RUNS = 16
+
+
+def path_index(paths: Sequence[str]) -> dict[str, int]:
+    """Sample index of every path (paths are unique in a dataset)."""
+    return {p: i for i, p in enumerate(paths)}
+
 
 def class_index_array(samples: Sequence[Sample]) -> np.ndarray:
     """Class index of every sample as one int32 array (built once per listing)."""
@@ -41,6 +54,8 @@ def class_index_array(samples: Sequence[Sample]) -> np.ndarray:
 
 class GalleryModel(QAbstractListModel):
     """Samples of the selected classes of a `Dataset`, in dataset order."""
+
+    indexReady = Signal()  # the path index of the current dataset can be used
 
     def __init__(self, loader: ThumbnailLoader | None = None, parent=None) -> None:
         super().__init__(parent)
@@ -54,6 +69,9 @@ class GalleryModel(QAbstractListModel):
         self._rows: np.ndarray | None = None
         self._selected: tuple[int, ...] | None = None
         self._mask: np.ndarray | None = None  # extra filter over samples (e.g. by mark)
+        self._paths: Sequence[str] = ()
+        self._index: dict[str, int] | None = None  # path -> sample index, once built
+        self._row_of_sample: np.ndarray | None = None  # inverse of _rows, built when asked
 
     # -- configuration ---------------------------------------------------------------
     def set_dataset(self, dataset: Dataset | None, class_array: np.ndarray | None = None) -> None:
@@ -72,8 +90,11 @@ class GalleryModel(QAbstractListModel):
         self._class_array = class_array
         if not keep:
             self._selected = None
-        self._rows = self._compute_rows()
+        self._set_rows(self._compute_rows())
         self.endResetModel()
+        self._paths = dataset.paths if dataset is not None else ()
+        self._index = None
+        self._build_index()
         # Samples live as long as the dataset: move them out of the cyclic GC's reach, or each
         # full collection walks a million objects on the GUI thread (a visible stall). They
         # hold no cycles, so reference counting still frees them with the dataset.
@@ -86,7 +107,7 @@ class GalleryModel(QAbstractListModel):
             return
         self.beginResetModel()
         self._selected = selected
-        self._rows = self._compute_rows()
+        self._set_rows(self._compute_rows())
         self.endResetModel()
 
     def set_sample_mask(self, mask: np.ndarray | None) -> None:
@@ -94,8 +115,72 @@ class GalleryModel(QAbstractListModel):
         None removes the filter. Used by the curation filter (by mark, by split)."""
         self.beginResetModel()
         self._mask = mask
-        self._rows = self._compute_rows()
+        self._set_rows(self._compute_rows())
         self.endResetModel()
+
+    def update_sample_mask(self, indices: np.ndarray, values: np.ndarray) -> None:
+        """Change the mask set with `set_sample_mask` at these sample indices only. Rows that
+        leave go by contiguous runs (the view keeps its place and selection); rows that join,
+        or a scattered change, reset the model."""
+        import numpy as np
+
+        mask = self._mask
+        if mask is None or len(mask) != len(self._samples) or self._rows is None:
+            return
+        indices = np.asarray(indices, dtype=np.int64)
+        values = np.asarray(values, dtype=bool)
+        flipped = mask[indices] != values
+        indices, values = indices[flipped], values[flipped]
+        if self._selected is not None and len(indices):
+            shown = np.isin(self._class_array[indices], np.asarray(self._selected, np.int32))
+            mask[indices[~shown]] = values[~shown]  # not in view: nothing to tell the view
+            indices, values = indices[shown], values[shown]
+        if not len(indices):
+            return
+        leaving, joining = np.unique(indices[~values]), np.unique(indices[values])
+        if len(leaving) and len(joining):
+            self.set_sample_mask(_with(mask, indices, values))
+            return
+        if len(leaving):
+            positions = np.searchsorted(self._rows, leaving)
+            runs = _runs(positions)
+            if len(runs) > MAX_ROW_RUNS:
+                self.set_sample_mask(_with(mask, indices, values))
+                return
+            for first, last in reversed(runs):  # from the end: earlier positions stay valid
+                self.beginRemoveRows(QModelIndex(), first, last)
+                self._set_rows(np.delete(self._rows, np.s_[first : last + 1]))
+                self.endRemoveRows()
+            mask[indices] = values
+            return
+        # Rows joining: QListView answers rowsInserted by laying out every row at once (0.9 s
+        # at a million rows), a reset in batches between events (~10 ms): reset.
+        self.set_sample_mask(_with(mask, indices, values))
+
+    def _set_rows(self, rows: np.ndarray | None) -> None:
+        self._rows = rows
+        self._row_of_sample = None
+
+    def _build_index(self) -> None:
+        paths = self._paths
+        if len(paths) <= INLINE_INDEX_LIMIT:
+            self._index = path_index(paths)
+            self.indexReady.emit()
+            return
+        from ..jobs import start_job
+
+        start_job(
+            path_index,
+            paths,
+            owner=self,
+            key=("gallery-path-index", id(self)),
+            done=lambda index, p=paths: self._index_built(p, index),
+        )
+
+    def _index_built(self, paths: Sequence[str], index: dict[str, int]) -> None:
+        if paths is self._paths:  # else made for a dataset shown before this one
+            self._index = index
+            self.indexReady.emit()
 
     def _compute_rows(self) -> np.ndarray | None:
         if self._class_array is None:
@@ -118,6 +203,11 @@ class GalleryModel(QAbstractListModel):
         return self._dataset
 
     @property
+    def sample_mask(self) -> np.ndarray | None:
+        """The mask set with `set_sample_mask` (the model updates it in place)."""
+        return self._mask
+
+    @property
     def selected_classes(self) -> tuple[int, ...] | None:
         return self._selected
 
@@ -131,17 +221,36 @@ class GalleryModel(QAbstractListModel):
     def abspath(self, row: int) -> str:
         return self._prefix + self.sample(row).path
 
+    @property
+    def index_ready(self) -> bool:
+        """True once `sample_index_of` is a dict look-up (see `indexReady`)."""
+        return self._index is not None
+
+    def sample_index_of(self, rel_path: str) -> int | None:
+        """Index in `Dataset.samples` of `rel_path`, or None. O(1) once the index is built;
+        until then a scan in C (tens of ms at a million samples)."""
+        if self._index is not None:
+            return self._index.get(rel_path)
+        try:
+            return self._paths.index(rel_path)
+        except ValueError:
+            return None
+
     def row_of(self, rel_path: str) -> int | None:
-        """Row showing `rel_path`, or None (a linear search: for single look-ups)."""
+        """Row showing `rel_path`, or None (not in the dataset, or filtered out)."""
         if self._rows is None:
             return None
-        for sample_index, sample in enumerate(self._samples):
-            if sample.path == rel_path:
-                import numpy as np
+        sample_index = self.sample_index_of(rel_path)
+        if sample_index is None:
+            return None
+        if self._row_of_sample is None:
+            import numpy as np
 
-                hits = np.flatnonzero(self._rows == sample_index)
-                return int(hits[0]) if len(hits) else None
-        return None
+            inverse = np.full(len(self._samples), -1, dtype=np.int64)
+            inverse[self._rows] = np.arange(len(self._rows), dtype=np.int64)
+            self._row_of_sample = inverse
+        row = int(self._row_of_sample[sample_index])
+        return row if row >= 0 else None
 
     # -- Qt model API ----------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -182,3 +291,20 @@ class GalleryModel(QAbstractListModel):
             | Qt.ItemFlag.ItemIsSelectable
             | Qt.ItemFlag.ItemNeverHasChildren
         )
+
+
+def _runs(positions: np.ndarray) -> list[tuple[int, int]]:
+    """Sorted positions as (first, last) runs of consecutive values."""
+    import numpy as np
+
+    if not len(positions):
+        return []
+    breaks = np.flatnonzero(np.diff(positions) != 1)
+    starts = np.concatenate(([0], breaks + 1))
+    ends = np.concatenate((breaks, [len(positions) - 1]))
+    return [(int(positions[a]), int(positions[b])) for a, b in zip(starts, ends, strict=True)]
+
+
+def _with(mask: np.ndarray, indices: np.ndarray, values: np.ndarray) -> np.ndarray:
+    mask[indices] = values
+    return mask

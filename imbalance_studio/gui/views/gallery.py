@@ -134,7 +134,12 @@ class GalleryView(QListView):
         return self.model()  # type: ignore[return-value]
 
     def selected_rows(self) -> list[int]:
-        return sorted(i.row() for i in self.selectionModel().selectedIndexes())
+        # From the selection's ranges: one QModelIndex per selected row costs ~8 ms a
+        # thousand on the GUI thread (a shift-click over 10,000 tiles, then Del).
+        rows: set[int] = set()
+        for span in self.selectionModel().selection():
+            rows.update(range(span.top(), span.bottom() + 1))
+        return sorted(rows)
 
     def selected_samples(self) -> list[Sample]:
         """The samples the user selected in the gallery, in gallery order."""
