@@ -298,7 +298,7 @@ def test_a_small_export_fits_a_small_volume(digits_root, tmp_path, monkeypatch, 
 def test_the_estimate_covers_generated_images(digits_root, tmp_path):
     from imbalance_studio.core.export import estimate_bytes
     from imbalance_studio.core.exporting.layout import build_layout
-    from imbalance_studio.core.generate import iter_generate
+    from imbalance_studio.core.generation import iter_generate
     from imbalance_studio.core.progress import drive
     from imbalance_studio.core.project import Method
 

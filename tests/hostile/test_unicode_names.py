@@ -36,7 +36,7 @@ from imbalance_studio.core.names import (
     unescape_name,
 )
 from imbalance_studio.core.project import ClassTarget, Mark, Method, Project
-from imbalance_studio.core.reconcile import reconcile
+from imbalance_studio.core.reconcile import reconcile, snapshot_of
 from imbalance_studio.core.scanning import scan
 
 BAD = os.fsdecode(b"bad\xff")  # 'bad\udcff'
@@ -117,7 +117,7 @@ def test_project_with_undecodable_names_survives_save_and_reload(hostile, tmp_pa
     project.augment.class_stacks = {BAD: {"transform": {}}}
     project.generation.cutmix_classes = [BAD, "猫"]
     project.staging_dir = str(tmp_path / os.fsdecode(b"stage\xfa"))
-    project.update_snapshot(dataset)
+    project.snapshot = snapshot_of(dataset)
     file = tmp_path / "p.isproj.json"
     project.save(file)
     raw = file.read_bytes()
