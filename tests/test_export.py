@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 from export_helpers import curated, read_manifest, tree_state
 
-from imbalance_studio.core import export as export_mod
 from imbalance_studio.core.augment import PRESETS
-from imbalance_studio.core.export import ExportError, export, iter_export
-from imbalance_studio.core.exporting import files as files_mod
-from imbalance_studio.core.exporting.destination import MARKER_NAME, PARTIAL_TAG
-from imbalance_studio.core.exporting.naming import FolderNames, flat_name, safe_name
+from imbalance_studio.core.export import files as files_mod
+from imbalance_studio.core.export import run as export_mod
+from imbalance_studio.core.export.destination import MARKER_NAME, PARTIAL_TAG
+from imbalance_studio.core.export.naming import FolderNames, flat_name, safe_name
+from imbalance_studio.core.export.run import ExportError, export, iter_export
 from imbalance_studio.core.plan import SPLITS, make_plan
 from imbalance_studio.core.project import Project
 from imbalance_studio.core.scanning import check, scan
