@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from imbalance_studio.core.export import export
+from imbalance_studio.core.export.run import export
 from imbalance_studio.core.plan import make_plan
 from imbalance_studio.core.project import Project
 from imbalance_studio.core.scanning import scan

@@ -31,7 +31,7 @@ import numpy as np
 from PIL import Image
 
 from imbalance_studio.core.augment import build_compose, six_transform_stack
-from imbalance_studio.core.generate import iter_generate, shutdown_pool
+from imbalance_studio.core.generation import iter_generate, shutdown_pool
 from imbalance_studio.core.generation.work import PNG_COMPRESS_LEVEL, encode_png
 from imbalance_studio.core.plan import make_plan
 from imbalance_studio.core.project import ClassTarget, Project, SplitSettings

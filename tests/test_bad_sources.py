@@ -14,7 +14,7 @@ from export_helpers import read_manifest
 
 from imbalance_studio.cli import run_cli
 from imbalance_studio.core.dataset import Problem, ProblemReason
-from imbalance_studio.core.export import export
+from imbalance_studio.core.export.run import export
 from imbalance_studio.core.generation import BAD_SOURCES_NAME, iter_generate, read_bad_sources
 from imbalance_studio.core.generation.badsources import as_problem, record_bad_sources
 from imbalance_studio.core.plan import make_plan

@@ -14,7 +14,7 @@ import pytest
 from datasets import write_digits
 
 from imbalance_studio.cli import run_cli
-from imbalance_studio.core.generate import load_staging
+from imbalance_studio.core.generation import load_staging
 from imbalance_studio.core.project import ClassTarget, Project
 
 

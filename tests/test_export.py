@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 from export_helpers import curated, read_manifest, tree_state
 
-from imbalance_studio.core import export as export_mod
 from imbalance_studio.core.augment import PRESETS
-from imbalance_studio.core.export import ExportError, export, iter_export
-from imbalance_studio.core.exporting import files as files_mod
-from imbalance_studio.core.exporting.destination import MARKER_NAME, PARTIAL_TAG
-from imbalance_studio.core.exporting.naming import FolderNames, flat_name, safe_name
+from imbalance_studio.core.export import files as files_mod
+from imbalance_studio.core.export import run as export_mod
+from imbalance_studio.core.export.destination import MARKER_NAME, PARTIAL_TAG
+from imbalance_studio.core.export.naming import FolderNames, flat_name, safe_name
+from imbalance_studio.core.export.run import ExportError, export, iter_export
 from imbalance_studio.core.plan import SPLITS, make_plan
 from imbalance_studio.core.project import Project
 from imbalance_studio.core.scanning import check, scan
@@ -423,7 +423,7 @@ def test_a_plan_for_other_classes_is_refused(digits_root, tmp_path, bad_corpus):
 
 
 def _generate(dataset, project, plan, staging):
-    from imbalance_studio.core.generate import iter_generate
+    from imbalance_studio.core.generation import iter_generate
     from imbalance_studio.core.scanning import drive
 
     return drive(iter_generate(dataset, project, plan, staging, workers=1))
@@ -446,7 +446,7 @@ def _augmenting_project(root: Path, seed: int = 1):
 def test_generated_images_are_exported_with_provenance(digits_root, tmp_path):
     from torchvision.datasets import ImageFolder
 
-    from imbalance_studio.core.generate import reject
+    from imbalance_studio.core.generation import reject
 
     before = tree_state(digits_root)
     dataset, project = _augmenting_project(digits_root)
@@ -513,7 +513,7 @@ def test_missing_generated_images_are_refused(digits_root, tmp_path):
 
 
 def test_sources_generation_found_undecodable_are_left_out_and_listed(digits_root, tmp_path):
-    from imbalance_studio.core.generate import GenerateResult
+    from imbalance_studio.core.generation import GenerateResult
 
     dataset, project, plan = curated(digits_root)
     bad = plan.splits["train"][9].kept[0]  # also the source of marked duplicates

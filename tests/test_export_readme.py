@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from datasets import write_digits
 
-from imbalance_studio.core.export import export
+from imbalance_studio.core.export.run import export
 from imbalance_studio.core.plan import make_plan
 from imbalance_studio.core.project import ClassTarget, Method, Project, SplitSettings
 from imbalance_studio.core.scanning import check, scan

@@ -13,7 +13,7 @@ from datasets import write_digits
 from PIL import Image
 
 from imbalance_studio.core.augment import PRESETS, apply_stack
-from imbalance_studio.core.generate import (
+from imbalance_studio.core.generation import (
     GenerateError,
     GenerateProgress,
     iter_generate,
@@ -339,8 +339,7 @@ def test_closing_the_generator_keeps_finished_files(small_root, tmp_path):
 
 
 def test_reduced_plan_is_the_plan_of_the_lower_target(small_root, tmp_path):
-    from imbalance_studio.core.generate import reduced_plan
-    from imbalance_studio.core.generation import staged_for_plan
+    from imbalance_studio.core.generation import reduced_plan, staged_for_plan
 
     dataset = scan(small_root)
     project = make_project(small_root)

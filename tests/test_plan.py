@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from imbalance_studio.core.dataset import Dataset, Sample
+from imbalance_studio.core.duplicates import content_groups
 from imbalance_studio.core.plan import (
     SPLITS,
-    content_groups,
     held_out_counts,
     make_plan,
     make_split,

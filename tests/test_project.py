@@ -9,6 +9,12 @@ import pytest
 from datasets import write_digits
 
 from imbalance_studio.core import project as project_mod
+from imbalance_studio.core.autosave import (
+    autosave_path,
+    discard_autosave,
+    find_autosaves,
+    write_autosave,
+)
 from imbalance_studio.core.project import (
     PROJECT_VERSION,
     ClassTarget,
@@ -17,12 +23,8 @@ from imbalance_studio.core.project import (
     Project,
     ProjectError,
     SplitSettings,
-    autosave_path,
-    discard_autosave,
-    find_autosaves,
-    reconcile,
-    write_autosave,
 )
+from imbalance_studio.core.reconcile import reconcile, snapshot_of
 from imbalance_studio.core.scanning import scan
 
 
@@ -228,7 +230,7 @@ def test_reconcile_reports_missing_marked_files_new_and_changed_classes(tmp_path
     p = Project(dataset_root=str(root))
     p.set_mark("digit_2/digit_2_000.png", Mark(duplicate=2))
     p.set_mark("digit_0/digit_0_003.png", Mark(remove=True))
-    p.update_snapshot(scan(root))
+    p.snapshot = snapshot_of(scan(root))
     assert reconcile(p, scan(root)).ok
     # the folder changes behind our back
     (root / "digit_2/digit_2_000.png").unlink()

@@ -83,7 +83,7 @@ def _dataset_root(source: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..core.export import ExportError, check_destination, iter_export
+    from ..core.export.run import ExportError, check_destination, iter_export
     from ..core.plan import make_plan
     from ..core.project import ProjectError
     from .plan import build_project

@@ -41,8 +41,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..core.generate import GenerateError, iter_generate, shutdown_pool
-    from ..core.plan import iter_content_groups, make_plan
+    from ..core.duplicates import iter_content_groups
+    from ..core.generation import GenerateError, iter_generate, shutdown_pool
+    from ..core.plan import make_plan
     from .scan import load_dataset
 
     stack = resolve_stack(args.augment) if args.augment else None

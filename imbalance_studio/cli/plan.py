@@ -15,9 +15,11 @@ import sys
 from pathlib import Path
 
 from ..core.dataset import Dataset, ProblemReason, imbalance_ratio, majority_baseline
-from ..core.plan import SPLITS, Plan, iter_content_groups, make_plan, train_counts
+from ..core.duplicates import iter_content_groups
+from ..core.plan import SPLITS, Plan, make_plan, train_counts
 from ..core.policies import POLICY_HELP, apply_policy, parse_policy
 from ..core.project import PROJECT_SUFFIX, Method, Project, SplitSettings
+from ..core.reconcile import snapshot_of
 from ..core.text import printable
 from . import CliError, count_arg
 from .notes import note_dataset_changes
@@ -108,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     report_left_out(dataset)
     plan = make_plan(dataset, project, groups=groups)
     if args.save_project:
-        project.update_snapshot(dataset)
+        project.snapshot = snapshot_of(dataset)
         save_project(project, args.save_project, args.overwrite_project, dataset)
         print(f"saved project to {printable(args.save_project)}", file=sys.stderr)
     if args.json:

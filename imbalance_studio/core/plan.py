@@ -32,15 +32,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from .dataset import Dataset
-from .duplicates import GroupProgress, content_groups, iter_content_groups
 from .plan_notes import ClassNote, drastic, grouped, note
 from .project import ClassTarget, Method, Project, SplitSettings
 from .text import summarize
 
 __all__ = [
-    "SPLITS", "ClassSplitPlan", "Duplicate", "GenerationTask", "GroupProgress", "Method",
-    "Plan", "SplitAssignment", "content_groups", "held_out_counts", "iter_content_groups",
-    "make_plan", "make_split", "min_splittable", "train_counts",
+    "SPLITS", "ClassSplitPlan", "Duplicate", "GenerationTask", "Plan", "SplitAssignment",
+    "held_out_counts", "make_plan", "make_split", "min_splittable", "train_counts",
 ]  # fmt: skip
 
 SPLITS = ("train", "val", "test")

@@ -5,8 +5,8 @@ root), split settings and seed, per-class targets, augmentation stacks and gener
 settings. It is versioned, validated strictly on load (`Project.load` raises `ProjectError`
 with a one-line message and never returns a half-read project) and saved atomically.
 
-Autosave helpers (`core.autosave`) and `reconcile` (`core.reconcile`, a project against a
-fresh scan of its folder) live in their own modules and are importable from here as well.
+Autosave helpers live in `core.autosave`, and `reconcile` (a project against a fresh scan of
+its folder) in `core.reconcile`.
 """
 
 from __future__ import annotations
@@ -248,12 +248,6 @@ class Project(_Model):
     def root_path(self) -> Path:
         return Path(self.dataset_root)
 
-    def update_snapshot(self, dataset: Dataset) -> None:
-        """Record what each class folder holds now (call before saving)."""
-        from .reconcile import snapshot_of
-
-        self.snapshot = snapshot_of(dataset)
-
     # -- files -------------------------------------------------------------------------
 
     def staging_path(self, project_file: Path | None, dataset: Dataset | None = None) -> Path:
@@ -382,22 +376,3 @@ def _stem(project_file: Path) -> str:
 
 def _key(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=8).hexdigest()
-
-
-# -- autosave and reconcile live in their own modules; importable from here too -----------------------------------
-
-_ELSEWHERE = {
-    **dict.fromkeys(
-        ("Autosave", "autosave_dir", "autosave_path", "discard_autosave", "find_autosaves",
-         "write_autosave"), "autosave"),
-    **dict.fromkeys(("ClassChange", "ReconcileReport", "reconcile", "snapshot_of"), "reconcile"),
-}  # fmt: skip
-
-
-def __getattr__(name: str) -> object:
-    # Lazy re-exports: those modules import this one.
-    if name in _ELSEWHERE:
-        import importlib
-
-        return getattr(importlib.import_module(f".{_ELSEWHERE[name]}", __package__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,7 +17,8 @@ from PySide6.QtCore import QEvent, QObject, SignalInstance
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
-from ..core.project import PROJECT_SUFFIX, find_autosaves
+from ..core.autosave import find_autosaves
+from ..core.project import PROJECT_SUFFIX
 from .actions import PanelAction
 from .app import DISPLAY_NAME
 
@@ -140,7 +141,7 @@ class AppSession(QObject):
         self.recovery_box = box
 
     def _discard_autosave(self, project_file, dataset_root: str) -> None:
-        from ..core.project import discard_autosave
+        from ..core.autosave import discard_autosave
 
         self.controller.run_job(discard_autosave, project_file, dataset_root)
 
@@ -227,7 +228,7 @@ class AppSession(QObject):
                     return True
             else:  # Discard: the user dropped the edits, so no recovery offer next time.
                 # Synchronous on purpose: the window is closing and a worker might not run.
-                from ..core.project import discard_autosave
+                from ..core.autosave import discard_autosave
 
                 c = self.controller
                 if c.project is not None:

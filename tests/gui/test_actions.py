@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QShortcut
 from PySide6.QtWidgets import QMenu
 
-from imbalance_studio.core.generate import load_staging
+from imbalance_studio.core.generation import load_staging
 from imbalance_studio.core.project import ClassTarget
 from imbalance_studio.gui.actions import PanelAction
 

@@ -21,7 +21,7 @@ def _export(qtbot, dialog, out):
 
 
 def test_the_dialog_keeps_the_generators_bad_sources(qtbot, digits_root, tmp_path):
-    from imbalance_studio.core.generate import GenerateResult
+    from imbalance_studio.core.generation import GenerateResult
     from imbalance_studio.gui.export import ExportDialog
 
     dataset, project, plan = curated(digits_root)

@@ -194,7 +194,8 @@ def test_autosave_is_offered_back_after_a_crash(qtbot, window, wait_scanned, dig
 def test_an_edit_made_while_saving_stays_unsaved(qtbot, digits_root, tmp_path, monkeypatch):
     import threading
 
-    from imbalance_studio.core.project import Mark, Project, autosave_path
+    from imbalance_studio.core.autosave import autosave_path
+    from imbalance_studio.core.project import Mark, Project
     from imbalance_studio.core.scanning import scan
     from imbalance_studio.gui.curation.controller import CurationController
 

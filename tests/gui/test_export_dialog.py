@@ -8,8 +8,8 @@ import time
 import pytest
 from export_helpers import curated, read_manifest, tree_state
 
-from imbalance_studio.core import export as export_mod
-from imbalance_studio.core.exporting.destination import PARTIAL_TAG
+from imbalance_studio.core.export import run as export_mod
+from imbalance_studio.core.export.destination import PARTIAL_TAG
 
 
 @pytest.fixture

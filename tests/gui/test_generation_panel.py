@@ -8,7 +8,7 @@ import pytest
 from datasets import write_digits
 from PySide6.QtCore import Qt, QTimer
 
-from imbalance_studio.core.generate import load_staging
+from imbalance_studio.core.generation import load_staging
 from imbalance_studio.core.plan import make_plan
 from imbalance_studio.core.project import ClassTarget, Project
 from imbalance_studio.core.scanning import scan

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from datasets import write_digits
 
-from imbalance_studio.core.generate import iter_generate, load_staging
+from imbalance_studio.core.generation import iter_generate, load_staging
 from imbalance_studio.core.project import ClassTarget, Project
 from imbalance_studio.gui.generation.model import ImageRole
 

@@ -82,7 +82,7 @@ def test_export_asks_the_generate_tab_and_cancel_opens_no_dialog(
 
     from datasets import write_digits
 
-    import imbalance_studio.core.generate as generate_mod
+    import imbalance_studio.core.generation as generate_mod
 
     real = generate_mod.iter_generate
 

@@ -21,8 +21,8 @@ from imbalance_studio.cli import run_cli
 from imbalance_studio.core.augment import PRESETS
 from imbalance_studio.core.augment.io import save_stack_file
 from imbalance_studio.core.augment.stack import StackError
-from imbalance_studio.core.export import ExportError, export, iter_export
-from imbalance_studio.core.exporting.destination import MARKER_NAME
+from imbalance_studio.core.export.destination import MARKER_NAME
+from imbalance_studio.core.export.run import ExportError, export, iter_export
 from imbalance_studio.core.generation.run import GenerateError, check_staging
 from imbalance_studio.core.plan import make_plan
 from imbalance_studio.core.project import Project, ProjectError
@@ -277,7 +277,7 @@ def _own_bytes(out: Path) -> int:
 
 @pytest.mark.parametrize("link", [False, True])
 def test_a_small_export_fits_a_small_volume(digits_root, tmp_path, monkeypatch, link):
-    from imbalance_studio.core.exporting import destination
+    from imbalance_studio.core.export import destination
 
     dataset, project, plan = curated(digits_root)
     probe = export(dataset, project, plan, [], tmp_path / "probe", link=link)
@@ -296,9 +296,9 @@ def test_a_small_export_fits_a_small_volume(digits_root, tmp_path, monkeypatch, 
 
 
 def test_the_estimate_covers_generated_images(digits_root, tmp_path):
-    from imbalance_studio.core.export import estimate_bytes
-    from imbalance_studio.core.exporting.layout import build_layout
-    from imbalance_studio.core.generate import iter_generate
+    from imbalance_studio.core.export.layout import build_layout
+    from imbalance_studio.core.export.run import estimate_bytes
+    from imbalance_studio.core.generation import iter_generate
     from imbalance_studio.core.progress import drive
     from imbalance_studio.core.project import Method
 

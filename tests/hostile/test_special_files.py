@@ -21,9 +21,10 @@ from datasets import tree_hash, write_digits
 
 from imbalance_studio.core import safe_read
 from imbalance_studio.core.dataset import ProblemReason
-from imbalance_studio.core.export import export
+from imbalance_studio.core.duplicates import content_groups
+from imbalance_studio.core.export.run import export
 from imbalance_studio.core.imageio import ImageDecodeError, open_image, read_info
-from imbalance_studio.core.plan import content_groups, make_plan
+from imbalance_studio.core.plan import make_plan
 from imbalance_studio.core.project import Project
 from imbalance_studio.core.scanning import check, check_file, scan, stat_file
 

@@ -57,7 +57,7 @@ def curated(qtbot, digits):
 
 
 def _autosaved_marks(controller) -> dict:
-    from imbalance_studio.core.project import autosave_path
+    from imbalance_studio.core.autosave import autosave_path
 
     path = autosave_path(controller.project_file, controller.project.dataset_root)
     return json.loads(path.read_text())["project"]["marks"] if path.exists() else {}

@@ -20,8 +20,8 @@ from PIL import Image
 
 from imbalance_studio.cli import run_cli
 from imbalance_studio.core.autosave import find_autosaves, write_autosave
-from imbalance_studio.core.exporting import labels
-from imbalance_studio.core.exporting.charts import bar_chart
+from imbalance_studio.core.export import labels
+from imbalance_studio.core.export.charts import bar_chart
 from imbalance_studio.core.generation.records import (
     GeneratedImage,
     load_staging,
@@ -36,7 +36,7 @@ from imbalance_studio.core.names import (
     unescape_name,
 )
 from imbalance_studio.core.project import ClassTarget, Mark, Method, Project
-from imbalance_studio.core.reconcile import reconcile
+from imbalance_studio.core.reconcile import reconcile, snapshot_of
 from imbalance_studio.core.scanning import scan
 
 BAD = os.fsdecode(b"bad\xff")  # 'bad\udcff'
@@ -117,7 +117,7 @@ def test_project_with_undecodable_names_survives_save_and_reload(hostile, tmp_pa
     project.augment.class_stacks = {BAD: {"transform": {}}}
     project.generation.cutmix_classes = [BAD, "猫"]
     project.staging_dir = str(tmp_path / os.fsdecode(b"stage\xfa"))
-    project.update_snapshot(dataset)
+    project.snapshot = snapshot_of(dataset)
     file = tmp_path / "p.isproj.json"
     project.save(file)
     raw = file.read_bytes()
@@ -267,7 +267,7 @@ def test_cli_text_and_json_output_of_undecodable_names(hostile, capsys):
 
 def test_per_class_stacks_of_names_that_look_alike_get_their_own_files():
     from imbalance_studio.core.augment import PRESETS
-    from imbalance_studio.core.exporting.metadata import augment_files
+    from imbalance_studio.core.export.metadata import augment_files
 
     names = [BAD, os.fsdecode(b"bad\xfe"), "bad?", "BAD\xff", "index"]
     files = augment_files(None, {n: PRESETS["light"] for n in names})

@@ -16,19 +16,13 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 from superqt.utils import create_worker
 
+from ...core.autosave import write_autosave
 from ...core.dataset import Dataset
-from ...core.plan import Plan, SplitAssignment, iter_content_groups, make_plan, make_split
+from ...core.duplicates import iter_content_groups
+from ...core.plan import Plan, SplitAssignment, make_plan, make_split
 from ...core.policies import apply_policy
-from ...core.project import (
-    ClassTarget,
-    Mark,
-    Method,
-    Project,
-    ProjectError,
-    SplitSettings,
-    reconcile,
-    write_autosave,
-)
+from ...core.project import ClassTarget, Mark, Method, Project, ProjectError, SplitSettings
+from ...core.reconcile import reconcile
 from .commands import SetCutmixCommand, SetMarksCommand, SetSplitCommand, SetTargetsCommand
 from .decisions import QaDecisions
 from .files import SaveJob, StatusWrite

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ...core.autosave import discard_autosave
 from ...core.dataset import Dataset
-from ...core.project import Project, ProjectError, discard_autosave
+from ...core.project import Project, ProjectError
+from ...core.reconcile import snapshot_of
 
 if TYPE_CHECKING:
     from ...core.generation import GeneratedImage
@@ -89,7 +91,7 @@ class SaveJob:
     def run(self) -> Path:
         project, target = self.project, self.target
         if self.dataset is not None:
-            project.update_snapshot(self.dataset)
+            project.snapshot = snapshot_of(self.dataset)
         project.save(target, self.dataset)
         adopt_staging(project, self.old_file, target)
         # The project is saved: an autosave left behind only means an offer to recover it.

@@ -150,7 +150,7 @@ class ExportDialog(QDialog):
     def start(self) -> None:
         """Start the export as a background job (refusals arrive as exportFailed); the
         export's cleanup (its temporary folder) runs in the job's thread."""
-        from ...core.export import iter_export
+        from ...core.export.run import iter_export
 
         text = self.destination.text().strip()
         if self.running or not text:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.generate import GeneratedImage
+from ...core.generation import GeneratedImage
 from ..jobs import runner, start_job
 from ..qimage import pixmap_from_raw
 from ..workers import DecodedImage, decode_for_viewer

@@ -14,7 +14,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QPixmap
 
-from ...core.generate import GeneratedImage
+from ...core.generation import GeneratedImage
 
 ImageRole = Qt.ItemDataRole.UserRole + 1
 ClassRole = Qt.ItemDataRole.UserRole + 2

@@ -1,6 +1,6 @@
 """The Generate panel: background generation with progress and Cancel, and the QA gallery.
 
-Generation runs `core.generate.iter_generate` as one job of the window's job runner (a thread
+Generation runs `core.generation.iter_generate` as one job of the window's job runner (a thread
 that feeds the process pool, closed in its own thread on Cancel); thumbnails and full images
 are decoded off the GUI thread. The QA review (accept, reject, the gallery's contents) is in
 `review.py`. Export asks this panel for the images it lacks (`generate()`), so one generation
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.generate import GeneratedImage, GenerateProgress
+from ...core.generation import GeneratedImage, GenerateProgress
 from ..jobs import Job, start_job
 from .compare import CompareView
 from .model import ClassFilter, GeneratedModel
@@ -196,7 +196,7 @@ class GenerationPanel(QAReview, QWidget):
     def generate(self) -> bool:
         """Start generating in the background; True when a generation runs (it was started,
         or one already runs and will run again after), False when there is nothing to make."""
-        from ...core.generate import iter_generate
+        from ...core.generation import iter_generate
 
         if self.busy:
             self._again = True

@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex
 
-from ...core.generate import GeneratedImage
+from ...core.generation import GeneratedImage
 from ..jobs import runner, start_job
 from .model import ImageRole
 
@@ -108,7 +108,7 @@ class QAReview:
         """Reject, as one undoable step: remembered in the project at once; the replacement
         (mode "replace") is made in the background and appears in the gallery, or (mode
         "reduce") the class's target drops by one."""
-        from ...core.generate import reduced_plan
+        from ...core.generation import reduced_plan
 
         if not self._can_decide(image) or self.project is None:
             return
@@ -172,8 +172,7 @@ class QAReview:
 def load_gallery(dataset, project, plan, staging) -> tuple[list[GeneratedImage], int]:
     """Runs in a worker: the staged images the plan uses, plus the rejected ones (shown
     tinted, so the user sees what was turned down), and how many are still missing."""
-    from ...core.generate import load_staging
-    from ...core.generation import staged_for_plan
+    from ...core.generation import load_staging, staged_for_plan
 
     images, missing = staged_for_plan(dataset, project, plan, staging)
     rejected = set(project.generation.rejected)

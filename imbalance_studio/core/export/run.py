@@ -31,7 +31,7 @@ marker's `created` time)::
 Class folder names keep the source's bytes; names with undecodable bytes are written in the
 forms of core/names.py: `\\xNN` in CSV and Markdown, `\\udcNN` escapes in JSON.
 
-The pieces live in `core/exporting/`: destination rules, file layout and names, the link/copy
+The pieces live beside this module in `core/export/`: destination rules, file layout and names, the link/copy
 engine, the metadata files, the README report and its charts.
 """
 
@@ -45,9 +45,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import weights as W
-from .exporting import metadata, report
-from .exporting.destination import (
+from .. import weights as W
+from ..progress import drive
+from . import metadata, report
+from .destination import (
     MARKER_NAME,
     ExportError,
     check_destination,
@@ -58,9 +59,8 @@ from .exporting.destination import (
     remove_partial,
     same_file_system,
 )
-from .exporting.files import FileWriter, write_all
-from .exporting.layout import SPLITS, Layout, build_layout
-from .progress import drive
+from .files import FileWriter, write_all
+from .layout import SPLITS, Layout, build_layout
 
 __all__ = [
     "ExportError",
@@ -136,7 +136,7 @@ def estimate_bytes(lay: Layout, use_link: bool, n_problems: int = 0) -> int:
 def effective_default_stack(project) -> dict:
     """The stack generation really used for classes without their own: the project's default
     stack, or the medium preset when none was chosen. augment.json must be that stack."""
-    from .augment import PRESETS
+    from ..augment import PRESETS
 
     return project.augment.default_stack or PRESETS["medium"]
 
@@ -384,7 +384,7 @@ def unusable_sources(
     bad = dict(getattr(generated, "bad_sources", None) or {})
     bad.update(bad_sources or {})
     if staging is not None:
-        from .generation.badsources import read_bad_sources
+        from ..generation.badsources import read_bad_sources
 
         for rel, why in read_bad_sources(staging, dataset.root).bad.items():
             bad.setdefault(rel, why)

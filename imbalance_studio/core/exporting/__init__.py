@@ -1,1 +1,0 @@
-"""The parts of an export (see core/export.py for the entry point)."""
