@@ -35,3 +35,22 @@ def test_cycles_made_in_a_worker_are_collected_on_the_gui_thread(qtbot, qapp):
     assert not seen  # nothing was collected in the worker
     qtbot.waitUntil(lambda: bool(seen), timeout=5_000)
     assert set(seen) == {threading.main_thread()}
+
+
+def test_a_full_collection_freezes_its_survivors_and_later_cycles_are_still_collected(qtbot, qapp):
+    collector = install(qapp)
+    gc.unfreeze()
+    t0, t1, t2 = gc.get_threshold()
+    try:
+        gc.set_threshold(1, 0, 0)  # every tick is due for a full collection
+        collector.collect()
+        frozen = gc.get_freeze_count()
+        assert frozen > 1000  # the long-lived heap is out of later full collections
+        seen: list[threading.Thread] = []
+        for _ in range(10):
+            Node(seen)
+        collector.collect()
+        assert len(seen) == 10  # a cycle made after the freeze is collected
+    finally:
+        gc.set_threshold(t0, t1, t2)
+        gc.unfreeze()
