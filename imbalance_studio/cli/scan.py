@@ -42,16 +42,16 @@ def load_dataset(
         if quick:
             # One stat per file: FIFOs, devices and empty files are still found (and never
             # opened by the stages after this one).
-            check(dataset, None, update, decode=False)
+            dataset = check(dataset, None, update, decode=False)
         elif workers > 1 and len(dataset.samples) > 200:
             pool = worker_pool(workers)
             try:
-                check(dataset, pool, update)
+                dataset = check(dataset, pool, update)
             finally:
                 # Interrupted (Ctrl+C, SIGTERM): the queued decodes never start.
                 pool.shutdown(wait=True, cancel_futures=True)
         else:
-            check(dataset, None, update)
+            dataset = check(dataset, None, update)
     except ScanError as exc:
         raise CliError(str(exc)) from exc
     finally:

@@ -16,11 +16,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from shiboken6 import isValid
 
 from ...core.generate import GeneratedImage
+from ..jobs import runner, start_job
 from ..qimage import pixmap_from_raw
-from ..workers import DecodedImage, start_decode
+from ..workers import DecodedImage, decode_for_viewer
 
 VIEW_SIDE = 220  # pixels each image gets in the comparison
 
@@ -96,8 +96,8 @@ class CompareView(QWidget):
         super().__init__(parent)
         self.image: GeneratedImage | None = None
         self._root = ""
-        self._request = 0
-        self._workers: list = []
+        # One decode per box at a time: a newer image replaces the older one's decode.
+        self._keys = (object(), object())
         self.title = QLabel("Click a generated image to compare it with its source")
         self.title.setWordWrap(True)
         self.source_box = ImageBox(self)
@@ -132,8 +132,9 @@ class CompareView(QWidget):
 
     def show_image(self, image: GeneratedImage | None) -> None:
         self.image = image
-        self._request += 1
         if image is None:
+            for key in self._keys:
+                runner().cancel(key)
             self.title.setText("Click a generated image to compare it with its source")
             self.source_box.show_pixmap(None)
             self.result_box.show_pixmap(None)
@@ -149,23 +150,19 @@ class CompareView(QWidget):
         self.params.setPlainText(describe_params(image.params))
         self.source_box.show_pixmap(None, "loading…")
         self.result_box.show_pixmap(None, "loading…")
-        self._decode(f"{self._root}/{image.sources[0]}", self.source_box)
-        self._decode(str(image.file), self.result_box)
+        self._decode(f"{self._root}/{image.sources[0]}", self.source_box, self._keys[0])
+        self._decode(str(image.file), self.result_box, self._keys[1])
         # A rejected image is taken back with Undo, not decided on again.
         self._set_enabled(image.status != "rejected")
 
-    def _decode(self, path: str, box: ImageBox) -> None:
-        request = self._request
-        worker = start_decode(request, path)
-        # The panel may be gone (window closed) when the decode ends.
-        worker.returned.connect(lambda d, b=box: self._decoded(d, b) if isValid(self) else None)
-        worker.finished.connect(lambda w=worker: self._workers.remove(w))
-        self._workers.append(worker)
-        worker.start()
+    def _decode(self, path: str, box: ImageBox, key: object) -> None:
+        start_job(
+            decode_for_viewer, 0, path, owner=self, key=key,
+            done=lambda decoded, b=box: self._decoded(decoded, b),
+            error=lambda exc, b=box: b.show_pixmap(None, str(exc)),
+        )  # fmt: skip
 
     def _decoded(self, decoded: DecodedImage, box: ImageBox) -> None:
-        if decoded.request != self._request:
-            return  # another image was clicked meanwhile
         if decoded.error:
             box.show_pixmap(None, decoded.error)
             return
