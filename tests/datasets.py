@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -108,24 +109,38 @@ def write_bad_corpus(root: Path) -> dict[str, str | None]:
     return expected
 
 
-def tree_hash(root: Path, follow_links: bool = False) -> str:
+def tree_hash(root: Path, follow_symlinks: bool = False, follow_links: bool = False) -> str:
     """A digest of every file's relative path and bytes: equal before and after means the
-    tree was not touched. With `follow_links`, symlinked folders and files are read through,
-    so the digest covers what the user sees through the dataset folder (a looping link is
-    walked once)."""
+    tree was not touched.
+
+    With `follow_symlinks`, the content seen through the dataset folder: linked folders are
+    walked (each real folder once, so a link loop ends) and linked files read, so a write
+    through a symlink into its target shows. Special files (FIFOs, devices) and dangling
+    links count by name and type only, in both modes: reading them would block or never end.
+    Without it, symlinks count by name only.
+    """
+    follow_symlinks = follow_symlinks or follow_links  # two names for one option
     h = hashlib.sha256()
-    seen: set[str] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=follow_links):
-        real = os.path.realpath(dirpath)
-        if real in seen:
-            dirnames.clear()
-            continue
-        seen.add(real)
+    seen = {os.path.realpath(root)}
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=follow_symlinks):
         dirnames.sort()
+        if follow_symlinks:
+            for name in list(dirnames):
+                real = os.path.realpath(os.path.join(dirpath, name))
+                h.update(b"dir\x00" + os.fsencode(os.path.join(dirpath, name)[len(str(root)) :]))
+                if real in seen:
+                    dirnames.remove(name)
+                seen.add(real)
         for name in sorted(filenames):
             p = Path(dirpath) / name
             h.update(str(p.relative_to(root)).encode("utf-8", "surrogateescape"))
-            # Regular files only: reading a FIFO blocks, a link to /dev/zero never ends.
-            if p.is_file() and (follow_links or not p.is_symlink()):
+            try:
+                mode = (os.stat if follow_symlinks else os.lstat)(p).st_mode
+            except OSError:
+                h.update(b"\x00dangling")
+                continue
+            if stat.S_ISREG(mode):
                 h.update(p.read_bytes())
+            else:
+                h.update(f"\x00special {stat.S_IFMT(mode)}".encode())
     return h.hexdigest()

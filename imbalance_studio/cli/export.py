@@ -14,8 +14,12 @@ import os
 import sys
 from pathlib import Path
 
+from ..core.text import printable
 from . import CliError
+from .notes import print_list
 from .progress import tqdm_progress
+from .project_arg import is_project_arg, load_project
+from .stack_arg import STACK_HELP
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -37,12 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--split", help="train,val,test fractions, e.g. 0.7,0.15,0.15")
     p.add_argument("--seed", type=int, help="seed of the split and generation")
-    p.add_argument(
-        "--augment",
-        metavar="STACK",
-        help="augmentation stack: a preset (light, medium, heavy, label-safe) or an "
-        "albumentations JSON/YAML file",
-    )
+    p.add_argument("--augment", metavar="STACK", help=STACK_HELP)
     mode = p.add_mutually_exclusive_group()
     mode.add_argument(
         "--link",
@@ -89,26 +88,11 @@ def _drive(gen, desc: str, quiet: bool):
 
 
 def _dataset_root(source: str) -> Path:
-    from ..core.project import PROJECT_SUFFIX, Project, ProjectError
-
-    path = Path(source)
-    if path.is_dir():
-        return path.absolute()
-    # Anything but a folder is read as a project, so a FIFO gets "not a regular file".
-    if path.exists() or path.name.endswith(PROJECT_SUFFIX):
-        try:
-            return Path(Project.load(path).dataset_root)
-        except ProjectError as exc:
-            raise CliError(str(exc)) from exc
+    if is_project_arg(source):
+        return Path(load_project(source).dataset_root)
+    if Path(source).is_dir():
+        return Path(source).absolute()
     raise CliError(f"{source}: no such folder or project file")
-
-
-def _preset(spec: str | None) -> dict | None:
-    if spec is None:
-        return None
-    from ..core.augment import PRESETS
-
-    return PRESETS.get(spec)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -124,14 +108,9 @@ def run(args: argparse.Namespace) -> int:
     except ExportError as exc:
         raise CliError(str(exc)) from exc
     # The same project as `imbalance-studio plan` builds from the same options.
-    preset = _preset(args.augment)
     args.target, args.quick, args.json = args.source, False, args.quiet
     args.workers = max(1, args.workers)
-    if preset is not None:
-        args.augment = None
     project, dataset, groups = build_project(args)
-    if preset is not None:
-        project.augment.default_stack = preset
     project_file = None if Path(args.source).is_dir() else Path(args.source)
     plan = make_plan(dataset, project, groups=groups)
     generated: list = []
@@ -149,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         except (ProjectError, GenerateError) as exc:
             raise CliError(str(exc)) from exc
         for problem in getattr(generated, "problems", ()):
-            print(f"generation: {problem}", file=sys.stderr)
+            print(f"generation: {printable(str(problem))}", file=sys.stderr)
         # Found unusable now (or by an earlier run): one of the dataset's problems from here.
         dataset = dataset.without(as_problem(p, r) for p, r in generated.bad_sources.items())
     else:
@@ -167,16 +146,13 @@ def run(args: argparse.Namespace) -> int:
     except ExportError as exc:
         raise CliError(str(exc)) from exc
     for w in plan.warnings:
-        print(f"warning: {w}")
+        print(f"warning: {printable(w)}")
     sizes = ", ".join(f"{s} {sum(c['after'])}" for s, c in rep.counts.items())
     how = f"{rep.linked} hard-linked, {rep.copied} copied"
-    print(f"exported {rep.files} files to {rep.out} ({sizes}; {how})")
+    print(f"exported {rep.files} files to {printable(str(rep.out))} ({sizes}; {how})")
     for note in rep.notes:
-        print(f"note: {note}")
+        print(f"note: {printable(note)}")
     if rep.problems:
         print(f"{len(rep.problems)} files left out (listed in README.md):")
-        for path, reason in rep.problems[:20]:
-            print(f"  {path}: {reason}")
-        if len(rep.problems) > 20:
-            print(f"  ... and {len(rep.problems) - 20} more")
+        print_list([f"{path}: {reason}" for path, reason in rep.problems], "all in README.md")
     return 0

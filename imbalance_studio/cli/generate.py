@@ -11,9 +11,13 @@ import os
 import sys
 from pathlib import Path
 
-from ..core.project import PROJECT_SUFFIX, Project, ProjectError
-from . import CliError
+from ..core.project import PROJECT_SUFFIX, ProjectError
+from ..core.text import printable
+from . import CliError, count_arg
+from .notes import note_dataset_changes, print_list
 from .progress import tqdm_progress
+from .project_arg import load_project
+from .stack_arg import STACK_HELP, resolve_stack
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -24,14 +28,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("project", metavar="PROJECT", help=f"project file (*{PROJECT_SUFFIX})")
     p.add_argument(
         "--workers",
-        type=int,
+        type=count_arg,
         default=os.cpu_count() or 1,
         help="processes that make images (default: all cores)",
     )
     p.add_argument(
-        "--augment",
-        metavar="STACK",
-        help="augmentation stack file used as the default stack for this run",
+        "--augment", metavar="STACK", help=STACK_HELP + " (the default stack for this run)"
     )
     p.add_argument("--quick", action="store_true", help="do not decode images while scanning")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -41,20 +43,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..core.generate import GenerateError, iter_generate, shutdown_pool
     from ..core.plan import content_groups, make_plan
-    from .plan import load_stack
     from .scan import load_dataset
 
-    if args.workers < 1:
-        raise CliError("--workers must be at least 1")
+    stack = resolve_stack(args.augment) if args.augment else None
     project_file = Path(args.project)
+    project = load_project(args.project)
     try:
-        project = Project.load(project_file)
         staging = project.staging_path(project_file)
     except ProjectError as exc:
         raise CliError(str(exc)) from exc
-    if args.augment:
-        project.augment.default_stack = load_stack(args.augment)
+    if stack is not None:
+        project.augment.default_stack = stack
     dataset = load_dataset(project.dataset_root, args.quick, args.workers, quiet=args.quiet)
+    note_dataset_changes(project, dataset)
     # Content groups keep identical files in one split: the same plan `plan` and `export` make.
     plan = make_plan(dataset, project, groups=content_groups(dataset))
     wanted = sum(len(cp.generate) for cp in plan.splits["train"])
@@ -78,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
         close()
         shutdown_pool()  # queued batches never start; running ones finish and stay valid
         print(
-            f"interrupted: the finished images are kept in {staging}; run again to finish",
+            f"interrupted: the finished images are kept in {printable(str(staging))}; "
+            "run again to finish",
             file=sys.stderr,
         )
         raise
@@ -89,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _report(result, plan, staging: Path, wanted: int) -> int:
-    print(f"{len(result)} of {wanted} images ready in {staging}")
+    print(f"{len(result)} of {wanted} images ready in {printable(str(staging))}")
     print(f"  made {result.made}, reused {result.reused} from earlier runs")
     counts: dict[str, int] = {}
     for g in result:
@@ -97,7 +99,8 @@ def _report(result, plan, staging: Path, wanted: int) -> int:
     for cp in plan.splits["train"]:
         if cp.generate:
             name = plan.classes[cp.class_index]
-            print(f"  {name}: {counts.get(name, 0)} of {len(cp.generate)}")
-    for problem in result.problems:
-        print(f"problem: {problem}")
+            print(f"  {printable(name)}: {counts.get(name, 0)} of {len(cp.generate)}")
+    if result.problems:
+        print(f"problems ({len(result.problems)}):")
+        print_list([str(p) for p in result.problems])
     return 0 if len(result) >= wanted else 1

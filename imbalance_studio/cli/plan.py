@@ -8,7 +8,6 @@ whole curation can be scripted.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import math
 import os
@@ -18,17 +17,20 @@ from pathlib import Path
 from ..core.dataset import Dataset, ProblemReason, imbalance_ratio, majority_baseline
 from ..core.plan import SPLITS, Plan, content_groups, make_plan, train_counts
 from ..core.policies import POLICY_HELP, apply_policy, parse_policy
-from ..core.project import (
-    PROJECT_SUFFIX,
-    Method,
-    Project,
-    ProjectError,
-    SplitSettings,
-    reconcile,
-)
-from . import CliError
+from ..core.project import PROJECT_SUFFIX, Method, Project, SplitSettings
+from ..core.text import printable
+from . import CliError, count_arg
+from .notes import note_dataset_changes
 from .progress import tqdm_progress
+from .project_arg import (
+    OVERWRITE_FLAG,
+    check_save_target,
+    is_project_arg,
+    load_project,
+    save_project,
+)
 from .scan import load_dataset
+from .stack_arg import STACK_HELP, resolve_stack
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -44,47 +46,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, help="seed of the split and of every random choice")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--list-files", action="store_true", help="with --json: list kept files")
-    p.add_argument("--save-project", metavar="P", help="write the project file P")
-    p.add_argument("--augment", metavar="STACK", help="augmentation stack file (default stack)")
+    p.add_argument(
+        "--save-project",
+        metavar="P",
+        help="write the project file P (new, or over one of our project files)",
+    )
+    p.add_argument(
+        OVERWRITE_FLAG,
+        action="store_true",
+        help="with --save-project: replace P even if it is not a project file",
+    )
+    p.add_argument("--augment", metavar="STACK", help=STACK_HELP + " (the default stack)")
     p.add_argument("--quick", action="store_true", help="do not decode images while scanning")
     p.add_argument(
-        "--workers", type=int, default=os.cpu_count() or 1, help="processes for decoding"
+        "--workers", type=count_arg, default=os.cpu_count() or 1, help="processes for decoding"
     )
     p.set_defaults(func=run)
-
-
-def _load_project(target: str) -> Project | None:
-    path = Path(target)
-    # Anything that is not a folder is taken for a project file, so a FIFO or device gets
-    # Project.load's "not a regular file" rather than "no such folder".
-    if path.name.endswith(PROJECT_SUFFIX) or (path.exists() and not path.is_dir()):
-        try:
-            return Project.load(path)
-        except ProjectError as exc:
-            raise CliError(str(exc)) from exc
-    return None
-
-
-def load_stack(path: str) -> dict:
-    """An augmentation stack file as an `A.to_dict` dict."""
-    if importlib.util.find_spec("imbalance_studio.core.augment") is not None:
-        from ..core.augment import load_stack_file  # type: ignore[attr-defined]
-
-        try:
-            return load_stack_file(path)
-        except (ValueError, OSError) as exc:  # its messages already name the file
-            raise CliError(str(exc).splitlines()[0]) from exc
-    from ..core.safe_read import STACK_MAX_BYTES, InputFileError, load_json_bounded
-
-    try:
-        stack = load_json_bounded(path, STACK_MAX_BYTES, "an augmentation stack")
-    except InputFileError as exc:
-        raise CliError(str(exc)) from exc
-    except (OSError, ValueError) as exc:
-        raise CliError(f"{path}: cannot read augmentation stack ({exc})") from exc
-    if not isinstance(stack, dict) or "transform" not in stack:
-        raise CliError(f"{path}: not an augmentation stack (no 'transform' key)")
-    return stack
 
 
 def build_project(args: argparse.Namespace) -> tuple[Project, Dataset, dict[str, str]]:
@@ -96,16 +73,15 @@ def build_project(args: argparse.Namespace) -> tuple[Project, Dataset, dict[str,
             parse_policy(args.policy)
     except ValueError as exc:
         raise CliError(str(exc)) from exc
-    stack = load_stack(args.augment) if args.augment else None
-    project = _load_project(args.target)
-    if project is None:
-        if not Path(args.target).is_dir():
-            raise CliError(f"{args.target}: no such folder or project file")
+    stack = resolve_stack(args.augment) if args.augment else None
+    if is_project_arg(args.target):
+        project = load_project(args.target)
+    elif Path(args.target).is_dir():
         project = Project(dataset_root=str(Path(args.target).absolute()))
+    else:
+        raise CliError(f"{args.target}: no such folder or project file")
     dataset = load_dataset(project.dataset_root, args.quick, args.workers, quiet=args.json)
-    if project.marks or project.snapshot:
-        for line in reconcile(project, dataset).messages():
-            print(f"note: {line}", file=sys.stderr)
+    note_dataset_changes(project, dataset)
     if args.seed is not None:
         project.seed = args.seed
     if split is not None:
@@ -130,16 +106,15 @@ def build_project(args: argparse.Namespace) -> tuple[Project, Dataset, dict[str,
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.save_project:  # refused before minutes of scanning, and checked again at the end
+        check_save_target(args.save_project, args.overwrite_project)
     project, dataset, groups = build_project(args)
     report_left_out(dataset)
     plan = make_plan(dataset, project, groups=groups)
     if args.save_project:
         project.update_snapshot(dataset)
-        try:
-            project.save(args.save_project, dataset)
-        except ProjectError as exc:
-            raise CliError(str(exc)) from exc
-        print(f"saved project to {args.save_project}", file=sys.stderr)
+        save_project(project, args.save_project, args.overwrite_project, dataset)
+        print(f"saved project to {printable(args.save_project)}", file=sys.stderr)
     if args.json:
         print(json.dumps(plan.to_json(list_files=args.list_files), indent=2))
     else:
@@ -176,10 +151,11 @@ def _ratio(counts: list[int]) -> str:
 def print_plan(plan: Plan, project: Project) -> None:
     s = project.split
     print(
-        f"{project.dataset_root}\nseed {plan.seed}, split {s.train:g}/{s.val:g}/{s.test:g}, "
-        f"policy {plan.policy or 'none'}"
+        f"{printable(project.dataset_root)}\nseed {plan.seed}, "
+        f"split {s.train:g}/{s.val:g}/{s.test:g}, policy {printable(plan.policy or 'none')}"
     )
-    width = max([len(c) for c in plan.classes] + [5])
+    names = [printable(c) for c in plan.classes]  # a name with a newline keeps its row
+    width = max([len(c) for c in names] + [5])
     cols = ("original", "removed", "kept", "dup", "generate", "final")
     for split in SPLITS:
         print(f"\n{split:<{width + 2}}" + "".join(f"{c:>10}" for c in cols))
@@ -192,7 +168,7 @@ def print_plan(plan: Plan, project: Project) -> None:
                 len(cp.generate),
                 cp.final,
             )
-            print(f"  {plan.classes[cp.class_index]:<{width}}" + "".join(f"{v:>10}" for v in vals))
+            print(f"  {names[cp.class_index]:<{width}}" + "".join(f"{v:>10}" for v in vals))
         total = (sum(plan.original_counts(split)), sum(plan.final_counts(split)))
         print(f"  {'total':<{width}}{total[0]:>10}{'':>40}{total[1]:>10}")
     print(f"\ngeneration: {plan.generation_summary()}")
@@ -205,4 +181,4 @@ def print_plan(plan: Plan, project: Project) -> None:
     if plan.warnings:
         print("warnings:")
         for w in plan.warnings:
-            print(f"  {w}")
+            print(f"  {printable(w)}")

@@ -7,10 +7,12 @@ import json
 import math
 import os
 
-from ..core.dataset import Dataset
+from ..core.dataset import Dataset, Problem
 from ..core.processes import worker_pool
 from ..core.scanning import ScanError, check, scan
-from . import CliError
+from ..core.text import printable, summarize
+from . import CliError, count_arg
+from .notes import LIST_LIMIT, print_list
 from .progress import tqdm_progress
 
 
@@ -25,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--workers",
-        type=int,
+        type=count_arg,
         default=os.cpu_count() or 1,
         help="processes used to decode images (default: all cores)",
     )
@@ -89,12 +91,13 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    print(f"{dataset.root}")
-    width = max((len(c["name"]) for c in report["classes"]), default=5)
+    print(printable(str(dataset.root)))
+    names = [printable(c["name"]) for c in report["classes"]]  # a newline keeps its row
+    width = max((len(n) for n in names), default=5)
     print(f"  {'idx':>3}  {'class':<{width}}  {'count':>7}  {'share':>6}")
-    for c in report["classes"]:
+    for c, name in zip(report["classes"], names, strict=True):
         flag = "  minority" if c["minority"] else ""
-        print(f"  {c['index']:>3}  {c['name']:<{width}}  {c['count']:>7}  {c['share']:>6.1%}{flag}")
+        print(f"  {c['index']:>3}  {name:<{width}}  {c['count']:>7}  {c['share']:>6.1%}{flag}")
     ratio = report["imbalance_ratio"]
     print(f"total images: {report['total']}")
     print(
@@ -104,9 +107,24 @@ def run(args: argparse.Namespace) -> int:
         f"majority-class baseline accuracy: {report['majority_baseline_accuracy']:.1%}"
         "  (what always predicting the largest class scores)"
     )
-    if report["problems"]:
-        print(f"problems ({len(report['problems'])}):")
-        for p in report["problems"]:
-            tail = f" ({p['detail']})" if p["detail"] else ""
-            print(f"  {p['path']}: {p['reason']}{tail}")
+    _print_problems(dataset.problems)
     return 0
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    """Each problem on its line when there are few; else one line per reason naming the first
+    few files (thousands of bad files must not bury the counts above)."""
+    if not problems:
+        return
+    print(f"problems ({len(problems)}):")
+    if len(problems) <= LIST_LIMIT:
+        print_list(
+            [f"{p.path}: {p.reason}" + (f" ({p.detail})" if p.detail else "") for p in problems]
+        )
+        return
+    by_reason: dict[str, list[str]] = {}
+    for p in problems:
+        by_reason.setdefault(p.reason, []).append(p.path)
+    for reason, paths in sorted(by_reason.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        print(f"  {reason} ({len(paths)}): {summarize(paths)}")
+    print("  (scan --json lists every problem)")

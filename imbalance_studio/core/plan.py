@@ -33,7 +33,9 @@ from functools import cached_property
 
 from .dataset import Dataset
 from .duplicates import GroupProgress, content_groups, iter_content_groups
+from .plan_notes import ClassNote, drastic, grouped, note
 from .project import ClassTarget, Method, Project, SplitSettings
+from .text import summarize
 
 __all__ = [
     "SPLITS", "ClassSplitPlan", "Duplicate", "GenerationTask", "GroupProgress", "Method",
@@ -243,7 +245,7 @@ def make_split(
     if small:
         warnings.append(
             f"too few images to split {_pct(split)} (a class needs at least "
-            f"{min_splittable(split)}); all to train: {', '.join(small)}"
+            f"{min_splittable(split)}); all to train: {summarize(small)}"
         )
     if straddling:
         warnings.append(
@@ -289,16 +291,16 @@ def make_plan(
         warnings.append(f"{missing} marks refer to files not in the dataset (kept, not applied)")
     unknown = sorted(set(project.targets) - set(names))
     if unknown:
-        warnings.append(f"targets for classes not in the dataset: {', '.join(unknown)}")
+        warnings.append(f"targets for classes not in the dataset: {summarize(unknown)}")
 
     held_dup = 0
+    notes: list[ClassNote] = []
     out: dict[str, tuple[ClassSplitPlan, ...]] = {}
     for si, split_name in enumerate(SPLITS):
         plans = []
         for ci, originals in enumerate(per[si]):
             if si == _TRAIN:
-                cp, notes = _train_plan(ci, names[ci], originals, project)
-                warnings.extend(notes)
+                cp = _train_plan(ci, names[ci], originals, project, notes)
             else:
                 gone = [p for p in originals if p in marks and marks[p].remove]
                 held_dup += sum(1 for p in originals if p in marks and marks[p].duplicate)
@@ -312,49 +314,14 @@ def make_plan(
             f"{held_dup} samples marked for duplication are in val/test: not duplicated "
             "(copies are made from training images only)"
         )
-    warnings.extend(_drastic(names, out))
+    warnings.extend(grouped(notes + drastic(names, out)))
     return Plan(project.seed, project.policy, names, out, tuple(warnings))
 
 
-# Above this share of generated images in a class's training split, say so.
-SYNTHETIC_WARNING = 0.8
-# Undersampling that keeps less than this share of a class's training images is worth a word.
-UNDERSAMPLE_WARNING = 0.5
-# Held-out splits this small give per-class metrics too noisy to trust.
-SMALL_HELD_OUT = 2
-
-
-def _drastic(names: tuple[str, ...], out: dict[str, tuple[ClassSplitPlan, ...]]) -> list[str]:
-    """Plain words for plans a user should look at twice (the plan itself is unchanged)."""
-    notes = []
-    for ci, name in enumerate(names):
-        train = out["train"][ci]
-        made = len(train.generate)
-        if train.final and made / train.final > SYNTHETIC_WARNING:
-            notes.append(
-                f"class {name}: {made} of {train.final} training images will be synthetic, "
-                f"made from {len(train.kept)} originals; look at them before training"
-            )
-        if train.original and len(train.kept) < UNDERSAMPLE_WARNING * train.original:
-            notes.append(
-                f"class {name}: {len(train.kept)} of {train.original} training originals "
-                "are kept (removals and undersampling)"
-            )
-        for split in ("val", "test"):
-            n = out[split][ci].final
-            if 0 < n <= SMALL_HELD_OUT:
-                notes.append(
-                    f"class {name}: the {split} split holds only {n} image"
-                    f"{'s' if n > 1 else ''}; its per-class metrics will be noisy"
-                )
-    return notes
-
-
 def _train_plan(
-    ci: int, name: str, originals: list[str], project: Project
-) -> tuple[ClassSplitPlan, list[str]]:
+    ci: int, name: str, originals: list[str], project: Project, notes: list[ClassNote]
+) -> ClassSplitPlan:
     seed, marks = project.seed, project.marks
-    notes: list[str] = []
     removed = {p for p in originals if p in marks and marks[p].remove}
     kept = [p for p in originals if p not in removed]
     copies = {p: marks[p].duplicate for p in kept if p in marks and marks[p].duplicate}
@@ -367,11 +334,17 @@ def _train_plan(
         if target > current:
             gap = target - current
             if not kept:
-                notes.append(f"class {name}: no kept training image to make {gap} new ones from")
+                notes.append(
+                    note("no-source", name, f"no kept training image to make {gap} new ones from")
+                )
             elif goal.method == Method.UNDERSAMPLE:
                 notes.append(
-                    f"class {name}: target {target} is above its {current} training images; "
-                    "undersampling cannot add images"
+                    note(
+                        "undersample-up",
+                        name,
+                        f"target {target} is above its {current} training images; "
+                        "undersampling cannot add images",
+                    )
                 )
             else:
                 tag = str(goal.method)
@@ -404,17 +377,14 @@ def _train_plan(
             removed |= dropped
             kept = [p for p in kept if p not in dropped]
             dups.sort(key=lambda d: (d.source, d.copy))
-    return (
-        ClassSplitPlan(
-            "train",
-            ci,
-            len(originals),
-            tuple(p for p in originals if p in removed),
-            tuple(kept),
-            tuple(dups),
-            tuple(generate),
-        ),
-        notes,
+    return ClassSplitPlan(
+        "train",
+        ci,
+        len(originals),
+        tuple(p for p in originals if p in removed),
+        tuple(kept),
+        tuple(dups),
+        tuple(generate),
     )
 
 

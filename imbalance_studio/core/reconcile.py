@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from .dataset import Dataset
 from .project import ClassSnapshot, Project
+from .text import SUMMARY_LIMIT, plural, printable, summarize
 
 
 def snapshot_of(dataset: Dataset) -> dict[str, ClassSnapshot]:
@@ -57,22 +58,42 @@ class ReconcileReport:
         )
 
     def messages(self) -> list[str]:
-        out: list[str] = []
-        if self.missing_marks:
-            shown = ", ".join(self.missing_marks[:3])
-            more = f" and {len(self.missing_marks) - 3} more" if len(self.missing_marks) > 3 else ""
-            out.append(
-                f"{len(self.missing_marks)} marked files are missing (marks kept): {shown}{more}"
-            )
-        if self.missing_classes:
-            out.append(f"classes missing from the folder: {', '.join(self.missing_classes)}")
-        if self.new_classes:
-            out.append(f"new classes in the folder: {', '.join(self.new_classes)}")
-        for c in self.changed_classes:
+        """The report in a few short lines (see `describe`)."""
+        return describe(self)
+
+
+def describe(report: ReconcileReport, limit: int = SUMMARY_LIMIT) -> list[str]:
+    """How the folder differs from the project, in a few lines whatever the dataset's size:
+    the one text the window and every command (plan, generate, export) show."""
+    out: list[str] = []
+    if report.missing_marks:
+        out.append(
+            f"{len(report.missing_marks)} marked files are missing (marks kept): "
+            f"{summarize(report.missing_marks, limit)}"
+        )
+    if report.missing_classes:
+        out.append(
+            f"{plural(len(report.missing_classes), 'class', 'classes')} missing from the folder: "
+            f"{summarize(report.missing_classes, limit)}"
+        )
+    if report.new_classes:
+        out.append(
+            f"{plural(len(report.new_classes), 'new class', 'new classes')} in the folder: "
+            f"{summarize(report.new_classes, limit)}"
+        )
+    changed = report.changed_classes
+    if 0 < len(changed) <= limit:
+        for c in changed:
             diff = c.now - c.before
             what = f"{diff:+d} files" if diff else "files replaced"
-            out.append(f"class {c.name} changed since saving: {c.before} → {c.now} ({what})")
-        return out
+            out.append(
+                f"class {printable(c.name)} changed since saving: {c.before} → {c.now} ({what})"
+            )
+    elif changed:
+        before, now = sum(c.before for c in changed), sum(c.now for c in changed)
+        names = summarize((f"{c.name} ({c.before} → {c.now})" for c in changed), limit)
+        out.append(f"{len(changed)} classes changed since saving ({before} → {now} files): {names}")
+    return out
 
 
 # Paths looked at per step of `_missing`: one C call each, short enough that a job running
