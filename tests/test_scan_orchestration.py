@@ -143,3 +143,39 @@ def test_a_closed_scan_shuts_its_pool_down(tmp_path, monkeypatch):
 def test_listed_is_a_plain_value():
     ds = Dataset("/d", ("a",))
     assert dataclasses.is_dataclass(Listed) and Listed(ds).dataset is ds
+
+
+def test_the_window_and_the_cli_scan_through_iter_scan_only():
+    """The orchestration (list, hand over, check in a pool) is written once, in core."""
+    import ast
+    from pathlib import Path
+
+    import imbalance_studio
+
+    package = Path(imbalance_studio.__file__).parent
+    own = {"iter_list", "iter_check", "check", "scan", "worker_pool", "ProcessPoolExecutor"}
+    for rel in ("cli/scan.py", "cli/plan.py", "gui/session.py", "gui/workers.py"):
+        tree = ast.parse((package / rel).read_text(encoding="utf-8"))
+        names = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+                 if n.module and n.module.endswith(("scanning", "processes", "futures"))
+                 for a in n.names}  # fmt: skip
+        # gui/workers.py makes the thumbnail loader's pool, not a scan's.
+        pool = {"worker_pool", "ProcessPoolExecutor"} if rel == "gui/workers.py" else set()
+        assert not names & (own - pool), rel
+    session = (package / "gui/session.py").read_text(encoding="utf-8")
+    cli = (package / "cli/scan.py").read_text(encoding="utf-8")
+    assert "iter_scan" in session and "iter_scan" in cli
+
+
+def test_the_cli_loads_a_dataset_through_the_one_scan(tmp_path, monkeypatch):
+    from imbalance_studio.cli import scan as scan_cli
+
+    root, bad = corrupted_digits(tmp_path)
+    calls = []
+    real = scan_cli.iter_scan
+    monkeypatch.setattr(scan_cli, "iter_scan", lambda *a, **k: calls.append(k) or real(*a, **k))
+    dataset = scan_cli.load_dataset(str(root), workers=1, quiet=True)
+    assert bad not in dataset.paths and [p.path for p in dataset.problems] == [bad]
+    quick = scan_cli.load_dataset(str(root), quick=True, quiet=True)
+    assert bad in quick.paths
+    assert calls == [{"workers": 1, "decode": True}, {"workers": 1, "decode": False}]

@@ -8,8 +8,8 @@ import math
 import os
 
 from ..core.dataset import Dataset, Problem
-from ..core.processes import worker_pool
-from ..core.scanning import ScanError, check, scan
+from ..core.progress import drive
+from ..core.scanning import ScanError, ScanProgress, iter_scan
 from ..core.text import printable, summarize
 from . import CliError, count_arg
 from .notes import LIST_LIMIT, print_list
@@ -37,28 +37,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def load_dataset(
     folder: str, quick: bool = False, workers: int = 1, quiet: bool = False
 ) -> Dataset:
-    """Scan (and unless `quick`, decode-check) a folder, with a progress bar on a terminal."""
+    """Scan a folder with core's one scan (`iter_scan`: list, then decode-check every image
+    with `workers` processes), with a progress bar on a terminal. `quick` only stats each
+    file: FIFOs, devices and empty files are still found (and never opened by the stages
+    after this one), corrupt images are not."""
     update, close = tqdm_progress("scan", quiet)
+
+    def progress(event: object) -> None:
+        if isinstance(event, ScanProgress):  # not the `Listed` hand-over: nothing shows it
+            update(event)
+
+    steps = iter_scan(folder, workers=workers, decode=not quick)
     try:
-        dataset = scan(folder, update)
-        if quick:
-            # One stat per file: FIFOs, devices and empty files are still found (and never
-            # opened by the stages after this one).
-            dataset = check(dataset, None, update, decode=False)
-        elif workers > 1 and len(dataset.samples) > 200:
-            pool = worker_pool(workers)
-            try:
-                dataset = check(dataset, pool, update)
-            finally:
-                # Interrupted (Ctrl+C, SIGTERM): the queued decodes never start.
-                pool.shutdown(wait=True, cancel_futures=True)
-        else:
-            dataset = check(dataset, None, update)
+        return drive(steps, progress)
     except ScanError as exc:
         raise CliError(str(exc)) from exc
     finally:
+        # Interrupted (Ctrl+C, SIGTERM): the scan's pool drops its queued decodes.
+        steps.close()
         close()
-    return dataset
 
 
 def scan_report(dataset: Dataset) -> dict:

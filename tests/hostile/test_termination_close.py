@@ -143,18 +143,20 @@ def test_a_signal_cancels_a_command_like_ctrl_c(signum, capsys, monkeypatch, saf
 
 def test_an_interrupted_scan_drops_its_queued_decodes(digits, tmp_path, monkeypatch):
     from imbalance_studio.cli import scan as scan_cli
+    from imbalance_studio.core import scanning
 
     root = tmp_path / "big"
     write_digits(root)  # over the threshold at which the scan uses a pool
 
-    def interrupted_check(_dataset, pool, _update):
+    def interrupted_check(_dataset, pool, **_options):
         pool.submit(os.getpid).result(timeout=60)  # a worker is up
         for _ in range(20):
             pool.submit(time.sleep, 1.0)
         time.sleep(0.2)
         raise KeyboardInterrupt  # what Ctrl+C, SIGTERM or SIGHUP raises
+        yield  # a generator, as the check is
 
-    monkeypatch.setattr(scan_cli, "check", interrupted_check)
+    monkeypatch.setattr(scanning, "iter_check", interrupted_check)
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
         scan_cli.load_dataset(str(root), workers=2, quiet=True)
