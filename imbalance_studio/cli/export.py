@@ -17,7 +17,7 @@ from pathlib import Path
 from ..core.text import printable
 from . import CliError
 from .notes import print_list
-from .progress import tqdm_progress
+from .progress import run_steps
 from .project_arg import is_project_arg, load_project
 from .stack_arg import STACK_HELP
 
@@ -74,19 +74,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run, link=False)
 
 
-def _drive(gen, desc: str, quiet: bool):
-    update, close = tqdm_progress(desc, quiet)
-    try:
-        while True:
-            try:
-                update(next(gen))
-            except StopIteration as stop:
-                return stop.value
-    finally:
-        gen.close()
-        close()
-
-
 def _dataset_root(source: str) -> Path:
     if is_project_arg(source):
         return Path(load_project(source).dataset_root)
@@ -124,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             staging = project.staging_path(project_file, dataset)
             gen = iter_generate(dataset, project, plan, staging, workers=args.workers)
-            generated = _drive(gen, "generate", args.quiet)
+            generated = run_steps(gen, "generate", args.quiet)
         except (ProjectError, GenerateError) as exc:
             raise CliError(str(exc)) from exc
         for problem in getattr(generated, "problems", ()):
@@ -135,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         with contextlib.suppress(ProjectError):  # an earlier run's bad sources stay out
             staging = project.staging_path(project_file)
     try:
-        rep = _drive(
+        rep = run_steps(
             iter_export(
                 dataset, project, plan, generated, Path(args.out), args.link,
                 overwrite=args.overwrite, overwrite_all=args.overwrite_all, staging=staging,

@@ -15,7 +15,7 @@ from ..core.project import PROJECT_SUFFIX, ProjectError
 from ..core.text import printable
 from . import CliError, count_arg
 from .notes import note_dataset_changes, print_list
-from .progress import tqdm_progress
+from .progress import run_steps
 from .project_arg import load_project
 from .stack_arg import STACK_HELP, resolve_stack
 
@@ -42,7 +42,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..core.generate import GenerateError, iter_generate, shutdown_pool
-    from ..core.plan import content_groups, make_plan
+    from ..core.plan import iter_content_groups, make_plan
     from .scan import load_dataset
 
     stack = resolve_stack(args.augment) if args.augment else None
@@ -57,26 +57,23 @@ def run(args: argparse.Namespace) -> int:
     dataset = load_dataset(project.dataset_root, args.quick, args.workers, quiet=args.quiet)
     note_dataset_changes(project, dataset)
     # Content groups keep identical files in one split: the same plan `plan` and `export` make.
-    plan = make_plan(dataset, project, groups=content_groups(dataset))
+    groups = run_steps(iter_content_groups(dataset), "duplicates", args.quiet)
+    plan = make_plan(dataset, project, groups=groups)
     wanted = sum(len(cp.generate) for cp in plan.splits["train"])
     if not wanted:
         print("nothing to generate: no class has an augment target above its training count")
         return 0
     # Say how much will be made before making it: a huge target must not run silently.
     print(plan.generation_summary(), flush=True)
-    update, close = tqdm_progress("generate", args.quiet)
-    gen = iter_generate(dataset, project, plan, staging, workers=args.workers)
     try:
-        while True:
-            try:
-                update(next(gen))
-            except StopIteration as stop:
-                result = stop.value
-                break
+        result = run_steps(
+            iter_generate(dataset, project, plan, staging, workers=args.workers),
+            "generate",
+            args.quiet,
+        )
     except GenerateError as exc:
         raise CliError(str(exc)) from exc
     except KeyboardInterrupt:  # Ctrl+C, or SIGTERM/SIGHUP (see cli.signals)
-        close()
         shutdown_pool()  # queued batches never start; running ones finish and stay valid
         print(
             f"interrupted: the finished images are kept in {printable(str(staging))}; "
@@ -84,9 +81,6 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         raise
-    finally:
-        gen.close()
-        close()
     return _report(result, plan, staging, wanted)
 
 

@@ -15,13 +15,13 @@ import sys
 from pathlib import Path
 
 from ..core.dataset import Dataset, ProblemReason, imbalance_ratio, majority_baseline
-from ..core.plan import SPLITS, Plan, content_groups, make_plan, train_counts
+from ..core.plan import SPLITS, Plan, iter_content_groups, make_plan, train_counts
 from ..core.policies import POLICY_HELP, apply_policy, parse_policy
 from ..core.project import PROJECT_SUFFIX, Method, Project, SplitSettings
 from ..core.text import printable
 from . import CliError, count_arg
 from .notes import note_dataset_changes
-from .progress import tqdm_progress
+from .progress import run_steps
 from .project_arg import (
     OVERWRITE_FLAG,
     check_save_target,
@@ -88,11 +88,7 @@ def build_project(args: argparse.Namespace) -> tuple[Project, Dataset, dict[str,
         project.split = split
     if stack is not None:
         project.augment.default_stack = stack
-    update, close = tqdm_progress("duplicates", quiet=args.json)
-    try:
-        groups = content_groups(dataset, update)
-    finally:
-        close()
+    groups = run_steps(iter_content_groups(dataset), "duplicates", quiet=args.json)
     # --method alone re-applies the project's policy with that method.
     policy = args.policy or (project.policy if args.method else None)
     if policy:

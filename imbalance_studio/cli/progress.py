@@ -1,10 +1,29 @@
-"""tqdm progress for core generators (the CLI's counterpart of the GUI's progress bar)."""
+"""The CLI's one driver of core progress generators (its counterpart of the GUI's job runner):
+`run_steps` runs one to its end with a tqdm bar on a terminal."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Generator
+from typing import Any, TypeVar
+
+from ..core.progress import drive
+
+R = TypeVar("R")
+
+
+def run_steps(gen: Generator[Any, None, R], desc: str, quiet: bool = False) -> R:
+    """Run a core progress generator to its end and return its result, with a progress bar
+    (`desc` until an event names its phase) unless `quiet` or stderr is not a terminal.
+
+    Ctrl+C (and SIGTERM/SIGHUP, see `cli.signals`) or an error closes the generator, so its
+    cleanup runs (temporary folders, the last file write), and is re-raised."""
+    update, close = tqdm_progress(desc, quiet)
+    try:
+        return drive(gen, update)
+    finally:
+        gen.close()
+        close()
 
 
 def tqdm_progress(
@@ -18,6 +37,8 @@ def tqdm_progress(
     bars: dict[str, Any] = {}
 
     def update(event: Any) -> None:
+        if not (hasattr(event, "done") and hasattr(event, "total")):
+            return  # a partial result (the scan's `Listed` hand-over): no bar to move
         phase = getattr(event, "phase", desc)
         bar = bars.get(phase)
         if bar is None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..core.dataset import Dataset
 from ..core.project import PROJECT_SUFFIX, Project, ProjectError
+from ..core.safe_read import NotRegularFileError, file_kind
 from . import CliError
 
 OVERWRITE_FLAG = "--overwrite-project"
@@ -32,7 +33,7 @@ def regular_file(path: str, what: str) -> Path:
     if stat.S_ISDIR(st.st_mode):
         raise CliError(f"{path}: is a folder, not {a} {what}")
     if not stat.S_ISREG(st.st_mode):
-        raise CliError(f"{path}: is not a regular file (a pipe or device?), not {a} {what}")
+        raise CliError(str(NotRegularFileError(path, file_kind(st.st_mode), f"{a} {what}"))) from None
     return Path(path)
 
 
@@ -71,16 +72,9 @@ def check_save_target(path: str, overwrite: bool) -> None:
 def save_project(project: Project, path: str, overwrite: bool, dataset: Dataset) -> None:
     """Save `project` at `path` atomically, checked again (the file may have appeared while
     the dataset was scanned), never into a folder of `dataset` (a class folder that is a
-    symlink included)."""
-    from ..core.project_check import inside_dataset
-
-    if inside_dataset(path, dataset):
-        raise CliError(
-            f"{path}: will not write inside the dataset folder (it is read-only, "
-            "symlinked class folders too); save the project elsewhere"
-        )
+    symlink included: `Project.save` refuses those)."""
     check_save_target(path, overwrite)
     try:
-        project.save(path)
+        project.save(path, dataset)
     except ProjectError as exc:
         raise CliError(str(exc)) from exc

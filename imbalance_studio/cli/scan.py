@@ -8,12 +8,11 @@ import math
 import os
 
 from ..core.dataset import Dataset, Problem
-from ..core.progress import drive
-from ..core.scanning import ScanError, ScanProgress, iter_scan
+from ..core.scanning import ScanError, iter_scan
 from ..core.text import printable, summarize
 from . import CliError, count_arg
 from .notes import LIST_LIMIT, print_list
-from .progress import tqdm_progress
+from .progress import run_steps
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -41,21 +40,12 @@ def load_dataset(
     with `workers` processes), with a progress bar on a terminal. `quick` only stats each
     file: FIFOs, devices and empty files are still found (and never opened by the stages
     after this one), corrupt images are not."""
-    update, close = tqdm_progress("scan", quiet)
-
-    def progress(event: object) -> None:
-        if isinstance(event, ScanProgress):  # not the `Listed` hand-over: nothing shows it
-            update(event)
-
-    steps = iter_scan(folder, workers=workers, decode=not quick)
     try:
-        return drive(steps, progress)
+        # run_steps closes the scan when interrupted (Ctrl+C, SIGTERM): its pool drops the
+        # queued decodes.
+        return run_steps(iter_scan(folder, workers=workers, decode=not quick), "scan", quiet)
     except ScanError as exc:
         raise CliError(str(exc)) from exc
-    finally:
-        # Interrupted (Ctrl+C, SIGTERM): the scan's pool drops its queued decodes.
-        steps.close()
-        close()
 
 
 def scan_report(dataset: Dataset) -> dict:

@@ -84,7 +84,7 @@ def launch(argv: list[str]) -> int:
     QTimer.singleShot(0, start)
     if not args.screenshot:
         # Unsaved curation from a crashed session is offered back (found in a worker).
-        QTimer.singleShot(500, lambda: window.curation.offer_recovery())
+        QTimer.singleShot(500, lambda: window.app_session.offer_recovery())
     shooter = None
     if args.screenshot:
         from .screenshot import Screenshotter

@@ -1,6 +1,7 @@
 """The main window: composition of the panels, menus and status bar; no work happens here.
 
-Extension points for later panels: `add_panel()` (a tab beside Gallery / Problems),
+Extension points for later panels: `install(panel)` (its declared actions go into the menus
+and the toolbar, see `gui.actions`), `add_panel()` (a tab beside Gallery / Problems),
 `add_dock()`, `current_dataset()` with `session.datasetChanged`, `selected_samples()` with
 `sampleSelectionChanged`, and `gallery.delegate.add_overlay()` for badges on tiles.
 """
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
@@ -19,7 +20,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from ..core.dataset import Dataset, Sample
 from . import app as app_facts
+from .actions import ActionLayout, Panel, PanelAction
 from .models.class_list import ClassListModel
 from .models.gallery import GalleryModel
 from .models.problems import ProblemsModel
@@ -41,12 +42,10 @@ from .views.problems import ProblemsPanel
 from .views.sample_viewer import SampleViewer
 from .views.scan_status import ScanStatus
 from .views.start_page import StartPage
+from .window_actions import DockToggle, WindowActions
 
 if TYPE_CHECKING:
-    from .curation import Curation
-    from .workbench import Workbench
-
-if TYPE_CHECKING:
+    from .app_session import AppSession
     from .curation import Curation
     from .workbench import Workbench
 
@@ -65,6 +64,9 @@ def _titled(title: str, widget: QWidget) -> QWidget:
 
 class MainWindow(QMainWindow):
     sampleSelectionChanged = Signal()  # the gallery's selection changed
+    # Something an action's `enabled_when` depends on may have changed: every installed
+    # panel's `state_signals()` lead here, and every declared action is asked again.
+    stateChanged = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -128,7 +130,11 @@ class MainWindow(QMainWindow):
         self.summary = QLabel("")
         self.statusBar().addWidget(self.scan_status, 1)
         self.statusBar().addPermanentWidget(self.summary)
-        self._build_menus()
+        self.layout_of_actions = ActionLayout(self)
+        self.stateChanged.connect(self.layout_of_actions.refresh)
+        self.own_actions = WindowActions(self)  # open, recent folders, quit, about
+        self.install(self.own_actions)
+        self.recent_menu = self.own_actions.recent_menu
         self._connect()
         self.start_page.set_recent(app_facts.recent_folders())
         self.resize(DEFAULT_SIZE)
@@ -151,7 +157,29 @@ class MainWindow(QMainWindow):
     def curation(self) -> Curation:
         return self.workbench.curation
 
+    @property
+    def app_session(self) -> AppSession:
+        """Project files, recovery and closing (built with the work panels)."""
+        return self.workbench.app_session
+
     # -- extension points ------------------------------------------------------------
+    def install(self, panel: Panel) -> None:
+        """Put a panel's declared actions into the menus and the toolbar."""
+        self.layout_of_actions.install(panel)
+        for signal in panel.state_signals():
+            signal.connect(self.stateChanged)
+
+    def action(self, action_id: str) -> QAction:
+        """The QAction the window made for a declared action id (e.g. "tools.export")."""
+        return self.layout_of_actions.qactions[action_id]
+
+    def declared_actions(self) -> list[PanelAction]:
+        return list(self.layout_of_actions.declared)
+
+    @property
+    def view_menu(self) -> QMenu:
+        return self.layout_of_actions.menus["View"]
+
     def add_panel(self, widget: QWidget, title: str) -> int:
         """Add a tab beside Gallery and Problems; returns its index in `self.panels`."""
         return self.panels.addTab(widget, title)
@@ -166,7 +194,7 @@ class MainWindow(QMainWindow):
         dock.setObjectName(f"dock-{title}")
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
-        self.view_menu.addAction(dock.toggleViewAction())
+        self.install(DockToggle(dock, title))
         return dock
 
     def current_dataset(self) -> Dataset | None:
@@ -200,37 +228,6 @@ class MainWindow(QMainWindow):
             and not self.viewer.busy
             and not self.workbench.busy
         )
-
-    # -- wiring ----------------------------------------------------------------------
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        open_action = QAction("&Open Folder…", self)
-        open_action.setShortcut(QKeySequence.StandardKey.Open)
-        open_action.triggered.connect(self.choose_folder)
-        demo_action = QAction("Open &Demo Dataset", self)
-        demo_action.triggered.connect(self.open_demo)
-        self.recent_menu = QMenu("Open &Recent", self)
-        file_menu.addAction(open_action)
-        file_menu.addAction(demo_action)
-        file_menu.addMenu(self.recent_menu)
-        file_menu.addSeparator()
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
-        self.view_menu = self.menuBar().addMenu("&View")
-        help_menu = self.menuBar().addMenu("&Help")
-        about = QAction("&About Imbalance Studio", self)
-        about.triggered.connect(self._about)
-        help_menu.addAction(about)
-        self._fill_recent_menu(app_facts.recent_folders())
-
-    def _fill_recent_menu(self, folders: list[str]) -> None:
-        self.recent_menu.clear()
-        for folder in folders:
-            action = self.recent_menu.addAction(folder)
-            action.triggered.connect(lambda _=False, f=folder: self.open_folder(f))
-        self.recent_menu.setEnabled(bool(folders))
 
     def _connect(self) -> None:
         s = self.session
@@ -292,7 +289,7 @@ class MainWindow(QMainWindow):
         if not self.session.is_demo and self.session.root is not None:
             folders = app_facts.add_recent_folder(str(self.session.root))
             self.start_page.set_recent(folders)
-            self._fill_recent_menu(folders)
+            self.own_actions.fill_recent(folders)
         excluded = self.problems_model.excluded_count
         note = f"; {excluded} files left out (see Problems)" if excluded else ""
         self.scan_status.idle(
@@ -322,13 +319,6 @@ class MainWindow(QMainWindow):
         viewer.show_row(row)
         dialog.show()
         viewer.setFocus()
-
-    def _about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About Imbalance Studio",
-            "Imbalance Studio: see, curate and balance labelled image datasets.",
-        )
 
     # -- drag and drop ---------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

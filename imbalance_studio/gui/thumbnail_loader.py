@@ -4,6 +4,10 @@ Views ask for a path whenever they paint a tile; only what is painted is ever re
 request made before the latest scroll and not repeated since is stale (its tile scrolled
 away) and is dropped before it reaches the pool; the newest requests are served first.
 Results come back as raw RGB bytes, which are cheap to wrap in a QImage on the GUI thread.
+
+Nothing polls: requests made while a frame paints are sent in one go once control returns to
+the event loop, and each finished job's `Future` callback (in the pool's thread) queues the
+arrival to the GUI thread through a signal, many arrivals at once in one delivery.
 """
 
 from __future__ import annotations
@@ -11,10 +15,10 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from concurrent.futures import Executor, Future
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QPixmap
 
 from .qimage import pixmap_from_raw
@@ -27,6 +31,8 @@ class ThumbnailLoader(QObject):
 
     thumbnailsReady = Signal(list)  # absolute paths whose thumbnail (or failure) just arrived
     idle = Signal()  # nothing pending and nothing in flight
+    # Emitted from other threads (a finished job, the pool up): queued to the GUI thread.
+    _wake = Signal()
 
     def __init__(
         self,
@@ -52,8 +58,13 @@ class ThumbnailLoader(QObject):
         self._starter: threading.Thread | None = None
         self._pool_ready = threading.Event()
         self.requested = 0  # jobs sent to the pool (benchmarks check it stays small)
-        self._timer = QTimer(self)
-        self._timer.setInterval(10)
+        self._idle_said = True
+        self._arrived: deque[Future] = deque()  # finished jobs, appended in the pool's thread
+        self._wake_lock = threading.Lock()
+        self._wake_sent = False  # one queued wake-up at a time carries every arrival
+        self._wake.connect(self._on_wake, Qt.ConnectionType.QueuedConnection)
+        # Zero-interval single shot: the requests of one paint go out together, newest first.
+        self._timer = QTimer(self, singleShot=True, interval=0)
         self._timer.timeout.connect(self._pump)
 
     # -- what views call -------------------------------------------------------------
@@ -76,6 +87,7 @@ class ThumbnailLoader(QObject):
             return
         self._pending.pop(path, None)
         self._pending[path] = self._generation
+        self._idle_said = False
         if not self._timer.isActive():
             self._timer.start()
 
@@ -95,6 +107,8 @@ class ThumbnailLoader(QObject):
     def shutdown(self) -> None:
         self._timer.stop()
         self._pending.clear()
+        self._inflight.clear()
+        self._inflight_paths.clear()
         if self._starter is not None:
             self._starter.join()
         if self._executor is not None:
@@ -124,6 +138,7 @@ class ThumbnailLoader(QObject):
             pool.submit(os.getpid).result()  # returns once a worker process is up
         self._executor = pool
         self._pool_ready.set()
+        self._send_wake()  # the requests made meanwhile can go now
 
     def _pool(self) -> Executor | None:
         """The pool once it is running; None (requests stay queued) while it starts."""
@@ -131,6 +146,26 @@ class ThumbnailLoader(QObject):
             return self._executor
         self.warm_up()
         return None
+
+    def _send_wake(self) -> None:
+        """Any thread: ask the GUI thread to collect arrivals and pump (once per batch)."""
+        with self._wake_lock:
+            if self._wake_sent:
+                return
+            self._wake_sent = True
+        # The loader may be gone (the window closed) when a late job ends.
+        with contextlib.suppress(RuntimeError):
+            self._wake.emit()
+
+    def _job_done(self, future: Future) -> None:
+        """The pool's thread, once per finished job."""
+        self._arrived.append(future)
+        self._send_wake()
+
+    def _on_wake(self) -> None:
+        with self._wake_lock:
+            self._wake_sent = False
+        self._pump()
 
     def _pump(self) -> None:
         ready = self._collect()
@@ -149,8 +184,8 @@ class ThumbnailLoader(QObject):
             self._pending = OrderedDict((p, g) for p, g in self._pending.items() if g >= current)
         if ready:
             self.thumbnailsReady.emit(ready)
-        if self.is_idle():
-            self._timer.stop()
+        if self.is_idle() and not self._idle_said:
+            self._idle_said = True  # once per busy spell, as when a poll stopped
             self.idle.emit()
 
     def _submit(self, pool: Executor, path: str) -> None:
@@ -169,12 +204,15 @@ class ThumbnailLoader(QObject):
         self.requested += 1
         self._inflight[future] = path
         self._inflight_paths.add(path)
+        future.add_done_callback(self._job_done)  # runs at once if it is already done
 
     def _collect(self) -> list[str]:
-        done = [f for f in self._inflight if f.done()]
         ready = []
-        for future in done:
-            path = self._inflight.pop(future)
+        while self._arrived:
+            future = self._arrived.popleft()
+            path = self._inflight.pop(future, None)
+            if path is None:
+                continue  # dropped by shutdown
             self._inflight_paths.discard(path)
             ready.append(path)
             try:

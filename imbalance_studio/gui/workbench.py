@@ -1,5 +1,7 @@
-"""Puts the work panels into the main window: curation (Balance tab, marks, project files),
-augmentation (Augment tab), generation (Generate tab) and export (File ▸ Export…).
+"""Puts the work panels into the main window: curation (Balance tab, marks, undo), the
+app-level project handling (File ▸ Open / Save Project), augmentation (Augment tab),
+generation (Generate tab, Tools ▸ Generate) and export (Tools / File ▸ Export…). Each panel
+declares its actions; `window.install(panel)` lays them out.
 
 Panels share one `Project` through the curation controller; each panel is built so that the
 window is on screen before albumentations or torch are imported (the Augment tab builds its
@@ -12,11 +14,13 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QObject, Qt, QTimer, SignalInstance
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from ..core.project import ProjectError
+from .actions import PanelAction
+from .app_session import AppSession, install_app_session
 from .curation import Curation, install_curation
 from .curation.controller import snapshot
 
@@ -58,43 +62,20 @@ class Workbench(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
+        # The panels, in the order their actions are laid out within a menu section.
         self.curation: Curation = install_curation(window)
         self.controller = self.curation.controller
+        self.app_session: AppSession = install_app_session(window, self.controller)
         self.augment_tab = LazyTab(self._make_editor, "Loading the augmentation catalogue…")
         window.add_panel(self.augment_tab, "Augment")
         self.generate_tab = LazyTab(self._make_generation, "")
         window.add_panel(self.generate_tab, "Generate")
-        self._export_workers: list[Any] = []
+        # The export waiting for the Generate panel's job: (dataset, project, plan, staging).
+        self._export_pending: tuple | None = None
         self._synced: Any = None  # the project whose stacks the editor shows
         self.export_dialog: Any = None
 
-        self.export_action = QAction("&Export Balanced Dataset…", self)
-        self.export_action.setShortcut(QKeySequence("Ctrl+E"))
-        self.export_action.setIconText("Export…")
-        self.export_action.setToolTip(
-            "Write train/val/test folders, manifest, class weights and the augmentation stack"
-        )
-        self.export_action.triggered.connect(self.export)
-        self.export_action.setEnabled(False)
-        file_menu = window.menuBar().actions()[0].menu()
-        quit_action = file_menu.actions()[-1]
-        file_menu.insertAction(quit_action, self.export_action)
-        file_menu.insertSeparator(quit_action)
-        self.generate_action = QAction("&Generate Planned Images", self)
-        self.generate_action.setShortcut(QKeySequence("Ctrl+G"))
-        self.generate_action.setIconText("Generate")
-        self.generate_action.setToolTip(
-            "Make the new minority images the plan asks for, in the background"
-        )
-        self.generate_action.triggered.connect(self.generate)
-        self.generate_action.setEnabled(False)
-        tools = window.menuBar().addMenu("&Tools")
-        window.menuBar().insertMenu(window.menuBar().actions()[-2], tools)
-        tools.addAction(self.generate_action)
-        tools.addAction(self.export_action)
-        self.curation.toolbar.addSeparator()
-        self.curation.toolbar.addAction(self.generate_action)
-        self.curation.toolbar.addAction(self.export_action)
+        window.install(self)
 
         self._saved_sizes: list[int] | None = None
         window.panels.currentChanged.connect(self._on_tab)
@@ -106,6 +87,58 @@ class Workbench(QObject):
         window.gallery.currentRowChanged.connect(lambda _row: self._on_sample())
         if window.current_dataset() is not None:  # opened before the panels were built
             c.set_dataset(window.current_dataset())
+
+    # -- declared actions ---------------------------------------------------------------
+    def panel_actions(self) -> list[PanelAction]:
+        from .generation.review_actions import review_actions
+
+        c = self.controller
+        return [
+            PanelAction(
+                "tools.generate",
+                "&Generate Planned Images",
+                self.generate,
+                menu="Tools",
+                section="work",
+                shortcuts=("Ctrl+G",),
+                tip="Make the new minority images the plan asks for, in the background",
+                icon_text="Generate",
+                toolbar=True,
+                enabled_when=lambda: (
+                    not self._generation_running()
+                    and c.plan is not None
+                    and any(cp.generate for cp in c.plan.splits["train"])
+                ),
+            ),
+            PanelAction(
+                "tools.export",
+                "&Export Balanced Dataset…",
+                self.export,
+                menu="Tools",
+                section="work",
+                also_in=(("File", "export"),),
+                shortcuts=("Ctrl+E",),
+                tip="Write train/val/test folders, manifest, class weights and the "
+                "augmentation stack",
+                icon_text="Export…",
+                toolbar=True,
+                enabled_when=lambda: (
+                    not self._generation_running() and c.project is not None and c.plan is not None
+                ),
+            ),
+            *review_actions(lambda: self.generate_tab.widget, scope=self.generate_tab),
+        ]
+
+    def state_signals(self) -> list[SignalInstance]:
+        return [self.controller.planChanged, self.controller.projectChanged]
+
+    @property
+    def generate_action(self) -> QAction:
+        return self.window.action("tools.generate")
+
+    @property
+    def export_action(self) -> QAction:
+        return self.window.action("tools.export")
 
     def _on_tab(self, _index: int) -> None:
         # The Augment and Generate tabs show images themselves and need the width: fold the
@@ -178,15 +211,35 @@ class Workbench(QObject):
         from .generation import GenerationPanel
 
         # QA decisions are the controller's undoable edits; the reject mode is a setting.
-        panel = GenerationPanel(thumbnails=self.window.loader, controller=self.controller)
+        # The window holds the panel's accept / reject actions (see panel_actions).
+        panel = GenerationPanel(
+            thumbnails=self.window.loader, controller=self.controller, own_shortcuts=False
+        )
+        # Accept / Reject are enabled while the panel has a current image.
+        panel.view.selectionModel().currentChanged.connect(
+            lambda *_: self.window.stateChanged.emit()
+        )
         panel.projectChanged.connect(lambda: self.controller.project_edited(replan=False))
         panel.generationFinished.connect(self._on_generated)
+        panel.busyChanged.connect(lambda _busy: self._update_actions())
         self._sync_generation(panel)
         return panel
 
     def _on_generated(self, result: Any) -> None:
         self._note_unusable(result)
+        pending, self._export_pending = self._export_pending, None
+        if pending is not None:
+            if result is None:  # cancelled or failed: the panel's status says which
+                self.window.statusBar().showMessage(
+                    "Export stopped: the planned images were not all made (cancelled or "
+                    "failed, see the Generate tab); finished images are kept, export again "
+                    "to continue.",
+                    15000,
+                )
+            else:
+                self._open_export_dialog(*pending[:3], result, pending[3])
         self._sync_generation()
+        self._update_actions()
 
     def _note_unusable(self, result: Any) -> None:
         """Originals generation found not to decode become problems of the dataset."""
@@ -208,15 +261,22 @@ class Workbench(QObject):
         self.window.panels.setCurrentWidget(self.generate_tab)
         self.generate_tab.ensure().generate()
 
-    def _on_plan(self, plan) -> None:
-        self.export_action.setEnabled(True)
-        self.generate_action.setEnabled(any(cp.generate for cp in plan.splits["train"]))
+    def _generation_running(self) -> bool:
+        """Generate and Export are off while a generation runs (one job per staging folder)."""
+        panel = self.generate_tab.widget
+        return (panel is not None and panel.busy) or self._export_pending is not None
+
+    def _update_actions(self) -> None:
+        self.window.stateChanged.emit()  # the declared actions' enabled_when are asked again
+
+    def _on_plan(self, _plan) -> None:
+        self._update_actions()
         self._sync_generation()
 
     def _on_project(self) -> None:
         c = self.controller
         self._sync_generation()  # e.g. a first save moves the staging folder
-        self.export_action.setEnabled(c.project is not None and c.plan is not None)
+        self._update_actions()
         # The editor holds its own copy of the stacks; refresh it only for another project
         # (opened, recovered or new), not after its own edits.
         editor = self.augment_tab.widget
@@ -225,14 +285,15 @@ class Workbench(QObject):
 
     # -- export -------------------------------------------------------------------------
     def export(self) -> None:
-        """Generate what the plan still lacks (resumable: finished images are reused), then
-        open the export dialog."""
+        """Open the export dialog; when the plan still lacks generated images, the Generate
+        tab's job makes them first (visible, with Cancel; finished images are reused) and the
+        dialog opens when it has succeeded."""
         c = self.controller
-        if c.dataset is None or c.project is None or c.plan is None or self._export_workers:
+        if c.dataset is None or c.project is None or c.plan is None:
             return
         bar = self.window.statusBar()
         panel = self.generate_tab.widget
-        if panel is not None and panel.busy:
+        if self._export_pending is not None or (panel is not None and panel.busy):
             # Two generations in one staging folder would trip over each other's files.
             bar.showMessage("Generation is running: export when it has finished.", 8000)
             return
@@ -241,55 +302,32 @@ class Workbench(QObject):
             c.planChanged.connect(self._export_after_plan)
             return
         dataset, project, plan = c.dataset, snapshot(c.project), c.plan
-        needed = sum(len(cp.generate) for cp in plan.splits["train"])
-        if not needed:
+        if not any(cp.generate for cp in plan.splits["train"]):
             try:  # the export reads its record of unusable originals, if any
                 staging = project.staging_path(c.project_file)
             except ProjectError:
                 staging = None
             self._open_export_dialog(dataset, project, plan, [], staging)
             return
-        from ..core.generate import iter_generate
-        from .workers import ClosingGeneratorWorker
-
-        staging = project.staging_path(c.project_file, dataset)
-        bar.showMessage(f"Preparing export: making sure the {needed} planned new images exist…")
-        worker = ClosingGeneratorWorker(iter_generate, dataset, project, plan, staging)
-        alive = self.controller._alive_only
-        worker.yielded.connect(
-            alive(
-                lambda e: bar.showMessage(
-                    f"Preparing export: {e.message or f'{e.done}/{e.total} images'}"
-                )
-            )
-        )
-        worker.returned.connect(
-            alive(
-                lambda generated: self._exported_generation(
-                    dataset, project, plan, generated, staging
-                )
-            )
-        )
-        worker.errored.connect(
-            alive(
-                lambda exc: self.curation._show_error(
-                    f"Could not prepare the generated images: {exc}"
-                )
-            )
-        )
-        worker.finished.connect(alive(lambda w=worker: self._export_workers.remove(w)))
-        self._export_workers.append(worker)
-        self.export_action.setEnabled(False)
-        worker.finished.connect(alive(lambda: self.export_action.setEnabled(True)))
-        worker.start()
+        try:
+            staging = project.staging_path(c.project_file, dataset)
+        except ProjectError as exc:
+            self.app_session.show_error(f"Could not export: {exc}")
+            return
+        self.window.panels.setCurrentWidget(self.generate_tab)
+        panel = self.generate_tab.ensure()
+        self._sync_generation(panel)  # generate for the plan being exported
+        self._export_pending = (dataset, project, plan, staging)
+        if not panel.generate():
+            self._export_pending = None
+            bar.showMessage("Export: the Generate tab has nothing to make for this plan.", 8000)
+            return
+        bar.showMessage("Export: making the planned new images first (Generate tab)…", 8000)
+        self._update_actions()
 
     def _export_after_plan(self, _plan) -> None:
         self.controller.planChanged.disconnect(self._export_after_plan)
         QTimer.singleShot(0, self.export)
-
-    def _exported_generation(self, dataset, project, plan, generated, staging) -> None:
-        self._note_unusable(generated)
-        self._open_export_dialog(dataset, project, plan, generated, staging)
 
     def _open_export_dialog(self, dataset, project, plan, generated, staging=None) -> None:
         from .export import ExportDialog
@@ -304,14 +342,13 @@ class Workbench(QObject):
 
     @property
     def busy(self) -> bool:
-        return bool(self._export_workers) or self.controller.busy
+        return self._export_pending is not None or self.controller.busy
 
     def shutdown(self) -> None:
         """Stop background work before the window closes (finished images are kept)."""
         if self.generate_tab.widget is not None:
             self.generate_tab.widget.shutdown()
-        for worker in list(self._export_workers):
-            worker.quit()
+        self._export_pending = None
         dialog = self.export_dialog
         if dialog is not None and shiboken6.isValid(dialog):
             dialog.cancel()  # a running export removes its temporary folder

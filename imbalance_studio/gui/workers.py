@@ -13,27 +13,11 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
-from superqt.utils import GeneratorWorker
-
 from ..core.imageio import ImageDecodeError, ImageInfo, load_image
 from ..core.processes import worker_pool
 
 # The viewer shows at most this many pixels per side; bigger images are shrunk in the worker.
 VIEWER_MAX_SIDE = 2048
-
-
-class ClosingGeneratorWorker(GeneratorWorker):
-    """A GeneratorWorker that closes its generator in the worker thread when it stops.
-
-    Still used by the export and generation jobs until they move onto `gui.jobs` (which
-    does the same for every generator job); delete it then.
-    """
-
-    def work(self):
-        try:
-            return super().work()
-        finally:
-            self._gen.close()
 
 
 def process_pool(workers: int | None = None) -> ProcessPoolExecutor:

@@ -29,10 +29,11 @@ def sample(digits_root):
 
 
 def settle(qtbot, ed):
-    """Wait until the newest requested grid is the one on screen."""
+    """Wait until the newest requested grid is the one on screen and the entries are checked."""
     grid = ed.preview
     qtbot.waitUntil(
-        lambda: not grid.busy and grid.shown_generation == grid.generation, timeout=30_000
+        lambda: not grid.busy and grid.shown_generation == grid.generation and not ed.validating,
+        timeout=30_000,
     )
 
 
@@ -142,3 +143,24 @@ def test_save_and_load_stack_files(qtbot, editor, tmp_path):
     broken.write_text(json.dumps({"transforms": []}))
     editor.load_from(broken)
     qtbot.waitUntil(lambda: "not a usable" in editor.status.text(), timeout=10_000)
+
+
+def test_the_stack_dry_run_never_runs_on_the_gui_thread(qtbot, editor, monkeypatch):
+    """Checking an entry applies the transform to an image: that runs in a background job."""
+    import threading
+
+    import imbalance_studio.core.augment.stack as stack_mod
+
+    real, threads = stack_mod._dry_run, []
+
+    def recording(*args):
+        threads.append(threading.get_ident())
+        return real(*args)
+
+    monkeypatch.setattr(stack_mod, "_dry_run", recording)
+    editor.add_transform("GaussianBlur")
+    editor.params.editors["p"].widget.setValue(0.9)
+    editor.set_stack(stack_from_entries([StackEntry("GridDistortion", {"num_steps": 3}, 1.0)]))
+    settle(qtbot, editor)
+    assert threads and threading.get_ident() not in threads
+    assert editor.entry_errors() == {}

@@ -140,7 +140,7 @@ def test_save_reopen_and_cli_plan_matches(qtbot, window, wait_scanned, digits_ro
     # Reopen in a fresh controller state: the marks come back.
     c.undo_stack.clear()
     c.project = None
-    cur.open_project(project_file)
+    window.app_session.open_project(project_file)
     qtbot.waitUntil(
         lambda: (
             c.project is not None
@@ -160,7 +160,7 @@ def test_broken_project_file_keeps_state(qtbot, window, wait_scanned, digits_roo
     bad.write_text('{"version": 1, "dataset_root": ')
     errors = []
     cur.controller.error.connect(errors.append)
-    cur.open_project(bad)
+    window.app_session.open_project(bad)
     qtbot.waitUntil(lambda: bool(errors), timeout=10_000)
     assert "broken.isproj.json" in errors[0]
     assert cur.controller.project is before
@@ -182,11 +182,9 @@ def test_autosave_is_offered_back_after_a_crash(qtbot, window, wait_scanned, dig
     again = MainWindow()
     qtbot.addWidget(again)
     again.show()
-    again.curation.offer_recovery()
-    qtbot.waitUntil(
-        lambda: getattr(again.curation, "recovery_box", None) is not None, timeout=10_000
-    )
-    again.curation.recovery_box.button(QMessageBox.StandardButton.Yes).click()
+    again.app_session.offer_recovery()
+    qtbot.waitUntil(lambda: again.app_session.recovery_box is not None, timeout=10_000)
+    again.app_session.recovery_box.button(QMessageBox.StandardButton.Yes).click()
     wait_scanned(again)
     c2 = again.curation.controller
     qtbot.waitUntil(lambda: c2.plan is not None and not c2.busy, timeout=30_000)

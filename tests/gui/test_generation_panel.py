@@ -194,7 +194,7 @@ def test_replanning_window_keeps_the_selection(qtbot, panel, root, tmp_path):
     nxt = panel.current_image()
     assert nxt.id != victim.id
     qtbot.waitUntil(lambda: panel.model.rowCount() == 11 and not panel.busy, timeout=30_000)
-    qtbot.waitUntil(lambda: not panel._side_workers)  # the last gallery reload has landed
+    qtbot.waitUntil(lambda: not panel.loading)  # the last gallery reload has landed
     assert panel.current_image().id == nxt.id, "reloads keep the selection"
     assert panel.model.image(victim.id).status == "rejected"
     assert panel.compare.image.id == nxt.id

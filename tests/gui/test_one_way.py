@@ -47,7 +47,7 @@ def test_save_on_close_moves_the_staging_folder_of_an_untitled_project(
     chosen = tmp_path / "saved" / "digits"  # no suffix typed: it is added
     chosen.parent.mkdir()
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(chosen), ""))
-    assert window.curation._save_before_close()
+    assert window.app_session.save_before_close()
 
     project_file = chosen.with_name("digits.isproj.json")
     assert c.project_file == project_file and not c.dirty
@@ -74,7 +74,7 @@ def generated_in_window(qtbot, window, wait_scanned, tmp_path):
     bench.generate_action.trigger()
     panel = bench.generate_tab.widget
     qtbot.waitUntil(lambda: not panel.busy and panel.last_result is not None, timeout=120_000)
-    qtbot.waitUntil(lambda: not c.busy and not panel._side_workers, timeout=30_000)
+    qtbot.waitUntil(lambda: not c.busy and not panel.loading, timeout=30_000)
     return c, panel
 
 
@@ -113,7 +113,7 @@ def test_undo_takes_back_a_reject_and_the_target_it_lowered_as_one_step(
     qtbot.waitUntil(
         lambda: record_status(panel.staging, victim.id) == ("rejected", "reduce"), timeout=WAIT
     )
-    qtbot.waitUntil(lambda: not c.busy and not panel.busy and not panel._side_workers, timeout=WAIT)
+    qtbot.waitUntil(lambda: not c.busy and not panel.busy and not panel.loading, timeout=WAIT)
     assert panel.model.image(victim.id).status == "rejected"
     assert panel.wanted() == wanted - 1
 
@@ -130,7 +130,7 @@ def test_accept_and_reject_with_replacement_are_undoable_too(qtbot, window, wait
     qtbot.waitUntil(
         lambda: record_status(panel.staging, second.id) == ("rejected", "replace"), timeout=WAIT
     )
-    qtbot.waitUntil(lambda: not c.busy and not panel.busy and not panel._side_workers, timeout=WAIT)
+    qtbot.waitUntil(lambda: not c.busy and not panel.busy and not panel.loading, timeout=WAIT)
     assert c.undo_stack.undoText() == f"Reject {second.id}"
 
     c.undo_stack.undo()

@@ -70,3 +70,66 @@ def test_generate_then_export_from_the_window(qtbot, window, wait_scanned, tmp_p
         assert plan.splits["val"][ci].final == len(list((out / "val" / name).iterdir()))
     assert {r["origin"] for r in rows if r["split"] != "train"} == {"original"}
     assert tree_hash(root) == before
+
+
+def test_export_asks_the_generate_tab_and_cancel_opens_no_dialog(
+    qtbot, window, wait_scanned, tmp_path, monkeypatch
+):
+    """Export with nothing generated runs the Generate tab's own job (progress bar, Cancel),
+    with Generate and a second Export off meanwhile; Cancel stops it and opens no dialog;
+    a later Export that succeeds opens the dialog with what was made."""
+    import time
+
+    from datasets import write_digits
+
+    import imbalance_studio.core.generate as generate_mod
+
+    real = generate_mod.iter_generate
+
+    def slow(*args, **kwargs):  # each step waits, so a Cancel lands in the middle
+        inner = real(*args, **kwargs)
+        try:
+            while True:
+                time.sleep(0.05)
+                try:
+                    event = next(inner)
+                except StopIteration as stop:
+                    return stop.value
+                yield event
+        finally:
+            inner.close()
+
+    monkeypatch.setattr(generate_mod, "iter_generate", slow)
+    root = tmp_path / "digits"
+    write_digits(root, counts=[40, 8])
+    cur = ready(qtbot, window, wait_scanned, root)
+    bench = window.workbench
+    cur.plan_panel.policy_box.setCurrentText("Oversample every class to the largest")
+    qtbot.mouseClick(cur.plan_panel.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not cur.controller.busy, timeout=30_000)
+    wanted = sum(len(cp.generate) for cp in cur.controller.plan.splits["train"])
+    assert wanted > 5 and bench.export_action.isEnabled()
+
+    bench.export_action.trigger()
+    panel = bench.generate_tab.widget
+    assert panel is not None and panel.busy, "the Generate tab's job makes the images"
+    assert window.panels.currentWidget() is bench.generate_tab
+    assert panel.progress.maximum() == wanted and panel.cancel_button.isEnabled()
+    assert not panel.generate_button.isEnabled() and not bench.generate_action.isEnabled()
+    assert not bench.export_action.isEnabled(), "no second export meanwhile"
+    qtbot.waitUntil(lambda: panel.progress.value() >= 2, timeout=30_000)
+    with qtbot.waitSignal(panel.generationFinished, timeout=30_000) as blocker:
+        qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    assert blocker.args == [None]
+    qtbot.waitUntil(lambda: not panel.busy, timeout=10_000)
+    qtbot.wait(100)
+    assert bench.export_dialog is None, "a cancelled generation opens no export dialog"
+    assert "Export stopped" in window.statusBar().currentMessage()
+    assert bench.generate_action.isEnabled() and bench.export_action.isEnabled()
+
+    monkeypatch.setattr(generate_mod, "iter_generate", real)
+    bench.export_action.trigger()
+    assert panel.busy
+    qtbot.waitUntil(lambda: bench.export_dialog is not None, timeout=60_000)
+    assert len(bench.export_dialog._generated) == wanted
+    assert not panel.busy and bench.generate_action.isEnabled()

@@ -204,7 +204,7 @@ def test_save_project_refuses_a_class_folder_linked_from_elsewhere(tmp_path):
     root = _dataset(tmp_path / "data", {"a": 5})
     os.symlink(outside / "real", root / "b")
     line = one_error(cli("plan", root, "--quick", "--save-project", outside / "real/p.isproj.json"))
-    assert "inside the dataset" in line
+    assert "which a class folder of the dataset links to" in line
     assert sorted(p.name for p in (outside / "real").iterdir()) == [
         f"{i:02d}.png" for i in range(4)
     ]

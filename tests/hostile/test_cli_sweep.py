@@ -27,7 +27,7 @@ from imbalance_studio.cli import BUG_REPORT
 from imbalance_studio.core.project import ClassSnapshot, ClassTarget, Mark, Project
 
 TIMEOUT = 90  # a command here takes 1-5 s; this is only the hang guard
-HANG_TIMEOUT = 10  # cases on FIFOs and devices: a hang is the failure being looked for
+HANG_TIMEOUT = 60  # cases on FIFOs and devices: a hang is the failure being looked for
 MAX_LINE = 2000  # characters; a 2,000-class message used to be 20 KB on one line
 MEMORY = 4 << 30  # address-space cap: a bug reading /dev/zero must not take the machine down
 N_CLASSES = 2000

@@ -91,7 +91,7 @@ def test_a_signal_during_the_save_question_does_not_discard_the_autosave(
     from PySide6.QtWidgets import QMessageBox
 
     from imbalance_studio.core.project import Mark
-    from imbalance_studio.gui import curation as curation_module
+    from imbalance_studio.gui import app_session as app_session_module
     from imbalance_studio.gui.termination import SignalCloser
 
     window, c = curated
@@ -107,8 +107,8 @@ def test_a_signal_during_the_save_question_does_not_discard_the_autosave(
         closer.terminate(signal.SIGTERM)  # a logout while the question is open
         return QMessageBox.StandardButton.NoButton  # what the dialog returns when torn down
 
-    monkeypatch.setattr(curation_module, "QApplication", RealScreen)
-    monkeypatch.setattr(curation_module.QMessageBox, "question", question)
+    monkeypatch.setattr(app_session_module, "QApplication", RealScreen)
+    monkeypatch.setattr(app_session_module.QMessageBox, "question", question)
     try:
         sample = window.session.dataset.samples[1].path
         c.set_marks([sample], Mark(remove=True), "rm")

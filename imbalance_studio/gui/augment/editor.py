@@ -1,8 +1,10 @@
 """AugmentEditor: a view over the core stack model, with a live preview grid.
 
 Holds an AugmentSettings-like state (a default stack for minority classes, per-class
-overrides, the preview seed) and edits one stack at a time: the default, or one class's.
-albumentations loads in a worker when the editor is built, so the window never waits for it.
+overrides, the preview seed) and edits one stack at a time: the default, or one class's (its
+entries and their parameter form: `stack_editing.py`). albumentations loads in a background job
+when the editor is built, so the window never waits for it; stack files are read and written in
+background jobs too.
 """
 
 from __future__ import annotations
@@ -25,19 +27,15 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from superqt.utils import create_worker, signals_blocked
+from superqt.utils import signals_blocked
 
 from ...core.augment.catalogue import TransformInfo
-from ...core.augment.stack import (
-    StackEntry,
-    entries_from_stack,
-    set_param,
-    stack_from_entries,
-    validate_entry,
-)
+from ...core.augment.stack import StackEntry, entries_from_stack, stack_from_entries
+from ..jobs import start_job
 from .lists import CatalogueView, StackList
 from .params import ERROR_STYLE, ParamPanel
 from .preview_grid import PreviewGrid
+from .stack_editing import StackEditing
 
 DEFAULT_TARGET = None  # the default stack (for every minority class without its own)
 FILE_FILTER = "albumentations pipeline (*.json *.yaml *.yml)"
@@ -49,7 +47,7 @@ def _load_catalogue() -> dict[str, TransformInfo]:
     return catalogue()
 
 
-class AugmentEditor(QWidget):
+class AugmentEditor(StackEditing, QWidget):
     stackChanged = Signal(object)  # the edited stack dict (the default or the selected class's)
     settingsChanged = Signal(object)  # settings(): default_stack, class_stacks, preview_seed
     previewsUpdated = Signal(int)  # a new grid is on screen (its generation number)
@@ -68,9 +66,6 @@ class AugmentEditor(QWidget):
         self._target: str | None = DEFAULT_TARGET
         self._entries: list[StackEntry] = []
         self._ids: list[int] = []
-        self._next_id = 0
-        self._errors: dict[int, dict[str, str]] = {}
-        self._workers: list[Any] = []
         self._build_ui()
         self.set_classes(classes or [])
         if settings is not None:
@@ -111,7 +106,6 @@ class AugmentEditor(QWidget):
 
         for name in PRESETS:
             self.presets.addItem(name, name)
-        self.presets.activated.connect(self._preset_chosen)
         row.addWidget(self.presets, 1)
         self.load_button = QPushButton("Load…")
         self.load_button.clicked.connect(self._ask_load)
@@ -121,21 +115,15 @@ class AugmentEditor(QWidget):
         row.addWidget(self.save_button)
         mv.addLayout(row)
         self.stack_list = StackList()
-        self.stack_list.currentRowChanged.connect(self._row_selected)
-        self.stack_list.enabledToggled.connect(self._enabled_toggled)
-        self.stack_list.orderChanged.connect(self._order_changed)
         mv.addWidget(self.stack_list, 1)
         buttons = QHBoxLayout()
         self.add_button = QPushButton("Add")
-        self.add_button.clicked.connect(self._add_selected)
         self.remove_button = QPushButton("Remove")
-        self.remove_button.clicked.connect(self.remove_current)
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.remove_button)
         buttons.addStretch(1)
         mv.addLayout(buttons)
         self.params = ParamPanel()
-        self.params.paramChanged.connect(self._param_changed)
         scroll = QScrollArea(widgetResizable=True)
         scroll.setWidget(self.params)
         mv.addWidget(scroll, 2)
@@ -168,6 +156,7 @@ class AugmentEditor(QWidget):
         rv.addStretch(1)
         split.addWidget(right)
         split.setSizes([220, 380, 640])
+        self._install_stack_editing()
         self._refresh_target_ui()
 
     # ------------------------------------------------------------ public API
@@ -229,28 +218,6 @@ class AugmentEditor(QWidget):
         self.settingsChanged.emit(self.settings())
         self.preview.request_now()
 
-    def add_transform(self, name: str) -> None:
-        if not self._editable() or name not in self._infos:
-            return
-        info = self._infos[name]
-        self._entries.append(StackEntry(name, copy.deepcopy(info.defaults), info.p.default))
-        self._ids.append(self._new_id())
-        self._revalidate()
-        self.stack_list.setCurrentRow(len(self._entries) - 1)
-        self._changed()
-
-    def remove_current(self) -> None:
-        row = self.stack_list.currentRow()
-        if not self._editable() or not 0 <= row < len(self._entries):
-            return
-        del self._entries[row]
-        del self._ids[row]
-        self._revalidate()
-        self._changed()
-
-    def entry_errors(self) -> dict[int, dict[str, str]]:
-        return dict(self._errors)
-
     def save_to(self, path: Path | str) -> None:
         """Write the edited stack as an A.save file (in a worker; atomic)."""
         from ...core.augment.io import save_stack_file
@@ -274,17 +241,9 @@ class AugmentEditor(QWidget):
 
     # -------------------------------------------------------------- internals
     def _start(self, fn: Any, on_done: Any, *args: Any) -> None:
-        import shiboken6
-
-        worker = create_worker(fn, *args, _start_thread=False, _ignore_errors=True)
-        # The editor may be gone (window closed) when a worker ends.
-        worker.returned.connect(lambda r: on_done(r) if shiboken6.isValid(self) else None)
-        worker.errored.connect(
-            lambda exc: self._say(str(exc), error=True) if shiboken6.isValid(self) else None
-        )
-        worker.finished.connect(lambda: self._workers.remove(worker))
-        self._workers.append(worker)  # keep a reference until it is done
-        worker.start()
+        # The editor may be gone (window closed) when the job ends: the runner drops it then.
+        start_job(fn, *args, owner=self, done=on_done,
+                  error=lambda exc: self._say(str(exc), error=True))  # fmt: skip
 
     def _say(self, text: str, error: bool = False) -> None:
         self.status.setStyleSheet(ERROR_STYLE if error else "")
@@ -304,10 +263,6 @@ class AugmentEditor(QWidget):
         self._changed()  # a user action, unlike set_stack() from the window
         self._say("Stack loaded.")
 
-    def _new_id(self) -> int:
-        self._next_id += 1
-        return self._next_id
-
     def _editable(self) -> bool:
         return bool(self._infos) and (self._target is None or self._target in self._class_stacks)
 
@@ -319,14 +274,6 @@ class AugmentEditor(QWidget):
     def _show_target(self) -> None:
         self._set_entries(entries_from_stack(self._current_stack_dict()))
         self._refresh_target_ui()
-
-    def _set_entries(self, entries: list[StackEntry]) -> None:
-        self._entries = entries
-        self._ids = [self._new_id() for _ in entries]
-        self._revalidate()
-        self.stack_list.setCurrentRow(0 if entries else -1)
-        self._row_selected(self.stack_list.currentRow())
-        self.preview.request()
 
     def _refresh_target_ui(self) -> None:
         is_class = self._target is not None
@@ -369,65 +316,6 @@ class AugmentEditor(QWidget):
         self.stackChanged.emit(self.stack())
         self.settingsChanged.emit(self.settings())
         self.preview.request()
-
-    def _revalidate(self) -> None:
-        self._errors = {}
-        if self._infos:
-            self._errors = {
-                i: errs for i, ent in enumerate(self._entries) if (errs := validate_entry(ent))
-            }
-        self.stack_list.fill(self._entries, self._ids, self._errors)
-
-    def _row_selected(self, row: int) -> None:
-        if 0 <= row < len(self._entries) and self._infos:
-            entry = self._entries[row]
-            self.params.show_entry(entry, self._infos.get(entry.name))
-            self.params.set_errors(self._errors.get(row, {}))
-        else:
-            self.params.show_entry(None, None)
-
-    def _param_changed(self, name: str, value: Any) -> None:
-        row = self.stack_list.currentRow()
-        if not 0 <= row < len(self._entries):
-            return
-        entry = set_param(self._entries[row], name, value)
-        self._entries[row] = entry
-        errors = validate_entry(entry)
-        if errors:
-            self._errors[row] = errors
-        else:
-            self._errors.pop(row, None)
-        self.params.set_errors(errors)
-        self.stack_list.update_row(row, entry, errors)
-        self._changed()
-
-    def _enabled_toggled(self, row: int, enabled: bool) -> None:
-        if 0 <= row < len(self._entries):
-            self._entries[row].enabled = enabled
-            self._changed()
-
-    def _order_changed(self, ids: list[int]) -> None:
-        by_id = dict(zip(self._ids, self._entries, strict=True))
-        self._entries = [by_id[i] for i in ids]
-        self._ids = list(ids)
-        self._revalidate()
-        self._changed()
-
-    def _add_selected(self) -> None:
-        name = self.catalogue.selected_name()
-        if name:
-            self.add_transform(name)
-
-    def _preset_chosen(self, index: int) -> None:
-        from ...core.augment.presets import PRESETS
-        from ...core.augment.stack import normalize_stack
-
-        name = self.presets.itemData(index)
-        self.presets.setCurrentIndex(0)
-        if name and self._editable():
-            self.set_stack(normalize_stack(PRESETS[name]))
-            self._changed()
-            self._say(f"Preset '{name}' applied.")
 
     def _ask_load(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load augmentation stack", "", FILE_FILTER)

@@ -4,15 +4,16 @@ Each tile is what generation makes from the sample with that tile's seed (see
 `core.augment.preview`); a large sample is previewed on a downscaled copy, and the grid says
 so under the tiles.
 
-A change restarts a short debounce timer; when it fires, one request is built with a new
-generation number. At most one render runs at a time (two cores are shared with the rest of the
-app); a request made meanwhile waits, and only the newest waiting one is run. A result whose
-generation is older than the newest request is dropped, so a stale grid never overwrites a newer.
+A change restarts a short debounce timer; when it fires, one render job is started with a new
+generation number. Renders share one job-runner key: a newer one replaces the older, whose
+result is never shown (a stale grid never overwrites a newer) and which stops at its next step
+(after decoding, after rendering) or never starts when it is still queued.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,8 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
-from superqt.utils import create_worker
+
+from ..jobs import runner, start_job
 
 PREVIEW_SIZE = 256  # tiles are shrunk to this for display; the stack runs before that
 DEBOUNCE_MS = 60
@@ -32,7 +34,9 @@ TILE_PX = 120
 class PreviewRequest:
     generation: int
     path: str | None
-    image: Any  # the decoded PreviewSource, once the worker has made it
+    # path -> decoded PreviewSource, filled by the job: a replaced render's decode is kept
+    # for the next one (a drag of a slider must not decode the sample again and again).
+    sources: dict[str, Any]
     stack: dict[str, Any] | None
     n: int
     seed: int
@@ -48,20 +52,24 @@ class PreviewResult:
     error: str | None = None
 
 
-def render_job(req: PreviewRequest) -> PreviewResult:
-    """Runs in a worker thread: decode (first time), augment, convert to QImages."""
+def render_job(req: PreviewRequest) -> Generator[None, None, PreviewResult]:
+    """Runs in a worker thread: decode (first time), augment, convert to QImages. Each `yield`
+    is a point where a replaced render stops."""
     from ...core.augment.preview import load_preview_source, render_previews
     from ...core.imageio import ImageDecodeError
 
-    image = req.image
+    image = req.sources.get(req.path) if req.path is not None else None
     if image is None and req.path is not None:
         try:
             image = load_preview_source(req.path)
         except ImageDecodeError as exc:
             return PreviewResult(req.generation, req.path, None, [], [], f"cannot read: {exc}")
+        req.sources[req.path] = image  # one assignment: safe from a worker thread
+        yield None
     if image is None:
         return PreviewResult(req.generation, None, None, [], [])
     tiles = render_previews(image, req.stack, req.n, req.seed, PREVIEW_SIZE)
+    yield None
     qimages = [to_qimage(t.image) if t.image is not None else None for t in tiles]
     return PreviewResult(req.generation, req.path, image, tiles, qimages)
 
@@ -154,9 +162,8 @@ class PreviewGrid(QWidget):
         self.generation = 0  # newest request
         self.shown_generation = 0
         self._path: str | None = None
-        self._image: Any = None  # the sample's PreviewSource
-        self._running = None
-        self._waiting: PreviewRequest | None = None
+        self._sources: dict[str, Any] = {}  # the sample's decoded PreviewSource
+        self._key = object()  # one render at a time: the newest request replaces the older
         self._source: Any = None  # callable -> (stack, n, seed)
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._timer.timeout.connect(self._submit)
@@ -173,7 +180,7 @@ class PreviewGrid(QWidget):
 
     def set_sample(self, path: Path | str | None) -> None:
         self._path = str(path) if path is not None else None
-        self._image = None  # decoded by the next render, in the worker
+        self._sources = {}  # decoded by the next render, in the worker
         self.request()
 
     def request(self) -> None:
@@ -185,49 +192,26 @@ class PreviewGrid(QWidget):
 
     @property
     def busy(self) -> bool:
-        return self._running is not None or self._timer.isActive() or self._waiting is not None
+        return self._timer.isActive() or runner().running(self._key)
 
     def _submit(self) -> None:
         if self._source is None:
             return
         stack, n, seed = self._source()
         self.generation += 1
-        req = PreviewRequest(self.generation, self._path, self._image, stack, n, seed)
+        req = PreviewRequest(self.generation, self._path, self._sources, stack, n, seed)
         if self._path is None:
             self._show_placeholder(n, "Select a sample in the gallery to preview the stack.")
             self.shown_generation = self.generation
             self.updated.emit(self.generation)
             return
-        if self._running is not None:
-            self._waiting = req  # replaces an older waiting request
-            return
-        self._start(req)
-
-    def _start(self, req: PreviewRequest) -> None:
-        worker = create_worker(render_job, req, _start_thread=False, _ignore_errors=True)
-        worker.returned.connect(self._on_result)
-        worker.errored.connect(self._on_error)
-        worker.finished.connect(self._on_finished)
-        self._running = worker
-        worker.start()
-
-    def _on_finished(self) -> None:
-        self._running = None
-        if self._waiting is not None:
-            req, self._waiting = self._waiting, None
-            # The image may have been decoded by the render that just finished.
-            if req.image is None and req.path == self._path and self._image is not None:
-                req = PreviewRequest(req.generation, req.path, self._image, *_rest(req))
-            self._start(req)
+        start_job(render_job, req, owner=self, key=self._key,
+                  done=self._on_result, error=self._on_error)  # fmt: skip
 
     def _on_error(self, exc: BaseException) -> None:
         self.message.emit(f"Preview failed: {exc}")
 
     def _on_result(self, result: PreviewResult) -> None:
-        if result.path == self._path and result.image is not None:
-            self._image = result.image  # keep the decoded copy for the next changes
-        if result.generation != self.generation:
-            return  # a newer request is on its way: never show a stale grid
         if result.error:
             self._show_placeholder(len(self.views) or 8, result.error)
         else:
@@ -269,7 +253,3 @@ class PreviewGrid(QWidget):
             view.setToolTip("")
         if self.views:
             self.views[0].setText(text)
-
-
-def _rest(req: PreviewRequest) -> tuple[Any, ...]:
-    return (req.stack, req.n, req.seed)

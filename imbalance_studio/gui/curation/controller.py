@@ -324,14 +324,3 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
             fn, *args, owner=self, key=key, done=done,
             error=report if failed is not None else None, finished=ended,
         )  # fmt: skip
-
-    def _alive_only(self, fn: Callable[..., Any]) -> Callable[..., None]:
-        """Only for the workbench's export, until it starts its job on the runner (whose
-        `owner` does this); delete it then."""
-        import shiboken6
-
-        def call(*args: Any) -> None:
-            if shiboken6.isValid(self):
-                fn(*args)
-
-        return call

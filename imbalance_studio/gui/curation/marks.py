@@ -7,12 +7,13 @@ from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, QPoint, QRect, Qt
-from PySide6.QtGui import QAction, QColor, QFont, QKeySequence, QPainter
+from PySide6.QtGui import QColor, QFont, QKeySequence, QPainter
 from PySide6.QtWidgets import QComboBox, QListView, QMenu, QWidget
 
 from ...core.dataset import Dataset
 from ...core.plan import Plan
 from ...core.project import MAX_DUPLICATE, Mark
+from ..actions import PanelAction
 from .controller import CurationController
 
 REMOVE_COLOR = QColor("#c62828")
@@ -51,7 +52,11 @@ def filter_mask(
 
 
 class MarkActions(QObject):
-    """Remove (Del), duplicate (D, adds one copy; Shift+D takes one away), clear (U)."""
+    """Remove (Del), duplicate (D, adds one copy; Shift+D takes one away), clear (U).
+
+    The actions are declared (`declarations`) and laid out by the window; their shortcuts
+    act on the gallery's selection, so they belong to the gallery, and the gallery's context
+    menu shows them."""
 
     def __init__(
         self,
@@ -64,46 +69,58 @@ class MarkActions(QObject):
         self.controller = controller
         self.view = view
         self._selected_paths = selected_paths
-        self.remove = self._action(
-            "Remove",
-            QKeySequence.StandardKey.Delete,
-            self.mark_remove,
-            "Leave the selected images out of the export (files are never touched)",
-        )
-        self.duplicate = self._action(
-            "Duplicate",
-            QKeySequence("D"),
-            lambda: self.change_duplicates(+1),
-            "Add one exact copy of each selected training image",
-        )
-        self.unduplicate = self._action(
-            "−1 copy", QKeySequence("Shift+D"), lambda: self.change_duplicates(-1), ""
-        )
-        self.clear = self._action(
-            "Clear mark",
-            QKeySequence("U"),
-            self.mark_clear,
-            "Remove every mark from the selected images",
-        )
-        self.actions = [self.remove, self.duplicate, self.unduplicate, self.clear]
-        for action in self.actions:
-            # Shortcuts act on the gallery's selection, so they belong to the gallery.
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            view.addAction(action)
         view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         view.customContextMenuRequested.connect(self._context_menu)
 
-    def _action(self, text: str, key, slot, tip: str) -> QAction:
-        action = QAction(text, self)
-        action.setShortcut(key)
-        action.setToolTip(f"{tip} ({QKeySequence(key).toString()})" if tip else text)
-        action.triggered.connect(slot)
-        return action
+    def declarations(self, enabled_when: Callable[[], bool]) -> list[PanelAction]:
+        def mark(action_id: str, text: str, key: str | QKeySequence.StandardKey, slot, tip: str):
+            return PanelAction(
+                action_id,
+                text,
+                slot,
+                menu="Edit",
+                section="marks",
+                shortcuts=(key,),
+                tip=tip,
+                toolbar=True,
+                enabled_when=enabled_when,
+                scope=self.view,
+            )
+
+        return [
+            mark(
+                "edit.remove",
+                "Remove",
+                QKeySequence.StandardKey.Delete,
+                self.mark_remove,
+                "Leave the selected images out of the export (files are never touched)",
+            ),
+            mark(
+                "edit.duplicate",
+                "Duplicate",
+                "D",
+                lambda: self.change_duplicates(+1),
+                "Add one exact copy of each selected training image",
+            ),
+            mark(
+                "edit.unduplicate",
+                "−1 copy",
+                "Shift+D",
+                lambda: self.change_duplicates(-1),
+                "Take one copy away from each selected image",
+            ),
+            mark(
+                "edit.clear_mark",
+                "Clear mark",
+                "U",
+                self.mark_clear,
+                "Remove every mark from the selected images",
+            ),
+        ]
 
     def _context_menu(self, pos: QPoint) -> None:
         menu = QMenu(self.view)
-        for action in self.actions:
-            menu.addAction(action)
+        menu.addActions(self.view.actions())  # the actions whose shortcuts the view holds
         menu.exec(self.view.viewport().mapToGlobal(pos))
 
     def mark_remove(self) -> None:

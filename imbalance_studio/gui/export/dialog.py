@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .worker import ExportWorker, start_export
+from ..jobs import Job, start_job
 
 ERROR_STYLE = "color: #b00020;"
 
@@ -60,7 +60,7 @@ class ExportDialog(QDialog):
         # folder that records earlier ones: the export leaves them out and lists them.
         self._bad_sources = dict(getattr(generated, "bad_sources", None) or {})
         self._staging = staging
-        self._worker: ExportWorker | None = None
+        self._job: Job | None = None
         self._close_when_done = False
         self.report: Any = None
         self.error: str = ""
@@ -142,13 +142,16 @@ class ExportDialog(QDialog):
 
     @property
     def running(self) -> bool:
-        return self._worker is not None
+        return self._job is not None
 
     def set_destination(self, path: str | Path) -> None:
         self.destination.setText(str(path))
 
     def start(self) -> None:
-        """Start the export in a worker thread (refusals arrive as exportFailed)."""
+        """Start the export as a background job (refusals arrive as exportFailed); the
+        export's cleanup (its temporary folder) runs in the job's thread."""
+        from ...core.export import iter_export
+
         text = self.destination.text().strip()
         if self.running or not text:
             return
@@ -156,33 +159,36 @@ class ExportDialog(QDialog):
         self.open_button.setVisible(False)
         self._say("Checking the destination…")
         self.progress.setRange(0, 0)  # busy until the first count arrives
-        worker = start_export(
+        # `overwrite_all` also deletes files the user added to the previous export; the
+        # staging folder's record of unusable originals is read in the job.
+        gen = iter_export(
             self._dataset,
             self._project,
             self._plan,
             self._generated,
             Path(text).expanduser(),
             self.link_button.isChecked(),
-            self.overwrite.isChecked(),
-            self.overwrite.isChecked() and self.overwrite_all.isChecked(),
+            overwrite=self.overwrite.isChecked(),
+            overwrite_all=self.overwrite.isChecked() and self.overwrite_all.isChecked(),
             bad_sources=self._bad_sources,
             staging=self._staging,
         )
-        worker.yielded.connect(self._on_progress)
-        worker.returned.connect(self._on_done)
-        worker.errored.connect(self._on_error)
-        worker.aborted.connect(self._on_aborted)
-        worker.finished.connect(self._on_finished)
-        self._worker = worker
+        self._job = start_job(
+            gen,
+            owner=self,
+            progress=self._on_progress,
+            done=self._on_done,
+            error=self._on_error,
+            finished=self._on_finished,
+        )
         self._update_buttons()
-        worker.start()
 
     def cancel(self) -> None:
         """Stop the export; its temporary folder is removed and no OUT is left."""
-        if self._worker is not None:
+        if self._job is not None:
             self._say("Cancelling…")
             self.cancel_button.setEnabled(False)
-            self._worker.quit()
+            self._job.cancel()
 
     def reject(self) -> None:
         if self.running:  # close once the cancelled export has cleaned up
@@ -199,7 +205,7 @@ class ExportDialog(QDialog):
             return
         super().closeEvent(event)
 
-    # -- worker signals -------------------------------------------------------------------
+    # -- job callbacks --------------------------------------------------------------------
 
     def _on_progress(self, event: Any) -> None:
         if event.total:
@@ -230,17 +236,14 @@ class ExportDialog(QDialog):
         self._say(self.error, error=True)
         self.exportFailed.emit(self.error)
 
-    def _on_aborted(self) -> None:
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self._say("Export cancelled; nothing was written.")
-
     def _on_finished(self) -> None:
-        aborted = self._worker is not None and self._worker.abort_requested
-        self._worker = None
+        job, self._job = self._job, None
         self._update_buttons()
-        if aborted:
-            # Emitted after the worker closed the export, so its temporary folder is gone.
+        if job is not None and job.cancelled:
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+            self._say("Export cancelled; nothing was written.")
+            # Emitted after the job closed the export, so its temporary folder is gone.
             self.exportCancelled.emit()
         if self._close_when_done:
             self._close_when_done = False

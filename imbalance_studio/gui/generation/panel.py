@@ -1,23 +1,20 @@
 """The Generate panel: background generation with progress and Cancel, and the QA gallery.
 
-Generation runs `core.generate.iter_generate` in a superqt GeneratorWorker (a thread that
-feeds the process pool); thumbnails and full images are decoded off the GUI thread, and
-status changes are written by workers too. Accepting and rejecting work by keyboard:
-A or Space accepts, R or Delete rejects, and the selection moves on to the next image.
-Every decision is an undoable edit of the curation controller (Undo takes a reject and the
-target it lowered back in one step); the panel shows what the controller reports.
+Generation runs `core.generate.iter_generate` as one job of the window's job runner (a thread
+that feeds the process pool, closed in its own thread on Cancel); thumbnails and full images
+are decoded off the GUI thread. The QA review (accept, reject, the gallery's contents) is in
+`review.py`. Export asks this panel for the images it lacks (`generate()`), so one generation
+job, with its progress bar and Cancel, ever runs in the staging folder.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -29,26 +26,19 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from superqt.utils import create_worker
 
 from ...core.generate import GeneratedImage, GenerateProgress
+from ..jobs import Job, start_job
 from .compare import CompareView
-from .model import ClassFilter, GeneratedModel, ImageRole
+from .model import ClassFilter, GeneratedModel
+from .review import REJECT_CHOICES, QAReview
 
 TILE = 96
-REJECT_CHOICES = (
-    ("replace", "On reject: make a replacement"),
-    ("reduce", "On reject: lower the class count"),
-)
 
 
-def _steps(gen):
-    """The generator the worker drives (closing it closes `gen`)."""
-    return (yield from gen)
-
-
-class GenerationPanel(QWidget):
+class GenerationPanel(QAReview, QWidget):
     generationFinished = Signal(object)  # the GenerateResult; None if cancelled or failed
+    busyChanged = Signal(bool)  # a generation started (True) or ended (False)
     projectChanged = Signal()  # the reject mode changed (QA decisions go to the controller)
 
     def __init__(
@@ -58,8 +48,10 @@ class GenerationPanel(QWidget):
         thumbnails: Any = None,
         workers: int | None = None,
         controller: Any = None,
+        own_shortcuts: bool = True,
     ) -> None:
         super().__init__(parent)
+        self._own_shortcuts = own_shortcuts
         self.controller = controller  # the CurationController: QA decisions are its edits
         self.dataset: Any = None
         self.project: Any = None
@@ -70,19 +62,14 @@ class GenerationPanel(QWidget):
         self.last_result: Any = None
         self._thumbs = thumbnails
         self._own_thumbs = thumbnails is None
-        self._worker: Any = None
-        self._gen: Any = None
-        self._side_workers: list = []
+        self._job: Job | None = None
         self._pending: list[GeneratedImage] = []
         self._problems: list[str] = []
         self._again = False
         self._overrides: dict[str, str] = {}  # id -> status chosen, until its record says so
-        self._load_token = 0
         self._t0 = 0.0
         self._made0 = 0
         self._build()
-        if controller is not None:
-            controller.decisionChanged.connect(self._decision_changed)
 
     # -- layout --------------------------------------------------------------------------
     def _build(self) -> None:
@@ -150,15 +137,7 @@ class GenerationPanel(QWidget):
         self.class_filter.currentIndexChanged.connect(
             lambda _i: self.proxy.set_class(self.class_filter.currentData() or "")
         )
-        self.reject_mode.currentIndexChanged.connect(self._reject_mode_changed)
-        self.view.selectionModel().currentChanged.connect(self._current_changed)
-        self.compare.acceptRequested.connect(self.accept_image)
-        self.compare.rejectRequested.connect(self.reject_image)
-        ctx = Qt.ShortcutContext.WidgetWithChildrenShortcut
-        for key in ("A", "Space"):
-            QShortcut(QKeySequence(key), self, self._accept_current, context=ctx)
-        for key in ("R", "Delete"):
-            QShortcut(QKeySequence(key), self, self._reject_current, context=ctx)
+        self._install_review()
         self._flush_timer = QTimer(self, interval=100)
         self._flush_timer.timeout.connect(self._flush)
         self._set_enabled()
@@ -166,7 +145,7 @@ class GenerationPanel(QWidget):
     # -- public --------------------------------------------------------------------------
     @property
     def busy(self) -> bool:
-        return self._worker is not None
+        return self._job is not None
 
     def set_context(self, dataset: Any, project: Any, plan: Any, project_file: Any) -> None:
         """Show (and generate for) this dataset, project and plan.
@@ -207,62 +186,50 @@ class GenerationPanel(QWidget):
         if self.staging is not None and plan is not None:
             if not same:
                 self._say(f"{self.wanted()} new images planned; staging folder {self.staging}")
-            self._load_token += 1
-            token = self._load_token
-            self._run_side(
-                lambda found: self._gallery_loaded(found, token),
-                _load_gallery,
-                dataset,
-                project,
-                plan,
-                self.staging,
-            )
+            self._load_gallery()
 
     def wanted(self) -> int:
         if self.plan is None:
             return 0
         return sum(len(cp.generate) for cp in self.plan.splits["train"])
 
-    def generate(self) -> None:
-        """Start generating in the background (no-op while running)."""
+    def generate(self) -> bool:
+        """Start generating in the background; True when a generation runs (it was started,
+        or one already runs and will run again after), False when there is nothing to make."""
         from ...core.generate import iter_generate
 
         if self.busy:
             self._again = True
-            return
+            return True
         if self.staging is None or self.plan is None or not self.wanted():
-            return
+            return False
         self._problems = []
         self._t0 = time.monotonic()
         self._made0 = -1
         self.progress.setRange(0, self.wanted())
         self.progress.setValue(0)
-        self._gen = iter_generate(
-            self.dataset, self.project, self.plan, self.staging, workers=self.workers
-        )
-        from ..workers import ClosingGeneratorWorker
-
-        # The worker closes the generator in its own thread: closing waits for the last
+        gen = iter_generate(self.dataset, self.project, self.plan, self.staging,
+                            workers=self.workers)  # fmt: skip
+        # The runner closes the generator in its worker thread: closing waits for the last
         # file write, which must not happen on the GUI thread.
-        worker = ClosingGeneratorWorker(_steps, self._gen)
-        worker.yielded.connect(self._progressed)
-        worker.returned.connect(self._returned)
-        worker.errored.connect(self._errored)
-        worker.finished.connect(self._finished)
-        self._worker = worker
+        self._job = start_job(
+            gen, owner=self, progress=self._progressed, done=self._returned,
+            error=self._errored, finished=self._finished,
+        )  # fmt: skip
         self._set_enabled()
         self._say("starting…")
         self._flush_timer.start()
-        worker.start()
+        self.busyChanged.emit(True)
+        return True
 
     def cancel(self) -> None:
         """Stop after the images in progress; finished images stay and are reused."""
-        if self._worker is not None:
+        if self._job is not None:
             self._again = False
-            self._worker.quit()
+            self._job.cancel()
             self._say("cancelling…")
 
-    # -- worker callbacks ------------------------------------------------------------------
+    # -- job callbacks ------------------------------------------------------------------
     def _progressed(self, event: GenerateProgress) -> None:
         self.progress.setMaximum(max(1, event.total))
         self.progress.setValue(event.done)
@@ -298,14 +265,14 @@ class GenerationPanel(QWidget):
         self.generationFinished.emit(None)
 
     def _finished(self) -> None:
-        worker, self._worker = self._worker, None
-        self._gen = None  # closed by the worker, in its thread
+        job, self._job = self._job, None
         self._flush()
         self._flush_timer.stop()
-        if worker is not None and worker.abort_requested:
+        if job is not None and job.cancelled:
             self._say(f"cancelled: {self.progress.value()} finished images are kept")
             self.generationFinished.emit(None)
         self._set_enabled()
+        self.busyChanged.emit(False)
         if self._again:
             self._again = False
             QTimer.singleShot(0, self.generate)
@@ -315,131 +282,7 @@ class GenerationPanel(QWidget):
             images, self._pending = self._pending, []
             self.model.add_images(images)
 
-    def _gallery_loaded(self, found: tuple[list[GeneratedImage], int], token: int) -> None:
-        if token != self._load_token:
-            return  # a newer context was set meanwhile
-        images, missing = found
-        rejected = set(self.project.generation.rejected) if self.project is not None else set()
-        # Decisions whose record is still being written show as the user made them.
-        images = [
-            dataclasses.replace(g, status="rejected")
-            if g.id in rejected
-            else dataclasses.replace(g, status=self._overrides.get(g.id, g.status))
-            for g in images
-        ]
-        current = self.current_image()
-        self.model.set_images(images)
-        if current is not None and self.model.image(current.id) is not None:
-            self._select(current.id)
-        elif current is not None:
-            self.compare.show_image(None)
-        if not self.busy:
-            self._say(
-                f"{len(images) - len(rejected & {g.id for g in images})} of {self.wanted()} "
-                f"images ready, {missing} to generate; staging folder {self.staging}"
-            )
-
-    def _select(self, image_id: str) -> None:
-        row = self.model.row_of(image_id)
-        if row is None:
-            return
-        index = self.proxy.mapFromSource(self.model.index(row))
-        if index.isValid():
-            self.view.selectionModel().setCurrentIndex(
-                index, QItemSelectionModel.SelectionFlag.ClearAndSelect
-            )
-
-    # -- QA --------------------------------------------------------------------------------
-    def current_image(self) -> GeneratedImage | None:
-        index = self.view.currentIndex()
-        return index.data(ImageRole) if index.isValid() else None
-
-    def accept_image(self, image: GeneratedImage) -> None:
-        if self._can_decide(image) and self.controller.decide(image, "accepted"):
-            self._advance()
-
-    def reject_image(self, image: GeneratedImage) -> None:
-        """Reject, as one undoable step: remembered in the project at once; the replacement
-        (mode "replace") is made in the background and appears in the gallery, or (mode
-        "reduce") the class's target drops by one."""
-        from ...core.generate import reduced_plan
-
-        if not self._can_decide(image) or self.project is None:
-            return
-        mode = self.reject_mode.currentData()
-        if not self.controller.decide(image, "rejected", mode):
-            return
-        if mode == "reduce" and self.plan is not None:
-            # One task fewer for the class at once; the controller's replan follows.
-            self.plan = reduced_plan(self.plan, image.class_name)
-        self._advance()
-        if mode == "replace":
-            self.generate()  # the project already lists the image: its slot is made anew
-
-    def _can_decide(self, image: GeneratedImage) -> bool:
-        if self.staging is None or image.status == "rejected":
-            return False  # a rejected image comes back by Undo
-        if self.controller is None:
-            self._say("Open the project in the main window to accept or reject", error=True)
-            return False
-        return True
-
-    def _decision_changed(self, image: GeneratedImage) -> None:
-        """A decision was made, undone or redone: show it until its record says so."""
-        self._overrides[image.id] = image.status
-        shown = self.model.image(image.id) or image
-        self._show_status(
-            dataclasses.replace(shown, status=image.status, reject_mode=image.reject_mode)
-        )
-
-    def _accept_current(self) -> None:
-        image = self.current_image()
-        if image is not None and image.status != "rejected":
-            self.accept_image(image)
-
-    def _reject_current(self) -> None:
-        image = self.current_image()
-        if image is not None and image.status != "rejected":
-            self.reject_image(image)
-
-    def _show_status(self, image: GeneratedImage) -> None:
-        self.model.update_image(image)
-        if self.compare.image is not None and self.compare.image.id == image.id:
-            self.compare.show_image(image)
-
-    def _advance(self) -> None:
-        row = self.view.currentIndex().row()
-        if 0 <= row < self.proxy.rowCount() - 1:
-            self.view.selectionModel().setCurrentIndex(
-                self.proxy.index(row + 1, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
-            )
-
-    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        self.compare.show_image(current.data(ImageRole) if current.isValid() else None)
-
-    def _reject_mode_changed(self, _index: int) -> None:
-        if self.project is not None:
-            self.project.generation.on_reject = self.reject_mode.currentData()
-            self.projectChanged.emit()
-
     # -- helpers ---------------------------------------------------------------------------
-    def _run_side(self, done: Any, fn: Any, *args: Any) -> None:
-        """Run a small job (file reads/writes) in a worker thread; `done(result)` after."""
-        worker = create_worker(fn, *args, _start_thread=False, _ignore_errors=True)
-        from shiboken6 import isValid
-
-        # The panel may be gone (window closed) when the job ends.
-        if done is not None:
-            worker.returned.connect(
-                lambda r: None if not isValid(self) else (done(r) if r is not None else done())
-            )
-        worker.errored.connect(
-            lambda exc: self._say(str(exc), error=True) if isValid(self) else None
-        )
-        worker.finished.connect(lambda: self._side_workers.remove(worker))
-        self._side_workers.append(worker)
-        worker.start()
-
     def _thumbnails(self) -> Any:
         if self._thumbs is None:
             from ..thumbnail_loader import ThumbnailLoader
@@ -489,17 +332,3 @@ class GenerationPanel(QWidget):
 def _clock(seconds: float) -> str:
     seconds = int(seconds + 0.5)
     return f"{seconds // 60}:{seconds % 60:02d}"
-
-
-def _load_gallery(dataset, project, plan, staging) -> tuple[list[GeneratedImage], int]:
-    from ...core.generate import load_staging
-    from ...core.generation import staged_for_plan
-
-    images, missing = staged_for_plan(dataset, project, plan, staging)
-    rejected = set(project.generation.rejected)
-    classes = {g.class_name for g in images} | {
-        plan.classes[cp.class_index] for cp in plan.splits["train"] if cp.generate
-    }
-    # Rejected images stay visible (tinted) so the user sees what was turned down.
-    shown = [g for g in load_staging(staging) if g.id in rejected and g.class_name in classes]
-    return images + shown, missing

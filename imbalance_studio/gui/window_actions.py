@@ -1,0 +1,98 @@
+"""The main window's own actions (File: open a folder, the demo, recent folders, Quit;
+Help: About) and a dock's View menu entry, declared like any panel's."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, SignalInstance
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QDockWidget, QMenu, QMessageBox
+
+from . import app as app_facts
+from .actions import PanelAction
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+
+def quit_keys() -> tuple[QKeySequence, ...]:
+    # The platform's key where it has one; Ctrl+Q where it has none (offscreen, some
+    # desktops), so Quit always has a key.
+    key = QKeySequence(QKeySequence.StandardKey.Quit)
+    return (key if not key.isEmpty() else QKeySequence("Ctrl+Q"),)
+
+
+class WindowActions(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.recent_menu = QMenu("Open &Recent", window)
+        self.fill_recent(app_facts.recent_folders())
+
+    def panel_actions(self) -> list[PanelAction]:
+        w = self.window
+        return [
+            PanelAction(
+                "file.open_folder",
+                "&Open Folder…",
+                w.choose_folder,
+                menu="File",
+                section="open",
+                shortcuts=(QKeySequence.StandardKey.Open,),
+                tip="Open a dataset folder (one sub-folder per class)",
+            ),
+            PanelAction(
+                "file.open_demo", "Open &Demo Dataset", w.open_demo, menu="File", section="open"
+            ),
+            PanelAction(
+                "file.open_recent",
+                "Open &Recent",
+                menu="File",
+                section="open",
+                use=self.recent_menu.menuAction(),
+                enabled_when=lambda: not self.recent_menu.isEmpty(),
+            ),
+            PanelAction(
+                "file.quit", "&Quit", w.close, menu="File", section="quit", shortcuts=quit_keys()
+            ),
+            PanelAction(
+                "help.about", "&About Imbalance Studio", self.about, menu="Help", section="about"
+            ),
+        ]
+
+    def state_signals(self) -> list[SignalInstance]:
+        return []
+
+    def fill_recent(self, folders: list[str]) -> None:
+        """File ▸ Open Recent lists these folders (greyed out when there are none)."""
+        self.recent_menu.clear()  # the folder entries belong to the menu: deleted
+        for folder in folders:
+            action = self.recent_menu.addAction(folder)
+            action.triggered.connect(lambda _=False, f=folder: self.window.open_folder(f))
+        self.window.stateChanged.emit()
+
+    def about(self) -> None:
+        QMessageBox.about(
+            self.window,
+            "About Imbalance Studio",
+            "Imbalance Studio: see, curate and balance labelled image datasets.",
+        )
+
+
+class DockToggle:
+    """A dock's show/hide entry in the View menu."""
+
+    def __init__(self, dock: QDockWidget, title: str) -> None:
+        self.dock, self.title = dock, title
+
+    def panel_actions(self) -> list[PanelAction]:
+        toggle = self.dock.toggleViewAction()
+        return [
+            PanelAction(
+                f"view.dock.{self.title}", self.title, menu="View", section="docks", use=toggle
+            )
+        ]
+
+    def state_signals(self) -> list[SignalInstance]:
+        return []

@@ -1,0 +1,37 @@
+"""Cycles are collected on the GUI thread only, by a collector that outlives its caller's
+reference (why not pyqtgraph's GarbageCollector: see gui/main_thread_gc.py)."""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+from imbalance_studio.gui.main_thread_gc import MainThreadGC, install
+
+
+class Node:
+    def __init__(self, seen: list[threading.Thread]) -> None:
+        self.seen = seen
+        self.me = self  # a cycle: only the cycle collector frees it
+
+    def __del__(self) -> None:
+        self.seen.append(threading.current_thread())
+
+
+def test_cycles_made_in_a_worker_are_collected_on_the_gui_thread(qtbot, qapp):
+    install(qapp)  # the reference is dropped at once: the collector must live on
+    collector = qapp.findChild(MainThreadGC)
+    assert install(qapp) is collector and collector.timer.isActive()
+    assert not gc.isenabled()
+    seen: list[threading.Thread] = []
+
+    def make() -> None:
+        for _ in range(5 * gc.get_threshold()[0]):  # well past the first threshold
+            Node(seen)
+
+    worker = threading.Thread(target=make)
+    worker.start()
+    worker.join()
+    assert not seen  # nothing was collected in the worker
+    qtbot.waitUntil(lambda: bool(seen), timeout=5_000)
+    assert set(seen) == {threading.main_thread()}
