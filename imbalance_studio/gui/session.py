@@ -16,7 +16,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from ..core.dataset import Dataset
-from .jobs import runner, start_job
+
+# The job runner (and superqt with it) is imported on first use: not before the window shows.
 
 
 def scan_job(root: str | os.PathLike[str]) -> Generator[Any, None, Dataset]:
@@ -65,6 +66,8 @@ class DatasetSession(QObject):
     @property
     def busy(self) -> bool:
         """A scan or demo job runs (a cancelled one until its worker has stopped)."""
+        from .jobs import runner
+
         return runner().running(self._key)
 
     @property
@@ -84,6 +87,8 @@ class DatasetSession(QObject):
         self._phase = "listing"
         self.scanStarted.emit(str(self.root))
         self.progress.emit("listing", 0, 0, "Listing files…")
+        from .jobs import start_job
+
         start_job(
             scan_job, self.root, owner=self, key=self._key, progress=self._on_progress,
             partial=self._on_listed, done=self._on_checked, error=self._on_error,
@@ -92,6 +97,7 @@ class DatasetSession(QObject):
     def open_demo(self) -> None:
         """Create the synthetic demo dataset on first use (in a worker), then open it."""
         from ..core.demo import ensure_demo_dataset
+        from .jobs import start_job
 
         self._phase = "preparing"
         self.progress.emit(
@@ -133,6 +139,8 @@ class DatasetSession(QObject):
         """Stop decoding images; the listing stays usable, unverified files are kept."""
         if self._phase != "checking":
             return
+        from .jobs import runner
+
         runner().cancel(self._key)  # its worker closes the pool; nothing more is heard of it
         self._phase = ""
         self._apply_unusable()
@@ -141,6 +149,8 @@ class DatasetSession(QObject):
             self.scanFinished.emit(self.dataset)
 
     def close(self) -> None:
+        from .jobs import runner
+
         runner().cancel(self._key)
         self._phase = ""
 

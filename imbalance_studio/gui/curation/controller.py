@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
@@ -28,10 +28,12 @@ from ...core.project import (
     SplitSettings,
     reconcile,
 )
-from ..jobs import Job, runner, start_job
 from .commands import SetCutmixCommand, SetMarksCommand, SetSplitCommand, SetTargetsCommand
 from .decisions import QaDecisions
 from .files import ProjectFiles, StatusWrite, snapshot
+
+if TYPE_CHECKING:
+    from ..jobs import Job
 
 __all__ = ["CurationController", "snapshot"]
 
@@ -130,6 +132,8 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
             self.projectChanged.emit()
             return
         self._split = None  # made for the previous sample list
+        from ..jobs import runner  # not at start-up: it brings superqt
+
         runner().cancel(self._plan_key)  # a plan still running for the old sample list is stale
         if not same_root:
             self._groups = None
@@ -318,6 +322,8 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
             self._jobs_running -= 1
             if then is not None:
                 then()
+
+        from ..jobs import start_job  # not at start-up: it brings superqt
 
         self._jobs_running += 1  # before the start: a quick job can end inside it
         return start_job(

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..jobs import runner, start_job
 from ..models.gallery import GalleryModel
 from ..qimage import pixmap_from_raw
 
@@ -114,6 +113,8 @@ class SampleViewer(QWidget):
 
     @property
     def busy(self) -> bool:
+        from ..jobs import runner  # not at start-up: it brings superqt
+
         return runner().running(self._key)
 
     def show_row(self, row: int) -> None:
@@ -166,6 +167,7 @@ class SampleViewer(QWidget):
         self.step(delta)
 
     def _decode(self, path: str) -> None:
+        from ..jobs import start_job
         from ..workers import decode_for_viewer
 
         start_job(decode_for_viewer, 0, path, owner=self, key=self._key, done=self._on_decoded,
@@ -195,6 +197,8 @@ class SampleViewer(QWidget):
         self.imageShown.emit(result.path)
 
     def _on_reset(self) -> None:
+        from ..jobs import runner
+
         self.row = -1
         runner().cancel(self._key)  # a decode still running must not paint over the reset
         self.canvas.set_pixmap(None, "Click an image in the gallery to see it here.")
