@@ -40,7 +40,7 @@ def curated(root: Path, seed: int = 0, method: Method = Method.DUPLICATE):
     """A scanned digits dataset with marks and an oversample policy (closed by `method`),
     and the biggest class undersampled."""
     dataset = scan(root)
-    check(dataset)
+    dataset = check(dataset)
     project = Project(dataset_root=str(root), seed=seed)
     counts = train_counts(dataset, project)
     targets = apply_policy("median", counts, method)

@@ -66,3 +66,20 @@ def test_every_cli_command_drives_core_generators_through_run_steps():
         if re.search(r"\bnext\(|StopIteration|tqdm_progress\(|\bdrive\(", text):
             offenders.append(path.name)
     assert offenders == []
+
+
+def test_the_bar_skips_partial_results_such_as_the_scans_listing(monkeypatch):
+    """`iter_scan` yields its listing (no done/total) between progress events; on a terminal
+    the bar must pass over it, as the GUI's runner hands it to `partial`."""
+    import sys
+
+    pytest.importorskip("tqdm")
+    from imbalance_studio.core.dataset import Dataset
+    from imbalance_studio.core.scanning import Listed
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    update, close = progress.tqdm_progress("scan")
+    update(Step("listing", 1, 2))
+    update(Listed(Dataset("/d", ("a",))))
+    update(Step("checking", 1, 2))
+    close()

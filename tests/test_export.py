@@ -360,7 +360,7 @@ def test_files_that_failed_to_decode_are_listed_and_odd_names_survive(bad_corpus
     root, _expected = bad_corpus
     before = tree_state(root)
     dataset = scan(root)
-    check(dataset)
+    dataset = check(dataset)
     project = Project(dataset_root=str(root))
     plan = make_plan(dataset, project)
     out = tmp_path / "out"
@@ -435,7 +435,7 @@ def _augmenting_project(root: Path, seed: int = 1):
     from imbalance_studio.core.project import Method
 
     dataset = scan(root)
-    check(dataset)
+    dataset = check(dataset)
     project = Project(dataset_root=str(root), seed=seed)
     project.targets = apply_policy("target:20", train_counts(dataset, project), Method.AUGMENT)
     project.augment.default_stack = PRESETS["light"]

@@ -25,7 +25,7 @@ def root(tmp_path_factory) -> Path:
 
 def _export(root: Path, out: Path, **settings) -> str:
     dataset = scan(root)
-    check(dataset)
+    dataset = check(dataset)
     project = Project(dataset_root=str(root), **settings)
     export(dataset, project, make_plan(dataset, project), [], out, link=False)
     return (out / "README.md").read_text(encoding="utf-8")

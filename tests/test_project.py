@@ -245,3 +245,19 @@ def test_reconcile_reports_missing_marked_files_new_and_changed_classes(tmp_path
     assert "digit_2/digit_2_000.png" in p.marks  # kept, only flagged
     text = "\n".join(report.messages())
     assert "1 marked files are missing (marks kept)" in text and "12 → 13" in text
+
+
+def test_reconcile_finds_missing_marks_across_its_chunks(monkeypatch):
+    """Missing marks are struck off chunk by chunk (a job at 1M samples must not hold the
+    GIL for one long call); every chunk boundary gives the same answer."""
+    from imbalance_studio.core import reconcile as module
+    from imbalance_studio.core.dataset import Dataset
+
+    paths = [f"a/{i:03d}.png" for i in range(10)]
+    ds = Dataset("/data", ("a",), paths=paths, labels=[0] * 10)
+    marked = ["a/000.png", "a/004.png", "a/009.png", "a/gone.png", "b/also-gone.png"]
+    p = Project(dataset_root="/data", marks={m: Mark(remove=True) for m in marked})
+    for chunk in (1, 3, 4, 10, 1000):
+        monkeypatch.setattr(module, "_CHUNK", chunk)
+        assert reconcile(p, ds).missing_marks == ("a/gone.png", "b/also-gone.png"), chunk
+    assert reconcile(Project(dataset_root="/data"), ds).missing_marks == ()

@@ -13,7 +13,7 @@ def test_digits_facts_match_torchvision_imagefolder(digits_root):
     from torchvision.datasets import ImageFolder
 
     ds = scan(digits_root)
-    check(ds)
+    ds = check(ds)
     ref = ImageFolder(str(digits_root))
     assert list(ds.classes) == ref.classes
     assert ds.class_to_idx == ref.class_to_idx
@@ -25,14 +25,14 @@ def test_digits_facts_match_torchvision_imagefolder(digits_root):
     infos = ds.class_infos()
     assert [c.is_minority for c in infos] == [n < 75 for n in DIGIT_COUNTS]
     assert sum(c.share for c in infos) == pytest.approx(1.0)
-    assert ds.problems == []
+    assert ds.problems == ()
 
 
 def test_bad_corpus_every_file_has_its_reason_and_nothing_crashes(bad_corpus):
     root, expected = bad_corpus
     before = tree_hash(root)
     ds = scan(root)
-    check(ds)
+    ds = check(ds)
     found = {p.path: p.reason for p in ds.problems}
     usable = {s.path for s in ds.samples}
     for rel, reason in expected.items():

@@ -37,6 +37,8 @@ def tqdm_progress(
     bars: dict[str, Any] = {}
 
     def update(event: Any) -> None:
+        if not (hasattr(event, "done") and hasattr(event, "total")):
+            return  # a partial result (the scan's `Listed` hand-over): no bar to move
         phase = getattr(event, "phase", desc)
         bar = bars.get(phase)
         if bar is None:

@@ -8,8 +8,7 @@ import math
 import os
 
 from ..core.dataset import Dataset, Problem
-from ..core.processes import worker_pool
-from ..core.scanning import ScanError, iter_check, iter_list
+from ..core.scanning import ScanError, iter_scan
 from ..core.text import printable, summarize
 from . import CliError, count_arg
 from .notes import LIST_LIMIT, print_list
@@ -37,25 +36,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def load_dataset(
     folder: str, quick: bool = False, workers: int = 1, quiet: bool = False
 ) -> Dataset:
-    """Scan (and unless `quick`, decode-check) a folder, with a progress bar on a terminal."""
+    """Scan a folder with core's one scan (`iter_scan`: list, then decode-check every image
+    with `workers` processes), with a progress bar on a terminal. `quick` only stats each
+    file: FIFOs, devices and empty files are still found (and never opened by the stages
+    after this one), corrupt images are not."""
     try:
-        dataset = run_steps(iter_list(folder), "scan", quiet)
-        if quick:
-            # One stat per file: FIFOs, devices and empty files are still found (and never
-            # opened by the stages after this one).
-            run_steps(iter_check(dataset, None, decode=False), "scan", quiet)
-        elif workers > 1 and len(dataset.samples) > 200:
-            pool = worker_pool(workers)
-            try:
-                run_steps(iter_check(dataset, pool), "scan", quiet)
-            finally:
-                # Interrupted (Ctrl+C, SIGTERM): the queued decodes never start.
-                pool.shutdown(wait=True, cancel_futures=True)
-        else:
-            run_steps(iter_check(dataset, None), "scan", quiet)
+        # run_steps closes the scan when interrupted (Ctrl+C, SIGTERM): its pool drops the
+        # queued decodes.
+        return run_steps(iter_scan(folder, workers=workers, decode=not quick), "scan", quiet)
     except ScanError as exc:
         raise CliError(str(exc)) from exc
-    return dataset
 
 
 def scan_report(dataset: Dataset) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple, overload
+from typing import Any, NamedTuple, overload
 
 # torchvision.datasets.folder.IMG_EXTENSIONS, matched case-insensitively as ImageFolder does.
 IMG_EXTENSIONS: tuple[str, ...] = (
@@ -73,7 +73,7 @@ class ClassInfo:
 
 
 class SampleView(Sequence[Sample]):
-    """A read-only list of `Sample`s over parallel path / label lists.
+    """A read-only list of `Sample`s over parallel path / label tuples.
 
     The dataset keeps plain strings and ints (compact, and fast to build while listing a
     million files); a `Sample` tuple is made only when one is looked at.
@@ -81,7 +81,7 @@ class SampleView(Sequence[Sample]):
 
     __slots__ = ("_labels", "_paths")
 
-    def __init__(self, paths: list[str], labels: list[int]) -> None:
+    def __init__(self, paths: Sequence[str], labels: Sequence[int]) -> None:
         self._paths = paths
         self._labels = labels
 
@@ -107,55 +107,145 @@ class SampleView(Sequence[Sample]):
         return f"SampleView({len(self)} samples)"
 
 
+_UNSET: Any = object()
+
+
 class Dataset:
     """An ImageFolder-style dataset: classes in `sorted()` order, samples, problems.
 
-    `samples` holds only usable files, grouped by class in listing order; a file found
-    unusable later (by decoding) is moved to `problems` with `exclude()`. `real_dirs` holds
-    the real path of every folder the scan read (the root, class folders, folders reached
-    through symlinks): all of them are read-only to us, wherever they live.
+    An immutable value: `paths`, `labels`, `problems` and `real_dirs` are tuples and nothing
+    changes them after construction, so the GUI thread can show a dataset while a worker
+    derives the next one from it. `samples` holds only usable files, grouped by class in
+    listing order; a file found unusable later (by decoding, by generation) makes a *new*
+    dataset (`with_problems`, `without`). `real_dirs` holds the real path of every folder
+    the scan read (the root, class folders, folders reached through symlinks): all of them
+    are read-only to us, wherever they live.
     """
+
+    __slots__ = ("_classes", "_label_array", "_labels", "_paths", "_problems", "_real_dirs",
+                 "_root")  # fmt: skip
 
     def __init__(
         self,
         root: Path | str,
-        classes: tuple[str, ...] | list[str],
+        classes: Iterable[str],
         samples: Iterable[Sample] = (),
-        problems: list[Problem] | None = None,
+        problems: Iterable[Problem] | None = None,
         *,
-        paths: list[str] | None = None,
-        labels: list[int] | None = None,
+        paths: Iterable[str] | None = None,
+        labels: Iterable[int] | None = None,
         real_dirs: Iterable[str] = (),
     ) -> None:
-        self.root = Path(root)
-        self.real_dirs: tuple[str, ...] = tuple(real_dirs)
-        self.classes = tuple(classes)
         if paths is None:
             pairs = list(samples)
             paths = [p for p, _ in pairs]
             labels = [c for _, c in pairs]
-        self.paths: list[str] = paths
-        self.labels: list[int] = labels if labels is not None else []
-        if len(self.paths) != len(self.labels):
+        # tuple() of a tuple is the same object: deriving a dataset copies nothing it keeps.
+        self._root = Path(root)
+        self._classes = tuple(classes)
+        self._paths: tuple[str, ...] = tuple(paths)
+        self._labels: tuple[int, ...] = tuple(labels) if labels is not None else ()
+        if len(self._paths) != len(self._labels):
             raise ValueError("paths and labels differ in length")
-        self.problems: list[Problem] = problems if problems is not None else []
+        self._problems: tuple[Problem, ...] = tuple(problems) if problems is not None else ()
+        self._real_dirs: tuple[str, ...] = tuple(real_dirs)
+        self._label_array: Any = None
+
+    @property
+    def root(self) -> Path:
+        return self._root
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self._classes
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """POSIX paths relative to `root`, grouped by class in listing order."""
+        return self._paths
+
+    @property
+    def labels(self) -> tuple[int, ...]:
+        """The class index of each path."""
+        return self._labels
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        """Files and folders left out (and notes on files still used)."""
+        return self._problems
+
+    @property
+    def real_dirs(self) -> tuple[str, ...]:
+        return self._real_dirs
+
+    def replace(self, **changes: Any) -> Dataset:
+        """A new dataset with some of the constructor's fields changed; this one is unchanged."""
+        fields = {
+            "root": self._root,
+            "classes": self._classes,
+            "problems": self._problems,
+            "paths": self._paths,
+            "labels": self._labels,
+            "real_dirs": self._real_dirs,
+        }
+        unknown = set(changes) - set(fields)
+        if unknown:
+            raise TypeError(f"Dataset has no field {sorted(unknown)[0]!r}")
+        fields.update(changes)
+        return Dataset(**fields)
+
+    def with_problems(self, problems: Iterable[Problem]) -> Dataset:
+        """A new dataset with these problems listed and the samples of the excluding ones
+        left out (notes keep their file); this one is unchanged."""
+        found = tuple(problems)
+        if not found:
+            return self
+        drop = {p.path for p in found if p.excludes}
+        if not drop.intersection(self._paths):
+            return self.replace(problems=self._problems + found)
+        keep = [i for i, p in enumerate(self._paths) if p not in drop]
+        paths, labels = self._paths, self._labels
+        return self.replace(
+            problems=self._problems + found,
+            paths=[paths[i] for i in keep],
+            labels=[labels[i] for i in keep],
+        )
+
+    def without(self, problems: Iterable[Problem]) -> Dataset:
+        """`with_problems` for files found unusable after the scan (e.g. by generation):
+        a file already left out is not listed twice. Returns this dataset itself when every
+        such file is already listed."""
+        listed = {p.path for p in self._problems if p.excludes}
+        new = {p.path: p for p in problems if p.path not in listed}
+        return self.with_problems(new.values()) if new else self
+
+    def label_array(self) -> Any:
+        """The class index of every sample as a read-only numpy int32 array, made once (a
+        million samples take ~50 ms: call it first in a worker thread)."""
+        if self._label_array is None:
+            import numpy as np
+
+            array = np.fromiter(self._labels, dtype=np.int32, count=len(self._labels))
+            array.flags.writeable = False
+            self._label_array = array
+        return self._label_array
 
     @property
     def samples(self) -> SampleView:
-        return SampleView(self.paths, self.labels)
+        return SampleView(self._paths, self._labels)
 
     @property
     def class_to_idx(self) -> dict[str, int]:
-        return {name: i for i, name in enumerate(self.classes)}
+        return {name: i for i, name in enumerate(self._classes)}
 
     def counts(self) -> list[int]:
-        counts = [0] * len(self.classes)
-        for label in self.labels:
+        counts = [0] * len(self._classes)
+        for label in self._labels:
             counts[label] += 1
         return counts
 
     def class_infos(self) -> list[ClassInfo]:
-        return class_infos(self.classes, self.counts())
+        return class_infos(self._classes, self.counts())
 
     @property
     def imbalance_ratio(self) -> float:
@@ -170,37 +260,12 @@ class Dataset:
 
     def abspath(self, sample: Sample | str) -> Path:
         rel = sample if isinstance(sample, str) else sample.path
-        return self.root / rel
-
-    def exclude(self, problems: dict[str, Problem]) -> None:
-        """Move samples whose path is a key of `problems` into the problems list."""
-        if not problems:
-            return
-        keep = [i for i, p in enumerate(self.paths) if p not in problems]
-        self.paths = [self.paths[i] for i in keep]
-        self.labels = [self.labels[i] for i in keep]
-        self.problems.extend(problems.values())
-
-    def without(self, problems: Iterable[Problem]) -> Dataset:
-        """A new dataset with the files of these problems left out and the problems listed
-        (a file found unusable after the scan, e.g. by generation); this one is unchanged.
-        Returns this dataset itself when every such file is already listed."""
-        listed = {p.path for p in self.problems if p.excludes}
-        new = {p.path: p for p in problems if p.path not in listed}
-        if not new:
-            return self
-        keep = [i for i, p in enumerate(self.paths) if p not in new]
-        return Dataset(
-            self.root,
-            self.classes,
-            problems=[*self.problems, *new.values()],
-            paths=[self.paths[i] for i in keep],
-            labels=[self.labels[i] for i in keep],
-        )
+        return self._root / rel
 
     def __repr__(self) -> str:
         return (
-            f"Dataset({str(self.root)!r}, {len(self.classes)} classes, {len(self.paths)} samples)"
+            f"Dataset({str(self._root)!r}, {len(self._classes)} classes, "
+            f"{len(self._paths)} samples)"
         )
 
 

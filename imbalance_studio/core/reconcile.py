@@ -9,6 +9,7 @@ These names are also importable from `core.project`.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .dataset import Dataset
@@ -18,8 +19,8 @@ from .text import SUMMARY_LIMIT, plural, printable, summarize
 
 def snapshot_of(dataset: Dataset) -> dict[str, ClassSnapshot]:
     per_class: list[list[str]] = [[] for _ in dataset.classes]
-    for sample in dataset.samples:
-        per_class[sample.class_index].append(sample.path)
+    for path, label in zip(dataset.paths, dataset.labels, strict=True):
+        per_class[label].append(path)
     return {
         name: ClassSnapshot(count=len(paths), digest=_paths_digest(paths))
         for name, paths in zip(dataset.classes, per_class, strict=True)
@@ -95,9 +96,24 @@ def describe(report: ReconcileReport, limit: int = SUMMARY_LIMIT) -> list[str]:
     return out
 
 
+# Paths looked at per step of `_missing`: one C call each, short enough that a job running
+# it never holds the GIL (and so the GUI thread) for long.
+_CHUNK = 20_000
+
+
+def _missing(marked: Iterable[str], paths: Sequence[str]) -> set[str]:
+    """The marked paths that are not among `paths`: one small set of the marks, struck
+    off chunk by chunk (no set of a million paths, and no long single C call)."""
+    left = set(marked)
+    for start in range(0, len(paths), _CHUNK):
+        if not left:
+            break
+        left.difference_update(paths[start : start + _CHUNK])
+    return left
+
+
 def reconcile(project: Project, dataset: Dataset) -> ReconcileReport:
-    present = set(dataset.paths) if hasattr(dataset, "paths") else {s.path for s in dataset.samples}
-    missing_marks = tuple(sorted(p for p in project.marks if p not in present))
+    missing_marks = tuple(sorted(_missing(project.marks, dataset.paths)))
     classes = set(dataset.classes)
     known = set(project.targets) | set(project.augment.class_stacks)
     known |= set(project.generation.cutmix_classes)

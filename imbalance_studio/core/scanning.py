@@ -1,8 +1,12 @@
 """Scan an ImageFolder-style tree: list files first (cheap), then check images (decode).
 
-Both phases are generators of progress events whose return value is the result, so the GUI
-runs them in a worker thread and the CLI drives them with a tqdm bar; `scan()` and
-`check()` are the plain-call forms.
+`iter_scan` is THE scan, for the GUI and the CLI alike: list, hand the listing over (a
+`Listed` item, so a window shows the dataset before its images are checked), then check
+every file in a process pool and return the checked dataset. It is a generator of progress
+events whose return value is the result: the GUI's job runner turns it into a progress bar
+with Cancel, the CLI drives it with a tqdm bar. `iter_list` / `iter_check` are its two
+phases, `scan()` and `check()` their plain-call forms. A check never changes the dataset it
+is given (datasets are immutable): it returns a new one.
 """
 
 from __future__ import annotations
@@ -18,8 +22,12 @@ from pathlib import Path
 
 from .dataset import IMG_EXTENSIONS, Dataset, Problem, ProblemReason
 from .imageio import ImageDecodeError, load_image
+from .processes import worker_pool
 from .progress import drive
 from .safe_read import file_kind
+
+# Below this many images a process pool costs more to start than it saves.
+POOL_THRESHOLD = 200
 
 
 class ScanError(Exception):
@@ -32,6 +40,14 @@ class ScanProgress:
     done: int
     total: int | None  # None while the total is not known yet
     message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """Yielded by `iter_scan` when listing is done: the dataset can be shown (its images are
+    not checked yet; the checked dataset is the scan's return value)."""
+
+    dataset: Dataset
 
 
 def _is_hidden(name: str) -> bool:
@@ -194,30 +210,56 @@ def iter_check(
     chunk: int = 64,
     *,
     decode: bool = True,
-) -> Generator[ScanProgress, None, list[Problem]]:
+) -> Generator[ScanProgress, None, Dataset]:
     """Decode every sample (with `decode=False`, only stat it: see `stat_file`); yields
-    progress, returns the problems found.
-
-    Samples with an excluding problem are removed from `dataset` (they stay in its problem
-    list with the reason). Pass a process pool as `executor` to use every core.
+    progress, returns a NEW dataset: the samples with an excluding problem left out, every
+    problem found listed (with its reason). `dataset` itself is unchanged. Pass a process
+    pool as `executor` to use every core.
     """
-    rel_paths = list(dataset.paths)
-    abs_paths = [str(dataset.root / p) for p in rel_paths]
+    rel_paths = dataset.paths
+    prefix = str(dataset.root) + os.sep
+    abs_paths = [prefix + p for p in rel_paths]
     total = len(abs_paths)
     found: list[Problem] = []
     one = check_file if decode else stat_file
+    what = "images" if decode else "files"
     results: Iterable[Problem | None]
     results = executor.map(one, abs_paths, chunksize=chunk) if executor else map(one, abs_paths)
     for i, (rel, problem) in enumerate(zip(rel_paths, results, strict=True), 1):
         if problem is not None:
             found.append(Problem(rel, problem.reason, problem.detail))
         if i % chunk == 0 or i == total:
-            what = "images" if decode else "files"
             yield ScanProgress("checking", i, total, f"checked {i} of {total} {what}")
-    excluded = {p.path: p for p in found if p.excludes}
-    dataset.exclude(excluded)
-    dataset.problems.extend(p for p in found if not p.excludes)
-    return found
+    return dataset.with_problems(found)
+
+
+def iter_scan(
+    root: str | os.PathLike[str],
+    check: bool = True,
+    workers: int | None = None,
+    *,
+    decode: bool = True,
+) -> Generator[ScanProgress | Listed, None, Dataset]:
+    """List `root`, yield `Listed`, then (unless `check` is False) check every file and
+    return the checked dataset (`check=False`: the listed one).
+
+    `decode=False` only stats each file (`stat_file`, the CLI's `--quick`). Decoding uses
+    a process pool of `workers` processes (None: every core) when there are enough images
+    for one to pay off. Closing the generator (a cancelled job, Ctrl+C) cancels the queued
+    decodes and waits only for the ones running.
+    """
+    dataset = yield from iter_list(root)
+    yield Listed(dataset)
+    if not check:
+        return dataset
+    n = (os.cpu_count() or 1) if workers is None else workers
+    use_pool = decode and n > 1 and len(dataset.paths) > POOL_THRESHOLD
+    pool = worker_pool(n) if use_pool else None
+    try:
+        return (yield from iter_check(dataset, pool, decode=decode))
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def scan(
@@ -233,8 +275,8 @@ def check(
     progress: Callable[[ScanProgress], None] | None = None,
     *,
     decode: bool = True,
-) -> list[Problem]:
-    """Decode (or with `decode=False` only stat) every sample and move the unusable ones to
-    the problem list."""
+) -> Dataset:
+    """Decode (or with `decode=False` only stat) every sample; returns the new dataset with
+    the unusable ones moved to its problems (`dataset` is unchanged)."""
     steps = iter_check(dataset, executor, decode=decode)
     return drive(steps, progress)  # type: ignore[return-value]

@@ -1,23 +1,43 @@
 """The open dataset and the background scan that fills it.
 
-The window asks the session to open a folder; the session runs the scan in a worker and
-announces each stage with signals. Models take snapshots of `dataset` when they hear
-`datasetChanged`, so the worker may keep refining it meanwhile.
+The window asks the session to open a folder; the session runs core's one scan
+(`core.scanning.iter_scan`) on the window's job runner and announces each stage with
+signals. Datasets are immutable values: the listed dataset the window shows first is never
+changed by the check, which hands over a new one (`datasetChanged` again).
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Mapping
+import os
+from collections.abc import Generator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from ..core.dataset import Dataset
 
-if TYPE_CHECKING:
-    from superqt.utils import WorkerBase
+# The job runner (and superqt with it) is imported on first use: not before the window shows.
+
+
+def scan_job(root: str | os.PathLike[str]) -> Generator[Any, None, Dataset]:
+    """`iter_scan`, with each dataset's class array made here in the worker thread (the
+    gallery filters rows by it; a million samples take ~50 ms, too long for the GUI)."""
+    from ..core.scanning import Listed, iter_scan
+
+    steps = iter_scan(root)
+    try:
+        while True:
+            try:
+                item = next(steps)
+            except StopIteration as stop:
+                stop.value.label_array()
+                return stop.value
+            if isinstance(item, Listed):
+                item.dataset.label_array()
+            yield item
+    finally:
+        steps.close()  # a cancelled scan shuts its process pool down here, in the worker
 
 
 class DatasetSession(QObject):
@@ -35,58 +55,61 @@ class DatasetSession(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.dataset: Dataset | None = None
-        self.class_array: Any = None  # numpy int32 class index per sample of `dataset`
         self.root: Path | None = None
         self.is_demo = False
         self.checked = False
-        self._worker: WorkerBase | None = None
+        # One job at a time (demo creation, then the scan): a new one replaces the old.
+        self._key = ("dataset session", id(self))
         self._phase = ""
         self._unusable: dict[str, str] = {}  # found after the scan (by generation)
 
     @property
     def busy(self) -> bool:
-        return self._worker is not None
+        """A scan or demo job runs (a cancelled one until its worker has stopped)."""
+        from .jobs import runner
+
+        return runner().running(self._key)
 
     @property
     def phase(self) -> str:
         return self._phase
 
-    def open_folder(self, folder: str | Path, *, demo: bool = False) -> None:
-        from . import workers
+    @property
+    def class_array(self) -> Any:
+        """Numpy int32 class index per sample of `dataset` (read-only), or None."""
+        return self.dataset.label_array() if self.dataset is not None else None
 
-        self._stop()
+    def open_folder(self, folder: str | Path, *, demo: bool = False) -> None:
         self.root = Path(folder).expanduser()
         self._unusable = {}
         self.is_demo = demo
         self.checked = False
         self._phase = "listing"
-        worker = workers.start_scan(self.root)
-        worker.yielded.connect(self._on_yielded)
-        worker.returned.connect(self._on_checked)
-        worker.errored.connect(self._on_error)
-        worker.aborted.connect(self._on_aborted)
-        self._track(worker)
         self.scanStarted.emit(str(self.root))
         self.progress.emit("listing", 0, 0, "Listing files…")
-        worker.start()
+        from .jobs import start_job
+
+        start_job(
+            scan_job, self.root, owner=self, key=self._key, progress=self._on_progress,
+            partial=self._on_listed, done=self._on_checked, error=self._on_error,
+        )  # fmt: skip
 
     def open_demo(self) -> None:
         """Create the synthetic demo dataset on first use (in a worker), then open it."""
-        from . import workers
+        from ..core.demo import ensure_demo_dataset
+        from .jobs import start_job
 
-        self._stop()
         self._phase = "preparing"
-        worker = workers.start_demo()
-        worker.returned.connect(self._on_demo_ready)
-        worker.errored.connect(self._on_error)
-        self._track(worker)
         self.progress.emit(
             "preparing",
             0,
             0,
             "Preparing the synthetic demo dataset (first run draws 1,000 images)…",
         )
-        worker.start()
+        start_job(
+            ensure_demo_dataset, owner=self, key=self._key,
+            done=lambda root: self.open_folder(root, demo=True), error=self._on_error,
+        )  # fmt: skip
 
     def note_unusable(self, found: Mapping[str, str]) -> None:
         """Files found not to decode after the scan (rel path -> reason, e.g. by generation)
@@ -98,12 +121,11 @@ class DatasetSession(QObject):
         self._apply_unusable()
 
     def _apply_unusable(self) -> None:
-        if self.dataset is None or self.busy:
-            return  # a running check still fills the dataset: applied when it ends
+        if self.dataset is None or self._phase:
+            return  # a running scan makes a new dataset: applied when it ends
         changed = self._without_unusable(self.dataset)
         if changed is not self.dataset:
             self.dataset = changed
-            self.class_array = None  # made for the old sample list; the gallery remakes it
             self.datasetChanged.emit(changed)
 
     def _without_unusable(self, dataset: Dataset) -> Dataset:
@@ -115,84 +137,51 @@ class DatasetSession(QObject):
 
     def cancel_check(self) -> None:
         """Stop decoding images; the listing stays usable, unverified files are kept."""
-        if self._worker is not None and self._phase == "checking":
-            self._worker.quit()
+        if self._phase != "checking":
+            return
+        from .jobs import runner
+
+        runner().cancel(self._key)  # its worker closes the pool; nothing more is heard of it
+        self._phase = ""
+        self._apply_unusable()
+        self.checkCancelled.emit()
+        if self.dataset is not None:
+            self.scanFinished.emit(self.dataset)
 
     def close(self) -> None:
-        self._stop()
+        from .jobs import runner
 
-    # -- worker plumbing -------------------------------------------------------------
-    def _track(self, worker: WorkerBase) -> None:
-        self._worker = worker
-        worker.finished.connect(lambda w=worker: self._on_finished(w))
-
-    def _stop(self) -> None:
-        if self._worker is not None:
-            worker, self._worker = self._worker, None
-            for signal in ("yielded", "returned", "errored", "aborted"):
-                # A signal with no connection raises on disconnect(); nothing to undo then.
-                with contextlib.suppress(RuntimeError, TypeError, AttributeError):
-                    getattr(worker, signal).disconnect()
-            worker.quit()
+        runner().cancel(self._key)
         self._phase = ""
 
-    def _on_finished(self, worker: WorkerBase) -> None:
-        if self._worker is worker:
-            self._worker = None
-            self._phase = ""
-
-    def _on_demo_ready(self, root: Path) -> None:
-        self._worker = None
-        self.open_folder(root, demo=True)
-
-    def _on_yielded(self, event: object) -> None:
-        from .workers import Listed
-
-        if isinstance(event, Listed):
-            self.dataset = event.dataset
-            self.class_array = event.class_array
-            self._phase = "checking"
-            self.datasetChanged.emit(event.dataset)
-            total = len(event.dataset.samples)
-            self.progress.emit("checking", 0, total, f"Checking images 0/{total:,}")
-            return
-        phase, done, total = event.phase, event.done, event.total or 0  # type: ignore[attr-defined]
+    # -- job callbacks (GUI thread; dropped once the job is replaced or cancelled) ------
+    def _on_progress(self, event: Any) -> None:
+        phase, done, total = event.phase, event.done, event.total or 0
         if phase == "checking":
             message = f"Checking images {done:,}/{total:,}"
         else:
             message = f"Listing… {done}/{total} class folders"
         self.progress.emit(phase, done, total, message)
 
-    def _on_checked(self, result: object) -> None:
-        dataset = getattr(result, "dataset", None) or self.dataset
-        self.class_array = getattr(result, "class_array", None)
-        if dataset is not None and self._unusable:
-            unusable = self._without_unusable(dataset)
-            if unusable is not dataset:
-                dataset, self.class_array = unusable, None
-        self.checked = True
-        self._phase = ""
-        self._worker = None
-        if dataset is not None:
-            self.dataset = dataset
-            self.datasetChanged.emit(dataset)
-            self.scanFinished.emit(dataset)
+    def _on_listed(self, listed: Any) -> None:  # core.scanning.Listed
+        self.dataset = listed.dataset
+        self._phase = "checking"
+        self.datasetChanged.emit(listed.dataset)
+        total = len(listed.dataset.paths)
+        self.progress.emit("checking", 0, total, f"Checking images 0/{total:,}")
 
-    def _on_aborted(self) -> None:
+    def _on_checked(self, dataset: Dataset) -> None:
         self._phase = ""
-        self._worker = None
-        self._apply_unusable()
-        self.checkCancelled.emit()
-        if self.dataset is not None:
-            self.scanFinished.emit(self.dataset)
+        self.dataset = self._without_unusable(dataset)
+        self.checked = True
+        self.datasetChanged.emit(self.dataset)
+        self.scanFinished.emit(self.dataset)
 
     def _on_error(self, exc: BaseException) -> None:
         from ..core.scanning import ScanError
 
         self._phase = ""
-        self._worker = None
         # Anything but a ScanError is our bug, but the user still gets one readable line.
         message = str(exc) if isinstance(exc, ScanError) else f"{type(exc).__name__}: {exc}"
         self.dataset = None
-        self.class_array = None
         self.scanFailed.emit(message)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from imbalance_studio.core.dataset import Dataset, Sample
+from imbalance_studio.core.dataset import Dataset, Problem, ProblemReason, Sample
 from imbalance_studio.gui.models.gallery import (
     AbsPathRole,
     ClassIndexRole,
@@ -67,7 +67,7 @@ def test_a_rescan_of_the_same_classes_keeps_the_selection(qtbot):
     ds = make_dataset()
     model.set_dataset(ds)
     model.set_classes([0])
-    ds.exclude({"a/3.png": None})  # what the check phase does with a corrupt file
-    model.set_dataset(ds)
+    # What the check phase does with a corrupt file: a new dataset without it.
+    model.set_dataset(ds.with_problems([Problem("a/3.png", ProblemReason.CORRUPT)]))
     assert model.selected_classes == (0,)
     assert model.rowCount() == 4

@@ -189,23 +189,22 @@ def test_a_job_that_ends_before_run_job_returns_still_runs_its_callbacks(qtbot, 
     """A worker can finish before the line after `run_job` runs (a busy machine pauses the
     GUI thread): here every job runs to its end inside `run_job`. A lost finish signal used
     to leave the autosave (and the QA record writer) waiting forever."""
-    from imbalance_studio.gui.curation import decisions
+    from imbalance_studio.gui import jobs
+    from imbalance_studio.gui.curation import decisions, files
     from imbalance_studio.gui.curation.controller import CurationController
 
     c = CurationController()
-    monkeypatch.setattr(c, "_run", lambda worker: worker.run())
+    monkeypatch.setattr(jobs, "_RUNNER", jobs.JobRunner(synchronous=True))
     c.project = Project(dataset_root="/nowhere/data")
     written = []
-    monkeypatch.setattr(
-        "imbalance_studio.gui.curation.controller.write_autosave", lambda *a: written.append(a)
-    )
+    monkeypatch.setattr(files, "write_autosave", lambda *a: written.append(a))
     c._write_autosave()
     c._write_autosave()
-    assert len(written) == 2 and not c._autosave_running
+    assert len(written) == 2 and not c._autosave_running and not c.busy
 
     batches = []
     monkeypatch.setattr(decisions, "write_statuses", batches.append)
     c._write_status(None, "accepted", None)  # any image: the writer is replaced
     c._write_status(None, "rejected", "reduce")
     assert [[w[2] for w in b] for b in batches] == [["accepted"], ["rejected"]]
-    assert not c._status_running
+    assert not c._status_running and not c.busy

@@ -197,7 +197,7 @@ def test_a_huge_target_in_a_project_file_is_refused(tiny_root, tmp_path):
 
 def _planned(root: Path, project: Project) -> tuple[int, int]:
     dataset = scan(root)
-    check(dataset)
+    dataset = check(dataset)
     return make_plan(dataset, project).generation_total()
 
 

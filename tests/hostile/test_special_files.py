@@ -176,7 +176,7 @@ def test_no_stage_opens_a_special_file(special_root, monkeypatch):
             with pytest.raises(ImageDecodeError) as err:
                 read(Path(path) if read is decode else path)
             assert err.value.reason == ProblemReason.NOT_REGULAR
-    check(dataset)
+    dataset = check(dataset)
     assert not set(SPECIALS) & set(dataset.paths)
     assert opened == []
 
@@ -206,7 +206,7 @@ def test_a_source_that_became_a_fifo_after_the_scan_is_reported_not_copied(tmp_p
     root = tmp_path / "data"
     write_digits(root, COUNTS)
     dataset = scan(root)
-    check(dataset)
+    dataset = check(dataset)
     project = Project(dataset_root=str(root))
     plan = make_plan(dataset, project)
     victim = plan.splits["train"][0].kept[0]

@@ -143,6 +143,7 @@ def test_a_signal_cancels_a_command_like_ctrl_c(signum, capsys, monkeypatch, saf
 
 def test_an_interrupted_scan_drops_its_queued_decodes(digits, tmp_path, monkeypatch):
     from imbalance_studio.cli import scan as scan_cli
+    from imbalance_studio.core import scanning
 
     root = tmp_path / "big"
     write_digits(root)  # over the threshold at which the scan uses a pool
@@ -153,9 +154,9 @@ def test_an_interrupted_scan_drops_its_queued_decodes(digits, tmp_path, monkeypa
             pool.submit(time.sleep, 1.0)
         time.sleep(0.2)
         raise KeyboardInterrupt  # what Ctrl+C, SIGTERM or SIGHUP raises
-        yield  # a progress generator, as iter_check is
+        yield  # a generator, as the check is
 
-    monkeypatch.setattr(scan_cli, "iter_check", interrupted_check)
+    monkeypatch.setattr(scanning, "iter_check", interrupted_check)
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
         scan_cli.load_dataset(str(root), workers=2, quiet=True)

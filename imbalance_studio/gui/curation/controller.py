@@ -1,22 +1,21 @@
 """The curation state behind the window: project, undo stack, plan, autosave.
 
 Every edit is a QUndoCommand (commands.py) that calls one of the `_apply_*` methods; after
-each, the plan is recomputed in a worker thread (latest request wins) and the project is
-autosaved in a worker thread, so a crash loses at most the last edit and the GUI thread
-never writes a file.
+each, the plan is recomputed as a job (a newer plan replaces the older one: the runner's
+`key`) and the project is autosaved as a job (files.py), so a crash loses at most the last
+edit and the GUI thread never writes a file. Every job starts on the window's one job runner
+(`gui.jobs`) through `run_job`.
 """
 
 from __future__ import annotations
 
-import contextlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
-from superqt.utils import create_worker
 
-from ...core.autosave import write_autosave
 from ...core.dataset import Dataset
 from ...core.duplicates import iter_content_groups
 from ...core.plan import Plan, SplitAssignment, make_plan, make_split
@@ -25,20 +24,12 @@ from ...core.project import ClassTarget, Mark, Method, Project, ProjectError, Sp
 from ...core.reconcile import reconcile
 from .commands import SetCutmixCommand, SetMarksCommand, SetSplitCommand, SetTargetsCommand
 from .decisions import QaDecisions
-from .files import SaveJob, StatusWrite
+from .files import ProjectFiles, StatusWrite, snapshot
 
+if TYPE_CHECKING:
+    from ..jobs import Job
 
-def snapshot(project: Project) -> Project:
-    """A copy a worker may read while the GUI keeps editing: marks and targets are replaced,
-    never mutated, so a shallow copy shares them safely; the small settings objects that
-    panels do mutate in place are copied."""
-    return project.model_copy(
-        update={
-            "generation": project.generation.model_copy(deep=True),
-            "augment": project.augment.model_copy(deep=True),
-            "split": project.split.model_copy(),
-        }
-    )
+__all__ = ["CurationController", "snapshot"]
 
 
 def _compute_plan(
@@ -60,7 +51,7 @@ def _compute_plan(
     return plan, counts, split
 
 
-class CurationController(QaDecisions, QObject):
+class CurationController(QaDecisions, ProjectFiles, QObject):
     projectChanged = Signal()  # project replaced, saved, or its file changed
     marksChanged = Signal(object)  # iterable of rel paths whose mark changed
     planChanged = Signal(object)  # Plan
@@ -82,8 +73,10 @@ class CurationController(QaDecisions, QObject):
         self._pending_project: tuple[Project, Path | None] | None = None
         self._finding_groups = False
         self._unsaved_outside_undo = False  # edits that are not on the undo stack
-        self._plan_request = 0
-        self._workers: set[object] = set()
+        self._jobs_running = 0  # jobs started by run_job that have not ended yet
+        # A newer plan (or reconcile) replaces the one still running: the runner's key.
+        self._plan_key = ("curation plan", id(self))
+        self._reconcile_key = ("curation reconcile", id(self))
         # Edits arriving in a burst (a slider, a held key) cost one plan, not one each.
         self._plan_timer = QTimer(self, singleShot=True, interval=30)
         self._plan_timer.timeout.connect(self._start_plan)
@@ -114,7 +107,9 @@ class CurationController(QaDecisions, QObject):
 
     @property
     def busy(self) -> bool:
-        return bool(self._workers) or self._plan_timer.isActive() or self._autosave_timer.isActive()
+        return (
+            self._jobs_running > 0 or self._plan_timer.isActive() or self._autosave_timer.isActive()
+        )
 
     @property
     def split_assignment(self) -> SplitAssignment | None:
@@ -136,7 +131,9 @@ class CurationController(QaDecisions, QObject):
             self.projectChanged.emit()
             return
         self._split = None  # made for the previous sample list
-        self._plan_request += 1  # a plan still running for the old sample list is stale
+        from ..jobs import runner  # not at start-up: it brings superqt
+
+        runner().cancel(self._plan_key)  # a plan still running for the old sample list is stale
         if not same_root:
             self._groups = None
         if (
@@ -147,7 +144,7 @@ class CurationController(QaDecisions, QObject):
             self._pending_project = None
             self.undo_stack.clear()
             self._unsaved_outside_undo = False
-            self.reconciled.emit(reconcile(self.project, dataset))
+            self._reconcile(self.project, dataset)
             self.projectChanged.emit()
         elif self.project is None or not same_root:
             self.project = Project(dataset_root=str(dataset.root))
@@ -250,23 +247,33 @@ class CurationController(QaDecisions, QObject):
     def _start_plan(self) -> None:
         if self.dataset is None or self.project is None or self._groups is None:
             return
-        self._plan_request += 1
-        request = self._plan_request
         self.run_job(
             _compute_plan,
             self.dataset,
             snapshot(self.project),
             self._groups,
             self._split,
-            done=lambda result, r=request: self._on_plan(r, result),
+            key=self._plan_key,
+            done=self._on_plan,
             failed="Could not make the plan",
         )
 
-    def _on_plan(self, request: int, result: tuple[Plan, dict[str, int], SplitAssignment]) -> None:
-        if request != self._plan_request:
-            return  # a newer edit already asked for a newer plan
+    def _on_plan(self, result: tuple[Plan, dict[str, int], SplitAssignment]) -> None:
         self.plan, self.train_counts, self._split = result
         self.planChanged.emit(self.plan)
+
+    def _reconcile(self, project: Project, dataset: Dataset) -> None:
+        """Compare the opened project with its scanned folder, as a job: at a million samples
+        it sorts and hashes every path (seconds)."""
+
+        def done(report: object) -> None:
+            if self.project is project and self.dataset is dataset:
+                self.reconciled.emit(report)
+
+        self.run_job(
+            reconcile, snapshot(project), dataset, key=self._reconcile_key, done=done,
+            failed="Could not compare the project with its folder",
+        )  # fmt: skip
 
     def _find_identical_files(self, dataset: Dataset) -> None:
         self._finding_groups = True
@@ -285,147 +292,34 @@ class CurationController(QaDecisions, QObject):
         self.run_job(iter_content_groups, dataset, done=done, failed="Could not compare files")
 
     def run_job(
-        self, fn, *args, done=None, failed: str | None = None, quiet: bool = False, then=None
-    ):
-        """Run `fn(*args)` in a worker thread. `done(result)` runs on the GUI thread; a
-        failure is reported as "`failed`: reason" (a ProjectError as its own clear message),
-        through `status` when `quiet`, else `error`; `then()` runs after either. Callbacks
-        are dropped once this controller is gone, and the worker is kept alive until it
-        finishes. Every callback is connected before the worker starts: a short job can
-        finish before the line after `run_job` runs, and its signal would be lost."""
-        worker = create_worker(fn, *args, _start_thread=False, _ignore_errors=True)
-        if done is not None:
-            worker.returned.connect(self._alive_only(done))
-        if then is not None:
-            worker.finished.connect(self._alive_only(then))
-        if failed is not None:
-            signal = self.status if quiet else self.error
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        done: Callable[[Any], None] | None = None,
+        failed: str | None = None,
+        quiet: bool = False,
+        then: Callable[[], None] | None = None,
+        key: object = None,
+    ) -> Job:
+        """Run `fn(*args)` on the job runner. `done(result)` runs on the GUI thread; a failure
+        is reported as "`failed`: reason" (a ProjectError as its own clear message), through
+        `status` when `quiet`, else `error` (without `failed` it is dropped); `then()` runs
+        after either, and after a job replaced by a newer one of the same `key`. Callbacks
+        are dropped once this controller is gone; `busy` holds until every job has ended."""
+        signal = self.status if quiet else self.error
 
-            def report(exc: BaseException) -> None:
-                signal.emit(str(exc) if isinstance(exc, ProjectError) else f"{failed}: {exc}")
+        def report(exc: BaseException) -> None:
+            signal.emit(str(exc) if isinstance(exc, ProjectError) else f"{failed}: {exc}")
 
-            worker.errored.connect(self._alive_only(report))
-        self._run(worker)
-        return worker
+        def ended() -> None:
+            self._jobs_running -= 1
+            if then is not None:
+                then()
 
-    def _alive_only(self, fn):
-        """Wrap a worker callback so it does nothing once this controller is destroyed (a
-        worker may finish after the window closed)."""
+        from ..jobs import start_job  # not at start-up: it brings superqt
 
-        def call(*args):
-            if shiboken6.isValid(self):
-                fn(*args)
-
-        return call
-
-    def _run(self, worker) -> None:
-        self._workers.add(worker)
-        worker.finished.connect(lambda w=worker: self._workers.discard(w))
-        worker.start()
-
-    # -- files --------------------------------------------------------------------------
-    def _autosave(self) -> None:
-        # Debounced, and one write at a time in edit order: parallel writes could land an
-        # older snapshot over a newer one.
-        if self.project is not None and not self._autosave_off:
-            self._autosave_timer.start()
-
-    def _write_autosave(self) -> None:
-        if self.project is None or self._autosave_off:
-            return
-        if self._autosave_running:
-            self._autosave_again = True
-            return
-        self._autosave_running = True
-        self.run_job(
-            write_autosave,
-            snapshot(self.project),
-            self.project_file,
-            failed="Autosave failed",
-            quiet=True,
-            then=self._autosave_done,
-        )
-
-    def _autosave_done(self) -> None:
-        self._autosave_running = False
-        if self._autosave_again:
-            self._autosave_again = False
-            self._write_autosave()
-
-    def stop_autosave(self, timeout_ms: int = 3000) -> None:
-        """No more autosaves (the window is closing): waits for one being written."""
-        from PySide6.QtCore import QThreadPool
-
-        self._autosave_off = True
-        self._autosave_timer.stop()
-        if self._autosave_running:
-            QThreadPool.globalInstance().waitForDone(timeout_ms)
-
-    def keep_autosave(self) -> None:
-        """The window closes without asking (terminated by a signal): no more autosaves,
-        and the newest unsaved state is on disk as the autosave before this returns."""
-        self.stop_autosave()  # waits for one being written
-        if self.project is not None and self.dirty:
-            # On the GUI thread on purpose: the process is about to exit, a worker might not
-            # run. A failed write leaves the previous autosave in place.
-            with contextlib.suppress(OSError):
-                write_autosave(snapshot(self.project), self.project_file)
-
-    def save(self, path: Path | None = None) -> bool:
-        """Save to `path` (or the current file) in a worker; False when there is no file to
-        save to. Save, Save As and save-on-close (`save_now`) share one `SaveJob`."""
-        job = self._save_job(path)
-        if job is None:
-            return False
-        self.run_job(job.run, done=lambda file: self._saved(job, file), failed="Could not save")
-        return True
-
-    def save_now(self, path: Path | None = None) -> Path:
-        """The same save, synchronously: for the closing window, where a worker might not
-        finish before the process ends. Raises ProjectError or OSError."""
-        job = self._save_job(path)
-        if job is None:
-            raise ProjectError("nothing to save: no project, or no file chosen")
-        self._flush_statuses()
-        file = job.run()
-        self._saved(job, file)
-        return file
-
-    def _save_job(self, path: Path | None) -> SaveJob | None:
-        if self.project is None:
-            return None
-        target = Path(path) if path is not None else self.project_file
-        if target is None:
-            return None
-        return SaveJob(snapshot(self.project), self.dataset, self.project_file, target, self._edits)
-
-    def _saved(self, job: SaveJob, file: Path) -> None:
-        self.project_file = file
-        if self.project is not None:
-            self.project.snapshot = job.project.snapshot
-        if self._edits == job.edits_at_start:
-            self._unsaved_outside_undo = False
-            self.undo_stack.setClean()
-        else:  # edited while saving: still unsaved, and its autosave was just removed
-            self._autosave()
-        self.status.emit(f"Saved {file}")
-        self.projectChanged.emit()
-
-    def open_project(self, path: Path, on_loaded) -> None:
-        """Load a project file in a worker; `on_loaded(project)` then opens its folder.
-        A broken file leaves the current state as it was."""
-
-        def loaded(project: Project) -> None:
-            self.adopt_project(project, Path(path))
-            on_loaded(project)
-
-        self.run_job(Project.load, path, done=loaded, failed=f"Could not open {path}")
-
-    def adopt_project(self, project: Project, project_file: Path | None) -> None:
-        """Use `project` as soon as its dataset folder has been scanned."""
-        self._pending_project = (project, project_file)
-        if (
-            self.dataset is not None
-            and self.dataset.root.absolute() == Path(project.dataset_root).absolute()
-        ):
-            self.set_dataset(self.dataset)
+        self._jobs_running += 1  # before the start: a quick job can end inside it
+        return start_job(
+            fn, *args, owner=self, key=key, done=done,
+            error=report if failed is not None else None, finished=ended,
+        )  # fmt: skip

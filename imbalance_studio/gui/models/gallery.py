@@ -61,9 +61,7 @@ class GalleryModel(QAbstractListModel):
         super().__init__(parent)
         self.loader = loader
         self._dataset: Dataset | None = None
-        # A snapshot of the list object: the check phase replaces Dataset.samples in a worker
-        # thread, and rows must keep pointing at the list they were computed from.
-        self._samples: Sequence[Sample] = ()
+        self._samples: Sequence[Sample] = ()  # the dataset's own (immutable) samples
         self._prefix = ""
         self._class_array: np.ndarray | None = None
         self._rows: np.ndarray | None = None
@@ -86,7 +84,7 @@ class GalleryModel(QAbstractListModel):
         self._samples = dataset.samples if dataset is not None else ()
         self._prefix = str(dataset.root).rstrip("/") + "/" if dataset is not None else ""
         if dataset is not None and class_array is None:
-            class_array = class_index_array(self._samples)
+            class_array = dataset.label_array()  # made once per dataset, ideally in a worker
         self._class_array = class_array
         if not keep:
             self._selected = None

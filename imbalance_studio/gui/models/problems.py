@@ -17,13 +17,12 @@ ProblemRole = Qt.ItemDataRole.UserRole + 1  # core.dataset.Problem
 class ProblemsModel(QAbstractTableModel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        # A snapshot: the check phase extends Dataset.problems from a worker thread.
-        self._problems: tuple[Problem, ...] = ()
+        self._problems: tuple[Problem, ...] = ()  # the dataset's problems, sorted for display
 
     def set_dataset(self, dataset: Dataset | None) -> None:
         self.beginResetModel()
         # Problems that exclude a file first, notes (still-usable files) after them.
-        found = tuple(dataset.problems) if dataset is not None else ()
+        found = dataset.problems if dataset is not None else ()
         self._problems = tuple(sorted(found, key=lambda p: (not p.excludes, p.reason, p.path)))
         self.endResetModel()
 

@@ -1,4 +1,8 @@
-"""The sample viewer: one image, decoded in a worker, with its facts and prev/next keys."""
+"""The sample viewer: one image, decoded on the job runner, with its facts and prev/next keys.
+
+Each viewer (the docked one, every viewer window) decodes under its own job key: moving to
+another image replaces the decode still running for the last one, whose result is dropped.
+"""
 
 from __future__ import annotations
 
@@ -76,8 +80,7 @@ class SampleViewer(QWidget):
         super().__init__(parent)
         self.model = model
         self.row = -1
-        self._request = 0
-        self._worker = None
+        self._key = ("sample viewer", id(self))
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.canvas = ImageCanvas()
         self.canvas.set_pixmap(None, "Click an image in the gallery to see it here.")
@@ -110,7 +113,9 @@ class SampleViewer(QWidget):
 
     @property
     def busy(self) -> bool:
-        return self._worker is not None
+        from ..jobs import runner  # not at start-up: it brings superqt
+
+        return runner().running(self._key)
 
     def show_row(self, row: int) -> None:
         if row == self.row and row >= 0:
@@ -162,26 +167,20 @@ class SampleViewer(QWidget):
         self.step(delta)
 
     def _decode(self, path: str) -> None:
-        from ..workers import start_decode
+        from ..jobs import start_job
+        from ..workers import decode_for_viewer
 
-        self._request += 1
-        worker = start_decode(self._request, path)
-        worker.returned.connect(self._on_decoded)
-        worker.finished.connect(lambda w=worker: self._on_worker_done(w))
-        self._worker = worker
-        worker.start()
+        start_job(decode_for_viewer, 0, path, owner=self, key=self._key, done=self._on_decoded,
+                  error=self._on_failed)  # fmt: skip
 
-    def _on_worker_done(self, worker: object) -> None:
-        if self._worker is worker:
-            self._worker = None
+    def _on_failed(self, exc: BaseException | str) -> None:
+        self.canvas.set_pixmap(None, f"Cannot show this file:\n{exc}")
+        for key in ("Pixels", "Mode", "File size"):
+            self.fields[key].setText("–")
 
     def _on_decoded(self, result) -> None:  # workers.DecodedImage
-        if result.request != self._request:
-            return  # the user has moved on; an older decode finished late
         if result.error:
-            self.canvas.set_pixmap(None, f"Cannot show this file:\n{result.error}")
-            for key in ("Pixels", "Mode", "File size"):
-                self.fields[key].setText("–")
+            self._on_failed(result.error)
         else:
             self.canvas.set_pixmap(
                 pixmap_from_raw(result.data, result.width, result.height, result.mode)
@@ -198,8 +197,10 @@ class SampleViewer(QWidget):
         self.imageShown.emit(result.path)
 
     def _on_reset(self) -> None:
+        from ..jobs import runner
+
         self.row = -1
-        self._request += 1
+        runner().cancel(self._key)  # a decode still running must not paint over the reset
         self.canvas.set_pixmap(None, "Click an image in the gallery to see it here.")
         for label in self.fields.values():
             label.setText("–")
