@@ -42,8 +42,13 @@ def test_a_full_collection_freezes_its_survivors_and_later_cycles_are_still_coll
     gc.unfreeze()
     t0, t1, t2 = gc.get_threshold()
     try:
-        gc.set_threshold(1, 0, 0)  # every tick is due for a full collection
-        collector.collect()
+        gc.set_threshold(1, 0, 0)  # a full collection is due after a gen-0 and a gen-1 one
+        keep = []
+        for _ in range(5):  # each tick collects the oldest generation due; then it is frozen
+            keep.append([[] for _ in range(10)])  # allocations: the next tick is due
+            collector.collect()
+            if gc.get_freeze_count():
+                break
         frozen = gc.get_freeze_count()
         assert frozen > 1000  # the long-lived heap is out of later full collections
         seen: list[threading.Thread] = []
