@@ -198,3 +198,14 @@ def test_replanning_window_keeps_the_selection(qtbot, panel, root, tmp_path):
     assert panel.current_image().id == nxt.id, "reloads keep the selection"
     assert panel.model.image(victim.id).status == "rejected"
     assert panel.compare.image.id == nxt.id
+
+
+def test_generation_finished_arrives_when_the_panel_is_no_longer_busy(qtbot, panel, root, tmp_path):
+    """The window refreshes the panel's context on generationFinished and skips a busy panel:
+    emitted while still busy, that refresh was lost (and a gallery reload could land over the
+    newest images)."""
+    panel.set_context(*context(root, tmp_path))
+    busy_then: list[bool] = []
+    panel.generationFinished.connect(lambda _r: busy_then.append(panel.busy))
+    result = run_to_end(qtbot, panel)
+    assert result is not None and busy_then == [False]

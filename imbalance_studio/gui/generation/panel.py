@@ -64,6 +64,7 @@ class GenerationPanel(QAReview, QWidget):
         self._own_thumbs = thumbnails is None
         self._job: Job | None = None
         self._pending: list[GeneratedImage] = []
+        self._outcome: Any = None  # the result of the job that is ending (see _finished)
         self._problems: list[str] = []
         self._again = False
         self._overrides: dict[str, str] = {}  # id -> status chosen, until its record says so
@@ -258,21 +259,23 @@ class GenerationPanel(QAReview, QWidget):
                  f"reused {result.reused}"]  # fmt: skip
         lines += result.problems
         self._say("\n".join(lines), error=bool(result.problems))
-        self.generationFinished.emit(result)
+        self._outcome = result
 
     def _errored(self, exc: Exception) -> None:
         self._say(str(exc), error=True)
-        self.generationFinished.emit(None)
 
     def _finished(self) -> None:
+        # generationFinished is emitted here, once the panel is no longer busy: a listener
+        # that refreshes the panel's context (the window replans) must not be turned away.
         job, self._job = self._job, None
+        result, self._outcome = self._outcome, None
         self._flush()
         self._flush_timer.stop()
         if job is not None and job.cancelled:
             self._say(f"cancelled: {self.progress.value()} finished images are kept")
-            self.generationFinished.emit(None)
         self._set_enabled()
         self.busyChanged.emit(False)
+        self.generationFinished.emit(result)
         if self._again:
             self._again = False
             QTimer.singleShot(0, self.generate)
