@@ -38,16 +38,6 @@ def atomic_write_text(path: Path, text: str) -> None:
         os.close(dir_fd)
 
 
-def is_inside(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> bool:
-    """True when `path` is `root` or lies under it, after resolving symlinks. For the
-    read-only rule use `is_inside_dataset`: it also covers folders the dataset links to."""
-    try:
-        real, real_root = Path(os.path.realpath(path)), Path(os.path.realpath(root))
-    except OSError:
-        return False
-    return real == real_root or real_root in real.parents
-
-
 def class_real_dirs(root: str | os.PathLike[str]) -> tuple[str, ...]:
     """The real paths of the dataset root and of its class folders, found without a scan.
 

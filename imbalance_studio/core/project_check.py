@@ -11,17 +11,12 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .project import Project, ProjectError
-from .safe_read import read_bounded_bytes
+from .safe_read import PROJECT_MAX_BYTES, read_bounded_bytes
 
-if TYPE_CHECKING:
-    pass
-
-# Reading more than this to answer "is it ours?" is not worth it: a larger file needs an
-# explicit overwrite (a project with 100,000 marks is about 8 MB).
-MAX_PROJECT_PROBE = 16 * 2**20
+# A file above the size `Project.load` accepts cannot be one of our projects.
+MAX_PROJECT_PROBE = PROJECT_MAX_BYTES
 
 
 def is_project_file(path: str | os.PathLike[str], limit: int = MAX_PROJECT_PROBE) -> bool:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from clirun import run_cli as cli
 from datasets import write_digits
 
 from hostile.test_special_files import unblock_fifos
@@ -43,17 +43,6 @@ def make_bad(path: Path, kind: str, limit: int) -> Path:
     else:
         path.write_text(DEEP, encoding="utf-8")
     return path
-
-
-def cli(*args: object) -> subprocess.CompletedProcess:
-    env = dict(os.environ, NO_ALBUMENTATIONS_UPDATE="1")
-    return subprocess.run(
-        [sys.executable, "-m", "imbalance_studio", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=60,  # a hang (FIFO) or an endless read (/dev/zero) fails here
-        env=env,
-    )
 
 
 def assert_one_line_error(out: subprocess.CompletedProcess, phrase: str) -> None:

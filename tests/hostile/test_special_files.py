@@ -10,13 +10,12 @@ import json
 import os
 import socket
 import stat
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from clirun import run_cli as cli
 from datasets import tree_hash, write_digits
 
 from imbalance_studio.core import safe_read
@@ -85,17 +84,6 @@ def unblock_fifos(paths, after: float = 15.0):
     finally:
         stop.set()
         thread.join()
-
-
-def cli(*args: object) -> subprocess.CompletedProcess:
-    env = dict(os.environ, NO_ALBUMENTATIONS_UPDATE="1")
-    return subprocess.run(
-        [sys.executable, "-m", "imbalance_studio", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=60,  # a hang fails here instead of blocking the suite
-        env=env,
-    )
 
 
 @pytest.mark.parametrize("quick", [False, True])
