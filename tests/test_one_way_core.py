@@ -121,3 +121,15 @@ def test_a_large_image_is_previewed_on_a_copy_scaled_before_the_stack(tmp_path):
     tiles = render_previews(source, gated_stack(), n=4, seed=1, size=256)
     assert [t.image.shape for t in tiles] == [(192, 256, 3)] * 4  # shrunk for display
     assert all(t.params["applied"] for t in tiles)
+
+
+def test_class_counts_are_counted_once_and_match_the_labels():
+    from imbalance_studio.core.dataset import Dataset
+
+    dataset = Dataset(
+        root="/nowhere", classes=("a", "b", "c"), paths=["a/1", "a/2", "c/1"], labels=[0, 0, 2]
+    )
+    assert dataset.counts() == [2, 0, 1]
+    dataset.counts().append(99)  # callers get their own list; the dataset's stays
+    assert dataset.counts() == [2, 0, 1]
+    assert Dataset(root="/nowhere", classes=("a",)).counts() == [0]

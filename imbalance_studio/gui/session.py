@@ -21,8 +21,8 @@ from ..core.dataset import Dataset
 
 
 def scan_job(root: str | os.PathLike[str]) -> Generator[Any, None, Dataset]:
-    """`iter_scan`, with each dataset's class array made here in the worker thread (the
-    gallery filters rows by it; a million samples take ~50 ms, too long for the GUI)."""
+    """`iter_scan`, with each dataset's class array and counts made here in the worker thread (the
+    gallery filters rows by them; a million samples take ~200 ms, too long for the GUI)."""
     from ..core.scanning import Listed, iter_scan
 
     steps = iter_scan(root)
@@ -31,10 +31,10 @@ def scan_job(root: str | os.PathLike[str]) -> Generator[Any, None, Dataset]:
             try:
                 item = next(steps)
             except StopIteration as stop:
-                stop.value.label_array()
+                stop.value.counts()  # also makes the label array
                 return stop.value
             if isinstance(item, Listed):
-                item.dataset.label_array()
+                item.dataset.counts()
             yield item
     finally:
         steps.close()  # a cancelled scan shuts its process pool down here, in the worker
