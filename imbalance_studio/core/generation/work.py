@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -142,6 +144,9 @@ def make_batch(items: list[WorkItem]) -> list[Outcome]:
     """Make a few images in a pool worker: each image's fsync and rename run in a thread
     while the next image is made, and every outcome is final (committed) on return."""
     global _COMMITTER
+    unseen = _unseen_folder(items)
+    if unseen:  # not one "bad source" per image: the worker, not the dataset, is at fault
+        return [Outcome(item, "error", message=unseen) for item in items]
     if _COMMITTER is None:
         from concurrent.futures import ThreadPoolExecutor
 
@@ -151,6 +156,18 @@ def make_batch(items: list[WorkItem]) -> list[Outcome]:
         staged = render(item)
         pending.append(_COMMITTER.submit(commit, staged) if isinstance(staged, Staged) else staged)
     return [p if isinstance(p, Outcome) else p.result() for p in pending]
+
+
+def _unseen_folder(items: list[WorkItem]) -> str:
+    """Why this worker cannot do the items (a Dask worker without the shared folders), or ""."""
+    for item in items[:1]:
+        for what, folder in (("dataset", item.root), ("staging", item.staging)):
+            if not os.path.isdir(folder):
+                return (
+                    f"the {what} folder {folder} is not there on {socket.gethostname()}; "
+                    "every worker needs the dataset and staging folders at the same path"
+                )
+    return ""
 
 
 def render(item: WorkItem) -> Outcome | Staged:
