@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import signal
 from pathlib import Path
 
@@ -171,3 +172,51 @@ def test_interrupted_then_resumed_run_gives_the_same_export(
     now = staged(cache)
     assert all(now[p] == t for p, t in kept.items()), "finished images are reused, not remade"
     assert len(now) > len(kept)
+
+
+@pytest.mark.slow
+def test_ctrl_c_in_a_terminal_then_resume(cluster, data, tmp_path, capsys):
+    """A real SIGINT to `generate --dask` while the cluster makes images: exit 130, the
+    finished images stay with their records and no temp file, the next run makes the rest."""
+    import subprocess
+    import sys
+    import time
+
+    address, _client = cluster
+    pfile = tmp_path / "p.isproj.json"
+    plan = ["plan", str(data), "--policy", "target:400", "--seed", "5", "--save-project"]
+    assert run_cli([*plan, str(pfile)]) == 0
+    staging = tmp_path / "p.staging"
+    env = dict(os.environ, NO_ALBUMENTATIONS_UPDATE="1")
+    cmd = [sys.executable, "-m", "imbalance_studio", "generate", str(pfile), "--quiet"]
+    proc = subprocess.Popen([*cmd, "--dask", address], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(staging.rglob("*.png"))) < 20 and proc.poll() is None:
+            assert time.monotonic() < deadline, "no image was made"
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "interrupted: the finished images are kept" in err
+    kept = staged(staging)
+    assert len(kept) >= 20
+    assert not [p for p in staging.rglob(".*") if p.is_file() and ".png." in p.name]
+    from imbalance_studio.core.generation.records import read_class_records
+
+    for folder in staging.iterdir():
+        if folder.is_dir():
+            recorded = set(read_class_records(folder))
+            assert {p.stem for p in folder.glob("*.png")} <= recorded, "an image without record"
+
+    capsys.readouterr()
+    assert run_cli(["generate", str(pfile), "--quiet", "--dask", address]) == 0
+    out = capsys.readouterr().out
+    ready, wanted = map(int, re.search(r"(\d+) of (\d+) images ready", out).groups())
+    made, reused = map(int, re.search(r"made (\d+), reused (\d+)", out).groups())
+    assert ready == wanted == made + reused and reused == len(kept) and made > 0
+    now = staged(staging)
+    assert all(now[p] == t for p, t in kept.items()), "finished images are reused, not remade"
+    assert len(now) == wanted
