@@ -145,3 +145,30 @@ def test_a_worker_without_the_dataset_reports_it_and_marks_no_source_bad(data, t
     assert all(not o.bad for o in outcomes)
     assert "dataset folder" in outcomes[0].message and "same path" in outcomes[0].message
     assert not list(tmp_path.iterdir())
+
+
+def test_a_task_that_fails_on_the_cluster_stops_the_run_with_one_line(data, tmp_path):
+    """What Dask reports after its retries (a task whose workers all died, a worker without
+    the package) ends the run with a GenerateError, not an unexpected exception."""
+    from concurrent.futures import Executor, Future
+
+    from imbalance_studio.core.generation import GenerateError, iter_generate
+    from imbalance_studio.core.plan import make_plan
+    from imbalance_studio.core.project import ClassTarget, Project
+    from imbalance_studio.core.scanning import drive, scan
+
+    class Failing(Executor):
+        def submit(self, fn, /, *args, **kwargs):
+            future: Future = Future()
+            future.set_exception(RuntimeError("all 4 workers that ran the task died"))
+            return future
+
+    dataset = scan(data)
+    project = Project(dataset_root=str(data), targets={"digit_1": ClassTarget(target=12)})
+    plan = make_plan(dataset, project)
+    gen = iter_generate(dataset, project, plan, tmp_path / "staging", 2, executor=Failing())
+    with pytest.raises(GenerateError) as failed:
+        drive(gen)
+    text = str(failed.value)
+    assert "failed on the cluster (all 4 workers" in text and "run again" in text
+    assert "\n" not in text

@@ -291,7 +291,10 @@ def iter_generate(
                 except Exception as exc:  # a cluster's task that failed for good
                     if executor is None:
                         raise
-                    raise GenerateError(f"a generation task failed on the cluster: {exc}") from exc
+                    raise GenerateError(
+                        f"a generation task failed on the cluster ({exc}); the finished "
+                        "images are kept, run again to finish"
+                    ) from exc
             else:
                 outcomes = pending
             inflight.popleft()
