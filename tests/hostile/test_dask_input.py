@@ -172,3 +172,31 @@ def test_a_task_that_fails_on_the_cluster_stops_the_run_with_one_line(data, tmp_
     text = str(failed.value)
     assert "failed on the cluster (all 4 workers" in text and "run again" in text
     assert "\n" not in text
+
+
+def test_worker_threads_draw_the_same_pixels_as_one_thread():
+    """A `dask worker` runs several tasks at once in threads (its default): each image must
+    still be exactly what its seed gives alone, not a mix of two tasks' draws."""
+    import hashlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    from imbalance_studio.core.augment import PRESETS
+    from imbalance_studio.core.generation.work import WorkItem, augment
+
+    image = (np.arange(48 * 48 * 3, dtype=np.uint32).reshape(48, 48, 3) * 7 % 251).astype(np.uint8)
+    item = WorkItem(
+        id="x", class_name="c", ordinal=0, seed=0, generator="augment", fingerprint="thread-test",
+        source="s.png", planned_source="s.png", root="/", staging="/", stack=PRESETS["heavy"],
+    )  # fmt: skip
+
+    def draw(seed: int) -> tuple[str, str]:
+        out, params = augment(WorkItem(**{**item.__dict__, "seed": seed}), image)
+        return hashlib.sha256(out.tobytes()).hexdigest(), repr(params)
+
+    seeds = range(100)
+    alone = [draw(s) for s in seeds]
+    with ThreadPoolExecutor(4) as threads:
+        together = list(threads.map(draw, seeds))
+    assert together == alone

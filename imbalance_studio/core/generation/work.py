@@ -10,6 +10,7 @@ import contextlib
 import errno
 import os
 import socket
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -36,8 +37,10 @@ from .records import (
 PNG_COMPRESS_LEVEL = 1
 
 # Built pipelines by stack fingerprint: building one costs ~100 ms, reseeding it nothing, and
-# a reseeded pipeline draws exactly what a freshly built one with that seed would.
-_COMPOSES: dict[str, Any] = {}
+# a reseeded pipeline draws exactly what a freshly built one with that seed would. One cache
+# per thread: a Dask worker runs several tasks at once in threads, and two of them reseeding
+# one shared pipeline would draw each other's parameters (other pixels than the local run).
+_THREAD = threading.local()
 _COMPOSE_CACHE_SIZE = 32
 
 
@@ -83,14 +86,15 @@ def warm_up() -> None:
 
 
 def _compose(fingerprint: str, stack: dict | None) -> Any:
-    compose = _COMPOSES.get(fingerprint)
+    composes: dict[str, Any] = _THREAD.__dict__.setdefault("composes", {})
+    compose = composes.get(fingerprint)
     if compose is None:
         from ..augment import build_compose
 
         compose = build_compose(stack, 0, save_applied_params=True)
-        if len(_COMPOSES) >= _COMPOSE_CACHE_SIZE:
-            _COMPOSES.pop(next(iter(_COMPOSES)))
-        _COMPOSES[fingerprint] = compose
+        if len(composes) >= _COMPOSE_CACHE_SIZE:
+            composes.pop(next(iter(composes)))
+        composes[fingerprint] = compose
     return compose
 
 
