@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..core.text import printable
 from . import CliError
+from .dask_arg import add_dask_argument, generation_executor, require_dask
 from .notes import print_list
 from .progress import run_steps
 from .project_arg import is_project_arg, load_project
@@ -70,6 +71,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=os.cpu_count() or 1,
         help="processes used to decode-check and generate images (default: all cores)",
     )
+    add_dask_argument(p)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run, link=False)
 
@@ -88,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     from ..core.project import ProjectError
     from .plan import build_project
 
+    require_dask(args)
     root = _dataset_root(args.source)
     try:
         # Refuse a bad OUT before minutes of scanning and generating.
@@ -110,8 +113,9 @@ def run(args: argparse.Namespace) -> int:
 
         try:
             staging = project.staging_path(project_file, dataset)
-            gen = iter_generate(dataset, project, plan, staging, workers=args.workers)
-            generated = run_steps(gen, "generate", args.quiet)
+            with generation_executor(args, dataset, staging) as (executor, workers):
+                gen = iter_generate(dataset, project, plan, staging, workers, executor=executor)
+                generated = run_steps(gen, "generate", args.quiet)
         except (ProjectError, GenerateError) as exc:
             raise CliError(str(exc)) from exc
         for problem in getattr(generated, "problems", ()):

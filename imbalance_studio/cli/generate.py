@@ -14,6 +14,7 @@ from pathlib import Path
 from ..core.project import PROJECT_SUFFIX, ProjectError
 from ..core.text import printable
 from . import CliError, count_arg
+from .dask_arg import add_dask_argument, generation_executor, require_dask
 from .notes import note_dataset_changes, print_list
 from .progress import run_steps
 from .project_arg import load_project
@@ -35,6 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--augment", metavar="STACK", help=STACK_HELP + " (the default stack for this run)"
     )
+    add_dask_argument(p)
     p.add_argument("--quick", action="store_true", help="do not decode images while scanning")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -46,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from ..core.plan import make_plan
     from .scan import load_dataset
 
+    require_dask(args)
     stack = resolve_stack(args.augment) if args.augment else None
     project_file = Path(args.project)
     project = load_project(args.project)
@@ -67,11 +70,9 @@ def run(args: argparse.Namespace) -> int:
     # Say how much will be made before making it: a huge target must not run silently.
     print(plan.generation_summary(), flush=True)
     try:
-        result = run_steps(
-            iter_generate(dataset, project, plan, staging, workers=args.workers),
-            "generate",
-            args.quiet,
-        )
+        with generation_executor(args, dataset, staging) as (executor, workers):
+            gen = iter_generate(dataset, project, plan, staging, workers, executor=executor)
+            result = run_steps(gen, "generate", args.quiet)
     except GenerateError as exc:
         raise CliError(str(exc)) from exc
     except KeyboardInterrupt:  # Ctrl+C, or SIGTERM/SIGHUP (see cli.signals)

@@ -288,6 +288,13 @@ def iter_generate(
                 except BrokenProcessPool as exc:
                     shutdown_pool()
                     raise GenerateError(f"a generation worker died ({exc})") from exc
+                except Exception as exc:  # a cluster's task that failed for good
+                    if executor is None:
+                        raise
+                    raise GenerateError(
+                        f"a generation task failed on the cluster ({exc}); the finished "
+                        "images are kept, run again to finish"
+                    ) from exc
             else:
                 outcomes = pending
             inflight.popleft()

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
+import socket
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -34,8 +37,10 @@ from .records import (
 PNG_COMPRESS_LEVEL = 1
 
 # Built pipelines by stack fingerprint: building one costs ~100 ms, reseeding it nothing, and
-# a reseeded pipeline draws exactly what a freshly built one with that seed would.
-_COMPOSES: dict[str, Any] = {}
+# a reseeded pipeline draws exactly what a freshly built one with that seed would. One cache
+# per thread: a Dask worker runs several tasks at once in threads, and two of them reseeding
+# one shared pipeline would draw each other's parameters (other pixels than the local run).
+_THREAD = threading.local()
 _COMPOSE_CACHE_SIZE = 32
 
 
@@ -81,14 +86,15 @@ def warm_up() -> None:
 
 
 def _compose(fingerprint: str, stack: dict | None) -> Any:
-    compose = _COMPOSES.get(fingerprint)
+    composes: dict[str, Any] = _THREAD.__dict__.setdefault("composes", {})
+    compose = composes.get(fingerprint)
     if compose is None:
         from ..augment import build_compose
 
         compose = build_compose(stack, 0, save_applied_params=True)
-        if len(_COMPOSES) >= _COMPOSE_CACHE_SIZE:
-            _COMPOSES.pop(next(iter(_COMPOSES)))
-        _COMPOSES[fingerprint] = compose
+        if len(composes) >= _COMPOSE_CACHE_SIZE:
+            composes.pop(next(iter(composes)))
+        composes[fingerprint] = compose
     return compose
 
 
@@ -142,6 +148,9 @@ def make_batch(items: list[WorkItem]) -> list[Outcome]:
     """Make a few images in a pool worker: each image's fsync and rename run in a thread
     while the next image is made, and every outcome is final (committed) on return."""
     global _COMMITTER
+    unseen = _unseen_folder(items)
+    if unseen:  # not one "bad source" per image: the worker, not the dataset, is at fault
+        return [Outcome(item, "error", message=unseen) for item in items]
     if _COMMITTER is None:
         from concurrent.futures import ThreadPoolExecutor
 
@@ -151,6 +160,18 @@ def make_batch(items: list[WorkItem]) -> list[Outcome]:
         staged = render(item)
         pending.append(_COMMITTER.submit(commit, staged) if isinstance(staged, Staged) else staged)
     return [p if isinstance(p, Outcome) else p.result() for p in pending]
+
+
+def _unseen_folder(items: list[WorkItem]) -> str:
+    """Why this worker cannot do the items (a Dask worker without the shared folders), or ""."""
+    for item in items[:1]:
+        for what, folder in (("dataset", item.root), ("staging", item.staging)):
+            if not os.path.isdir(folder):
+                return (
+                    f"the {what} folder {folder} is not there on {socket.gethostname()}; "
+                    "every worker needs the dataset and staging folders at the same path"
+                )
+    return ""
 
 
 def render(item: WorkItem) -> Outcome | Staged:
