@@ -29,16 +29,14 @@ from pathlib import Path
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
-from bench_generate import N_SOURCES, SIZE, app, make_dataset
+from bench_generate import SIZE, app, make_project
 
-from imbalance_studio.core.augment import six_transform_stack
 from imbalance_studio.core.executors import ClusterExecutor
 from imbalance_studio.core.generation import iter_generate, shutdown_pool
 from imbalance_studio.core.generation.run import MAX_BATCH
 from imbalance_studio.core.generation.work import warm_up
 from imbalance_studio.core.plan import make_plan
-from imbalance_studio.core.project import ClassTarget, Project, SplitSettings
-from imbalance_studio.core.scanning import drive, scan
+from imbalance_studio.core.scanning import drive
 
 BAR = 0.8
 
@@ -70,14 +68,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-dask-"))
     try:
         root = tmp / "data"
-        make_dataset(root)
-        dataset = scan(root)
-        project = Project(
-            dataset_root=str(root),
-            split=SplitSettings(train=1.0, val=0.0, test=0.0),
-            targets={"rare": ClassTarget(target=N_SOURCES + n)},
-        )
-        project.augment.default_stack = six_transform_stack()
+        dataset, project = make_project(root, n)
         t0 = time.perf_counter()
         cluster = distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",

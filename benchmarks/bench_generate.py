@@ -82,6 +82,20 @@ def bare_loop(sources: list[Path], n: int, out: Path, app_encoder: bool = False)
     return n / (time.perf_counter() - t0)
 
 
+def make_project(root: Path, n: int) -> tuple:
+    """The benchmark's folder and a project asking `n` augmented images of its rare class
+    (the six-transform stack, everything in train); shared with bench_dask.py."""
+    make_dataset(root)
+    dataset = scan(root)
+    project = Project(
+        dataset_root=str(root),
+        split=SplitSettings(train=1.0, val=0.0, test=0.0),
+        targets={"rare": ClassTarget(target=N_SOURCES + n)},
+    )
+    project.augment.default_stack = six_transform_stack()
+    return dataset, project
+
+
 def app(dataset, project, plan, out: Path, workers: int) -> float:
     t0 = time.perf_counter()
     result = drive(iter_generate(dataset, project, plan, out, workers=workers))
@@ -119,14 +133,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-generate-"))
     try:
         root = tmp / "data"
-        make_dataset(root)
-        dataset = scan(root)
-        project = Project(
-            dataset_root=str(root),
-            split=SplitSettings(train=1.0, val=0.0, test=0.0),
-            targets={"rare": ClassTarget(target=N_SOURCES + n)},
-        )
-        project.augment.default_stack = six_transform_stack()
+        dataset, project = make_project(root, n)
         sources = [root / p for p in dataset.paths if p.startswith("rare/")]
         t0 = time.perf_counter()
         cold = app(dataset, project, make_plan(dataset, project), tmp / "cold", 2)
