@@ -32,7 +32,6 @@ class FeaturesPanel(QObject):
                 self.open_dialog,
                 menu="File",
                 section="export",
-                also_in=(("Tools", "work"),),
                 tip="Write HOG feature vectors of every split, the training split resampled "
                 "with SMOTE & co., for SVMs and other classical models",
                 enabled_when=lambda: c.dataset is not None and c.plan is not None,
