@@ -229,3 +229,17 @@ def test_policy_targets_are_followed(digits, tmp_path):
     expected = [cp.final for cp in plan.splits["train"]]
     assert report.counts["train"]["after"] == expected
     assert len(set(expected)) == 1  # median: big classes undersampled by the plan, small grown
+
+
+def test_an_image_that_stopped_decoding_is_left_out_and_listed(tmp_path):
+    root = tmp_path / "d"
+    write_digits(root, counts=[20, 12])
+    dataset, project, plan = planned(root)
+    victim = plan.splits["train"][1].kept[0]
+    (root / victim).write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)  # broken after the scan
+    report = export_features(dataset, project, plan, tmp_path / "o", settings=SETTINGS, workers=1)
+    assert [p for p, _ in report.problems] == [victim]
+    train = load(tmp_path / "o", "train")
+    assert victim not in train["path"].tolist()
+    assert report.counts["train"]["before"][1] == len(plan.splits["train"][1].kept) - 1
+    assert victim in (tmp_path / "o" / "README.md").read_text()

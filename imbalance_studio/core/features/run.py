@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..export.destination import ExportError, check_destination
+from ..export.destination import ExportError, check_destination, check_free_space
 from ..plan import SPLITS
 from ..progress import drive
 from .featurize import FeatureProgress, FeatureSet, iter_featurize
@@ -89,6 +89,7 @@ def iter_write(
     )
     info = features_info(str(dataset_root), fs, res, plan, project)
     files, _rows = export_files(fs, res, info)
+    check_free_space(dest.out.parent, sum(map(len, files.values())))
     notes = list(info["notes"])
     kept = write_export(dest, files, str(dataset_root), plan.seed, len(res.y))
     if kept is not None:
