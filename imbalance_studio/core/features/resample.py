@@ -136,21 +136,30 @@ def resample_train(
             recorded = getattr(est, "recorded_", None)
         if recorded is not None:
             pairs = recorded_pairs(recorded, X)
-            src = np.array([pairs[x.tobytes()] for x in np.ascontiguousarray(X_new)], np.int64)
-        else:  # ADASYN
+            new_c = np.ascontiguousarray(X_new)
+            src = np.array([pairs.get(x.tobytes(), (-1, -1)) for x in new_c], np.int64)
+            lost = np.flatnonzero(src[:, 0] < 0)  # not expected; found geometrically then
+            if len(lost):
+                src[lost] = nearest_pairs(X, y, new_c[lost], np.asarray(y_new)[lost], k)
+        else:  # ADASYN interpolates inline: its pairs are found geometrically
             src = nearest_pairs(X, y, X_new, y_new, k)
         syn_X.append(np.asarray(X_new, np.float32))
         syn_y.append(np.asarray(y_new, np.int64))
         syn_src.append(src.reshape(-1, 2))
-    if single:
-        rng = np.random.default_rng(seed)
-        for c, t in sorted(single.items()):
-            members = np.flatnonzero(y == c)
-            pick = np.sort(rng.choice(members, t - len(members)))
-            syn_X.append(X[pick])
-            syn_y.append(np.full(len(pick), c, np.int64))
-            syn_src.append(np.stack([pick, pick], axis=1))
-        params = params or {"sampling_strategy": {classes[c]: t for c, t in single.items()}}
+    if single:  # plain duplication: `random`, and classes of one image
+        from imblearn.over_sampling import RandomOverSampler
+
+        ros = RandomOverSampler(sampling_strategy=single, random_state=seed)
+        ros.fit_resample(X, y)
+        pick = np.asarray(ros.sample_indices_[len(y) :], np.int64)
+        syn_X.append(X[pick])
+        syn_y.append(y[pick])
+        syn_src.append(np.stack([pick, pick], axis=1))
+        duplicated = _jsonable(ros.get_params(deep=False), classes)
+        if params:
+            params["duplicated"] = duplicated
+        else:
+            params = duplicated
     return _assemble(
         train, kept, syn_X, syn_y, syn_src, sampler, params, seed, notes, classes, grow
     )
