@@ -39,3 +39,18 @@ def test_features_command_writes_loadable_files_and_refuses_cleanly(tmp_path):
     inside = run_cli("features", root, root / "out")
     assert inside.returncode == 2 and "inside the dataset" in inside.stderr
     assert tree_hash(root) == before
+
+
+def test_features_from_a_saved_project_follow_its_policy(tmp_path):
+    root = tmp_path / "digits"
+    write_digits(root, counts=[40, 30, 12, 5])
+    project = tmp_path / "p.isproj.json"
+    r = run_cli("plan", root, "--policy", "median", "--save-project", project)
+    assert r.returncode == 0, r.stderr
+    plan = json.loads(run_cli("plan", project, "--json").stdout)
+    out = tmp_path / "out"
+    r = run_cli("features", project, out, "--size", "32", "--quiet")
+    assert r.returncode == 0, r.stderr
+    info = json.loads((out / "features.json").read_text())
+    finals = [c["final"] for c in plan["splits"]["train"].values()]
+    assert info["counts"]["train"]["after"] == finals and info["policy"] == "median"

@@ -91,3 +91,24 @@ def test_the_window_declares_export_features_in_the_file_menu(
     dialog = window.workbench.features_panel.dialog
     assert dialog is not None and dialog.isVisible()
     dialog.close()
+
+
+def test_cancel_stops_the_featurizing(qtbot, tmp_path):
+    from imbalance_studio.core.plan import make_plan
+    from imbalance_studio.core.project import Project
+    from imbalance_studio.core.scanning import check, scan
+    from imbalance_studio.gui.features.dialog import FeaturesDialog
+
+    root = tmp_path / "digits"
+    write_digits(root, counts=[150, 60, 20])  # enough images for the process pool
+    dataset = check(scan(root))
+    project = Project(dataset_root=str(root))
+    dlg = FeaturesDialog(dataset, project, make_plan(dataset, project), workers=2)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.compute()
+    assert dlg.running and dlg.cancel_button.isEnabled()
+    dlg.cancel()
+    qtbot.waitUntil(lambda: not dlg.running, timeout=60_000)
+    assert dlg.trial is None and "Cancelled" in dlg.status.text()
+    assert dlg.compute_button.isEnabled() and not dlg.export_button.isEnabled()
