@@ -53,6 +53,21 @@ def exported(digits, tmp_path_factory):
     return out, plan, report
 
 
+@pytest.fixture(scope="module")
+def digit_vectors(digits):
+    """The digits' vectors, computed once for the tests that only resample them."""
+    dataset, _project, plan = planned(digits)
+    return drive(iter_featurize(dataset, plan, SETTINGS, workers=1))
+
+
+@pytest.fixture(scope="module")
+def tiny_vectors(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tiny")
+    write_digits(root, counts=[40, 30, 3, 1])  # 3 and 1 go wholly to train (too few to split)
+    dataset, _project, plan = planned(root)
+    return drive(iter_featurize(dataset, plan, SETTINGS, workers=1))
+
+
 def load(out: Path, split: str) -> dict[str, np.ndarray]:
     with np.load(out / f"{split}.npz", allow_pickle=False) as f:
         return {k: f[k] for k in f.files}
@@ -135,9 +150,8 @@ def on_segment(X, synthetic_rows, sources, tol=1e-4):
 
 
 @pytest.mark.parametrize("sampler", ["smote", "borderline-smote", "adasyn", "smote-enn"])
-def test_synthetic_rows_lie_on_the_segment_between_their_sources(digits, sampler):
-    dataset, _project, plan = planned(digits)
-    fs = drive(iter_featurize(dataset, plan, SETTINGS, workers=1))
+def test_synthetic_rows_lie_on_the_segment_between_their_sources(digit_vectors, sampler):
+    fs = digit_vectors
     res = resample_train(fs.splits["train"], fs.classes, sampler, seed=0)
     syn = np.flatnonzero(res.synthetic)
     assert len(syn) > 50
@@ -168,11 +182,8 @@ def test_same_project_and_seed_give_the_same_arrays_with_or_without_the_pool(dig
     "sampler",
     ["smote", "borderline-smote", "svm-smote", "adasyn", "smote-tomek", "smote-enn", "random"],
 )
-def test_tiny_classes_lower_k_or_duplicate_never_crash(tmp_path, sampler):
-    root = tmp_path / "tiny"
-    write_digits(root, counts=[40, 30, 3, 1])  # 3 and 1 go wholly to train (too few to split)
-    dataset, _project, plan = planned(root)
-    fs = drive(iter_featurize(dataset, plan, SETTINGS, workers=1))
+def test_tiny_classes_lower_k_or_duplicate_never_crash(tiny_vectors, sampler):
+    fs = tiny_vectors
     assert fs.splits["train"].counts(4)[2:] == [3, 1]
     try:
         res = resample_train(fs.splits["train"], fs.classes, sampler, seed=0)
