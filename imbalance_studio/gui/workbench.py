@@ -76,6 +76,10 @@ class Workbench(QObject):
         self.export_dialog: Any = None
 
         window.install(self)
+        from .features import FeaturesPanel
+
+        self.features_panel = FeaturesPanel(window, self.controller)
+        window.install(self.features_panel)
 
         self._saved_sizes: list[int] | None = None
         window.panels.currentChanged.connect(self._on_tab)
@@ -349,6 +353,7 @@ class Workbench(QObject):
         if self.generate_tab.widget is not None:
             self.generate_tab.widget.shutdown()
         self._export_pending = None
+        self.features_panel.shutdown()
         dialog = self.export_dialog
         if dialog is not None and shiboken6.isValid(dialog):
             dialog.cancel()  # a running export removes its temporary folder

@@ -87,7 +87,7 @@ def test_menus_and_toolbar_are_laid_out_in_their_fixed_order(window):
     assert layout(menus["File"]) == [
         "Open &Project…", "&Save Project", "Save Project &As…", "----",
         "&Open Folder…", "Open &Demo Dataset", "Open &Recent", "----",
-        "&Export Balanced Dataset…", "----", "&Quit",
+        "&Export Balanced Dataset…", "Export &Features (HOG + SMOTE)…", "----", "&Quit",
     ]  # fmt: skip
     assert layout(menus["Edit"]) == [
         "&Undo", "&Redo", "----", "Remove", "Duplicate", "−1 copy", "Clear mark", "----",
