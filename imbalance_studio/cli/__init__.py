@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "export": "export",
     "plan": "plan",
     "generate": "generate",
+    "inspect": "inspect",
 }
 
 DEBUG_ENV = "IMBALANCE_STUDIO_DEBUG"
