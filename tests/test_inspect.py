@@ -147,3 +147,12 @@ def test_index_search_equals_every_pair_compared():
         assert np.array_equal(i, ei) and np.array_equal(j, ej), threshold
     with pytest.raises(ValueError, match="threshold"):
         near_pairs(hashes, 40)
+
+
+def test_records_round_trip_whatever_their_first_byte():
+    from imbalance_studio.core.inspect.features import Features, unpack, well_formed
+
+    for first in (b"!", b"F", b"\x00"):  # a digest may start with the marker bytes
+        f = Features(first + bytes(15), 2**64 - 1, 3, 4, 0.5, 0.125, 6.0, float("inf"), 0.25)
+        assert unpack(f.pack()) == f
+    assert not well_formed(b"F" + bytes(3)) and not well_formed(b"junk")

@@ -10,8 +10,10 @@ from .near import MAX_THRESHOLD, near_pairs
 from .quality import DEFAULT_THRESHOLDS, ISSUES, QualityFlag
 from .report import DEFAULT_NEAR_THRESHOLD, DuplicateGroup, InspectReport
 from .run import InspectProgress, inspect, iter_inspect
+from .split_groups import SplitGroups, iter_split_groups, leak_check, merge_groups
 
 __all__ = [
     "DEFAULT_NEAR_THRESHOLD", "DEFAULT_THRESHOLDS", "ISSUES", "MAX_THRESHOLD", "DuplicateGroup",
-    "InspectProgress", "InspectReport", "QualityFlag", "inspect", "iter_inspect", "near_pairs",
+    "InspectProgress", "InspectReport", "QualityFlag", "SplitGroups", "inspect", "iter_inspect",
+    "iter_split_groups", "leak_check", "merge_groups", "near_pairs",
 ]  # fmt: skip

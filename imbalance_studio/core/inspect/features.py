@@ -19,12 +19,14 @@ from ..dataset import ProblemReason
 from ..imageio import ImageDecodeError, load_image
 
 #: The cache table; bump the version whenever a measure below changes.
-CACHE_KIND = "inspect.v1"
+CACHE_KIND = "inspect.v2"
 #: Quality measures are taken on a copy whose longer side is at most this (cheap, and the
 #: scores then mean the same for a 6,000-pixel photo and its 600-pixel copy).
 MEASURE_SIDE = 128
 # digest (16 bytes), phash, width, height, then the five raw measures as float32.
 _LAYOUT = struct.Struct("<16sQII5f")
+# The first byte says which: measured features, or a file that does not decode.
+_FEATURES = b"F"
 _PROBLEM = b"!"
 
 
@@ -41,7 +43,7 @@ class Features:
     chroma: float  # mean (max - min over channels) / 255; 0 for a grey image
 
     def pack(self) -> bytes:
-        return _LAYOUT.pack(
+        return _FEATURES + _LAYOUT.pack(
             self.digest, self.phash, self.width, self.height, self.bright_p99,
             self.bright_p5, self.entropy, self.sharpness, self.chroma,
         )  # fmt: skip
@@ -53,11 +55,16 @@ class Unusable:
     detail: str
 
 
+def well_formed(blob: bytes) -> bool:
+    """Whether `blob` is a record `measure_file` wrote (a cache row may be anything)."""
+    return blob[:1] == _PROBLEM or (blob[:1] == _FEATURES and len(blob) == 1 + _LAYOUT.size)
+
+
 def unpack(blob: bytes) -> Features | Unusable:
     if blob[:1] == _PROBLEM:
         reason, _, detail = blob[1:].decode("utf-8", "replace").partition("\x00")
         return Unusable(reason, detail)
-    digest, phash, w, h, p99, p5, ent, sharp, chroma = _LAYOUT.unpack(blob)
+    digest, phash, w, h, p99, p5, ent, sharp, chroma = _LAYOUT.unpack(blob[1:])
     return Features(digest, phash, w, h, p99, p5, ent, sharp, chroma)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +69,11 @@ class InspectReport:
         report.scores = score_table(features)
         report.regroup(near_threshold)
         return report
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """Position of each path in `paths`."""
+        return {p: i for i, p in enumerate(self.paths)}
 
     def regroup(self, near_threshold: int) -> None:
         """Find the duplicate groups again with another Hamming threshold (no decoding)."""

@@ -16,7 +16,7 @@ from ..dataset import Dataset, Problem, ProblemReason
 from ..file_cache import FileCache, stat_keys
 from ..processes import worker_pool
 from ..progress import drive
-from .features import CACHE_KIND, Features, Unusable, measure_file, unpack
+from .features import CACHE_KIND, Features, Unusable, measure_file, unpack, well_formed
 from .report import DEFAULT_NEAR_THRESHOLD, InspectReport
 
 # Below this many files to decode a process pool costs more to start than it saves.
@@ -56,6 +56,7 @@ def iter_inspect(
         found: dict[str, bytes] = {}
         if cache is not None:
             found = cache.lookup((rel, s, m) for rel, (s, m) in keys.items())
+            found = {rel: blob for rel, blob in found.items() if well_formed(blob)}
         cached = len(found)
         todo = [rel for rel in paths if rel in keys and rel not in found]
         done = cached
