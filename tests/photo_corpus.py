@@ -49,12 +49,19 @@ def _ordinary(tile: np.ndarray) -> bool:
     return gray.std() >= 28 and 55 <= gray.mean() <= 200 and chroma >= 12
 
 
-def photo_tiles(size: int = 96, limit: int | None = None, stride: int | None = None):
-    """Ordinary, non-overlapping tiles of the colour sample photos, in a fixed order."""
+def photo_tiles(
+    size: int = 96,
+    limit: int | None = None,
+    stride: int | None = None,
+    scales: tuple[float, ...] = (1.0, 0.62),
+    flips: bool = False,
+):
+    """Ordinary tiles of the colour sample photos (non-overlapping unless `stride` is less
+    than `size`; mirrored too with `flips`), in a fixed order."""
     stride = stride or size
     tiles = []
     for photo in _photos():
-        for scale in (1.0, 0.62):
+        for scale in scales:
             img = Image.fromarray(photo)
             if scale != 1.0:
                 img = img.resize(
@@ -67,6 +74,8 @@ def photo_tiles(size: int = 96, limit: int | None = None, stride: int | None = N
                     tile = arr[y : y + size, x : x + size]
                     if _ordinary(tile):
                         tiles.append(np.ascontiguousarray(tile))
+                        if flips:
+                            tiles.append(np.ascontiguousarray(tile[:, ::-1]))
     if limit is not None:
         tiles = tiles[:limit]
     return tiles
@@ -107,13 +116,15 @@ def build_corpus(
     n_flagged: int = 21,
     size: int = 96,
     seed: int = 0,
+    tiles: list | None = None,
 ) -> Corpus:
     """Write the folder: `n_base` clean tiles spread over three classes, then `n_groups`
     duplicate groups (exact copies, pixel-identical re-saves and near copies of base images;
     every fourth group puts its copy in another class, a label conflict) and `n_flagged`
-    images with one planted quality problem each (made from tiles not used as a base)."""
+    images with one planted quality problem each (made from tiles not used as a base).
+    `tiles` replaces the default tiles (`photo_tiles(size)`)."""
     rng = random.Random(seed)
-    tiles = photo_tiles(size)
+    tiles = photo_tiles(size) if tiles is None else tiles
     if len(tiles) < n_base + n_flagged:
         raise ValueError(f"only {len(tiles)} ordinary tiles for {n_base + n_flagged} images")
     order = list(range(len(tiles)))
@@ -136,9 +147,9 @@ def build_corpus(
         if kind == "exact":
             rel = f"{cls}/copy_{g:04d}.png"
             shutil.copyfile(root / src, root / rel)
-        elif kind == "exact_resave":
-            rel = f"{cls}/resave_{g:04d}.bmp"
-            _save(img, root / rel)
+        elif kind == "exact_resave":  # the same pixels, other bytes
+            rel = f"{cls}/resave_{g:04d}.png"
+            _save(img, root / rel, compress_level=1)
         else:
             rel = f"{cls}/near_{kind}_{g:04d}.jpg"
             _save(_near(img, kind, rng), root / rel, quality=rng.choice((75, 90)))

@@ -156,3 +156,15 @@ def test_records_round_trip_whatever_their_first_byte():
         f = Features(first + bytes(15), 2**64 - 1, 3, 4, 0.5, 0.125, 6.0, float("inf"), 0.25)
         assert unpack(f.pack()) == f
     assert not well_formed(b"F" + bytes(3)) and not well_formed(b"junk")
+
+
+def test_our_perceptual_hash_is_imagehash_phash():
+    import imagehash
+    from photo_corpus import photo_tiles
+
+    from imbalance_studio.core.inspect.features import perceptual_hash
+
+    tiles = photo_tiles(96)[:40]
+    images = [Image.fromarray(t) for t in tiles] + [Image.fromarray(tiles[0]).convert("L")]
+    for img in images:
+        assert perceptual_hash(img) == int(str(imagehash.phash(img)), 16)
