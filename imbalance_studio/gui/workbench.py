@@ -337,8 +337,9 @@ class Workbench(QObject):
 
         self.window.statusBar().clearMessage()
         dialog = ExportDialog(
-            dataset, project, plan, generated, parent=self.window, staging=staging
-        )
+            dataset, project, plan, generated, parent=self.window, staging=staging,
+            leak_check=self.inspection.leak_check(plan),
+        )  # fmt: skip
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.export_dialog = dialog
         dialog.open()

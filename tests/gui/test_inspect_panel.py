@@ -76,3 +76,25 @@ def test_grouping_off_and_threshold_go_to_the_project(qtbot, window, wait_scanne
                     timeout=60_000)  # fmt: skip
     assert len(inspection.report.groups) < n
     assert inspection.report.cached == len(inspection.report.paths)  # nothing decoded again
+
+
+def test_the_export_counts_pairs_across_splits(qtbot, window, wait_scanned, corpus, tmp_path):
+    import json
+
+    from imbalance_studio.gui.export import ExportDialog
+
+    inspection, c = _inspected(qtbot, window, wait_scanned, corpus.root)
+    check = inspection.leak_check(c.plan)
+    assert check["near_duplicate_pairs_across_splits"] == 0
+    inspection.panel.grouping.setChecked(False)  # the split no longer keeps groups together
+    qtbot.waitUntil(lambda: not c.busy, timeout=30_000)
+    check = inspection.leak_check(c.plan)
+    assert check["near_duplicate_pairs_across_splits"] > 0 and "warning" in check
+    dialog = ExportDialog(window.current_dataset(), c.project, c.plan, leak_check=check)
+    qtbot.addWidget(dialog)
+    dialog.set_destination(tmp_path / "out")
+    with qtbot.waitSignal(dialog.exportFinished, timeout=60_000):
+        dialog.start()
+    weights = json.loads((tmp_path / "out" / "weights.json").read_text())
+    assert weights["leak_check"] == {k: v for k, v in check.items() if k != "warning"}
+    assert check["warning"] in weights["warnings"]

@@ -266,15 +266,23 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
     def _start_plan(self) -> None:
         if self.dataset is None or self.project is None or self._groups is None:
             return
+        near = self._near_groups
+
+        def done(result: tuple[Plan, dict[str, int], SplitAssignment]) -> None:
+            # A plan made before the inspection's groups changed is stale (its split too):
+            # the plan scheduled by that change replaces it.
+            if near is self._near_groups:
+                self._on_plan(result)
+
         self.run_job(
             _compute_plan,
             self.dataset,
             snapshot(self.project),
             self._groups,
             self._split,
-            self._near_groups,
+            near,
             key=self._plan_key,
-            done=self._on_plan,
+            done=done,
             failed="Could not make the plan",
         )
 

@@ -228,6 +228,17 @@ class Inspection(QObject):
         )
         self.changed.emit()
 
+    def leak_check(self, plan: Any) -> dict | None:
+        """Near-duplicate pairs `plan` puts in different splits, for the export (None before
+        the first inspection of this folder has finished)."""
+        from ...core.inspect import SplitGroups, leak_check
+
+        report = self.report
+        if report is None or plan is None or self.dataset is None:
+            return None
+        grouped = self._settings().group_duplicates
+        return leak_check(SplitGroups({}, report, grouped), plan.split_of)
+
     # -- marks (undoable, through the curation controller) -------------------------------
     def mark_all_but_one(self, every: bool = True) -> None:
         from ...core.inspect.choices import all_but_one
