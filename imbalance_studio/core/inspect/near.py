@@ -87,48 +87,37 @@ def _unique_pairs(uniq: np.ndarray, threshold: int) -> tuple[np.ndarray, np.ndar
         order = np.argsort(keys, kind="stable")
         counts = np.bincount(keys, minlength=size)
         starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        deep = int(counts.max()) > _LEVELS
-        for mask in masks:
-            probe = keys ^ mask
-            hit_counts = counts[probe]
-            who = everyone[hit_counts > 0]
-            if not len(who):
+        # A pair in buckets k and k ^ mask is found from one end only: the hash whose key has
+        # the mask's top bit clear. Hashes sharing a bucket (mask 0) are found from both.
+        clear = [everyone[(keys >> bit) & 1 == 0] for bit in range(BAND_BITS)]
+        for mask in masks.tolist():
+            probers = clear[mask.bit_length() - 1] if mask else everyone
+            probe = keys[probers] ^ mask
+            hits = counts[probe]
+            sel = hits > 0
+            if not sel.any():
                 continue
-            expand = _expand_repeat if deep else _expand_levels
-            for rows, cols in expand(who, hit_counts, starts[probe], order):
-                close = _popcount(uniq[rows] ^ uniq[cols]) <= threshold
-                if close.any():
-                    found.append(rows[close] * m + cols[close])
+            ids, c, first = probers[sel], hits[sel], starts[probe[sel]]
+            rows, cols = _expand(ids, c, first, order)
+            if not mask:
+                keep = rows < cols  # found from both ends: once
+                rows, cols = rows[keep], cols[keep]
+            close = _popcount(uniq[rows] ^ uniq[cols]) <= threshold
+            if close.any():
+                r, q = rows[close], cols[close]
+                found.append(np.minimum(r, q) * m + np.maximum(r, q))
     if not found:
         return empty, empty
     key = np.unique(np.concatenate(found))
     return key // m, key % m
 
 
-# Buckets hold ~1.5 hashes each on 100,000 random hashes: candidates are gathered one bucket
-# "level" at a time (the first member of every probed bucket, then the second, ...), cheaper
-# than building index arrays with repeat. Crowded buckets (many similar pictures) use repeat.
-_LEVELS = 32
-
-
-def _expand_levels(who, hit_counts, first, order):
-    level, rows = 0, who
-    while len(rows):
-        cols = order[first[rows] + level]
-        keep = rows < cols  # each pair once: it is also found from its other end
-        yield rows[keep], cols[keep]
-        level += 1
-        rows = rows[hit_counts[rows] > level]
-
-
-def _expand_repeat(who, hit_counts, first, order):
-    c = hit_counts[who]
-    total = int(c.sum())
-    rows = np.repeat(who, c)
-    offsets = np.arange(total) - np.repeat(np.cumsum(c) - c, c)
-    cols = order[np.repeat(first[who], c) + offsets]
-    keep = rows < cols
-    yield rows[keep], cols[keep]
+def _expand(ids, counts, first, order):
+    """Every (prober, member of its probed bucket) pair, as two index arrays."""
+    total = int(counts.sum())
+    rows = np.repeat(ids, counts)
+    offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    return rows, order[np.repeat(first, counts) + offsets]
 
 
 def components(n: int, i: np.ndarray, j: np.ndarray) -> list[list[int]]:
