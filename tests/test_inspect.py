@@ -168,3 +168,13 @@ def test_our_perceptual_hash_is_imagehash_phash():
     images = [Image.fromarray(t) for t in tiles] + [Image.fromarray(tiles[0]).convert("L")]
     for img in images:
         assert perceptual_hash(img) == int(str(imagehash.phash(img)), 16)
+
+
+def test_a_crowd_of_identical_hashes_stays_linear():
+    from imbalance_studio.core.inspect.near import components
+
+    hashes = np.zeros(5000, dtype=np.uint64)  # five thousand blank frames
+    hashes[-1] = np.uint64(0b111)  # and one a few bits away
+    i, j = near_pairs(hashes, 4)
+    assert len(i) < 10_000  # not 12.5 million
+    assert components(len(hashes), i, j) == [list(range(5000))]

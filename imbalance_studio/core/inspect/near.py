@@ -21,6 +21,9 @@ BANDS = 4
 BAND_BITS = 16
 #: The largest threshold searched with the index (radius 4 per band: 2,517 probes a band).
 MAX_THRESHOLD = 16
+# Images sharing one hash are listed pair by pair up to this many; a larger crowd (a folder
+# of blank frames) is joined by a star, so the pairs (and the leak count) stay linear.
+_ALL_PAIRS = 64
 
 
 def _masks(bits: int, radius: int) -> np.ndarray:
@@ -37,7 +40,8 @@ def _popcount(x: np.ndarray) -> np.ndarray:
 
 def near_pairs(hashes: np.ndarray, threshold: int) -> tuple[np.ndarray, np.ndarray]:
     """All index pairs (i, j), i < j, of `hashes` (uint64) within Hamming distance
-    `threshold`, as two int64 arrays sorted by (i, j)."""
+    `threshold`, as two int64 arrays sorted by (i, j). Among more than 64 images with one
+    hash, only a star of pairs is listed (enough to group them)."""
     if not 0 <= threshold <= MAX_THRESHOLD:
         raise ValueError(f"near-duplicate threshold must be 0 to {MAX_THRESHOLD} bits")
     hashes = np.asarray(hashes, dtype=np.uint64)
@@ -55,12 +59,18 @@ def near_pairs(hashes: np.ndarray, threshold: int) -> tuple[np.ndarray, np.ndarr
     out_i, out_j = [], []
     for u in np.flatnonzero(counts > 1):
         members = order[starts[u] : starts[u] + counts[u]]
-        a, b = np.triu_indices(len(members), 1)
-        out_i.append(members[a])
-        out_j.append(members[b])
+        if len(members) <= _ALL_PAIRS:
+            a, b = np.triu_indices(len(members), 1)
+            out_i.append(members[a])
+            out_j.append(members[b])
+        else:  # a star joins them just as well, without millions of pairs
+            out_i.append(np.repeat(members[0], len(members) - 1))
+            out_j.append(members[1:])
     for a, b in zip(pi.tolist(), pj.tolist(), strict=True):
         ma = order[starts[a] : starts[a] + counts[a]]
         mb = order[starts[b] : starts[b] + counts[b]]
+        if len(ma) * len(mb) > _ALL_PAIRS**2 // 2:
+            ma, mb = ma[:1], mb[:1]  # their own stars join the rest
         out_i.append(np.repeat(ma, len(mb)))
         out_j.append(np.tile(mb, len(ma)))
     if not out_i:
