@@ -224,7 +224,7 @@ class Inspection(QObject):
             f"{len(report.paths):,} images inspected{cached}. Duplicate groups are {kept}."
         )
         self.window.panels.setTabText(
-            self.window.panels.indexOf(p), f"Inspect ({len(groups)} · {len(flags)})"
+            self.window.panels.indexOf(p), f"Inspect ({len(groups)} groups · {len(flags)} flagged)"
         )
         self.changed.emit()
 
