@@ -16,6 +16,7 @@ import os
 import sys
 from pathlib import Path
 
+from ..core.dataset import ProblemReason
 from ..core.project import PROJECT_SUFFIX
 from ..core.text import printable
 from . import CliError, count_arg
@@ -94,12 +95,16 @@ def run(args: argparse.Namespace) -> int:
         "inspect",
         quiet=args.json,
     )
-    _left_out(report.problems + [p for p in dataset.problems if p.excludes])
+    _left_out(report.problems + [p for p in dataset.problems if p.excludes and p.reason in _FILES])
     if args.json:
         print(json.dumps(report.to_json(thresholds), indent=2))
     else:
         _print(report, thresholds)
     return 0
+
+
+# Image files the listing already left out (a FIFO, an empty file); not folders or other files.
+_FILES = frozenset({ProblemReason.NOT_REGULAR, ProblemReason.EMPTY_FILE, ProblemReason.UNREADABLE})
 
 
 def _left_out(problems) -> None:

@@ -90,7 +90,9 @@ class Inspection(QObject):
         if dataset is None:
             return
         if self.dataset is not None and dataset.root != self.dataset.root:
-            self.report = None
+            self.report = None  # another folder: nothing of the last one stays on show
+            self.panel.groups_model.set_groups("", [])
+            self.panel.flags_model.set_flags("", [])
         self.dataset = dataset
         settings = self._settings()
         self.running = True
