@@ -61,3 +61,12 @@ def test_one_cache_file_per_dataset_in_the_user_cache(tmp_path):
     assert cache_path_for(a) != cache_path_for(b)
     assert cache_path_for(a) == cache_path_for(tmp_path / "a" / ".." / "a")
     assert not cache_path_for(a).is_relative_to(tmp_path)
+
+
+def test_a_name_that_is_not_utf8_is_kept(tmp_path):
+    name = b"bytes-\xff/x\xfe.png".decode("utf-8", "surrogateescape")  # as os.listdir gives it
+    with FileCache(tmp_path, "check.v1", path=tmp_path / "c.sqlite") as cache:
+        assert cache.store([(name, 3, 4, b"v")]) == 1
+        assert cache.lookup([(name, 3, 4)]) == {name: b"v"}
+        cache.forget([name])
+        assert cache.lookup([(name, 3, 4)]) == {}

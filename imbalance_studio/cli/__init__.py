@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "plan": "plan",
     "generate": "generate",
     "features": "features",
+    "inspect": "inspect",
 }
 
 DEBUG_ENV = "IMBALANCE_STUDIO_DEBUG"

@@ -18,6 +18,7 @@ from ..core.text import printable
 from . import CliError
 from .dask_arg import add_dask_argument, generation_executor, require_dask
 from .notes import print_list
+from .plan import add_duplicate_arguments
 from .progress import run_steps
 from .project_arg import is_project_arg, load_project
 from .stack_arg import STACK_HELP
@@ -72,6 +73,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="processes used to decode-check and generate images (default: all cores)",
     )
     add_dask_argument(p)
+    add_duplicate_arguments(p)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run, link=False)
 
@@ -86,9 +88,10 @@ def _dataset_root(source: str) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from ..core.export.run import ExportError, check_destination, iter_export
+    from ..core.inspect import leak_check
     from ..core.plan import make_plan
     from ..core.project import ProjectError
-    from .plan import build_project
+    from .plan import build_inspected_project
 
     require_dask(args)
     root = _dataset_root(args.source)
@@ -100,7 +103,8 @@ def run(args: argparse.Namespace) -> int:
     # The same project as `imbalance-studio plan` builds from the same options.
     args.target, args.quick, args.json = args.source, False, args.quiet
     args.workers = max(1, args.workers)
-    project, dataset, groups = build_project(args)
+    project, dataset, found = build_inspected_project(args)
+    groups = found.groups
     project_file = None if Path(args.source).is_dir() else Path(args.source)
     plan = make_plan(dataset, project, groups=groups)
     generated: list = []
@@ -130,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
             iter_export(
                 dataset, project, plan, generated, Path(args.out), args.link,
                 overwrite=args.overwrite, overwrite_all=args.overwrite_all, staging=staging,
+                leak_check=leak_check(found, plan.split_of),
             ),
             "export",
             args.quiet,
@@ -138,6 +143,9 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     for w in plan.warnings:
         print(f"warning: {printable(w)}")
+    leaks = rep.weights.get("leak_check", {}).get("near_duplicate_pairs_across_splits", 0)
+    if leaks:
+        print(f"warning: {leaks} near-duplicate pairs cross splits (see README.md)")
     sizes = ", ".join(f"{s} {sum(c['after'])}" for s, c in rep.counts.items())
     how = f"{rep.linked} hard-linked, {rep.copied} copied"
     print(f"exported {rep.files} files to {printable(str(rep.out))} ({sizes}; {how})")

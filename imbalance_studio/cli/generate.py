@@ -43,7 +43,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..core.duplicates import iter_content_groups
     from ..core.generation import GenerateError, iter_generate, shutdown_pool
     from ..core.plan import make_plan
     from .scan import load_dataset
@@ -60,8 +59,10 @@ def run(args: argparse.Namespace) -> int:
         project.augment.default_stack = stack
     dataset = load_dataset(project.dataset_root, args.quick, args.workers, quiet=args.quiet)
     note_dataset_changes(project, dataset)
-    # Content groups keep identical files in one split: the same plan `plan` and `export` make.
-    groups = run_steps(iter_content_groups(dataset), "duplicates", args.quiet)
+    # Duplicate groups stay in one split: the same plan `plan` and `export` make.
+    from .plan import split_groups
+
+    groups = split_groups(dataset, project, args.workers, args.quiet).groups
     plan = make_plan(dataset, project, groups=groups)
     wanted = sum(len(cp.generate) for cp in plan.splits["train"])
     if not wanted:

@@ -13,9 +13,9 @@ import math
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..core.dataset import Dataset, ProblemReason, imbalance_ratio, majority_baseline
-from ..core.duplicates import iter_content_groups
 from ..core.plan import SPLITS, Plan, make_plan, train_counts
 from ..core.policies import POLICY_HELP, apply_policy, parse_policy
 from ..core.project import PROJECT_SUFFIX, Method, Project, SplitSettings
@@ -33,6 +33,9 @@ from .project_arg import (
 )
 from .scan import load_dataset
 from .stack_arg import STACK_HELP, resolve_stack
+
+if TYPE_CHECKING:
+    from ..core.inspect import SplitGroups
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -59,6 +62,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="with --save-project: replace P even if it is not a project file",
     )
     p.add_argument("--augment", metavar="STACK", help=STACK_HELP + " (the default stack)")
+    add_duplicate_arguments(p)
     p.add_argument("--quick", action="store_true", help="do not decode images while scanning")
     p.add_argument(
         "--workers", type=count_arg, default=os.cpu_count() or 1, help="processes for decoding"
@@ -66,8 +70,48 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def add_duplicate_arguments(p: argparse.ArgumentParser) -> None:
+    """--near-threshold and --no-group-duplicates, for every command that makes a plan."""
+    p.add_argument(
+        "--near-threshold",
+        type=int,
+        metavar="N",
+        help="Hamming distance (of 64 bits) under which two pictures are near duplicates "
+        "(default: the project's, else 10)",
+    )
+    p.add_argument(
+        "--no-group-duplicates",
+        action="store_true",
+        help="split without keeping near-duplicate groups together (identical files still "
+        "are); the export then counts the pairs that cross splits",
+    )
+
+
+def split_groups(dataset: Dataset, project: Project, workers: int, quiet: bool) -> SplitGroups:
+    """Identical files and the inspection's duplicate groups, as the project's settings say:
+    the groups every plan of the CLI is made with."""
+    from ..core.inspect import iter_split_groups
+
+    s = project.inspect
+    steps = iter_split_groups(
+        dataset,
+        group_duplicates=s.group_duplicates,
+        near_threshold=s.near_threshold,
+        workers=workers,
+    )
+    return run_steps(steps, "duplicates", quiet=quiet)
+
+
 def build_project(args: argparse.Namespace) -> tuple[Project, Dataset, dict[str, str]]:
-    """The project the options describe, its scanned dataset and content groups."""
+    """The project the options describe, its scanned dataset and split groups."""
+    project, dataset, found = build_inspected_project(args)
+    return project, dataset, found.groups
+
+
+def build_inspected_project(args: argparse.Namespace) -> tuple[Project, Dataset, SplitGroups]:
+    """`build_project` with the whole `SplitGroups` (the inspection report with it)."""
+    from ..core.inspect import MAX_THRESHOLD
+
     # Every option is checked before the (possibly long) scan.
     try:
         split = SplitSettings.parse(args.split) if args.split is not None else None
@@ -76,6 +120,9 @@ def build_project(args: argparse.Namespace) -> tuple[Project, Dataset, dict[str,
     except ValueError as exc:
         raise CliError(str(exc)) from exc
     stack = resolve_stack(args.augment) if args.augment else None
+    near = getattr(args, "near_threshold", None)
+    if near is not None and not 0 <= near <= MAX_THRESHOLD:
+        raise CliError(f"--near-threshold {near}: must be 0 to {MAX_THRESHOLD}")
     if is_project_arg(args.target):
         project = load_project(args.target)
     elif Path(args.target).is_dir():
@@ -90,7 +137,12 @@ def build_project(args: argparse.Namespace) -> tuple[Project, Dataset, dict[str,
         project.split = split
     if stack is not None:
         project.augment.default_stack = stack
-    groups = run_steps(iter_content_groups(dataset), "duplicates", quiet=args.json)
+    if near is not None:
+        project.inspect.near_threshold = near
+    if getattr(args, "no_group_duplicates", False):
+        project.inspect.group_duplicates = False
+    found = split_groups(dataset, project, args.workers, quiet=args.json)
+    groups = found.groups
     # --method alone re-applies the project's policy with that method.
     policy = args.policy or (project.policy if args.method else None)
     if policy:
@@ -100,7 +152,7 @@ def build_project(args: argparse.Namespace) -> tuple[Project, Dataset, dict[str,
         except ValueError as exc:
             raise CliError(str(exc)) from exc
         project.policy = policy
-    return project, dataset, groups
+    return project, dataset, found
 
 
 def run(args: argparse.Namespace) -> int:

@@ -24,7 +24,7 @@ import platformdirs
 from .project import APP_NAME
 
 #: Bump when the file's layout (not one kind's values) changes.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2  # 2: paths stored as bytes
 #: Rows written per transaction: large enough to be fast, small enough to keep memory flat.
 _BATCH = 5000
 
@@ -116,7 +116,7 @@ class FileCache:
     # -- reading and writing ----------------------------------------------------------------
     def lookup(self, keys: Iterable[Key]) -> dict[str, bytes]:
         """Values recorded for exactly these (path, size, mtime) keys; stale rows are ignored."""
-        wanted = {path: (size, mtime) for path, size, mtime in keys}
+        wanted = {_encode(path): (size, mtime) for path, size, mtime in keys}
         if not wanted:
             return {}
         found: dict[str, bytes] = {}
@@ -127,7 +127,7 @@ class FileCache:
                 )
                 for path, size, mtime, value in rows:
                     if wanted.get(path) == (size, mtime):
-                        found[path] = bytes(value)
+                        found[_decode(path)] = bytes(value)
             except sqlite3.DatabaseError:
                 self._reset()
                 return {}
@@ -139,7 +139,8 @@ class FileCache:
         with self._lock:
             try:
                 db = self._connect()
-                for batch in _batches(items, _BATCH):
+                rows = ((_encode(p), size, mtime, value) for p, size, mtime, value in items)
+                for batch in _batches(rows, _BATCH):
                     db.executemany(
                         f"INSERT OR REPLACE INTO {self._table} (path, size, mtime, value) "
                         "VALUES (?, ?, ?, ?)",
@@ -157,7 +158,9 @@ class FileCache:
         with self._lock:
             try:
                 db = self._connect()
-                db.executemany(f"DELETE FROM {self._table} WHERE path = ?", ((p,) for p in paths))
+                db.executemany(
+                    f"DELETE FROM {self._table} WHERE path = ?", ((_encode(p),) for p in paths)
+                )
                 db.commit()
             except sqlite3.DatabaseError:
                 self._reset()
@@ -168,6 +171,16 @@ class FileCache:
                 self._db.close()
             self._db = None
         self._discard()
+
+
+def _encode(path: str) -> bytes:
+    # Paths are stored as their file-system bytes: a name that is not valid UTF-8 (surrogate
+    # escapes, as os.listdir gives it) cannot be SQLite text.
+    return path.encode("utf-8", "surrogateescape")
+
+
+def _decode(path: bytes | str) -> str:
+    return path if isinstance(path, str) else bytes(path).decode("utf-8", "surrogateescape")
 
 
 def stat_keys(root: Path | str, relpaths: Iterable[str]) -> Iterator[Key]:

@@ -247,7 +247,8 @@ def make_split(
         )
     if straddling:
         warnings.append(
-            f"{len(straddling)} groups of identical files appear in more than one class; "
+            f"{len(straddling)} groups of identical or near-duplicate images appear in more "
+            "than one class (label conflicts); "
             "each group was kept in one split"
         )
     return SplitAssignment(seed, (split.train, split.val, split.test), bytes(out), tuple(warnings))

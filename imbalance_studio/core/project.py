@@ -162,6 +162,15 @@ class GenerationSettings(_Model):
     extra_seeds: dict[Name, int] = {}
 
 
+class InspectSettings(_Model):
+    """Duplicate and quality settings (see core/inspect). `group_duplicates` keeps every
+    exact or near-duplicate group in one split; off, the export counts the pairs that cross."""
+
+    group_duplicates: bool = True
+    near_threshold: int = Field(10, ge=0, le=16)  # Hamming distance of 64-bit hashes
+    quality_thresholds: dict[str, float] = {}  # issue -> threshold; the defaults otherwise
+
+
 class ClassSnapshot(_Model):
     """What a class folder held when the project was saved (for `reconcile`)."""
 
@@ -198,6 +207,7 @@ class Project(_Model):
     targets: dict[Name, ClassTarget] = {}  # class name -> target; what the plan uses
     augment: AugmentSettings = Field(default_factory=AugmentSettings)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
+    inspect: InspectSettings = Field(default_factory=InspectSettings)
     staging_dir: Name | None = None
     snapshot: dict[Name, ClassSnapshot] | None = None  # class name -> contents at last save
 

@@ -66,6 +66,9 @@ class Workbench(QObject):
         self.curation: Curation = install_curation(window)
         self.controller = self.curation.controller
         self.app_session: AppSession = install_app_session(window, self.controller)
+        from .inspect import install_inspect
+
+        self.inspection = install_inspect(window, self.controller)  # the Inspect tab
         self.augment_tab = LazyTab(self._make_editor, "Loading the augmentation catalogue…")
         window.add_panel(self.augment_tab, "Augment")
         self.generate_tab = LazyTab(self._make_generation, "")
@@ -338,15 +341,16 @@ class Workbench(QObject):
 
         self.window.statusBar().clearMessage()
         dialog = ExportDialog(
-            dataset, project, plan, generated, parent=self.window, staging=staging
-        )
+            dataset, project, plan, generated, parent=self.window, staging=staging,
+            leak_check=self.inspection.leak_check(plan),
+        )  # fmt: skip
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.export_dialog = dialog
         dialog.open()
 
     @property
     def busy(self) -> bool:
-        return self._export_pending is not None or self.controller.busy
+        return self._export_pending is not None or self.controller.busy or self.inspection.busy
 
     def shutdown(self) -> None:
         """Stop background work before the window closes (finished images are kept)."""

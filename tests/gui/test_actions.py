@@ -90,10 +90,13 @@ def test_menus_and_toolbar_are_laid_out_in_their_fixed_order(window):
         "&Export Balanced Dataset…", "Export &Features (HOG + SMOTE)…", "----", "&Quit",
     ]  # fmt: skip
     assert layout(menus["Edit"]) == [
-        "&Undo", "&Redo", "----", "Remove", "Duplicate", "−1 copy", "Clear mark", "----",
-        "&Accept Generated Image", "Re&ject Generated Image",
+        "&Undo", "&Redo", "----", "Remove", "Duplicate", "−1 copy", "Clear mark",
+        "Mark All but One in Every Duplicate Group", "Mark All Flagged Images as Removed",
+        "----", "&Accept Generated Image", "Re&ject Generated Image",
     ]  # fmt: skip
-    assert layout(menus["Tools"]) == ["&Generate Planned Images", "&Export Balanced Dataset…"]
+    assert layout(menus["Tools"]) == [
+        "&Inspect Again", "&Generate Planned Images", "&Export Balanced Dataset…",
+    ]  # fmt: skip
     assert layout(menus["Help"]) == ["&About Imbalance Studio"]
     toolbar = window.layout_of_actions.toolbar
     items = ["----" if a.isSeparator() else a.iconText() for a in toolbar.actions()]
@@ -143,7 +146,8 @@ def test_a_new_panel_is_one_install_and_its_state_is_asked_again(window):
     tools = window.action("tools.generate").associatedObjects()
     tools = next(o for o in tools if isinstance(o, QMenu))
     assert layout(tools) == [
-        "&Generate Planned Images", "&Export Balanced Dataset…", "----", "&Extra Work",
+        "&Inspect Again", "&Generate Planned Images", "&Export Balanced Dataset…", "----",
+        "&Extra Work",
     ]  # fmt: skip
     extra = window.action("tools.extra")
     assert extra in window.layout_of_actions.toolbar.actions()
@@ -154,7 +158,9 @@ def test_a_new_panel_is_one_install_and_its_state_is_asked_again(window):
     extra.trigger()
     assert panel.runs == 1
     # Re-laying out the menus keeps everything else where it was.
-    assert layout(tools)[:2] == ["&Generate Planned Images", "&Export Balanced Dataset…"]
+    assert layout(tools)[:3] == [
+        "&Inspect Again", "&Generate Planned Images", "&Export Balanced Dataset…",
+    ]  # fmt: skip
     try:
         window.install(ExtraPanel())
     except ValueError as exc:

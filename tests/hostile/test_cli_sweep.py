@@ -151,6 +151,8 @@ def _corpus_cases(
         "scan-quick": ("scan", f"{{{c}}}", "--quick", *w),
         "plan": ("plan", f"{{{c}}}", *w),
         "plan-quick-json": ("plan", f"{{{c}}}", "--quick", "--json", *w),
+        "inspect": ("inspect", f"{{{c}}}", *w),
+        "inspect-json": ("inspect", f"{{{c}}}", "--json", *w),
         "save-project": ("plan", f"{{{c}}}", *policy, "--save-project",
                          f"{{args}}/{c}.isproj.json", *w),
         "generate": ("generate", f"{{args}}/{c}.isproj.json", "--quiet", *w),
@@ -244,7 +246,7 @@ def _many_cases() -> list[Case]:
     ]  # fmt: skip
 
 
-EVERY = "scan scan-json plan plan-quick-json save-project generate export"
+EVERY = "scan scan-json plan plan-quick-json inspect inspect-json save-project generate export"
 CASES: list[Case] = [
     *_corpus_cases("bad", EVERY + " export-folder"),
     *_corpus_cases("intl", EVERY),

@@ -141,10 +141,16 @@ def effective_default_stack(project) -> dict:
     return project.augment.default_stack or PRESETS["medium"]
 
 
-def _metadata(lay: Layout, project) -> tuple[dict, dict, dict[str, str | bytes]]:
+def _metadata(
+    lay: Layout, project, leak_check: Mapping | None = None
+) -> tuple[dict, dict, dict[str, str | bytes]]:
     """(counts, weights, {relative path: contents}) of the export's data files and charts."""
     counts = {s: {"before": lay.before[s], "after": lay.counts(s)} for s in SPLITS}
     weights = W.compute_weights(lay.classes, counts)
+    if leak_check is not None:  # near duplicates across splits (core.inspect.leak_check)
+        weights["leak_check"] = {k: v for k, v in leak_check.items() if k != "warning"}
+        if leak_check.get("warning"):
+            weights["warnings"].append(leak_check["warning"])
     aug = project.augment
     files: dict[str, str | bytes] = dict(
         metadata.metadata_files(
@@ -222,6 +228,19 @@ def _settings(project, plan, link_mode: str) -> list[tuple[str, str]]:
     return out
 
 
+def _leak_settings(check: Mapping | None) -> list[tuple[str, str]]:
+    if check is None:
+        return []
+    kept = "kept in one split" if check["duplicate_groups_kept_in_one_split"] else "NOT grouped"
+    return [
+        (
+            "near-duplicate pairs across splits (leak check)",
+            f"{check['near_duplicate_pairs_across_splits']} (duplicate groups {kept}; "
+            f"Hamming threshold {check['near_threshold']} of 64 bits)",
+        )
+    ]
+
+
 def iter_export(
     dataset,
     project,
@@ -235,6 +254,7 @@ def iter_export(
     workers: int = 0,
     bad_sources: Mapping[str, str] | None = None,
     staging: Path | str | None = None,
+    leak_check: Mapping | None = None,
 ) -> Generator[ExportProgress, None, ExportReport]:
     """Write the export to `out`; yields progress, returns the report.
 
@@ -248,6 +268,9 @@ def iter_export(
     Originals found not to decode after the scan are left out and listed: those of
     `generated.bad_sources` (a GenerateResult carries them), of `bad_sources`, and those
     recorded in the `staging` folder by any earlier generation.
+
+    `leak_check` (from `core.inspect.leak_check`) goes into `weights.json` and the README:
+    how many near-duplicate pairs cross splits.
     """
     yield ExportProgress("checking", 0, None, "checking the destination")
     dest = check_destination(
@@ -285,7 +308,7 @@ def iter_export(
             yield ExportProgress("writing", 0, total, f"writing {total} files")
             # While the pool writes, make the metadata assuming every file gets written
             # (remade below in the rare case that a source vanished meanwhile).
-            counts, weights, files = _metadata(lay, project)
+            counts, weights, files = _metadata(lay, project, leak_check)
             for n in writing:
                 yield ExportProgress("writing", n, total, f"wrote {n} of {total} files")
         finally:
@@ -306,7 +329,7 @@ def iter_export(
             for i, kind in sorted(writer.refused.items()):
                 problems.append((lay.sources[i], f"not a regular file when exported ({kind})"))
             lay.drop([*writer.missing, *writer.refused])
-            counts, weights, files = _metadata(lay, project)
+            counts, weights, files = _metadata(lay, project, leak_check)
 
         yield ExportProgress("finishing", 0, None, "writing manifest, weights and report")
         origins = dict(sorted(Counter(lay.origin).items()))
@@ -327,7 +350,7 @@ def iter_export(
             classes=lay.classes,
             counts=counts,
             weights=weights,
-            settings=_settings(project, plan, link_mode),
+            settings=_settings(project, plan, link_mode) + _leak_settings(leak_check),
             problems=problems,
             notes=notes,
             origins=origins,

@@ -33,8 +33,16 @@ __all__ = ["CurationController", "snapshot"]
 
 
 def _compute_plan(
-    dataset: Dataset, project: Project, groups: dict[str, str], split: SplitAssignment | None
+    dataset: Dataset,
+    project: Project,
+    groups: dict[str, str],
+    split: SplitAssignment | None,
+    near_groups: dict[str, str] | None = None,
 ) -> tuple[Plan, dict[str, int], SplitAssignment]:
+    if near_groups:  # the inspection's duplicate groups join the identical files
+        from ...core.inspect.split_groups import merge_groups
+
+        groups = merge_groups(groups, near_groups)
     fractions = (project.split.train, project.split.val, project.split.test)
     if (
         split is None
@@ -69,6 +77,7 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
         self.plan: Plan | None = None
         self.train_counts: dict[str, int] = {}  # after marks, before targets
         self._groups: dict[str, str] | None = None
+        self._near_groups: dict[str, str] | None = None  # from the Inspect panel
         self._split: SplitAssignment | None = None
         self._pending_project: tuple[Project, Path | None] | None = None
         self._finding_groups = False
@@ -136,6 +145,7 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
         runner().cancel(self._plan_key)  # a plan still running for the old sample list is stale
         if not same_root:
             self._groups = None
+            self._near_groups = None
         if (
             self._pending_project is not None
             and Path(self._pending_project[0].dataset_root).absolute() == dataset.root.absolute()
@@ -157,6 +167,15 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
                 self._find_identical_files(dataset)
         else:
             self.schedule_plan()
+
+    def set_duplicate_groups(self, groups: dict[str, str] | None) -> None:
+        """Exact and near-duplicate groups from the inspection ({path: key}; None or empty:
+        none, or grouping turned off) are kept in one split with the identical files."""
+        if groups == self._near_groups:
+            return
+        self._near_groups = groups
+        self._split = None  # made with other groups
+        self.schedule_plan()
 
     # -- edits (undoable) ---------------------------------------------------------------
     def set_marks(self, paths: list[str], mark: Mark | None, text: str) -> None:
@@ -247,14 +266,23 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
     def _start_plan(self) -> None:
         if self.dataset is None or self.project is None or self._groups is None:
             return
+        near = self._near_groups
+
+        def done(result: tuple[Plan, dict[str, int], SplitAssignment]) -> None:
+            # A plan made before the inspection's groups changed is stale (its split too):
+            # the plan scheduled by that change replaces it.
+            if near is self._near_groups:
+                self._on_plan(result)
+
         self.run_job(
             _compute_plan,
             self.dataset,
             snapshot(self.project),
             self._groups,
             self._split,
+            near,
             key=self._plan_key,
-            done=self._on_plan,
+            done=done,
             failed="Could not make the plan",
         )
 

@@ -48,9 +48,11 @@ class ExportDialog(QDialog):
         parent: QWidget | None = None,
         *,
         staging: Path | None = None,
+        leak_check: dict | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export balanced dataset")
+        self._leak_check = leak_check  # near-duplicate pairs across splits (core.inspect)
         self.setMinimumWidth(720)  # the hard-link option's note must not be cut off
         self._dataset = dataset
         self._project = project
@@ -172,6 +174,7 @@ class ExportDialog(QDialog):
             overwrite_all=self.overwrite.isChecked() and self.overwrite_all.isChecked(),
             bad_sources=self._bad_sources,
             staging=self._staging,
+            leak_check=self._leak_check,
         )
         self._job = start_job(
             gen,

@@ -1,0 +1,45 @@
+"""What "mark all but one" and "mark all flagged" would remove, decided without Qt so the
+window only turns the answer into one undoable mark edit."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+
+from .report import DuplicateGroup, InspectReport
+
+
+def keeper(report: InspectReport, group: DuplicateGroup) -> str:
+    """The member to keep: the largest picture, then the sharpest, then the first."""
+    index = report.index
+
+    def rank(item: tuple[int, str]) -> tuple[int, float, int]:
+        order, path = item
+        f = report.features[index[path]]
+        sharp = f.sharpness if f.sharpness != float("inf") else 0.0
+        return (-(f.width * f.height), -sharp, order)
+
+    return min(enumerate(group.paths), key=rank)[1]
+
+
+def all_but_one(report: InspectReport, groups: Iterable[DuplicateGroup]) -> list[str]:
+    """Every member but the keeper of each group, in group order."""
+    out: list[str] = []
+    for group in groups:
+        keep = keeper(report, group)
+        out.extend(p for p in group.paths if p != keep)
+    return out
+
+
+def flagged(
+    report: InspectReport, thresholds: Mapping[str, float] | None, issue: str = ""
+) -> list[str]:
+    """Paths flagged under `thresholds` (only those with `issue`, when given)."""
+    return [f.path for f in report.quality(thresholds) if not issue or issue in f.issues]
+
+
+def per_class(report: InspectReport, paths: Iterable[str]) -> dict[str, int]:
+    """How many of `paths` each class would lose, in class order (classes losing none left out)."""
+    index = report.index
+    counts = Counter(int(report.labels[index[p]]) for p in paths if p in index)
+    return {report.classes[c]: counts[c] for c in sorted(counts)}

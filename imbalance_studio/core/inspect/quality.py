@@ -1,0 +1,117 @@
+"""Quality scores and flags, named and scaled as cleanvision names and scales them.
+
+Every score lies in 0..1, lower is worse, and an image is flagged for an issue when its score
+is below that issue's threshold (cleanvision's convention, and its default thresholds where
+its measure is ours). Scores are computed from the cached raw measures (`features.Features`)
+in one vectorised pass, so changing a threshold never decodes anything.
+
+- dark: 99th percentile of perceived brightness (a dark picture has no bright pixels).
+- light: 1 - the 5th percentile of perceived brightness (a washed-out one has no dark pixels).
+- blurry: 1 - exp(-s / 22.4), s the spread of the Laplacian after a contrast stretch
+  (cleanvision uses the raw edge spread, which calls every dark picture blurry too).
+- low_information: entropy of the grey histogram / 10, capped at 1 (cleanvision takes the
+  entropy of the three channel histograms laid end to end, which gives a flat colour with
+  a faint gradient three times the levels it has). Not flagged on an image flagged dark or
+  light: its histogram is narrow because of that.
+- odd_aspect_ratio: min(w/h, h/w).
+- odd_size: min(a, m) / max(a, m), a = sqrt(w*h) and m its median over the dataset (cleanvision
+  uses an IQR rule that flags every image of a different size when most share one size).
+- grayscale: mean channel spread x 20, capped at 1 (0 for an image stored as grey or with
+  equal channels; cleanvision flags only images stored in mode L).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .features import Features
+
+ISSUES = (
+    "dark", "light", "blurry", "low_information", "odd_aspect_ratio", "odd_size", "grayscale",
+)  # fmt: skip
+
+DEFAULT_THRESHOLDS: dict[str, float] = {
+    "dark": 0.32,  # cleanvision's
+    "light": 0.05,  # cleanvision's
+    "blurry": 0.3,
+    "low_information": 0.3,  # cleanvision's
+    "odd_aspect_ratio": 0.35,  # cleanvision's
+    "odd_size": 0.2,  # five times larger or smaller (in side) than the median image
+    "grayscale": 0.1,
+}
+
+_BLUR_SCALE = 22.4  # s = 8 (a clearly soft picture) scores 0.3
+
+
+@dataclass(frozen=True)
+class QualityFlag:
+    path: str
+    issues: tuple[str, ...]
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+def check_thresholds(thresholds: Mapping[str, float]) -> dict[str, float]:
+    """Defaults overridden by `thresholds`; raises ValueError for an unknown issue or a
+    threshold outside 0..1."""
+    out = dict(DEFAULT_THRESHOLDS)
+    for name, value in thresholds.items():
+        if name not in out:
+            raise ValueError(f"unknown quality issue {name!r} (known: {', '.join(ISSUES)})")
+        if not 0.0 <= float(value) <= 1.0:
+            raise ValueError(f"threshold of {name} must be between 0 and 1, not {value}")
+        out[name] = float(value)
+    return out
+
+
+def score_table(features: Sequence[Features]) -> dict[str, np.ndarray]:
+    """Issue name -> score of every image (same order as `features`)."""
+    n = len(features)
+    if n == 0:
+        return {name: np.empty(0) for name in ISSUES}
+    cols = np.array(
+        [
+            (f.width, f.height, f.bright_p99, f.bright_p5, f.entropy, f.sharpness, f.chroma)
+            for f in features
+        ],
+        dtype=np.float64,
+    )
+    w, h, p99, p5, entropy, sharp, chroma = cols.T
+    side = np.sqrt(w * h)
+    median = float(np.median(side))
+    with np.errstate(over="ignore", invalid="ignore"):
+        blurry = np.where(np.isinf(sharp), 1.0, 1.0 - np.exp(-sharp / _BLUR_SCALE))
+    return {
+        "dark": np.clip(p99, 0, 1),
+        "light": np.clip(1 - p5, 0, 1),
+        "blurry": blurry,
+        "low_information": np.minimum(entropy * 0.1, 1.0),
+        "odd_aspect_ratio": np.minimum(w, h) / np.maximum(np.maximum(w, h), 1),
+        "odd_size": np.minimum(side, median) / np.maximum(np.maximum(side, median), 1e-9),
+        "grayscale": np.minimum(chroma * 20.0, 1.0),
+    }
+
+
+def flags(
+    paths: Sequence[str], scores: Mapping[str, np.ndarray], thresholds: Mapping[str, float]
+) -> list[QualityFlag]:
+    """The images with at least one issue, in the order of `paths`, each with all its
+    scores (rounded to 4 places)."""
+    limits = check_thresholds(thresholds)
+    if not len(paths):
+        return []
+    hit = {name: scores[name] < limits[name] for name in ISSUES}
+    # A dark or washed-out picture has a narrow histogram, hence a low entropy, whatever it
+    # shows: that issue explains it, and a second flag would only double the list.
+    hit["low_information"] &= ~(hit["dark"] | hit["light"])
+    any_hit = np.zeros(len(paths), dtype=bool)
+    for mask in hit.values():
+        any_hit |= mask
+    out = []
+    for k in np.flatnonzero(any_hit).tolist():
+        issues = tuple(name for name in ISSUES if hit[name][k])
+        values = {name: round(float(scores[name][k]), 4) for name in ISSUES}
+        out.append(QualityFlag(paths[k], issues, values))
+    return out

@@ -1,0 +1,127 @@
+"""The result of inspecting a dataset: duplicate groups, quality scores, and what the split
+and the export need from them (groups to keep together, pairs to check for leaks)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from ..dataset import Problem
+from .features import Features
+from .near import components, near_pairs
+from .quality import DEFAULT_THRESHOLDS, QualityFlag, flags, score_table
+
+#: Default Hamming distance (of 64 bits) under which two pictures are near duplicates:
+#: re-encodes, resizes and brightness changes land at 0-6, crops of 3-6 % mostly at 2-12,
+#: distinct photographs at 14 and more (measured on scikit-image's photographs).
+DEFAULT_NEAR_THRESHOLD = 10
+
+
+@dataclass(frozen=True)
+class DuplicateGroup:
+    kind: str  # "exact" (same decoded pixels) or "near"
+    paths: tuple[str, ...]  # dataset order
+    classes: tuple[str, ...]  # the class of each path
+
+    @property
+    def conflict(self) -> bool:
+        """The same picture under more than one label."""
+        return len(set(self.classes)) > 1
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "paths": list(self.paths), "classes": list(self.classes)}
+
+
+@dataclass
+class InspectReport:
+    root: Path
+    classes: tuple[str, ...]
+    paths: tuple[str, ...]  # decodable samples, dataset order
+    labels: np.ndarray  # class index of each path
+    features: list[Features]
+    problems: list[Problem]  # samples that did not decode
+    near_threshold: int = DEFAULT_NEAR_THRESHOLD
+    groups: list[DuplicateGroup] = field(default_factory=list)
+    pairs: tuple[np.ndarray, np.ndarray] = field(default=(np.empty(0, int), np.empty(0, int)))
+    scores: dict[str, np.ndarray] = field(default_factory=dict)
+    cached: int = 0  # files answered from the cache
+
+    @classmethod
+    def build(
+        cls,
+        root: Path,
+        classes: tuple[str, ...],
+        paths: Sequence[str],
+        labels: Sequence[int],
+        features: list[Features],
+        problems: list[Problem],
+        near_threshold: int = DEFAULT_NEAR_THRESHOLD,
+        cached: int = 0,
+    ) -> InspectReport:
+        report = cls(
+            root, classes, tuple(paths), np.asarray(labels, dtype=np.int32), features, problems,
+            near_threshold, cached=cached,
+        )  # fmt: skip
+        report.scores = score_table(features)
+        report.regroup(near_threshold)
+        return report
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """Position of each path in `paths`."""
+        return {p: i for i, p in enumerate(self.paths)}
+
+    def regroup(self, near_threshold: int) -> None:
+        """Find the duplicate groups again with another Hamming threshold (no decoding)."""
+        hashes = np.fromiter((f.phash for f in self.features), dtype=np.uint64)
+        i, j = near_pairs(hashes, near_threshold)
+        self.near_threshold = near_threshold
+        self.pairs = (i, j)
+        groups = []
+        for members in components(len(self.paths), i, j):
+            digests = {self.features[k].digest for k in members}
+            groups.append(
+                DuplicateGroup(
+                    "exact" if len(digests) == 1 else "near",
+                    tuple(self.paths[k] for k in members),
+                    tuple(self.classes[self.labels[k]] for k in members),
+                )
+            )
+        # Label conflicts first (the same picture labelled twice), then dataset order.
+        groups.sort(key=lambda g: not g.conflict)
+        self.groups = groups
+
+    def quality(self, thresholds: Mapping[str, float] | None = None) -> list[QualityFlag]:
+        """Images with at least one issue under `thresholds` (defaults for those not given)."""
+        return flags(self.paths, self.scores, thresholds or DEFAULT_THRESHOLDS)
+
+    def split_groups(self) -> dict[str, str]:
+        """{path: group key} for every member of a duplicate group: what `make_split` keeps
+        in one split (the key is the group's first path)."""
+        return {p: f"dup:{g.paths[0]}" for g in self.groups for p in g.paths}
+
+    def crossing_pairs(self, split_of: Callable[[str], str | None]) -> int:
+        """How many near-duplicate pairs (exact ones included) have their two images in
+        different splits; images the split does not know (left out) are not counted."""
+        i, j = self.pairs
+        n = 0
+        for a, b in zip(i.tolist(), j.tolist(), strict=True):
+            sa, sb = split_of(self.paths[a]), split_of(self.paths[b])
+            if sa is not None and sb is not None and sa != sb:
+                n += 1
+        return n
+
+    def to_json(self, thresholds: Mapping[str, float] | None = None) -> dict:
+        """The `imbalance-studio inspect --json` object."""
+        return {
+            "root": str(self.root),
+            "duplicates": [g.to_json() for g in self.groups],
+            "quality": [
+                {"path": f.path, "issues": list(f.issues), "scores": f.scores}
+                for f in self.quality(thresholds)
+            ],
+        }

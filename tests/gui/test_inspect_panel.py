@@ -1,0 +1,102 @@
+"""The Inspect tab: started by the scan, groups and flags shown, marks undoable, and the
+plan's split keeps every group together."""
+
+from __future__ import annotations
+
+import pytest
+from photo_corpus import build_corpus
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return build_corpus(tmp_path_factory.mktemp("gui-photos") / "data", n_base=30, n_groups=12)
+
+
+def _inspected(qtbot, window, wait_scanned, root):
+    inspection = window.workbench.inspection
+    window.open_folder(root)
+    wait_scanned(window)
+    qtbot.waitUntil(lambda: inspection.report is not None and not inspection.busy, timeout=90_000)
+    c = window.workbench.controller
+    qtbot.waitUntil(lambda: c.plan is not None and not c.busy, timeout=30_000)
+    return inspection, c
+
+
+def test_opening_a_folder_shows_its_duplicates_and_flags(qtbot, window, wait_scanned, corpus):
+    inspection, c = _inspected(qtbot, window, wait_scanned, corpus.root)
+    report, panel = inspection.report, inspection.panel
+    assert report.groups and panel.groups_model.rowCount() == len(report.groups)
+    rows = [panel.groups_model.groups[r].conflict for r in range(len(report.groups))]
+    assert rows == sorted(rows, reverse=True) and rows[0]  # conflicts first
+    flagged = {f.path for f in panel.flags_model.items}
+    assert set(corpus.flagged) <= flagged
+    title = window.panels.tabText(window.panels.indexOf(panel))
+    assert (
+        title == f"Inspect ({len(report.groups)} groups · {len(panel.flags_model.items)} flagged)"
+    )
+    # The split keeps every group together.
+    for group in report.groups:
+        assert len({c.plan.split_of(p) for p in group.paths}) == 1, group.paths
+
+    # Filter and thresholds: only dark images, then none.
+    panel.issue_filter.setCurrentIndex(panel.issue_filter.findData("dark"))
+    assert panel.flags_model.items and all("dark" in f.issues for f in panel.flags_model.items)
+    panel.thresholds["dark"].setValue(0.0)
+    assert panel.flags_model.rowCount() == 0
+    assert c.project.inspect.quality_thresholds["dark"] == 0.0  # kept in the project
+
+
+def test_mark_all_but_one_and_mark_flagged_undo(qtbot, window, wait_scanned, corpus):
+    inspection, c = _inspected(qtbot, window, wait_scanned, corpus.root)
+    report = inspection.report
+    inspection.mark_all_but_one(True)
+    removed = {p for p, m in c.project.marks.items() if m.remove}
+    assert len(removed) == sum(len(g.paths) - 1 for g in report.groups)
+    for group in report.groups:
+        kept = [p for p in group.paths if p not in removed]
+        assert len(kept) == 1
+        sizes = {p: report.features[report.index[p]] for p in group.paths}
+        assert sizes[kept[0]].width * sizes[kept[0]].height == max(
+            f.width * f.height for f in sizes.values()
+        )  # the largest stays
+    c.undo_stack.undo()
+    assert not c.project.marks
+    inspection.mark_flagged()
+    shown = {f.path for f in inspection.panel.flags_model.items}
+    assert shown and {p for p, m in c.project.marks.items() if m.remove} == shown
+    c.undo_stack.undo()
+    assert not c.project.marks
+
+
+def test_grouping_off_and_threshold_go_to_the_project(qtbot, window, wait_scanned, corpus):
+    inspection, c = _inspected(qtbot, window, wait_scanned, corpus.root)
+    n = len(inspection.report.groups)
+    inspection.panel.grouping.setChecked(False)
+    assert c.project.inspect.group_duplicates is False and c._near_groups is None
+    inspection.panel.near.setValue(0)
+    qtbot.waitUntil(lambda: not inspection.busy and inspection.report.near_threshold == 0,
+                    timeout=60_000)  # fmt: skip
+    assert len(inspection.report.groups) < n
+    assert inspection.report.cached == len(inspection.report.paths)  # nothing decoded again
+
+
+def test_the_export_counts_pairs_across_splits(qtbot, window, wait_scanned, corpus, tmp_path):
+    import json
+
+    from imbalance_studio.gui.export import ExportDialog
+
+    inspection, c = _inspected(qtbot, window, wait_scanned, corpus.root)
+    check = inspection.leak_check(c.plan)
+    assert check["near_duplicate_pairs_across_splits"] == 0
+    inspection.panel.grouping.setChecked(False)  # the split no longer keeps groups together
+    qtbot.waitUntil(lambda: not c.busy, timeout=30_000)
+    check = inspection.leak_check(c.plan)
+    assert check["near_duplicate_pairs_across_splits"] > 0 and "warning" in check
+    dialog = ExportDialog(window.current_dataset(), c.project, c.plan, leak_check=check)
+    qtbot.addWidget(dialog)
+    dialog.set_destination(tmp_path / "out")
+    with qtbot.waitSignal(dialog.exportFinished, timeout=60_000):
+        dialog.start()
+    weights = json.loads((tmp_path / "out" / "weights.json").read_text())
+    assert weights["leak_check"] == {k: v for k, v in check.items() if k != "warning"}
+    assert check["warning"] in weights["warnings"]

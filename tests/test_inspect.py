@@ -1,0 +1,180 @@
+"""Inspect on real photographs (tiles of scikit-image's samples) with planted duplicates and
+planted quality problems: what was planted is found, and little else."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+import pytest
+from photo_corpus import QUALITY_KINDS, build_corpus
+from PIL import Image
+
+from imbalance_studio.core.inspect import ISSUES, inspect, near_pairs
+from imbalance_studio.core.scanning import scan
+
+
+def _pairs(groups) -> set[frozenset[str]]:
+    return {frozenset(p) for members in groups for p in combinations(members, 2)}
+
+
+def _tree_digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        h.update(str(path.relative_to(root)).encode())
+        if path.is_file():
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return build_corpus(tmp_path_factory.mktemp("photos") / "data")
+
+
+@pytest.fixture(scope="module")
+def report(corpus):
+    before = _tree_digest(corpus.root)
+    result = inspect(scan(corpus.root), workers=1, use_cache=False)
+    assert _tree_digest(corpus.root) == before  # read-only on the dataset
+    return result
+
+
+def test_planted_duplicates_are_found_as_groups(corpus, report):
+    planted = _pairs(members for _, members in corpus.groups)
+    found = _pairs(g.paths for g in report.groups)
+    recall = len(planted & found) / len(planted)
+    precision = len(planted & found) / len(found)
+    assert recall >= 0.9, (recall, sorted(map(sorted, planted - found)))
+    assert precision >= 0.9, (precision, sorted(map(sorted, found - planted)))
+    assert all(len(g.paths) >= 2 for g in report.groups)
+    # Byte copies and pixel-identical re-saves are "exact"; re-encoded copies are not.
+    kinds = {frozenset(g.paths): g.kind for g in report.groups}
+    for kind, members in corpus.groups:
+        if kind == "exact":
+            assert kinds.get(frozenset(members)) == "exact", members
+        elif frozenset(members) in kinds:
+            assert kinds[frozenset(members)] == "near", members
+
+
+def test_label_conflicts_come_first(corpus, report):
+    flags = [g.conflict for g in report.groups]
+    assert flags == sorted(flags, reverse=True)  # every conflict before any other group
+    conflicts = {frozenset(g.paths) for g in report.groups if g.conflict}
+    found = sum(1 for c in corpus.conflicts if any(set(c) <= g for g in conflicts))
+    assert found / len(corpus.conflicts) >= 0.9
+    for g in report.groups:
+        assert g.classes == tuple(p.split("/")[0] for p in g.paths)
+
+
+def test_planted_quality_problems_are_flagged(corpus, report):
+    flagged = {f.path: set(f.issues) for f in report.quality()}
+    for kind in (*QUALITY_KINDS, "grayscale"):
+        planted = {p for p, k in corpus.flagged.items() if k == kind}
+        hits = {p for p, issues in flagged.items() if kind in issues}
+        recall = len(planted & hits) / len(planted)
+        precision = len(planted & hits) / max(1, len(hits))
+        assert recall >= 0.9, (kind, recall, sorted(planted - hits))
+        assert precision >= 0.9, (kind, precision, sorted(hits - planted))
+    # Every flag carries every score, in 0..1, and the issues are those under threshold.
+    for f in report.quality():
+        assert set(f.scores) == set(ISSUES)
+        assert all(0.0 <= v <= 1.0 for v in f.scores.values())
+
+
+def test_thresholds_change_the_flags_without_decoding(report):
+    default = {f.path for f in report.quality()}
+    strict = {f.path for f in report.quality({"blurry": 0.0, "dark": 0.0})}
+    loose = {f.path for f in report.quality({"dark": 0.9})}
+    assert strict < default < loose
+    with pytest.raises(ValueError, match="unknown quality issue"):
+        report.quality({"fuzzy": 0.5})
+
+
+def test_same_folder_same_result_with_pool_and_cache(corpus, report):
+    again = inspect(scan(corpus.root), workers=2)  # a process pool, and fills the cache
+    assert again.to_json() == report.to_json()
+    cached = inspect(scan(corpus.root), workers=2)
+    assert cached.cached == len(report.paths)
+    assert cached.to_json() == report.to_json()
+
+
+def test_a_changed_file_is_inspected_again(tmp_path):
+    root = tmp_path / "data"
+    corpus = build_corpus(root, n_base=12, n_groups=0, n_flagged=0)
+    first = inspect(scan(root), workers=1)
+    assert first.quality() == []
+    victim = root / corpus.base[0]
+    dark = Image.open(victim).point(lambda v: v // 8)
+    stat = victim.stat()
+    dark.save(victim)  # the same name, new content
+    os.utime(victim, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    second = inspect(scan(root), workers=1)
+    assert second.cached == len(corpus.base) - 1
+    assert [f.path for f in second.quality() if "dark" in f.issues] == [corpus.base[0]]
+    # Only the mtime changes (same size, same bytes): measured again all the same.
+    os.utime(victim, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+    assert inspect(scan(root), workers=1).cached == len(corpus.base) - 1
+
+
+def test_undecodable_files_are_problems_not_errors(tmp_path):
+    root = tmp_path / "data"
+    corpus = build_corpus(root, n_base=6, n_groups=0, n_flagged=0)
+    good = (root / corpus.base[0]).read_bytes()
+    (root / "cat_a" / "truncated.png").write_bytes(good[: len(good) // 2])
+    (root / "cat_b" / "noise.jpg").write_bytes(b"\xff\xd8\xff" + os.urandom(200))
+    report = inspect(scan(root), workers=1)
+    assert {p.path for p in report.problems} == {"cat_a/truncated.png", "cat_b/noise.jpg"}
+    assert len(report.paths) == 6
+
+
+def test_index_search_equals_every_pair_compared():
+    rng = np.random.default_rng(7)
+    hashes = rng.integers(0, 2**63, 3000, dtype=np.int64).astype(np.uint64) << np.uint64(1)
+    flips = rng.integers(0, 64, (400, 6))
+    for k, bits in enumerate(flips):  # near copies at 1..6 bits, and some exact ones
+        h = hashes[k]
+        for b in bits[: k % 7]:
+            h ^= np.uint64(1) << np.uint64(int(b))
+        hashes[2000 + k] = h
+    dist = np.bitwise_count(hashes[:, None] ^ hashes[None, :])
+    for threshold in (0, 3, 6, 10, 13):
+        i, j = near_pairs(hashes, threshold)
+        ei, ej = np.nonzero(np.triu(dist <= threshold, 1))
+        assert np.array_equal(i, ei) and np.array_equal(j, ej), threshold
+    with pytest.raises(ValueError, match="threshold"):
+        near_pairs(hashes, 40)
+
+
+def test_records_round_trip_whatever_their_first_byte():
+    from imbalance_studio.core.inspect.features import Features, unpack, well_formed
+
+    for first in (b"!", b"F", b"\x00"):  # a digest may start with the marker bytes
+        f = Features(first + bytes(15), 2**64 - 1, 3, 4, 0.5, 0.125, 6.0, float("inf"), 0.25)
+        assert unpack(f.pack()) == f
+    assert not well_formed(b"F" + bytes(3)) and not well_formed(b"junk")
+
+
+def test_our_perceptual_hash_is_imagehash_phash():
+    import imagehash
+    from photo_corpus import photo_tiles
+
+    from imbalance_studio.core.inspect.features import perceptual_hash
+
+    tiles = photo_tiles(96)[:40]
+    images = [Image.fromarray(t) for t in tiles] + [Image.fromarray(tiles[0]).convert("L")]
+    for img in images:
+        assert perceptual_hash(img) == int(str(imagehash.phash(img)), 16)
+
+
+def test_a_crowd_of_identical_hashes_stays_linear():
+    from imbalance_studio.core.inspect.near import components
+
+    hashes = np.zeros(5000, dtype=np.uint64)  # five thousand blank frames
+    hashes[-1] = np.uint64(0b111)  # and one a few bits away
+    i, j = near_pairs(hashes, 4)
+    assert len(i) < 10_000  # not 12.5 million
+    assert components(len(hashes), i, j) == [list(range(5000))]
