@@ -30,8 +30,9 @@ from PySide6.QtWidgets import (
 from ...core.generation import GeneratedImage, GenerateProgress
 from ..jobs import Job, start_job
 from .compare import CompareView
-from .model import ClassFilter, GeneratedModel
+from .model import STATUSES, ClassFilter, GeneratedModel
 from .review import REJECT_CHOICES, QAReview
+from .tile import QATileDelegate
 
 TILE = 96
 
@@ -85,6 +86,10 @@ class GenerationPanel(QAReview, QWidget):
         self.status.setWordWrap(True)
         self.class_filter = QComboBox()
         self.class_filter.addItem("All classes", "")
+        self.state_filter = QComboBox()
+        self.state_filter.setToolTip("Show only the images in one review state")
+        for status in ("", *STATUSES):
+            self.state_filter.addItem(status.capitalize() or "All states", status)
         self.reject_mode = QComboBox()
         for key, label in REJECT_CHOICES:
             self.reject_mode.addItem(label, key)
@@ -95,14 +100,15 @@ class GenerationPanel(QAReview, QWidget):
         filters = QHBoxLayout()
         filters.addWidget(QLabel("Show:"))
         filters.addWidget(self.class_filter)
+        filters.addWidget(self.state_filter)
         legend = QLabel(
-            "<span style='background:#9fd5a9'>&nbsp;accepted&nbsp;</span> "
-            "<span style='background:#eea3a2'>&nbsp;rejected (left out of the export)&nbsp;</span>"
-            " · A accept, R reject"
+            "Each tile's badge says <b>pending</b>, <b>accepted</b> or <b>rejected</b> · "
+            "A accept, R reject"
         )
         legend.setToolTip(
-            "Images you do not mark are exported too; rejecting one replaces it "
-            "or lowers the class's target, as chosen on the right"
+            "Pending and accepted images are exported; rejected ones are left out. Rejecting "
+            "one replaces it (the new image appears right after it) or lowers the class's "
+            "target, as chosen on the right"
         )
         filters.addWidget(legend)
         filters.addStretch(1)
@@ -119,6 +125,7 @@ class GenerationPanel(QAReview, QWidget):
         self.view.setIconSize(QSize(TILE, TILE))
         self.view.setGridSize(QSize(TILE + 16, TILE + 30))
         self.view.setSpacing(4)
+        self.view.setItemDelegate(QATileDelegate(TILE, self.view))
         self.view.setModel(self.proxy)
         self.compare = CompareView(self)
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -138,6 +145,11 @@ class GenerationPanel(QAReview, QWidget):
         self.class_filter.currentIndexChanged.connect(
             lambda _i: self.proxy.set_class(self.class_filter.currentData() or "")
         )
+        self.state_filter.currentIndexChanged.connect(
+            lambda _i: self.proxy.set_status(self.state_filter.currentData() or "")
+        )
+        for signal in (self.model.rowsInserted, self.model.rowsRemoved, self.model.modelReset):
+            signal.connect(self._count_states)
         self._install_review()
         self._flush_timer = QTimer(self, interval=100)
         self._flush_timer.timeout.connect(self._flush)
@@ -169,6 +181,7 @@ class GenerationPanel(QAReview, QWidget):
         self.dataset, self.project, self.plan = dataset, project, plan
         self.project_file = Path(project_file) if project_file else None
         self.staging = staging
+        self.model.class_rank = {name: i for i, name in enumerate(plan.classes)} if plan else {}
         if not same:
             self._overrides = {}
             self.compare.set_root(str(dataset.root) if dataset is not None else "")
@@ -321,6 +334,16 @@ class GenerationPanel(QAReview, QWidget):
                     self.class_filter.addItem(f"{name} ({len(cp.generate)})", name)
         self.class_filter.blockSignals(False)
         self.proxy.set_class("")
+
+    def _count_states(self, *_: object) -> None:
+        """The state filter's entries say how many images each state holds."""
+        counts = dict.fromkeys(STATUSES, 0)
+        for g in self.model.images():
+            counts[g.status] = counts.get(g.status, 0) + 1
+        for i in range(self.state_filter.count()):
+            status = self.state_filter.itemData(i)
+            n = counts.get(status, 0) if status else sum(counts.values())
+            self.state_filter.setItemText(i, f"{status.capitalize() or 'All states'} ({n})")
 
     def _set_enabled(self) -> None:
         ready = self.staging is not None and self.plan is not None and self.wanted() > 0
