@@ -1,5 +1,5 @@
 """The main window's own actions (File: open a folder, the demo, recent folders, Quit;
-Help: About) and a dock's View menu entry, declared like any panel's."""
+Help: Keyboard Shortcuts, About) and a dock's View menu entry, declared like any panel's."""
 
 from __future__ import annotations
 
@@ -57,6 +57,15 @@ class WindowActions(QObject):
                 "file.quit", "&Quit", w.close, menu="File", section="quit", shortcuts=quit_keys()
             ),
             PanelAction(
+                "help.shortcuts",
+                "&Keyboard Shortcuts",
+                self.show_shortcuts,
+                menu="Help",
+                section="help",
+                shortcuts=("F1",),
+                tip="Every key and where it acts",
+            ),
+            PanelAction(
                 "help.about", "&About Imbalance Studio", self.about, menu="Help", section="about"
             ),
         ]
@@ -72,12 +81,25 @@ class WindowActions(QObject):
             action.triggered.connect(lambda _=False, f=folder: self.window.open_folder(f))
         self.window.stateChanged.emit()
 
+    def show_shortcuts(self) -> None:
+        from .views.shortcuts_help import ShortcutsDialog
+
+        self.shortcuts_dialog = ShortcutsDialog(self.window)
+        self.shortcuts_dialog.open()
+
     def about(self) -> None:
-        QMessageBox.about(
-            self.window,
+        from .. import __version__
+
+        self.about_box = QMessageBox(
+            QMessageBox.Icon.Information,
             "About Imbalance Studio",
-            "Imbalance Studio: see, curate and balance labelled image datasets.",
+            f"<b>Imbalance Studio {__version__}</b><br>See, curate and balance labelled image "
+            "datasets: split, mark, augment, generate and export a balanced, training-ready "
+            "copy. Your files are never modified.",
+            QMessageBox.StandardButton.Ok,
+            self.window,
         )
+        self.about_box.open()
 
 
 class DockToggle:

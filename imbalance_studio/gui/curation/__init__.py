@@ -71,7 +71,9 @@ class Curation(QObject):
                 stack.redo,
                 menu="Edit",
                 section="history",
-                shortcuts=("Ctrl+Shift+Z", QKeySequence.StandardKey.Redo),
+                # Both keys on every platform, spelled out: the platform's Redo key is one
+                # of them (Ctrl+Y on Windows, Ctrl+Shift+Z on X11 and macOS).
+                shortcuts=("Ctrl+Shift+Z", "Ctrl+Y"),
                 tip=lambda: f"Redo {stack.redoText()}".strip(),
                 toolbar=True,
                 enabled_when=stack.canRedo,

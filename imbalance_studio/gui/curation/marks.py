@@ -273,15 +273,7 @@ class MarkActions(QObject):
             # Marking a removed sample for duplication un-removes it: never both.
             new[p] = Mark(duplicate=count) if count else None
         verb = "Duplicate" if step > 0 else "Fewer copies of"
-        self.controller.undo_stack.push(
-            _marks_command(self.controller, new, f"{verb} {len(paths)} images")
-        )
-
-
-def _marks_command(controller, marks, text):
-    from .commands import SetMarksCommand
-
-    return SetMarksCommand(controller, marks, text)
+        self.controller.change_marks(new, f"{verb} {len(paths)} images")
 
 
 def make_badge_overlay(controller: CurationController, path_role: int):
