@@ -214,11 +214,23 @@ class MainWindow(QMainWindow):
         self.session.open_demo()
 
     def choose_folder(self) -> None:
+        start = self._workbench.app_session.dialog_folder() if self._workbench else ""
         folder = QFileDialog.getExistingDirectory(
-            self, "Open a dataset folder (one sub-folder per class)"
+            self, "Open a dataset folder (one sub-folder per class)", start
         )
         if folder:
             self.open_folder(folder)
+
+    def update_title(self) -> None:
+        """The project's name (or the folder's), `*` while unsaved: see AppSession."""
+        if self._workbench is not None:
+            self.setWindowTitle(self._workbench.app_session.window_title())
+        elif self.session.root is not None:
+            demo = self.session.is_demo
+            name = "demo dataset (synthetic data)" if demo else self.session.root.name
+            self.setWindowTitle(f"{name} — {app_facts.DISPLAY_NAME}")
+        else:
+            self.setWindowTitle(app_facts.DISPLAY_NAME)
 
     def is_settled(self) -> bool:
         """True when no scan, thumbnail or image decode is running (used by --screenshot)."""
@@ -254,8 +266,7 @@ class MainWindow(QMainWindow):
         self.loader.warm_up()  # ready by the time the listing shows the first tiles
         self.problems.set_root(Path(folder))
         demo = self.session.is_demo
-        name = "demo dataset (synthetic data)" if demo else Path(folder).name or folder
-        self.setWindowTitle(f"{name} — {app_facts.DISPLAY_NAME}")
+        self.update_title()
         self.banner.setVisible(demo)
         if demo:
             self.banner.setText(

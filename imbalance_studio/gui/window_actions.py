@@ -28,6 +28,7 @@ class WindowActions(QObject):
         super().__init__(window)
         self.window = window
         self.recent_menu = QMenu("Open &Recent", window)
+        self.projects: list[tuple[str, str]] = []  # filled once the project handling is built
         self.fill_recent(app_facts.recent_folders())
 
     def panel_actions(self) -> list[PanelAction]:
@@ -73,13 +74,33 @@ class WindowActions(QObject):
     def state_signals(self) -> list[SignalInstance]:
         return []
 
-    def fill_recent(self, folders: list[str]) -> None:
-        """File ▸ Open Recent lists these folders (greyed out when there are none)."""
-        self.recent_menu.clear()  # the folder entries belong to the menu: deleted
+    def fill_recent(
+        self, folders: list[str], projects: list[tuple[str, str]] | None = None
+    ) -> None:
+        """File ▸ Open Recent lists the recent projects, then the recent folders (greyed out
+        when there are none). `projects` None keeps the projects listed now."""
+        if projects is not None:
+            self.projects = list(projects)
+        self.recent_menu.clear()  # the entries belong to the menu: deleted
+        if self.projects:
+            from .views.start_page import project_name
+
+            self.recent_menu.addSection("Projects")
+            for file, root in self.projects:
+                action = self.recent_menu.addAction(f"{project_name(file)} — {root}")
+                action.setToolTip(file)
+                action.triggered.connect(lambda _=False, f=file: self.open_recent_project(f))
+        if folders and self.projects:
+            self.recent_menu.addSection("Folders")
         for folder in folders:
             action = self.recent_menu.addAction(folder)
             action.triggered.connect(lambda _=False, f=folder: self.window.open_folder(f))
         self.window.stateChanged.emit()
+
+    def open_recent_project(self, file: str) -> None:
+        from pathlib import Path
+
+        self.window.app_session.open_project(Path(file))
 
     def show_shortcuts(self) -> None:
         from .views.shortcuts_help import ShortcutsDialog
