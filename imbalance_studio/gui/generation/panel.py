@@ -69,6 +69,7 @@ class GenerationPanel(QAReview, QWidget):
         self._problems: list[str] = []
         self._again = False
         self._overrides: dict[str, str] = {}  # id -> status chosen, until its record says so
+        self._cancelled = False  # the last run was cancelled: said until the next one starts
         self._t0 = 0.0
         self._made0 = 0
         self._build()
@@ -194,8 +195,9 @@ class GenerationPanel(QAReview, QWidget):
             )
         self.reject_mode.blockSignals(False)
         self._fill_class_filter()
-        self.progress.setRange(0, max(1, self.wanted()))  # not Qt's default 0 / 100
-        self.progress.setValue(0)
+        if not same:
+            self._cancelled = False
+            self._show_ready(0, self.wanted(), say=False)  # the gallery load fills it in
         self._set_enabled()
         if self.staging is not None and plan is not None:
             if not same:
@@ -220,6 +222,8 @@ class GenerationPanel(QAReview, QWidget):
         self._problems = []
         self._t0 = time.monotonic()
         self._made0 = -1
+        self._cancelled = False
+        self.progress.setFormat("%v / %m")
         self.progress.setRange(0, self.wanted())
         self.progress.setValue(0)
         gen = iter_generate(self.dataset, self.project, self.plan, self.staging,
@@ -268,6 +272,8 @@ class GenerationPanel(QAReview, QWidget):
         self._flush()
         self.last_result = result
         self.model.add_images(list(result))
+        self.progress.setRange(0, max(1, self.wanted()))
+        self.progress.setValue(len(result))
         lines = [f"{len(result)} of {self.wanted()} images ready: made {result.made}, "
                  f"reused {result.reused}"]  # fmt: skip
         lines += result.problems
@@ -285,7 +291,9 @@ class GenerationPanel(QAReview, QWidget):
         self._flush()
         self._flush_timer.stop()
         if job is not None and job.cancelled:
-            self._say(f"cancelled: {self.progress.value()} finished images are kept")
+            self._cancelled = True
+            ready = self.progress.value()  # the last progress event's count
+            self._show_ready(ready, max(0, self.wanted() - ready))
         self._set_enabled()
         self.busyChanged.emit(False)
         self.generationFinished.emit(result)
@@ -344,6 +352,20 @@ class GenerationPanel(QAReview, QWidget):
             status = self.state_filter.itemData(i)
             n = counts.get(status, 0) if status else sum(counts.values())
             self.state_filter.setItemText(i, f"{status.capitalize() or 'All states'} ({n})")
+
+    def _show_ready(self, ready: int, missing: int, say: bool = True) -> None:
+        """The bar and the line under it from one count: `ready` of `ready + missing`, and
+        whether the last run was cancelled."""
+        total = ready + missing
+        self.progress.setRange(0, max(1, total))  # not Qt's default 0 / 100
+        self.progress.setValue(ready)
+        self.progress.setFormat("%v / %m · cancelled" if self._cancelled else "%v / %m")
+        if not say:
+            return
+        text = f"{ready} of {total} images ready, {missing} to generate"
+        if self._cancelled:
+            text = f"Generation cancelled: {text}; the finished images are kept"
+        self._say(f"{text}; staging folder {self.staging}")
 
     def _set_enabled(self) -> None:
         ready = self.staging is not None and self.plan is not None and self.wanted() > 0

@@ -85,10 +85,7 @@ class QAReview:
         elif current is not None:
             self.compare.show_image(None)
         if not self.busy:
-            self._say(
-                f"{len(images) - len(rejected & {g.id for g in images})} of {self.wanted()} "
-                f"images ready, {missing} to generate; staging folder {self.staging}"
-            )
+            self._show_ready(len(images) - len(rejected & {g.id for g in images}), missing)
 
     def _select(self, image_id: str) -> None:
         row = self.model.row_of(image_id)
