@@ -49,7 +49,7 @@ MENUS: tuple[tuple[MenuName, str], ...] = (
 SECTIONS: dict[str, tuple[str, ...]] = {
     "File": ("project", "open", "export", "quit"),
     "Edit": ("history", "marks", "review"),
-    "View": ("docks",),
+    "View": ("tabs", "docks"),
     "Tools": ("work",),
     "Help": ("help", "about"),
 }
@@ -238,6 +238,7 @@ class ActionLayout(QObject):
     def _lay_out(self) -> None:
         for name, menu in self.menus.items():
             _empty(menu)
+            menu.menuAction().setVisible(False)  # shown again below if anything is in it
             self._fill(
                 menu,
                 SECTIONS.get(name, ()),
@@ -248,6 +249,7 @@ class ActionLayout(QObject):
                     if m == name
                 ],
             )
+            menu.menuAction().setVisible(bool(menu.actions()))  # no empty menus
         items = [(d.section, self.qactions[d.id]) for d in self.declared if d.toolbar]
         if items and self.toolbar is None:
             self.toolbar = QToolBar("Toolbar")

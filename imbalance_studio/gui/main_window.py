@@ -42,7 +42,7 @@ from .views.problems import ProblemsPanel
 from .views.sample_viewer import SampleViewer
 from .views.scan_status import ScanStatus
 from .views.start_page import StartPage
-from .window_actions import DockToggle, WindowActions
+from .window_actions import DockToggle, TabAction, WindowActions
 
 if TYPE_CHECKING:
     from .app_session import AppSession
@@ -135,6 +135,8 @@ class MainWindow(QMainWindow):
         self.own_actions = WindowActions(self)  # open, recent folders, quit, about
         self.install(self.own_actions)
         self.recent_menu = self.own_actions.recent_menu
+        for widget, title in ((self.gallery, "Gallery"), (self.problems, "Problems")):
+            self.install(TabAction(self, widget, title, self.panels.indexOf(widget) + 1))
         self._connect()
         self.start_page.set_recent(app_facts.recent_folders())
         self.resize(DEFAULT_SIZE)
@@ -181,8 +183,11 @@ class MainWindow(QMainWindow):
         return self.layout_of_actions.menus["View"]
 
     def add_panel(self, widget: QWidget, title: str) -> int:
-        """Add a tab beside Gallery and Problems; returns its index in `self.panels`."""
-        return self.panels.addTab(widget, title)
+        """Add a tab beside Gallery and Problems (with its View menu entry and Ctrl+N key);
+        returns its index in `self.panels`."""
+        index = self.panels.addTab(widget, title)
+        self.install(TabAction(self, widget, title, index + 1))
+        return index
 
     def add_dock(
         self,

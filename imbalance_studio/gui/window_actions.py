@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, SignalInstance
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMenu, QMessageBox
+from PySide6.QtWidgets import QDockWidget, QMenu, QMessageBox, QWidget
 
 from . import app as app_facts
 from .actions import PanelAction
@@ -134,6 +134,30 @@ class DockToggle:
         return [
             PanelAction(
                 f"view.dock.{self.title}", self.title, menu="View", section="docks", use=toggle
+            )
+        ]
+
+    def state_signals(self) -> list[SignalInstance]:
+        return []
+
+
+class TabAction:
+    """View ▸ a tab (Ctrl+1 … Ctrl+9 for the first nine): every tab is a key away."""
+
+    def __init__(self, window: MainWindow, widget: QWidget, title: str, number: int) -> None:
+        self.window, self.widget, self.title, self.number = window, widget, title, number
+
+    def panel_actions(self) -> list[PanelAction]:
+        keys = (f"Ctrl+{self.number}",) if self.number <= 9 else ()
+        return [
+            PanelAction(
+                f"view.tab.{self.number}",
+                self.title,
+                lambda: self.window.panels.setCurrentWidget(self.widget),
+                menu="View",
+                section="tabs",
+                shortcuts=keys,
+                tip=f"Show the {self.title} tab",
             )
         ]
 
