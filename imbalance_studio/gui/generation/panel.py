@@ -89,6 +89,7 @@ class GenerationPanel(QAReview, QWidget):
         self.class_filter.addItem("All classes", "")
         self.state_filter = QComboBox()
         self.state_filter.setToolTip("Show only the images in one review state")
+        self.state_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         for status in ("", *STATUSES):
             self.state_filter.addItem(status.capitalize() or "All states", status)
         self.reject_mode = QComboBox()

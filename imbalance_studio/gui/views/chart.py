@@ -135,8 +135,9 @@ class DistributionChart(QWidget):
                 label = pg.TextItem(text, color=self.palette().text().color(), anchor=(0, 0.5))
                 label.setPos(max(c.count, a), y)
                 plot.addItem(label)
-        # Room on the right for the count labels.
-        plot.setXRange(0, top * 1.18, padding=0)
+        # Room on the right for the count labels ("150 → 144" needs more than "150").
+        room = 1.35 if any("→" in t for t in self.labels) else 1.18
+        plot.setXRange(0, top * room, padding=0)
         plot.setYRange(-0.6, n - 0.4, padding=0)
 
 
