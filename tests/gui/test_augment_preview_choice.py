@@ -85,3 +85,17 @@ def test_a_saved_stack_says_where_and_how_to_load_it(qtbot, editor, tmp_path):
     editor.save_to(path)
     qtbot.waitUntil(lambda: "saved" in editor.status.text(), timeout=10_000)
     assert str(path) in editor.status.text() and "A.load" in editor.status.text()
+
+
+def test_the_catalogue_lists_every_transform_grouped_and_searchable(qtbot, editor):
+    from imbalance_studio.core.augment.catalogue import catalogue
+
+    view = editor.catalogue
+    assert view.names() == list(catalogue())
+    groups = [view.tree.topLevelItem(i).text(0) for i in range(view.tree.topLevelItemCount())]
+    assert groups[0].startswith("geometric (") and any(g.startswith("weather") for g in groups)
+    view.search.setText("rain")  # by description as well as by name
+    assert "RandomRain" in view.names() and "Rotate" not in view.names()
+    view.search.setText("")
+    editor.add_transform("Solarize")  # beyond the article's twenty
+    assert [e.name for e in entries_from_stack(editor.stack())] == ["Solarize"]
