@@ -164,6 +164,7 @@ class Workbench(QObject):
         editor = AugmentEditor()
         editor.settingsChanged.connect(self._on_augment_settings)
         editor.class_images = self._class_images
+        editor.files_folder = self.app_session.dialog_folder  # by the project or the dataset
         self._sync_editor(editor)
         self._on_sample(editor)  # the selection, or an image of the edited class, at once
         return editor

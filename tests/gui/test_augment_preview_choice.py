@@ -99,3 +99,17 @@ def test_the_catalogue_lists_every_transform_grouped_and_searchable(qtbot, edito
     view.search.setText("")
     editor.add_transform("Solarize")  # beyond the article's twenty
     assert [e.name for e in entries_from_stack(editor.stack())] == ["Solarize"]
+
+
+def test_stack_file_dialogs_start_beside_the_dataset(editor, digits_root, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    asked = []
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName",
+        staticmethod(lambda _p, _c, start="", _f="": (asked.append(start), ("", ""))[1]),
+    )  # fmt: skip
+    editor.dataset_root = digits_root
+    editor.select_class("digit_9")
+    editor._ask_save()
+    assert asked == [str(digits_root.parent / "augment-digit_9.json")]

@@ -76,6 +76,7 @@ class AugmentEditor(StackEditing, QWidget):
         # (`class_images(name)` lists a class's image files; set by the window), else the
         # gallery's selection.
         self.class_images: Any = None
+        self.files_folder: Any = None  # () -> the folder file dialogs start in (the window's)
         self.minority: list[str] = []
         self._gallery: tuple[str, str | None] | None = None  # (path, its class)
         self._preview_class: str | None = None
@@ -410,14 +411,23 @@ class AugmentEditor(StackEditing, QWidget):
         self.settingsChanged.emit(self.settings())
         self.preview.request()
 
+    def dialog_folder(self) -> str:
+        """Where the stack file dialogs start: by the project (set by the window), else beside
+        the dataset folder (never inside it), else the platform's choice."""
+        if self.files_folder is not None:
+            return str(self.files_folder())
+        return str(self.dataset_root.parent) if self.dataset_root is not None else ""
+
     def _ask_load(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load augmentation stack", "", FILE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Load augmentation stack", self.dialog_folder(), FILE_FILTER
+        )
         if path:
             self.load_from(path)
 
     def _ask_save(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save augmentation stack", "augment.json", FILE_FILTER
-        )
+        name = f"augment-{self._target}.json" if self._target else "augment.json"
+        start = str(Path(self.dialog_folder()) / name) if self.dialog_folder() else name
+        path, _ = QFileDialog.getSaveFileName(self, "Save augmentation stack", start, FILE_FILTER)
         if path:
             self.save_to(path)
