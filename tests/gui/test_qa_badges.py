@@ -81,8 +81,13 @@ def test_the_gallery_filters_by_review_state(qtbot, bare_panel):
     p = bare_panel
     states = ["pending", "accepted", "pending", "rejected", "pending"]
     p.model.set_images([fake(i, s) for i, s in enumerate(states)])
-    texts = [p.state_filter.itemText(i) for i in range(p.state_filter.count())]
-    assert texts == ["All states (5)", "Pending (3)", "Accepted (1)", "Rejected (1)"]
+
+    def texts():
+        return [p.state_filter.itemText(i) for i in range(p.state_filter.count())]
+
+    qtbot.waitUntil(
+        lambda: texts() == ["All states (5)", "Pending (3)", "Accepted (1)", "Rejected (1)"]
+    )
     for status, n in (("pending", 3), ("accepted", 1), ("rejected", 1), ("", 5)):
         p.state_filter.setCurrentIndex(p.state_filter.findData(status))
         assert p.proxy.rowCount() == n

@@ -18,6 +18,9 @@ WAIT = 60_000
 @pytest.fixture
 def saved(qtbot, window, wait_scanned, tmp_path):
     """A folder opened, one image marked, saved as work/mine.isproj.json."""
+    from imbalance_studio.gui.app import RECENT_PROJECTS_KEY, settings
+
+    settings().remove(RECENT_PROJECTS_KEY)  # what other tests of the session saved
     root = tmp_path / "digits"
     write_digits(root, [10, 5])
     window.open_folder(root)

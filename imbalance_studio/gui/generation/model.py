@@ -140,21 +140,29 @@ class GeneratedModel(QAbstractListModel):
             return
         new = list(fresh.values())
         keys = [self.slot_key(g) for g in new]
-        if not self._keys or min(keys) >= self._keys[-1]:  # the usual case: all at the end
-            order = sorted(range(len(new)), key=keys.__getitem__)
+        # Most images arrive after everything shown (one insertion for all of them); the few a
+        # busy worker finished late go to their slot one by one.
+        last = self._keys[-1] if self._keys else None
+        tail = sorted(
+            (i for i, k in enumerate(keys) if last is None or k >= last), key=keys.__getitem__
+        )
+        late = [i for i in range(len(new)) if last is not None and keys[i] < last]
+        if tail:
             first = len(self._images)
-            self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
-            self._images.extend(new[i] for i in order)
-            self._keys.extend(keys[i] for i in order)
+            self.beginInsertRows(QModelIndex(), first, first + len(tail) - 1)
+            for row, i in enumerate(tail, start=first):
+                self._images.append(new[i])
+                self._keys.append(keys[i])
+                self._row_of[new[i].id] = row
             self.endInsertRows()
-        else:
-            for g, key in zip(new, keys, strict=True):
-                row = bisect.bisect_right(self._keys, key)
-                self.beginInsertRows(QModelIndex(), row, row)
-                self._images.insert(row, g)
-                self._keys.insert(row, key)
-                self.endInsertRows()
-        self._reindex()
+        for i in late:
+            row = bisect.bisect_right(self._keys, keys[i])
+            self.beginInsertRows(QModelIndex(), row, row)
+            self._images.insert(row, new[i])
+            self._keys.insert(row, keys[i])
+            self.endInsertRows()
+        if late:
+            self._reindex()  # rows after an insertion moved
 
     def _reindex(self) -> None:
         self._row_of = {g.id: i for i, g in enumerate(self._images)}

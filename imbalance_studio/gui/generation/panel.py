@@ -150,6 +150,9 @@ class GenerationPanel(QAReview, QWidget):
         self.state_filter.currentIndexChanged.connect(
             lambda _i: self.proxy.set_status(self.state_filter.currentData() or "")
         )
+        # The state counts are redone once per burst of changes, not per inserted row.
+        self._count_timer = QTimer(self, singleShot=True, interval=150)
+        self._count_timer.timeout.connect(self._count_states_now)
         for signal in (self.model.rowsInserted, self.model.rowsRemoved, self.model.modelReset):
             signal.connect(self._count_states)
         self._install_review()
@@ -345,6 +348,10 @@ class GenerationPanel(QAReview, QWidget):
         self.proxy.set_class("")
 
     def _count_states(self, *_: object) -> None:
+        if not self._count_timer.isActive():
+            self._count_timer.start()
+
+    def _count_states_now(self) -> None:
         """The state filter's entries say how many images each state holds."""
         counts = dict.fromkeys(STATUSES, 0)
         for g in self.model.images():

@@ -156,7 +156,7 @@ class QAReview:
 
     def _show_status(self, image: GeneratedImage) -> None:
         self.model.update_image(image)
-        self._count_states()
+        self._count_states_now()
         if self.compare.image is not None and self.compare.image.id == image.id:
             self.compare.show_image(image)
 
