@@ -89,7 +89,10 @@ class GenerationPanel(QAReview, QWidget):
         self.class_filter.addItem("All classes", "")
         self.state_filter = QComboBox()
         self.state_filter.setToolTip("Show only the images in one review state")
-        self.state_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.state_filter.setMinimumContentsLength(16)  # "All states (3,060)" stays whole
+        self.state_filter.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         for status in ("", *STATUSES):
             self.state_filter.addItem(status.capitalize() or "All states", status)
         self.reject_mode = QComboBox()
@@ -104,8 +107,7 @@ class GenerationPanel(QAReview, QWidget):
         filters.addWidget(self.class_filter)
         filters.addWidget(self.state_filter)
         legend = QLabel(
-            "Each tile's badge says <b>pending</b>, <b>accepted</b> or <b>rejected</b> · "
-            "A accept, R reject"
+            "Badges: <b>pending</b>, <b>accepted</b>, <b>rejected</b> · A accept, R reject"
         )
         legend.setToolTip(
             "Pending and accepted images are exported; rejected ones are left out. Rejecting "
