@@ -12,12 +12,13 @@ os.environ["NO_ALBUMENTATIONS_UPDATE"] = "1"
 sys.path.insert(0, str(Path(__file__).parent))
 
 from datasets import write_bad_corpus, write_digits
+from user_dirs import XDG_VARS
 
 # Also for the whole session, not only inside each test: a debounced autosave or a worker that
 # finishes after its test (when monkeypatch has put the real folders back) must not write into
 # the real user folders, where the app would later offer it for recovery.
 _SESSION_DIRS = Path(tempfile.mkdtemp(prefix="imbalance-studio-tests-"))
-for _var in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
+for _var in XDG_VARS:  # (user_dirs kept the user's own values)
     os.environ[_var] = str(_SESSION_DIRS / _var.lower())
 
 

@@ -59,8 +59,10 @@ def digit_image(digits_root) -> np.ndarray:
 
 def test_catalogue_covers_the_article_groups_and_leaves_out_deprecated():
     cat = catalogue()
-    assert list(cat) == ALL_TRANSFORMS
-    assert {i.group for i in cat.values()} == set(GROUPS)
+    # The article's transforms, in their order (the rest of the catalogue around them is
+    # tested in test_augment_catalogue_full.py).
+    assert [n for n in cat if n in set(ALL_TRANSFORMS)] == ALL_TRANSFORMS
+    assert {i.group for i in cat.values()} >= set(GROUPS)
     assert "ShiftScaleRotate" not in cat  # deprecated in favour of Affine
     rotate = cat["Rotate"].spec("limit")
     assert rotate.kind == "range_float" and rotate.default == (-90.0, 90.0)

@@ -215,8 +215,8 @@ def test_duplicate_marks_in_val_or_test_are_reported_not_applied():
     project.set_mark("class_0/gone.png", Mark(remove=True))
     plan = make_plan(ds, project)
     assert not plan.splits["val"][0].duplicates and held in plan.splits["val"][0].kept
-    assert any("marked for duplication are in val/test" in w for w in plan.warnings)
-    assert any("1 marks refer to files not in the dataset" in w for w in plan.warnings)
+    assert any("1 sample marked for duplication is in val/test" in w for w in plan.warnings)
+    assert any("1 mark refers to files not in the dataset" in w for w in plan.warnings)
 
 
 def test_duplicate_method_spreads_copies_round_robin_after_marked_ones():

@@ -34,7 +34,7 @@ from functools import cached_property
 from .dataset import Dataset
 from .plan_notes import ClassNote, drastic, grouped, note
 from .project import ClassTarget, Method, Project, SplitSettings
-from .text import summarize
+from .text import plural, summarize
 
 __all__ = [
     "SPLITS", "ClassSplitPlan", "Duplicate", "GenerationTask", "Plan", "SplitAssignment",
@@ -287,7 +287,10 @@ def make_plan(
     known = {p for lists in per for paths in lists for p in paths}
     missing = sum(1 for p in marks if p not in known)
     if missing:
-        warnings.append(f"{missing} marks refer to files not in the dataset (kept, not applied)")
+        refer = "refers" if missing == 1 else "refer"
+        warnings.append(
+            f"{plural(missing, 'mark')} {refer} to files not in the dataset (kept, not applied)"
+        )
     unknown = sorted(set(project.targets) - set(names))
     if unknown:
         warnings.append(f"targets for classes not in the dataset: {summarize(unknown)}")
@@ -310,7 +313,8 @@ def make_plan(
         out[split_name] = tuple(plans)
     if held_dup:
         warnings.append(
-            f"{held_dup} samples marked for duplication are in val/test: not duplicated "
+            f"{plural(held_dup, 'sample')} marked for duplication "
+            f"{'is' if held_dup == 1 else 'are'} in val/test: not duplicated "
             "(copies are made from training images only)"
         )
     warnings.extend(grouped(notes + drastic(names, out)))

@@ -18,9 +18,21 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, SignalInstance
-from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar, QWidget, QWidgetAction
+from PySide6.QtCore import QEvent, QObject, Qt, SignalInstance
+from PySide6.QtGui import QAction, QIcon, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QPlainTextEdit,
+    QTextEdit,
+    QToolBar,
+    QWidget,
+    QWidgetAction,
+)
 
 MenuName = Literal["File", "Edit", "View", "Tools", "Help"]
 Shortcut = str | QKeySequence | QKeySequence.StandardKey
@@ -37,9 +49,9 @@ MENUS: tuple[tuple[MenuName, str], ...] = (
 SECTIONS: dict[str, tuple[str, ...]] = {
     "File": ("project", "open", "export", "quit"),
     "Edit": ("history", "marks", "review"),
-    "View": ("docks",),
+    "View": ("tabs", "docks"),
     "Tools": ("work",),
-    "Help": ("about",),
+    "Help": ("help", "about"),
 }
 # The toolbar's groups, left to right (separators between groups), by section.
 TOOLBAR: tuple[tuple[str, ...], ...] = (("marks", "history"), ("filter",), ("work",))
@@ -157,8 +169,22 @@ def _empty(target: QMenu | QToolBar) -> None:
             action.deleteLater()
 
 
+# Widgets that claim key presses for text editing before any shortcut is looked at.
+TEXT_INPUTS = (QLineEdit, QAbstractSpinBox, QComboBox, QTextEdit, QPlainTextEdit)
+_MODIFIERS = (
+    Qt.KeyboardModifier.ControlModifier
+    | Qt.KeyboardModifier.AltModifier
+    | Qt.KeyboardModifier.MetaModifier
+)
+
+
 class ActionLayout(QObject):
-    """The menus and the toolbar of `window`, laid out from the declared actions."""
+    """The menus and the toolbar of `window`, laid out from the declared actions.
+
+    A focused text field or spin box claims some Ctrl keys for editing before shortcuts are
+    looked at (on X11 Ctrl+E moves to the end of the line; Ctrl+Z / Ctrl+Y undo typing): the
+    window's own Ctrl/Alt keys go to the window first, so every key in the menus works
+    whatever has the focus. Plain keys (D, A, typing) stay the field's."""
 
     def __init__(self, window: QMainWindow) -> None:
         super().__init__(window)
@@ -169,6 +195,27 @@ class ActionLayout(QObject):
         self.toolbar: QToolBar | None = None
         self.declared: list[PanelAction] = []
         self.qactions: dict[str, QAction] = {}
+        self.window_keys: set[str] = set()  # the window-wide keys with Ctrl, Alt or Meta
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._on_focus)
+
+    def _on_focus(self, _old: QWidget | None, new: QWidget | None) -> None:
+        # Filter only the focused text inputs of this window: nothing else pays for it.
+        if (
+            isinstance(new, TEXT_INPUTS)
+            and shiboken6.isValid(self.window)
+            and new.window() is self.window
+        ):
+            new.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            key = QKeySequence(event.keyCombination()).toString()
+            if key in self.window_keys:
+                event.ignore()  # not the field's: the shortcut map gives it to the action
+                return True
+        return False
 
     def install(self, panel: Panel) -> None:
         for decl in panel.panel_actions():
@@ -176,6 +223,12 @@ class ActionLayout(QObject):
                 raise ValueError(f"two actions are declared as {decl.id!r}")
             self.qactions[decl.id] = make_action(decl, self.window)
             self.declared.append(decl)
+            if decl.scope is None:
+                self.window_keys.update(
+                    k.toString()
+                    for k in decl.key_sequences()
+                    if k.count() == 1 and k[0].keyboardModifiers() & _MODIFIERS
+                )
         self._lay_out()
 
     def refresh(self) -> None:
@@ -185,6 +238,7 @@ class ActionLayout(QObject):
     def _lay_out(self) -> None:
         for name, menu in self.menus.items():
             _empty(menu)
+            menu.menuAction().setVisible(False)  # shown again below if anything is in it
             self._fill(
                 menu,
                 SECTIONS.get(name, ()),
@@ -195,6 +249,7 @@ class ActionLayout(QObject):
                     if m == name
                 ],
             )
+            menu.menuAction().setVisible(bool(menu.actions()))  # no empty menus
         items = [(d.section, self.qactions[d.id]) for d in self.declared if d.toolbar]
         if items and self.toolbar is None:
             self.toolbar = QToolBar("Toolbar")

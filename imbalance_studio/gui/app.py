@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -14,6 +15,7 @@ APPLICATION = "imbalance-studio"
 DISPLAY_NAME = "Imbalance Studio"
 DESKTOP_ID = "imbalance-studio"
 RECENT_KEY = "recent_folders"
+RECENT_PROJECTS_KEY = "recent_projects"  # JSON {"file": …, "root": …} per project
 MAX_RECENT = 8
 
 
@@ -58,3 +60,29 @@ def add_recent_folder(folder: str) -> list[str]:
     folders = [folder, *(f for f in recent_folders() if f != folder)][:MAX_RECENT]
     settings().setValue(RECENT_KEY, folders)
     return folders
+
+
+def _as_list(value) -> list[str]:
+    if isinstance(value, str):  # QSettings returns a bare string for a one-item list
+        value = [value]
+    return [str(v) for v in value or []]
+
+
+def recent_projects() -> list[tuple[str, str]]:
+    """(project file, its dataset folder) of the projects saved or opened last, newest first."""
+    found = []
+    for entry in _as_list(settings().value(RECENT_PROJECTS_KEY, [])):
+        try:
+            item = json.loads(entry)
+            found.append((str(item["file"]), str(item["root"])))
+        except (ValueError, KeyError, TypeError):
+            continue  # written by another version: skipped, not fatal
+    return found
+
+
+def add_recent_project(file: str, root: str) -> list[tuple[str, str]]:
+    projects = [(file, root), *(p for p in recent_projects() if p[0] != file)][:MAX_RECENT]
+    settings().setValue(
+        RECENT_PROJECTS_KEY, [json.dumps({"file": f, "root": r}) for f, r in projects]
+    )
+    return projects

@@ -19,8 +19,10 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from ..core.autosave import find_autosaves
 from ..core.project import PROJECT_SUFFIX
+from . import app as app_facts
 from .actions import PanelAction
 from .app import DISPLAY_NAME
+from .views.offer_bar import OfferBar
 
 if TYPE_CHECKING:
     from .curation.controller import CurationController
@@ -36,10 +38,19 @@ class AppSession(QObject):
         self.controller = c = controller
         self.recovery_box: QMessageBox | None = None
         self.error_box: QMessageBox | None = None
+        self._offer_bar: OfferBar | None = None
+        self._offered_file = ""
+        self._own_open = False  # a folder opened for a project (or a recovery): no offer
+        self._recorded: Path | None = None  # the project file last put in the recent list
         c.projectChanged.connect(self.update_title)
+        c.projectChanged.connect(self._remember_project)
         c.undo_stack.cleanChanged.connect(self._on_clean_changed)
         c.error.connect(self.show_error)
         window.installEventFilter(self)
+        window.session.scanStarted.connect(self._offer_saved_project)
+        window.start_page.openProjectRequested.connect(self.choose_project)
+        window.start_page.openRecentProjectRequested.connect(lambda f: self.open_project(Path(f)))
+        self._show_recent(app_facts.recent_projects())
 
     # -- declared actions ---------------------------------------------------------------
     def panel_actions(self) -> list[PanelAction]:
@@ -80,14 +91,76 @@ class AppSession(QObject):
 
     # -- project files ------------------------------------------------------------------
     def choose_project(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open project", "", PROJECT_FILTER)
+        path, _ = QFileDialog.getOpenFileName(
+            self.window, "Open project", self.dialog_folder(), PROJECT_FILTER
+        )
         if path:
             self.open_project(Path(path))
 
     def open_project(self, path: Path) -> None:
-        self.controller.open_project(
-            path, lambda project: self.window.open_folder(project.dataset_root)
+        if self._offer_bar is not None:
+            self._offer_bar.hide()
+        self.controller.open_project(path, lambda project: self._open_own(project.dataset_root))
+
+    def _open_own(self, folder: str | Path) -> None:
+        """Open the folder of a project being opened or recovered (no offer of a project)."""
+        self._own_open = True
+        try:
+            self.window.open_folder(folder)
+        finally:
+            self._own_open = False
+
+    # -- recent projects, and the offer to reopen a folder's project ---------------------
+    def _remember_project(self) -> None:
+        c = self.controller
+        if c.project_file is None or c.project is None or c.project_file == self._recorded:
+            return
+        self._recorded = c.project_file
+        file = str(c.project_file.absolute())
+        self._show_recent(app_facts.add_recent_project(file, c.project.dataset_root))
+
+    def _show_recent(self, projects: list[tuple[str, str]]) -> None:
+        self.window.start_page.set_recent_projects(projects)
+        self.window.own_actions.fill_recent(app_facts.recent_folders(), projects)
+
+    def _offer_saved_project(self, folder: str) -> None:
+        """The user opened a folder (not a project): when a recent project is of this folder,
+        offer to open it instead of starting afresh (its file is looked for in a worker)."""
+        c = self.controller
+        if self._own_open or c.pending_project is not None:
+            return
+        if self._offer_bar is not None:
+            self._offer_bar.hide()  # an offer for the folder opened before
+        project, file = c.project, c.project_file
+        if project is not None and file is not None and _same_folder(project.dataset_root, folder):
+            return  # that project is open already
+        files = [f for f, root in app_facts.recent_projects() if _same_folder(root, folder)]
+        if files:
+            self.controller.run_job(
+                existing_files, files, done=lambda found: self._offer_project(folder, found)
+            )
+
+    def _offer_project(self, folder: str, found: list[str]) -> None:
+        c, session = self.controller, self.window.session
+        if not found or session.root is None or not _same_folder(session.root, folder):
+            return  # another folder was opened meanwhile
+        if c.pending_project is not None or c.project_file is not None or c.dirty:
+            return  # a project came, or the user is already editing this one
+        from .views.start_page import project_name
+
+        self._offered_file = found[0]
+        self.offer_bar().offer(
+            f"This folder has a saved project, <b>{project_name(found[0])}</b> ({found[0]}), "
+            "with its marks, targets and stacks."
         )
+
+    def offer_bar(self) -> OfferBar:
+        """The bar offering the open folder's saved project (made on first use)."""
+        if self._offer_bar is None:
+            self._offer_bar = OfferBar("Open project")
+            self._offer_bar.accepted.connect(lambda: self.open_project(Path(self._offered_file)))
+            self.window.workspace.layout().insertWidget(0, self._offer_bar)
+        return self._offer_bar
 
     def save(self) -> None:
         if not self.controller.save():
@@ -98,14 +171,25 @@ class AppSession(QObject):
         if path is not None:
             self.controller.save(path)
 
+    def dialog_folder(self) -> str:
+        """Where a file dialog starts: by the open project, else beside the open dataset,
+        else by the most recent project or folder; "" (the platform's choice) when none."""
+        c = self.controller
+        if c.project_file is not None:
+            return str(c.project_file.parent)
+        if self.window.session.root is not None and not self.window.session.is_demo:
+            return str(self.window.session.root.parent)
+        recent = [Path(f).parent for f, _r in app_facts.recent_projects()]
+        recent += [Path(f).parent for f in app_facts.recent_folders()]
+        return str(recent[0]) if recent else ""
+
     def ask_save_path(self) -> Path | None:
         """The file the user picks for the project (suffix added), or None if cancelled."""
         if self.controller.project is None:
             return None
-        start = str(
-            self.controller.project_file
-            or Path.home() / f"{Path(self.controller.project.dataset_root).name}{PROJECT_SUFFIX}"
-        )
+        # Beside the dataset folder (never inside it: the dataset is read-only to us).
+        root = Path(self.controller.project.dataset_root)
+        start = str(self.controller.project_file or root.parent / f"{root.name}{PROJECT_SUFFIX}")
         path, _ = QFileDialog.getSaveFileName(self.window, "Save project", start, PROJECT_FILTER)
         if not path:
             return None
@@ -132,7 +216,7 @@ class AppSession(QObject):
         def answered(button: int) -> None:
             if button == QMessageBox.StandardButton.Yes:
                 self.controller.adopt_project(newest.project, newest.project_file)
-                self.window.open_folder(newest.project.dataset_root)
+                self._open_own(newest.project.dataset_root)
             else:  # declined: do not ask again about the same work
                 self._discard_autosave(newest.project_file, newest.project.dataset_root)
 
@@ -165,16 +249,32 @@ class AppSession(QObject):
             self.update_title()
 
     def update_title(self) -> None:
-        c = self.controller
-        if c.dataset is None:
-            return
-        if c.project_file is not None:
-            base = c.project_file.name
-        elif self.window.session.is_demo:
-            base = "demo dataset (synthetic data)"
+        self.window.update_title()
+
+    def window_title(self) -> str:
+        """The one title rule: the project's name when the open folder's project has a file
+        (a project being opened counts already), else the folder's name; a leading `*`
+        while that project has unsaved edits."""
+        from .views.start_page import project_name
+
+        c, session = self.controller, self.window.session
+        root = session.root
+        if root is None:
+            return DISPLAY_NAME
+        project, file = None, None
+        pending = c.pending_project
+        if pending is not None and _same_folder(pending[0].dataset_root, root):
+            project, file = pending
+        elif c.project is not None and _same_folder(c.project.dataset_root, root):
+            project, file = c.project, c.project_file
+        if file is not None:
+            name = project_name(file)
+        elif session.is_demo:
+            name = "demo dataset (synthetic data)"
         else:
-            base = c.dataset.root.name
-        self.window.setWindowTitle(f"{'*' if c.dirty else ''}{base} — {DISPLAY_NAME}")
+            name = root.name or str(root)
+        star = "*" if project is not None and project is c.project and c.dirty else ""
+        return f"{star}{name} — {DISPLAY_NAME}"
 
     # -- closing ------------------------------------------------------------------------
     def save_before_close(self) -> bool:
@@ -235,6 +335,15 @@ class AppSession(QObject):
                     with contextlib.suppress(OSError):
                         discard_autosave(c.project_file, c.project.dataset_root)
         return False
+
+
+def existing_files(files: list[str]) -> list[str]:
+    """Runs in a worker: the files that still exist."""
+    return [f for f in files if Path(f).is_file()]
+
+
+def _same_folder(a: str | Path, b: str | Path) -> bool:
+    return Path(a).expanduser().absolute() == Path(b).expanduser().absolute()
 
 
 def install_app_session(window: MainWindow, controller: CurationController) -> AppSession:

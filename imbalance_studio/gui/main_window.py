@@ -42,7 +42,7 @@ from .views.problems import ProblemsPanel
 from .views.sample_viewer import SampleViewer
 from .views.scan_status import ScanStatus
 from .views.start_page import StartPage
-from .window_actions import DockToggle, WindowActions
+from .window_actions import DockToggle, TabAction, WindowActions
 
 if TYPE_CHECKING:
     from .app_session import AppSession
@@ -135,6 +135,8 @@ class MainWindow(QMainWindow):
         self.own_actions = WindowActions(self)  # open, recent folders, quit, about
         self.install(self.own_actions)
         self.recent_menu = self.own_actions.recent_menu
+        for widget, title in ((self.gallery, "Gallery"), (self.problems, "Problems")):
+            self.install(TabAction(self, widget, title, self.panels.indexOf(widget) + 1))
         self._connect()
         self.start_page.set_recent(app_facts.recent_folders())
         self.resize(DEFAULT_SIZE)
@@ -181,8 +183,11 @@ class MainWindow(QMainWindow):
         return self.layout_of_actions.menus["View"]
 
     def add_panel(self, widget: QWidget, title: str) -> int:
-        """Add a tab beside Gallery and Problems; returns its index in `self.panels`."""
-        return self.panels.addTab(widget, title)
+        """Add a tab beside Gallery and Problems (with its View menu entry and Ctrl+N key);
+        returns its index in `self.panels`."""
+        index = self.panels.addTab(widget, title)
+        self.install(TabAction(self, widget, title, index + 1))
+        return index
 
     def add_dock(
         self,
@@ -214,11 +219,23 @@ class MainWindow(QMainWindow):
         self.session.open_demo()
 
     def choose_folder(self) -> None:
+        start = self._workbench.app_session.dialog_folder() if self._workbench else ""
         folder = QFileDialog.getExistingDirectory(
-            self, "Open a dataset folder (one sub-folder per class)"
+            self, "Open a dataset folder (one sub-folder per class)", start
         )
         if folder:
             self.open_folder(folder)
+
+    def update_title(self) -> None:
+        """The project's name (or the folder's), `*` while unsaved: see AppSession."""
+        if self._workbench is not None:
+            self.setWindowTitle(self._workbench.app_session.window_title())
+        elif self.session.root is not None:
+            demo = self.session.is_demo
+            name = "demo dataset (synthetic data)" if demo else self.session.root.name
+            self.setWindowTitle(f"{name} — {app_facts.DISPLAY_NAME}")
+        else:
+            self.setWindowTitle(app_facts.DISPLAY_NAME)
 
     def is_settled(self) -> bool:
         """True when no scan, thumbnail or image decode is running (used by --screenshot)."""
@@ -254,8 +271,7 @@ class MainWindow(QMainWindow):
         self.loader.warm_up()  # ready by the time the listing shows the first tiles
         self.problems.set_root(Path(folder))
         demo = self.session.is_demo
-        name = "demo dataset (synthetic data)" if demo else Path(folder).name or folder
-        self.setWindowTitle(f"{name} — {app_facts.DISPLAY_NAME}")
+        self.update_title()
         self.banner.setVisible(demo)
         if demo:
             self.banner.setText(

@@ -1,5 +1,5 @@
 """The main window's own actions (File: open a folder, the demo, recent folders, Quit;
-Help: About) and a dock's View menu entry, declared like any panel's."""
+Help: Keyboard Shortcuts, About) and a dock's View menu entry, declared like any panel's."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, SignalInstance
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMenu, QMessageBox
+from PySide6.QtWidgets import QDockWidget, QMenu, QMessageBox, QWidget
 
 from . import app as app_facts
 from .actions import PanelAction
@@ -28,6 +28,7 @@ class WindowActions(QObject):
         super().__init__(window)
         self.window = window
         self.recent_menu = QMenu("Open &Recent", window)
+        self.projects: list[tuple[str, str]] = []  # filled once the project handling is built
         self.fill_recent(app_facts.recent_folders())
 
     def panel_actions(self) -> list[PanelAction]:
@@ -57,6 +58,15 @@ class WindowActions(QObject):
                 "file.quit", "&Quit", w.close, menu="File", section="quit", shortcuts=quit_keys()
             ),
             PanelAction(
+                "help.shortcuts",
+                "&Keyboard Shortcuts",
+                self.show_shortcuts,
+                menu="Help",
+                section="help",
+                shortcuts=("F1",),
+                tip="Every key and where it acts",
+            ),
+            PanelAction(
                 "help.about", "&About Imbalance Studio", self.about, menu="Help", section="about"
             ),
         ]
@@ -64,20 +74,53 @@ class WindowActions(QObject):
     def state_signals(self) -> list[SignalInstance]:
         return []
 
-    def fill_recent(self, folders: list[str]) -> None:
-        """File ▸ Open Recent lists these folders (greyed out when there are none)."""
-        self.recent_menu.clear()  # the folder entries belong to the menu: deleted
+    def fill_recent(
+        self, folders: list[str], projects: list[tuple[str, str]] | None = None
+    ) -> None:
+        """File ▸ Open Recent lists the recent projects, then the recent folders (greyed out
+        when there are none). `projects` None keeps the projects listed now."""
+        if projects is not None:
+            self.projects = list(projects)
+        self.recent_menu.clear()  # the entries belong to the menu: deleted
+        if self.projects:
+            from .views.start_page import project_name
+
+            self.recent_menu.addSection("Projects")
+            for file, root in self.projects:
+                action = self.recent_menu.addAction(f"{project_name(file)} — {root}")
+                action.setToolTip(file)
+                action.triggered.connect(lambda _=False, f=file: self.open_recent_project(f))
+        if folders and self.projects:
+            self.recent_menu.addSection("Folders")
         for folder in folders:
             action = self.recent_menu.addAction(folder)
             action.triggered.connect(lambda _=False, f=folder: self.window.open_folder(f))
         self.window.stateChanged.emit()
 
+    def open_recent_project(self, file: str) -> None:
+        from pathlib import Path
+
+        self.window.app_session.open_project(Path(file))
+
+    def show_shortcuts(self) -> None:
+        from .views.shortcuts_help import ShortcutsDialog
+
+        self.shortcuts_dialog = ShortcutsDialog(self.window)
+        self.shortcuts_dialog.open()
+
     def about(self) -> None:
-        QMessageBox.about(
-            self.window,
+        from .. import __version__
+
+        self.about_box = QMessageBox(
+            QMessageBox.Icon.Information,
             "About Imbalance Studio",
-            "Imbalance Studio: see, curate and balance labelled image datasets.",
+            f"<b>Imbalance Studio {__version__}</b><br>See, curate and balance labelled image "
+            "datasets: split, mark, augment, generate and export a balanced, training-ready "
+            "copy. Your files are never modified.",
+            QMessageBox.StandardButton.Ok,
+            self.window,
         )
+        self.about_box.open()
 
 
 class DockToggle:
@@ -91,6 +134,30 @@ class DockToggle:
         return [
             PanelAction(
                 f"view.dock.{self.title}", self.title, menu="View", section="docks", use=toggle
+            )
+        ]
+
+    def state_signals(self) -> list[SignalInstance]:
+        return []
+
+
+class TabAction:
+    """View ▸ a tab (Ctrl+1 … Ctrl+9 for the first nine): every tab is a key away."""
+
+    def __init__(self, window: MainWindow, widget: QWidget, title: str, number: int) -> None:
+        self.window, self.widget, self.title, self.number = window, widget, title, number
+
+    def panel_actions(self) -> list[PanelAction]:
+        keys = (f"Ctrl+{self.number}",) if self.number <= 9 else ()
+        return [
+            PanelAction(
+                f"view.tab.{self.number}",
+                self.title,
+                lambda: self.window.panels.setCurrentWidget(self.widget),
+                menu="View",
+                section="tabs",
+                shortcuts=keys,
+                tip=f"Show the {self.title} tab",
             )
         ]
 

@@ -170,11 +170,23 @@ class Workbench(QObject):
 
         editor = AugmentEditor()
         editor.settingsChanged.connect(self._on_augment_settings)
+        editor.class_images = self._class_images
+        editor.files_folder = self.app_session.dialog_folder  # by the project or the dataset
         self._sync_editor(editor)
-        index = self.window.gallery.currentIndex()  # preview the selection straight away
-        if index.isValid():
-            editor.set_sample(self.window.gallery_model.abspath(index.row()))
+        self._on_sample(editor)  # the selection, or an image of the edited class, at once
         return editor
+
+    def _class_images(self, name: str, limit: int = 200) -> list[str]:
+        """Up to `limit` image files of a class, for the Augment tab's preview."""
+        import numpy as np
+
+        dataset = self.controller.dataset
+        if dataset is None or name not in dataset.classes:
+            return []
+        # From the label array: a Python walk over a million samples would stall the GUI.
+        rows = np.flatnonzero(dataset.label_array() == dataset.classes.index(name))[:limit]
+        paths = dataset.paths
+        return [str(dataset.abspath(paths[int(i)])) for i in rows]
 
     def _sync_editor(self, editor: Any) -> None:
         c = self.controller
@@ -203,15 +215,19 @@ class Workbench(QObject):
         project.augment = AugmentSettings(**settings)
         self.controller.project_edited(replan=False)
 
-    def _on_sample(self) -> None:
-        editor = self.augment_tab.widget
+    def _on_sample(self, editor: Any = None) -> None:
+        editor = editor or self.augment_tab.widget
         if editor is None:
             return
-        gallery = self.window.gallery
-        index = gallery.currentIndex()
-        editor.set_sample(
-            self.window.gallery_model.abspath(index.row()) if index.isValid() else None
-        )
+        index = self.window.gallery.currentIndex()
+        if not index.isValid():
+            editor.set_gallery_sample(None, None)
+            return
+        model = self.window.gallery_model
+        sample = model.sample(index.row())
+        dataset = self.controller.dataset
+        name = dataset.classes[sample.class_index] if dataset is not None else None
+        editor.set_gallery_sample(model.abspath(index.row()), name)
 
     # -- generation ---------------------------------------------------------------------
     def _make_generation(self) -> QWidget:

@@ -97,7 +97,7 @@ def test_menus_and_toolbar_are_laid_out_in_their_fixed_order(window):
     assert layout(menus["Tools"]) == [
         "&Inspect Again", "&Generate Planned Images", "&Export Balanced Dataset…",
     ]  # fmt: skip
-    assert layout(menus["Help"]) == ["&About Imbalance Studio"]
+    assert layout(menus["Help"]) == ["&Keyboard Shortcuts", "----", "&About Imbalance Studio"]
     toolbar = window.layout_of_actions.toolbar
     items = ["----" if a.isSeparator() else a.iconText() for a in toolbar.actions()]
     assert items == [

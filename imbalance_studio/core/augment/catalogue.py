@@ -15,6 +15,12 @@ opaque does `CURATED` fill the gap, and every spec records which of its fields c
 - CoarseDropout.fill and hole sizes: unions of numbers, pixel pairs and mode names;
 - Affine.translate_percent, whose default `None` means "no shift".
 
+Beyond the article's groups (`GROUPS`, listed first), the catalogue offers every other
+albumentations transform that works on one image alone (pixel-level and spatial), found in
+the installed package and grouped by what it does (`extra_group`); `EXCLUDED` says why each
+one left out is left out. Where a parameter declares no bounds, the slider gets a span around
+its default (`_guess_bounds`), recorded in `ParamSpec.curated` as well.
+
 ShiftScaleRotate is left out: albumentations 2.0.8 deprecates it in favour of Affine.
 """
 
@@ -42,6 +48,73 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "blur": ("GaussianBlur", "MotionBlur"),
     "noise": ("GaussNoise",),
 }
+
+# Transforms of albumentations 2.0.x that do not fit a one-image classification stack.
+EXCLUDED: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "AtLeastOneBBoxRandomCrop",
+            "BBoxSafeRandomCrop",
+            "RandomSizedBBoxSafeCrop",
+            "RandomCropNearBBox",
+        ),
+        "needs bounding boxes",
+    ),
+    **dict.fromkeys(
+        ("MaskDropout", "CropNonEmptyMaskIfExists", "ConstrainedCoarseDropout"), "needs a mask"
+    ),
+    **dict.fromkeys(
+        (
+            "FDA",
+            "HistogramMatching",
+            "PixelDistributionAdaptation",
+            "Mosaic",
+            "OverlayElements",
+            "TextImage",
+        ),
+        "needs reference images, fonts or metadata besides the image",
+    ),
+    **dict.fromkeys(
+        (
+            "CenterCrop3D",
+            "CoarseDropout3D",
+            "CubicSymmetry",
+            "Pad3D",
+            "PadIfNeeded3D",
+            "RandomCrop3D",
+            "Transform3D",
+        ),
+        "for 3-D volumes",
+    ),
+    **dict.fromkeys(("Normalize", "ToFloat", "FromFloat"), "changes the pixel type, not the image"),
+    "Lambda": "runs user code, which a stack file cannot hold",
+    "NoOp": "does nothing",
+    "ShiftScaleRotate": "deprecated in favour of Affine",
+}
+
+# Group of a transform outside GROUPS, by what it does (names first, then its module).
+_NOISE = ("Noise", "SaltAndPepper", "Spatter")
+_WEATHER = ("RandomRain", "RandomFog", "RandomSnow", "RandomSunFlare", "RandomShadow",
+            "RandomGravel", "PlasmaShadow", "Illumination")  # fmt: skip
+_MODULE_GROUPS = (
+    ("blur", "blur"), ("crops", "crop & resize"), ("geometric.resize", "crop & resize"),
+    ("geometric.pad", "crop & resize"), ("dropout", "dropout"), ("spectrogram", "dropout"),
+    ("geometric.distortion", "distortion"), ("geometric", "geometric"),
+)  # fmt: skip
+EXTRA_GROUPS = ("crop & resize", "weather")
+
+
+def extra_group(name: str, module: str) -> str:
+    """The catalogue group of a transform outside the article's GROUPS."""
+    if any(word in name for word in _NOISE):
+        return "noise"
+    if name in _WEATHER:
+        return "weather"
+    short = module.split("augmentations.", 1)[-1]
+    return next((g for prefix, g in _MODULE_GROUPS if short.startswith(prefix)), "photometric")
+
+
+FEATURED = frozenset(n for names in GROUPS.values() for n in names)
 
 Kind = Literal["float", "int", "bool", "choice", "range_float", "range_int", "pair_int"]
 RANGE_KINDS = ("range_float", "range_int", "pair_int")
@@ -133,6 +206,40 @@ CURATED: dict[str, dict[str, dict[str, Any]]] = {
     },
     "GaussianBlur": {"sigma_limit": {"max": 10.0}, "blur_limit": {"min": 0, "max": 31}},
     "MotionBlur": {"blur_limit": {"min": 3, "max": 31}},
+    # Sizes albumentations leaves without a default: a small one that fits most images.
+    "CenterCrop": {
+        "height": {"default": 32, "min": 1, "max": 2048},
+        "width": {"default": 32, "min": 1, "max": 2048},
+        "pad_if_needed": {"default": True},
+    },
+    "RandomCrop": {
+        "height": {"default": 32, "min": 1, "max": 2048},
+        "width": {"default": 32, "min": 1, "max": 2048},
+        "pad_if_needed": {"default": True},
+    },
+    "Crop": {
+        "x_max": {"default": 32, "min": 1, "max": 4096},
+        "y_max": {"default": 32, "min": 1, "max": 4096},
+        "pad_if_needed": {"default": True},
+    },
+    "Resize": {
+        "height": {"default": 256, "min": 8, "max": 2048},
+        "width": {"default": 256, "min": 8, "max": 2048},
+    },
+    "LongestMaxSize": {"max_size": {"kind": "int", "default": 256, "min": 8, "max": 2048}},
+    "SmallestMaxSize": {"max_size": {"kind": "int", "default": 256, "min": 8, "max": 2048}},
+    "RandomSizedCrop": {
+        "min_max_height": {"kind": "range_int", "default": (32, 64), "min": 1, "max": 2048},
+        "size": {"kind": "pair_int", "default": (64, 64), "min": 8, "max": 2048},
+    },
+    "CropAndPad": {
+        "percent": {"kind": "range_float", "default": (-0.1, 0.1), "min": -0.5, "max": 0.5}
+    },
+    "GridElasticDeform": {
+        "num_grid_xy": {"kind": "pair_int", "default": (4, 4), "min": 1, "max": 32},
+        "magnitude": {"kind": "int", "default": 10, "min": 1, "max": 100},
+    },
+    "PadIfNeeded": {"min_height": {"default": 64}, "min_width": {"default": 64}},
 }
 
 
@@ -198,7 +305,44 @@ def catalogue() -> dict[str, TransformInfo]:
     from ._albu import albumentations
 
     A = albumentations()
-    return {n: _build_info(A, n, g) for g, names in GROUPS.items() for n in names}
+    featured = {n: _build_info(A, n, g) for g, names in GROUPS.items() for n in names}
+    extra = {}
+    for name, module in single_image_transforms(A):
+        if name in featured or name in EXCLUDED:
+            continue
+        try:
+            extra[name] = _build_info(A, name, extra_group(name, module))
+        except (ValueError, TypeError):
+            continue  # a transform of a newer albumentations we cannot describe: left out
+    # Group by group, the article's groups first; in each, its article transforms first.
+    order = [*GROUPS, *EXTRA_GROUPS]
+    ranked = sorted(
+        [*featured.values(), *extra.values()],
+        key=lambda i: (
+            order.index(i.group),
+            i.name not in featured,
+            i.name if i.name not in featured else "",
+        ),
+    )
+    return {i.name: i for i in ranked}
+
+
+def single_image_transforms(A: Any) -> list[tuple[str, str]]:
+    """(name, module) of every concrete transform that works on one image alone: pixel-level
+    (ImageOnlyTransform) and spatial (DualTransform), before `EXCLUDED` is applied."""
+    from albumentations.core.transforms_interface import DualTransform, ImageOnlyTransform
+
+    found = []
+    for name in sorted(dir(A)):
+        cls = getattr(A, name)
+        if (
+            inspect.isclass(cls)
+            and issubclass(cls, ImageOnlyTransform | DualTransform)
+            and cls not in (ImageOnlyTransform, DualTransform)
+            and not inspect.isabstract(cls)
+        ):
+            found.append((name, cls.__module__))
+    return found
 
 
 def transform_info(name: str) -> TransformInfo | None:
@@ -216,7 +360,14 @@ def _build_info(A: Any, name: str, group: str) -> TransformInfo:
         for k, prm in sig.parameters.items()
         if prm.default is inspect.Parameter.empty and k in curated_for
     }
-    defaults = A.to_dict(cls(**required))["transform"]
+    if name not in FEATURED:  # curated defaults replace albumentations' (a 1024-px crop)
+        required = {
+            k: v["default"]
+            for k, v in curated_for.items()
+            if "default" in v and k in sig.parameters and k != "fill"
+        }
+    instance = cls(**required)
+    defaults = A.to_dict(instance)["transform"]
     defaults.pop("__class_fullname__")
     p_default = defaults.pop("p")
     docs = _arg_docs(cls.__doc__ or "")
@@ -230,11 +381,33 @@ def _build_info(A: Any, name: str, group: str) -> TransformInfo:
             spec, pname, curated_for.get(pname), defaults.get(pname), docs.get(pname, "")
         )
         if spec is not None:
-            specs.append(spec)
+            specs.append(_guess_bounds(spec))
     p_spec = _spec_from_schema("p", fields["p"], p_default, docs.get("p", ""))
     assert p_spec is not None
     summary = (cls.__doc__ or name).strip().splitlines()[0]
     return TransformInfo(name, group, summary, tuple(specs), p_spec, defaults)
+
+
+def _guess_bounds(spec: ParamSpec) -> ParamSpec:
+    """A slider span for a number whose schema declares no bound: around its default (and a
+    "none" choice where None is the default of a list of choices)."""
+    if spec.kind == "choice" and spec.default is None and None not in spec.choices:
+        labels = (*spec.labels, "none") if spec.labels else ()
+        return _replace(spec, choices=(*spec.choices, None), labels=labels, nullable=True)
+    if spec.kind in ("bool", "choice") or (spec.min is not None and spec.max is not None):
+        return spec
+    values = spec.default if isinstance(spec.default, tuple) else (spec.default,)
+    nums = [float(v) for v in values if isinstance(v, int | float)] or [0.0]
+    integer = spec.kind in ("int", "range_int", "pair_int")
+    span = max(max(abs(v) for v in nums) * 3, 10.0 if integer else 1.0)
+    lo = spec.min if spec.min is not None else (0 if min(nums) >= 0 else -span)
+    hi = spec.max if spec.max is not None else span
+    if hi <= lo:
+        hi = lo + span
+    if integer:
+        lo, hi = int(lo), int(hi)
+    guessed = tuple(k for k in ("min", "max") if getattr(spec, k) is None)
+    return _replace(spec, min=lo, max=hi, curated=tuple(sorted({*spec.curated, *guessed})))
 
 
 def _spec_from_schema(name: str, finfo: Any, default: Any, doc: str) -> ParamSpec | None:

@@ -31,6 +31,17 @@ class StackError(ValueError):
         self.errors = errors or {}
 
 
+# Transforms that mirror the image: they change the meaning of text, digits (a mirrored 2)
+# and left/right classes, which a stack's author may not have in mind.
+FLIPS = frozenset({"HorizontalFlip", "VerticalFlip", "Transpose", "D4", "SquareSymmetry"})
+FLIP_WARNING = "Flips change the meaning of text, digits and left/right classes."
+
+
+def flips_in(entries: list[StackEntry]) -> list[str]:
+    """The flipping transforms a stack applies (enabled, with a chance above 0)."""
+    return [e.name for e in entries if e.enabled and e.p > 0 and e.name.rsplit(".", 1)[-1] in FLIPS]
+
+
 @dataclass
 class StackEntry:
     """One transform of a stack; `params` excludes `p`."""

@@ -30,7 +30,13 @@ from PySide6.QtWidgets import (
 from superqt.utils import signals_blocked
 
 from ...core.augment.catalogue import TransformInfo
-from ...core.augment.stack import StackEntry, entries_from_stack, stack_from_entries
+from ...core.augment.stack import (
+    FLIP_WARNING,
+    StackEntry,
+    entries_from_stack,
+    flips_in,
+    stack_from_entries,
+)
 from ..jobs import start_job
 from .lists import CatalogueView, StackList
 from .params import ERROR_STYLE, ParamPanel
@@ -66,6 +72,16 @@ class AugmentEditor(StackEditing, QWidget):
         self._target: str | None = DEFAULT_TARGET
         self._entries: list[StackEntry] = []
         self._ids: list[int] = []
+        # Which image the previews show: by default one of the class whose stack is edited
+        # (`class_images(name)` lists a class's image files; set by the window), else the
+        # gallery's selection.
+        self.class_images: Any = None
+        self.files_folder: Any = None  # () -> the folder file dialogs start in (the window's)
+        self.minority: list[str] = []
+        self._gallery: tuple[str, str | None] | None = None  # (path, its class)
+        self._preview_class: str | None = None
+        self._preview_index = 0
+        self._use_gallery = False
         self._build_ui()
         self.set_classes(classes or [])
         if settings is not None:
@@ -116,6 +132,11 @@ class AugmentEditor(StackEditing, QWidget):
         mv.addLayout(row)
         self.stack_list = StackList()
         mv.addWidget(self.stack_list, 1)
+        self.flip_warning = QLabel()
+        self.flip_warning.setWordWrap(True)
+        self.flip_warning.setStyleSheet("color: #8a5300;")
+        self.flip_warning.hide()
+        mv.addWidget(self.flip_warning)
         buttons = QHBoxLayout()
         self.add_button = QPushButton("Add")
         self.remove_button = QPushButton("Remove")
@@ -148,6 +169,19 @@ class AugmentEditor(StackEditing, QWidget):
         controls.addWidget(self.reroll_button)
         controls.addStretch(1)
         rv.addLayout(controls)
+        source = QHBoxLayout()
+        self.preview_label = QLabel("")
+        self.preview_label.setWordWrap(True)
+        source.addWidget(self.preview_label, 1)
+        self.next_image_button = QPushButton("Another image")
+        self.next_image_button.setToolTip("Preview another image of the class this stack is for")
+        self.next_image_button.clicked.connect(self.next_preview_image)
+        source.addWidget(self.next_image_button)
+        self.gallery_image_button = QPushButton("Gallery selection")
+        self.gallery_image_button.setToolTip("Preview the image selected in the gallery")
+        self.gallery_image_button.clicked.connect(self.use_gallery_image)
+        source.addWidget(self.gallery_image_button)
+        rv.addLayout(source)
         self.preview = PreviewGrid()
         self.preview.set_source(lambda: (self.stack(), self.count_combo.currentData(), self._seed))
         self.preview.updated.connect(self.previewsUpdated)
@@ -163,6 +197,56 @@ class AugmentEditor(StackEditing, QWidget):
     def set_sample(self, path: Path | str | None) -> None:
         """The image the previews augment (decoded and downscaled in a worker)."""
         self.preview.set_sample(path)
+        self.preview_label.setText(f"Previewing {Path(path).name}" if path else "")
+
+    def set_gallery_sample(self, path: Path | str | None, class_name: str | None) -> None:
+        """The gallery's selection changed: previewed when it is of the class whose stack is
+        edited (or when the user asked for the gallery's image)."""
+        self._gallery = (str(path), class_name) if path else None
+        self._choose_preview()
+
+    def preview_class(self) -> str | None:
+        """The class whose image the previews show: the edited class, or for the default
+        stack the gallery's class when it is a minority one, else the first minority class."""
+        if self._target is not None:
+            return self._target
+        if self._gallery is not None and self._gallery[1] in self.minority:
+            return self._gallery[1]
+        return self.minority[0] if self.minority else None
+
+    def next_preview_image(self) -> None:
+        self._use_gallery = False
+        self._preview_index += 1
+        self._choose_preview()
+
+    def use_gallery_image(self) -> None:
+        self._use_gallery = True
+        self._choose_preview()
+
+    def _choose_preview(self) -> None:
+        cls = self.preview_class()
+        if cls != self._preview_class:
+            self._preview_class, self._preview_index = cls, 0
+        gallery = self._gallery
+        if (
+            self.class_images is None
+            or cls is None
+            or (gallery is not None and (self._use_gallery or gallery[1] == cls))
+        ):
+            if gallery is not None:  # the gallery's image, as the user asked or of the class
+                self.set_sample(gallery[0])
+                self.preview_label.setText(
+                    f"Previewing {Path(gallery[0]).name} ({gallery[1]}), selected in the gallery"
+                )
+            return
+        images = self.class_images(cls)
+        if not images:
+            return
+        path = images[self._preview_index % len(images)]
+        self.set_sample(path)
+        self.preview_label.setText(
+            f"Previewing {Path(path).name}: an image of {cls}, the class this stack is for"
+        )
 
     def stack(self) -> dict:
         """The stack being edited, as an A.to_dict dict."""
@@ -195,6 +279,7 @@ class AugmentEditor(StackEditing, QWidget):
     def set_classes(self, classes: list[str], minority: set[str] | None = None) -> None:
         """Classes offered for per-class overrides (minority ones are marked)."""
         minority = minority or set()
+        self.minority = [name for name in classes if name in minority]
         with signals_blocked(self.target_combo):
             self.target_combo.clear()
             self.target_combo.addItem("Default (minority classes)", DEFAULT_TARGET)
@@ -224,7 +309,9 @@ class AugmentEditor(StackEditing, QWidget):
 
         self._start(
             save_stack_file,
-            lambda _r: self._say(f"Saved {path}"),
+            lambda _r: self._say(
+                f"Stack saved to {path}: training code loads it with A.load({Path(path).name!r})."
+            ),
             self.stack(),
             Path(path),
             self.dataset_root,
@@ -291,8 +378,15 @@ class AugmentEditor(StackEditing, QWidget):
 
     def _target_changed(self, _index: int) -> None:
         self._target = self.target_combo.currentData()
+        self._use_gallery = False
         self._say("")
         self._show_target()
+        self._choose_preview()
+
+    def _update_flip_warning(self) -> None:
+        flips = flips_in(self._entries)
+        self.flip_warning.setText(f"⚠ {', '.join(flips)}: {FLIP_WARNING}" if flips else "")
+        self.flip_warning.setVisible(bool(flips))
 
     def _own_stack_toggled(self, on: bool) -> None:
         if self._target is None:
@@ -317,14 +411,23 @@ class AugmentEditor(StackEditing, QWidget):
         self.settingsChanged.emit(self.settings())
         self.preview.request()
 
+    def dialog_folder(self) -> str:
+        """Where the stack file dialogs start: by the project (set by the window), else beside
+        the dataset folder (never inside it), else the platform's choice."""
+        if self.files_folder is not None:
+            return str(self.files_folder())
+        return str(self.dataset_root.parent) if self.dataset_root is not None else ""
+
     def _ask_load(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load augmentation stack", "", FILE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Load augmentation stack", self.dialog_folder(), FILE_FILTER
+        )
         if path:
             self.load_from(path)
 
     def _ask_save(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save augmentation stack", "augment.json", FILE_FILTER
-        )
+        name = f"augment-{self._target}.json" if self._target else "augment.json"
+        start = str(Path(self.dialog_folder()) / name) if self.dialog_folder() else name
+        path, _ = QFileDialog.getSaveFileName(self, "Save augmentation stack", start, FILE_FILTER)
         if path:
             self.save_to(path)

@@ -22,7 +22,8 @@ ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class CatalogueView(QWidget):
-    """Transforms grouped as the article groups them; double-click or Enter adds one."""
+    """Every catalogue transform, grouped (the article's groups first) and searchable by name,
+    group or description; double-click or Enter adds one."""
 
     addRequested = Signal(str)
 
@@ -48,13 +49,33 @@ class CatalogueView(QWidget):
         self.tree.expandAll()
 
     def set_infos(self, infos: dict[str, TransformInfo]) -> None:
+        """Show the whole catalogue, grouped (the article's groups first), with summaries."""
+        self.tree.clear()
+        groups: dict[str, QTreeWidgetItem] = {}
+        for info in infos.values():
+            top = groups.get(info.group)
+            if top is None:
+                top = groups[info.group] = QTreeWidgetItem([info.group])
+                top.setFlags(top.flags() & ~Qt.ItemFlag.ItemIsSelectable)
+                self.tree.addTopLevelItem(top)
+            item = QTreeWidgetItem([info.name])
+            item.setData(0, ID_ROLE, info.name)
+            item.setToolTip(0, info.summary)
+            top.addChild(item)
+        for top in groups.values():
+            top.setText(0, f"{top.text(0)} ({top.childCount()})")
+        self.tree.expandAll()
+        self._filter(self.search.text())
+
+    def names(self) -> list[str]:
+        """The transforms the tree shows now (after the search), in order."""
+        shown = []
         for i in range(self.tree.topLevelItemCount()):
             top = self.tree.topLevelItem(i)
             for j in range(top.childCount()):
-                item = top.child(j)
-                info = infos.get(item.data(0, ID_ROLE))
-                if info is not None:
-                    item.setToolTip(0, info.summary)
+                if not top.child(j).isHidden():
+                    shown.append(top.child(j).data(0, ID_ROLE))
+        return shown
 
     def selected_name(self) -> str | None:
         item = self.tree.currentItem()

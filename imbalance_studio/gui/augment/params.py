@@ -1,4 +1,6 @@
-"""Parameter editors generated from the catalogue's ParamSpecs, with inline error text."""
+"""Parameter editors generated from the catalogue's ParamSpecs, with inline error text.
+Numbers can be dragged or typed (the boxes beside each slider are editable); either way the
+value kept is the one shown."""
 
 from __future__ import annotations
 
@@ -122,6 +124,14 @@ class ParamEditor(QWidget):
         return w
 
     def _emit(self, value: Any) -> None:
+        # A dragged slider stands between two shown values (14.9987 shown as "15.0"): keep
+        # the value the user sees, typed or dragged.
+        if self.spec.kind in ("float", "range_float"):
+            digits = _decimals(self.spec)
+            if isinstance(value, list | tuple):
+                value = [round(float(v), digits) for v in value]
+            else:
+                value = round(float(value), digits)
         self.changed.emit(self.spec.name, value)
 
     def set_value(self, value: Any) -> None:

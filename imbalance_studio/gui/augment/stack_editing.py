@@ -87,6 +87,7 @@ class StackEditing:
         """Show the entries now (with the errors known so far); check them in the background."""
         if refill:
             self.stack_list.fill(self._entries, self._ids, self.entry_errors())
+        self._update_flip_warning()
         if not self._infos:
             return
         ids = list(self._ids)

@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, SignalInstance
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
+from ...core.mark_counts import MarkTally
 from ..actions import PanelAction
 from ..models.gallery import PathRole
 from .controller import CurationController
@@ -38,6 +39,11 @@ class Curation(QObject):
 
         window.session.datasetChanged.connect(c.set_dataset)
         c.marksChanged.connect(self._on_marks)
+        # The class list and the chart show each class's count after the marks.
+        self._tally: MarkTally | None = None
+        self._tallied: tuple[int, int] = (0, 0)  # (project, dataset) the tally was made for
+        window.session.datasetChanged.connect(lambda _d: self._count_after_marks())
+        c.projectChanged.connect(self._count_after_marks)
         c.planChanged.connect(lambda _p: self._refilter(only_split=True))
         c.status.connect(lambda text: window.statusBar().showMessage(text, 6000))
         c.reconciled.connect(self._on_reconciled)
@@ -71,7 +77,9 @@ class Curation(QObject):
                 stack.redo,
                 menu="Edit",
                 section="history",
-                shortcuts=("Ctrl+Shift+Z", QKeySequence.StandardKey.Redo),
+                # Both keys on every platform, spelled out: the platform's Redo key is one
+                # of them (Ctrl+Y on Windows, Ctrl+Shift+Z on X11 and macOS).
+                shortcuts=("Ctrl+Shift+Z", "Ctrl+Y"),
                 tip=lambda: f"Redo {stack.redoText()}".strip(),
                 toolbar=True,
                 enabled_when=stack.canRedo,
@@ -106,6 +114,25 @@ class Curation(QObject):
     def _on_marks(self, paths) -> None:
         self.window.gallery.viewport().update()
         self.mark_filter.marks_changed(paths)  # only the changed samples' rows
+        self._count_after_marks(paths)
+
+    def _count_after_marks(self, changed=None) -> None:
+        """Recount per changed mark; from scratch only for another project or dataset."""
+        c, w = self.controller, self.window
+        if c.project is None or c.dataset is None:
+            w.class_model.set_after_marks(None)
+            w.chart.set_after_marks(None)
+            return
+        key = (id(c.project), id(c.dataset))
+        if self._tally is None or key != self._tallied:
+            self._tally, self._tallied = MarkTally(c.dataset.classes), key
+            self._tally.reset(c.project.marks)
+        elif changed is not None:
+            self._tally.update(changed, c.project.marks)
+        after = self._tally.after(c.dataset.counts())
+        shown = None if not any(self._tally.delta) else after
+        w.class_model.set_after_marks(shown)
+        w.chart.set_after_marks(shown)
 
     def _refilter(self, only_split: bool = False) -> None:
         if not only_split:

@@ -179,9 +179,18 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
 
     # -- edits (undoable) ---------------------------------------------------------------
     def set_marks(self, paths: list[str], mark: Mark | None, text: str) -> None:
-        if self.project is None or not paths:
+        self.change_marks(dict.fromkeys(paths, mark), text)
+
+    def change_marks(self, marks: dict[str, Mark | None], text: str) -> None:
+        """Set each path's mark (None clears it) as one undoable step; nothing at all when no
+        mark changes (Shift+D on an unmarked image): an empty step would wipe the redo
+        history."""
+        if self.project is None:
             return
-        self.undo_stack.push(SetMarksCommand(self, dict.fromkeys(paths, mark), text))
+        old = self.project.marks
+        changed = {p: m for p, m in marks.items() if old.get(p) != m}
+        if changed:
+            self.undo_stack.push(SetMarksCommand(self, changed, text))
 
     def set_target(self, class_name: str, target: ClassTarget) -> None:
         if self.project is None:

@@ -226,6 +226,11 @@ class ProjectFiles:
 
         self.run_job(Project.load, path, done=loaded, failed=f"Could not open {path}")
 
+    @property
+    def pending_project(self) -> tuple[Project, Path | None] | None:
+        """The project (and its file) waiting for its folder's scan to finish, if any."""
+        return self._pending_project
+
     def adopt_project(self, project: Project, project_file: Path | None) -> None:
         """Use `project` as soon as its dataset folder has been scanned."""
         self._pending_project = (project, project_file)

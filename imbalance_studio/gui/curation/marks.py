@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QComboBox, QListView, QMenu, QWidget
 from ...core.dataset import Dataset
 from ...core.plan import Plan
 from ...core.project import MAX_DUPLICATE, Mark
+from ...core.text import plural
 from ..actions import PanelAction
 from ..models.gallery import GalleryModel
 from .controller import CurationController
@@ -254,11 +255,11 @@ class MarkActions(QObject):
 
     def mark_remove(self) -> None:
         paths = self._selected_paths()
-        self.controller.set_marks(paths, Mark(remove=True), f"Remove {len(paths)} images")
+        self.controller.set_marks(paths, Mark(remove=True), f"Remove {plural(len(paths), 'image')}")
 
     def mark_clear(self) -> None:
         paths = self._selected_paths()
-        self.controller.set_marks(paths, None, f"Clear marks of {len(paths)} images")
+        self.controller.set_marks(paths, None, f"Clear marks of {plural(len(paths), 'image')}")
 
     def change_duplicates(self, step: int) -> None:
         paths = self._selected_paths()
@@ -273,15 +274,7 @@ class MarkActions(QObject):
             # Marking a removed sample for duplication un-removes it: never both.
             new[p] = Mark(duplicate=count) if count else None
         verb = "Duplicate" if step > 0 else "Fewer copies of"
-        self.controller.undo_stack.push(
-            _marks_command(self.controller, new, f"{verb} {len(paths)} images")
-        )
-
-
-def _marks_command(controller, marks, text):
-    from .commands import SetMarksCommand
-
-    return SetMarksCommand(controller, marks, text)
+        self.controller.change_marks(new, f"{verb} {plural(len(paths), 'image')}")
 
 
 def make_badge_overlay(controller: CurationController, path_role: int):

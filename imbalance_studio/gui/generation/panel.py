@@ -30,8 +30,9 @@ from PySide6.QtWidgets import (
 from ...core.generation import GeneratedImage, GenerateProgress
 from ..jobs import Job, start_job
 from .compare import CompareView
-from .model import ClassFilter, GeneratedModel
+from .model import STATUSES, ClassFilter, GeneratedModel
 from .review import REJECT_CHOICES, QAReview
+from .tile import QATileDelegate
 
 TILE = 96
 
@@ -68,6 +69,7 @@ class GenerationPanel(QAReview, QWidget):
         self._problems: list[str] = []
         self._again = False
         self._overrides: dict[str, str] = {}  # id -> status chosen, until its record says so
+        self._cancelled = False  # the last run was cancelled: said until the next one starts
         self._t0 = 0.0
         self._made0 = 0
         self._build()
@@ -85,6 +87,14 @@ class GenerationPanel(QAReview, QWidget):
         self.status.setWordWrap(True)
         self.class_filter = QComboBox()
         self.class_filter.addItem("All classes", "")
+        self.state_filter = QComboBox()
+        self.state_filter.setToolTip("Show only the images in one review state")
+        self.state_filter.setMinimumContentsLength(16)  # "All states (3,060)" stays whole
+        self.state_filter.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        for status in ("", *STATUSES):
+            self.state_filter.addItem(status.capitalize() or "All states", status)
         self.reject_mode = QComboBox()
         for key, label in REJECT_CHOICES:
             self.reject_mode.addItem(label, key)
@@ -95,14 +105,14 @@ class GenerationPanel(QAReview, QWidget):
         filters = QHBoxLayout()
         filters.addWidget(QLabel("Show:"))
         filters.addWidget(self.class_filter)
+        filters.addWidget(self.state_filter)
         legend = QLabel(
-            "<span style='background:#9fd5a9'>&nbsp;accepted&nbsp;</span> "
-            "<span style='background:#eea3a2'>&nbsp;rejected (left out of the export)&nbsp;</span>"
-            " · A accept, R reject"
+            "Badges: <b>pending</b>, <b>accepted</b>, <b>rejected</b> · A accept, R reject"
         )
         legend.setToolTip(
-            "Images you do not mark are exported too; rejecting one replaces it "
-            "or lowers the class's target, as chosen on the right"
+            "Pending and accepted images are exported; rejected ones are left out. Rejecting "
+            "one replaces it (the new image appears right after it) or lowers the class's "
+            "target, as chosen on the right"
         )
         filters.addWidget(legend)
         filters.addStretch(1)
@@ -119,6 +129,7 @@ class GenerationPanel(QAReview, QWidget):
         self.view.setIconSize(QSize(TILE, TILE))
         self.view.setGridSize(QSize(TILE + 16, TILE + 30))
         self.view.setSpacing(4)
+        self.view.setItemDelegate(QATileDelegate(TILE, self.view))
         self.view.setModel(self.proxy)
         self.compare = CompareView(self)
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -138,6 +149,14 @@ class GenerationPanel(QAReview, QWidget):
         self.class_filter.currentIndexChanged.connect(
             lambda _i: self.proxy.set_class(self.class_filter.currentData() or "")
         )
+        self.state_filter.currentIndexChanged.connect(
+            lambda _i: self.proxy.set_status(self.state_filter.currentData() or "")
+        )
+        # The state counts are redone once per burst of changes, not per inserted row.
+        self._count_timer = QTimer(self, singleShot=True, interval=150)
+        self._count_timer.timeout.connect(self._count_states_now)
+        for signal in (self.model.rowsInserted, self.model.rowsRemoved, self.model.modelReset):
+            signal.connect(self._count_states)
         self._install_review()
         self._flush_timer = QTimer(self, interval=100)
         self._flush_timer.timeout.connect(self._flush)
@@ -169,6 +188,7 @@ class GenerationPanel(QAReview, QWidget):
         self.dataset, self.project, self.plan = dataset, project, plan
         self.project_file = Path(project_file) if project_file else None
         self.staging = staging
+        self.model.class_rank = {name: i for i, name in enumerate(plan.classes)} if plan else {}
         if not same:
             self._overrides = {}
             self.compare.set_root(str(dataset.root) if dataset is not None else "")
@@ -181,8 +201,9 @@ class GenerationPanel(QAReview, QWidget):
             )
         self.reject_mode.blockSignals(False)
         self._fill_class_filter()
-        self.progress.setRange(0, max(1, self.wanted()))  # not Qt's default 0 / 100
-        self.progress.setValue(0)
+        if not same:
+            self._cancelled = False
+            self._show_ready(0, self.wanted(), say=False)  # the gallery load fills it in
         self._set_enabled()
         if self.staging is not None and plan is not None:
             if not same:
@@ -207,6 +228,8 @@ class GenerationPanel(QAReview, QWidget):
         self._problems = []
         self._t0 = time.monotonic()
         self._made0 = -1
+        self._cancelled = False
+        self.progress.setFormat("%v / %m")
         self.progress.setRange(0, self.wanted())
         self.progress.setValue(0)
         gen = iter_generate(self.dataset, self.project, self.plan, self.staging,
@@ -255,6 +278,8 @@ class GenerationPanel(QAReview, QWidget):
         self._flush()
         self.last_result = result
         self.model.add_images(list(result))
+        self.progress.setRange(0, max(1, self.wanted()))
+        self.progress.setValue(len(result))
         lines = [f"{len(result)} of {self.wanted()} images ready: made {result.made}, "
                  f"reused {result.reused}"]  # fmt: skip
         lines += result.problems
@@ -272,7 +297,9 @@ class GenerationPanel(QAReview, QWidget):
         self._flush()
         self._flush_timer.stop()
         if job is not None and job.cancelled:
-            self._say(f"cancelled: {self.progress.value()} finished images are kept")
+            self._cancelled = True
+            ready = self.progress.value()  # the last progress event's count
+            self._show_ready(ready, max(0, self.wanted() - ready))
         self._set_enabled()
         self.busyChanged.emit(False)
         self.generationFinished.emit(result)
@@ -321,6 +348,34 @@ class GenerationPanel(QAReview, QWidget):
                     self.class_filter.addItem(f"{name} ({len(cp.generate)})", name)
         self.class_filter.blockSignals(False)
         self.proxy.set_class("")
+
+    def _count_states(self, *_: object) -> None:
+        if not self._count_timer.isActive():
+            self._count_timer.start()
+
+    def _count_states_now(self) -> None:
+        """The state filter's entries say how many images each state holds."""
+        counts = dict.fromkeys(STATUSES, 0)
+        for g in self.model.images():
+            counts[g.status] = counts.get(g.status, 0) + 1
+        for i in range(self.state_filter.count()):
+            status = self.state_filter.itemData(i)
+            n = counts.get(status, 0) if status else sum(counts.values())
+            self.state_filter.setItemText(i, f"{status.capitalize() or 'All states'} ({n})")
+
+    def _show_ready(self, ready: int, missing: int, say: bool = True) -> None:
+        """The bar and the line under it from one count: `ready` of `ready + missing`, and
+        whether the last run was cancelled."""
+        total = ready + missing
+        self.progress.setRange(0, max(1, total))  # not Qt's default 0 / 100
+        self.progress.setValue(ready)
+        self.progress.setFormat("%v / %m · cancelled" if self._cancelled else "%v / %m")
+        if not say:
+            return
+        text = f"{ready} of {total} images ready, {missing} to generate"
+        if self._cancelled:
+            text = f"Generation cancelled: {text}; the finished images are kept"
+        self._say(f"{text}; staging folder {self.staging}")
 
     def _set_enabled(self) -> None:
         ready = self.staging is not None and self.plan is not None and self.wanted() > 0

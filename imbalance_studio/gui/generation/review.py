@@ -1,6 +1,7 @@
 """QA review of generated images: the gallery's contents, accept and reject, by mouse or key.
 
-A or Space accepts, R or Delete rejects, and the selection moves on to the next image. Every
+A or Space accepts, R or Delete rejects, and the selection moves on to the next pending image
+(a rejected tile stays where it was; its replacement appears right after it). Every
 decision is an undoable edit of the curation controller (Undo takes a reject and the target it
 lowered back in one step); the gallery shows what the controller reports. The gallery is
 (re)loaded from the staging folder in a background job; a newer load replaces an older one.
@@ -74,16 +75,17 @@ class QAReview:
             for g in images
         ]
         current = self.current_image()
-        self.model.set_images(images)
+        if self.project is not None:
+            self.model.rejected_order = {
+                iid: i for i, iid in enumerate(self.project.generation.rejected)
+            }
+        self.model.merge_images(images)  # in place: no reshuffle, the selection stays
         if current is not None and self.model.image(current.id) is not None:
             self._select(current.id)
         elif current is not None:
             self.compare.show_image(None)
         if not self.busy:
-            self._say(
-                f"{len(images) - len(rejected & {g.id for g in images})} of {self.wanted()} "
-                f"images ready, {missing} to generate; staging folder {self.staging}"
-            )
+            self._show_ready(len(images) - len(rejected & {g.id for g in images}), missing)
 
     def _select(self, image_id: str) -> None:
         row = self.model.row_of(image_id)
@@ -101,8 +103,11 @@ class QAReview:
         return index.data(ImageRole) if index.isValid() else None
 
     def accept_image(self, image: GeneratedImage) -> None:
-        if self._can_decide(image) and self.controller.decide(image, "accepted"):
-            self._advance()
+        if not self._can_decide(image):
+            return
+        following = self._next_pending(image)
+        if self.controller.decide(image, "accepted"):
+            self._advance(following)
 
     def reject_image(self, image: GeneratedImage) -> None:
         """Reject, as one undoable step: remembered in the project at once; the replacement
@@ -113,12 +118,13 @@ class QAReview:
         if not self._can_decide(image) or self.project is None:
             return
         mode = self.reject_mode.currentData()
+        following = self._next_pending(image)
         if not self.controller.decide(image, "rejected", mode):
             return
         if mode == "reduce" and self.plan is not None:
             # One task fewer for the class at once; the controller's replan follows.
             self.plan = reduced_plan(self.plan, image.class_name)
-        self._advance()
+        self._advance(following)
         if mode == "replace":
             self.generate()  # the project already lists the image: its slot is made anew
 
@@ -150,15 +156,27 @@ class QAReview:
 
     def _show_status(self, image: GeneratedImage) -> None:
         self.model.update_image(image)
+        self._count_states_now()
         if self.compare.image is not None and self.compare.image.id == image.id:
             self.compare.show_image(image)
 
-    def _advance(self) -> None:
-        row = self.view.currentIndex().row()
-        if 0 <= row < self.proxy.rowCount() - 1:
-            self.view.selectionModel().setCurrentIndex(
-                self.proxy.index(row + 1, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
-            )
+    def _next_pending(self, image: GeneratedImage) -> str | None:
+        """The id of the first pending image after `image` in the gallery as shown (from the
+        top when none follows it), so the next A or R acts on an image not yet judged."""
+        rows = self.proxy.rowCount()
+        source = self.model.row_of(image.id)
+        at = -1 if source is None else self.proxy.mapFromSource(self.model.index(source)).row()
+        for step in range(1, rows + 1):
+            index = self.proxy.index((at + step) % rows, 0)
+            g = self.model.image_at(self.proxy.mapToSource(index).row())
+            if g is not None and g.status == "pending" and g.id != image.id:
+                return g.id
+        return None
+
+    def _advance(self, following: str | None) -> None:
+        if following is not None:
+            self._select(following)
+            self.view.scrollTo(self.view.currentIndex())
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self.compare.show_image(current.data(ImageRole) if current.isValid() else None)

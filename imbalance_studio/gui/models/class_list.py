@@ -1,4 +1,6 @@
-"""Per-class facts (name, count, share, minority flag) as a table model."""
+"""Per-class facts (name, count, share, minority flag) as a table model. The count shows
+the number left after the user's marks beside the original ("120 → 118") once marks
+change it."""
 
 from __future__ import annotations
 
@@ -27,11 +29,27 @@ class ClassListModel(QAbstractTableModel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._infos: list[ClassInfo] = []
+        self._after: list[int] | None = None  # per class, after the marks
 
     def set_dataset(self, dataset: Dataset | None) -> None:
         self.beginResetModel()
         self._infos = dataset.class_infos() if dataset is not None else []
+        self._after = None
         self.endResetModel()
+
+    def set_after_marks(self, after: list[int] | None) -> None:
+        """Each class's count once the marks are applied (None: no marks to show)."""
+        if after is not None and len(after) != len(self._infos):
+            after = None  # counted for another dataset
+        if after == self._after:
+            return
+        self._after = after
+        if self._infos:
+            self.dataChanged.emit(self.index(0, COUNT), self.index(len(self._infos) - 1, COUNT))
+
+    def after_marks(self, row: int) -> int:
+        info = self._infos[row]
+        return info.count if self._after is None else self._after[row]
 
     @property
     def infos(self) -> list[ClassInfo]:
@@ -62,7 +80,8 @@ class ClassListModel(QAbstractTableModel):
             if col == NAME:
                 return info.name
             if col == COUNT:
-                return f"{info.count:,}"
+                after = self.after_marks(index.row())
+                return f"{info.count:,}" if after == info.count else f"{info.count:,} → {after:,}"
             if col == FLAG:
                 return "minority" if info.is_minority else ""
             return f"{info.share:.1%}"
@@ -76,7 +95,13 @@ class ClassListModel(QAbstractTableModel):
                 if info.is_minority
                 else ""
             )
-            return f"{info.name} (class index {info.index}): {info.count:,} images{note}"
+            after = self.after_marks(index.row())
+            marks = (
+                f"\n{after:,} after your marks (removals left out, duplicate copies added)."
+                if after != info.count
+                else ""
+            )
+            return f"{info.name} (class index {info.index}): {info.count:,} images{marks}{note}"
         if role == Qt.ItemDataRole.DecorationRole and col == NAME:
             return MINORITY_COLOR if info.is_minority else MAJORITY_COLOR
         if role == Qt.ItemDataRole.FontRole and info.is_minority and col == NAME:

@@ -1,4 +1,6 @@
 """The class distribution: a bar chart sorted by count, with the two numbers that matter.
+Once marks change a class's count, its bar shows the count after the marks over a pale bar
+of the original, labelled "120 → 118".
 
 pyqtgraph takes half a second to import, so the plot is built on the first `set_counts()`,
 after the window is on screen; the headline numbers are plain labels.
@@ -10,6 +12,7 @@ import math
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ...core.dataset import MINORITY_FRACTION, ClassInfo, imbalance_ratio, majority_baseline
@@ -65,12 +68,25 @@ class DistributionChart(QWidget):
         self.plot: Any = None  # pyqtgraph.PlotWidget once built
         self.bars: Any = None  # pyqtgraph.BarGraphItem of the current data
         self.order: list[ClassInfo] = []  # classes in bar order (largest first)
+        self.infos: list[ClassInfo] = []
+        self.after: list[int] | None = None  # per class index, after the marks
+        self.labels: list[str] = []  # the count labels, in bar order
 
     def set_infos(self, infos: list[ClassInfo]) -> None:
         counts = [c.count for c in infos]
         self.ratio_label.setText(ratio_text(counts))
         self.baseline_label.setText(baseline_text(infos))
+        self.infos, self.after = list(infos), None
         self._draw(infos)
+
+    def set_after_marks(self, after: list[int] | None) -> None:
+        """Draw each class's count after the marks over its original bar (None: none)."""
+        if after is not None and len(after) != len(self.infos):
+            after = None
+        if after == self.after:
+            return
+        self.after = after
+        self._draw(self.infos)
 
     def _ensure_plot(self) -> Any:
         if self.plot is None:
@@ -92,25 +108,36 @@ class DistributionChart(QWidget):
             return
         ys = [n - 1 - i for i in range(n)]
         counts = [c.count for c in self.order]
-        brushes = [
-            pg.mkBrush(MINORITY_COLOR if c.is_minority else MAJORITY_COLOR) for c in self.order
-        ]
+        after = [self.after[c.index] for c in self.order] if self.after else counts
+        colors = [MINORITY_COLOR if c.is_minority else MAJORITY_COLOR for c in self.order]
+        if after != counts:
+            # The original count as a pale bar behind the count after the marks.
+            pale = [QColor(col.red(), col.green(), col.blue(), 70) for col in colors]
+            behind = pg.BarGraphItem(
+                x0=0, y=ys, height=0.7, width=counts, brushes=[pg.mkBrush(c) for c in pale],
+                pen=pg.mkPen(None),
+            )  # fmt: skip
+            plot.addItem(behind)
         self.bars = pg.BarGraphItem(
-            x0=0, y=ys, height=0.7, width=counts, brushes=brushes, pen=pg.mkPen(None)
-        )
+            x0=0, y=ys, height=0.7, width=after, brushes=[pg.mkBrush(c) for c in colors],
+            pen=pg.mkPen(None),
+        )  # fmt: skip
         plot.addItem(self.bars)
         left = plot.getPlotItem().getAxis("left")
         left.setTicks([[(y, _short(c.name)) for y, c in zip(ys, self.order, strict=True)]])
-        top = max(counts) or 1
+        top = max(max(counts), max(after)) or 1
+        self.labels = [
+            f"{c.count:,}" if a == c.count else f"{c.count:,} → {a:,}"
+            for c, a in zip(self.order, after, strict=True)
+        ]
         if n <= MAX_LABELLED_BARS:
-            for y, c in zip(ys, self.order, strict=True):
-                label = pg.TextItem(
-                    f"{c.count:,}", color=self.palette().text().color(), anchor=(0, 0.5)
-                )
-                label.setPos(c.count, y)
+            for y, c, a, text in zip(ys, self.order, after, self.labels, strict=True):
+                label = pg.TextItem(text, color=self.palette().text().color(), anchor=(0, 0.5))
+                label.setPos(max(c.count, a), y)
                 plot.addItem(label)
-        # Room on the right for the count labels.
-        plot.setXRange(0, top * 1.18, padding=0)
+        # Room on the right for the count labels ("150 → 144" needs more than "150").
+        room = 1.35 if any("→" in t for t in self.labels) else 1.18
+        plot.setXRange(0, top * room, padding=0)
         plot.setYRange(-0.6, n - 0.4, padding=0)
 
 
