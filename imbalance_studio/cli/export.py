@@ -20,6 +20,7 @@ from .dask_arg import add_dask_argument, generation_executor, require_dask
 from .notes import print_list
 from .progress import run_steps
 from .project_arg import is_project_arg, load_project
+from .scan import add_min_size_argument
 from .stack_arg import STACK_HELP
 
 
@@ -71,6 +72,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=os.cpu_count() or 1,
         help="processes used to decode-check and generate images (default: all cores)",
     )
+    add_min_size_argument(p)
     add_dask_argument(p)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run, link=False)
