@@ -56,6 +56,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--copy", dest="link", action="store_false", help="copy originals (the default)"
     )
     p.add_argument(
+        "--keep-exif-orientation",
+        action="store_true",
+        help="write originals stored rotated (an EXIF orientation tag) byte for byte, for "
+        "loaders that apply the tag; by default they are written turned upright, because "
+        "torchvision's default loader and Keras ignore the tag",
+    )
+    p.add_argument(
         "--overwrite",
         action="store_true",
         help="replace a previous export at OUT; refused if it holds files it did not write",
@@ -132,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
             iter_export(
                 dataset, project, plan, generated, Path(args.out), args.link,
                 overwrite=args.overwrite, overwrite_all=args.overwrite_all, staging=staging,
+                keep_exif_orientation=args.keep_exif_orientation,
             ),
             "export",
             args.quiet,
@@ -142,6 +150,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {printable(w)}")
     sizes = ", ".join(f"{s} {sum(c['after'])}" for s, c in rep.counts.items())
     how = f"{rep.linked} hard-linked, {rep.copied} copied"
+    if rep.upright:
+        how += f", {rep.upright} turned upright (EXIF orientation)"
     print(f"exported {rep.files} files to {printable(str(rep.out))} ({sizes}; {how})")
     for note in rep.notes:
         print(f"note: {printable(note)}")

@@ -59,8 +59,9 @@ from .destination import (
     remove_partial,
     same_file_system,
 )
-from .files import FileWriter, write_all
-from .layout import SPLITS, Layout, build_layout
+from .files import UPRIGHT, FileWriter, write_all
+from .layout import DUPLICATE, ORIGINAL, SPLITS, Layout, build_layout
+from .upright import JPEG_QUALITY, mark_upright, probe_orientations
 
 __all__ = [
     "ExportError",
@@ -93,6 +94,7 @@ class ExportReport:
     problems: list[tuple[str, str]]  # (path relative to the dataset root, reason) left out
     notes: list[str] = field(default_factory=list)
     weights: dict = field(default_factory=dict)
+    upright: int = 0  # originals (and duplicates) stored rotated, written turned upright
 
 
 def _blocks(n: int) -> int:
@@ -106,7 +108,7 @@ def estimate_bytes(lay: Layout, use_link: bool, n_problems: int = 0) -> int:
     total = 0
     stat = os.stat
     for src, link in zip(lay.src, lay.link, strict=True):
-        if use_link and link:
+        if use_link and link is True:
             continue  # a hard link takes a directory entry, counted below
         try:
             total += _blocks(stat(src).st_size)
@@ -183,7 +185,7 @@ def extensions(paths: list[str]) -> set[str]:
     return {e.lower() for e in set(_EXTENSION.findall("\x00".join(paths) + "\x00"))}
 
 
-def _settings(project, plan, link_mode: str) -> list[tuple[str, str]]:
+def _settings(project, plan, link_mode: str, orientation: str) -> list[tuple[str, str]]:
     sp = project.split
     out = [
         ("dataset root", str(project.dataset_root)),
@@ -191,6 +193,7 @@ def _settings(project, plan, link_mode: str) -> list[tuple[str, str]]:
         ("split (train / val / test)", f"{sp.train:g} / {sp.val:g} / {sp.test:g}"),
         ("policy", str(plan.policy or project.policy or "none")),
         ("originals written as", link_mode),
+        ("EXIF orientation", orientation),
     ]
     for name in plan.classes:
         t = project.targets.get(name)
@@ -235,11 +238,16 @@ def iter_export(
     workers: int = 0,
     bad_sources: Mapping[str, str] | None = None,
     staging: Path | str | None = None,
+    keep_exif_orientation: bool = False,
 ) -> Generator[ExportProgress, None, ExportReport]:
     """Write the export to `out`; yields progress, returns the report.
 
     `overwrite` replaces a previous export that holds only what it wrote; `overwrite_all`
     also deletes what was added to it since (otherwise such files are named in a refusal).
+
+    Originals stored rotated (an EXIF orientation tag other than 1) are written turned
+    upright (core/export/upright.py), never hard-linked; `keep_exif_orientation` writes their
+    bytes unchanged instead, for loaders that apply the tag themselves.
 
     Raises ExportError (nothing written) for a refused destination, a plan that does not fit
     the dataset or the staged images, too little disk space, or a disk that fills up.
@@ -260,6 +268,33 @@ def iter_export(
     exclude = {p.path: p.reason for p in dataset.problems if p.excludes}
     lay = build_layout(dataset, plan, generated, rejected, {**exclude, **bad})
     notes: list[str] = []
+    orientations = _orientations(dataset, lay, keep_exif_orientation, _threads(workers, False))
+    upright = 0
+    if keep_exif_orientation:
+        kept = _rotated(lay, orientations)
+        orientation_text = "kept as stored (keep EXIF orientation)" + (
+            f": {kept} exported originals carry a rotation tag" if kept else ""
+        )
+        if kept:
+            notes.append(
+                f"{kept} originals are stored rotated and were kept as they are: loaders that "
+                "ignore the EXIF orientation tag (torchvision's default loader, Keras) read "
+                "them sideways"
+            )
+    else:
+        upright = mark_upright(lay, orientations or {}, UPRIGHT)
+        orientation_text = (
+            f"{upright} originals stored rotated were written upright"
+            if upright
+            else "every original is stored upright"
+        )
+        if upright:
+            notes.append(
+                f"{upright} originals stored rotated (EXIF orientation) were written upright, "
+                f"without the tag (PNG, TIFF, WebP losslessly; JPEG re-encoded at quality "
+                f"{JPEG_QUALITY}), so loaders that ignore the tag see them as the viewer does; "
+                "manifest.csv marks them exif_transposed"
+            )
     use_link = link
     if link and not same_file_system(dataset.root, dest.out.parent):
         use_link = False
@@ -300,12 +335,14 @@ def iter_export(
             for path, why in sorted(bad.items())
             if path not in listed
         ]
-        if writer.missing or writer.refused:
+        if writer.missing or writer.refused or writer.undecodable:
             for i in writer.missing:
                 problems.append((lay.sources[i], "missing when exported"))
             for i, kind in sorted(writer.refused.items()):
                 problems.append((lay.sources[i], f"not a regular file when exported ({kind})"))
-            lay.drop([*writer.missing, *writer.refused])
+            for i, why in sorted(writer.undecodable.items()):
+                problems.append((lay.sources[i], f"does not decode when exported ({why})"))
+            lay.drop([*writer.missing, *writer.refused, *writer.undecodable])
             counts, weights, files = _metadata(lay, project)
 
         yield ExportProgress("finishing", 0, None, "writing manifest, weights and report")
@@ -327,7 +364,7 @@ def iter_export(
             classes=lay.classes,
             counts=counts,
             weights=weights,
-            settings=_settings(project, plan, link_mode),
+            settings=_settings(project, plan, link_mode, orientation_text),
             problems=problems,
             notes=notes,
             origins=origins,
@@ -370,6 +407,28 @@ def iter_export(
         problems=problems,
         notes=notes,
         weights=weights,
+        upright=writer.upright,
+    )
+
+
+def _orientations(dataset, lay: Layout, keep: bool, threads: int) -> Mapping[str, int] | None:
+    """{source: EXIF orientation tag} of the exported originals not stored upright: what
+    the decode check recorded, or (for a dataset never decode-checked) read from the files,
+    unless their bytes are kept anyway."""
+    known = getattr(dataset, "orientations", None)
+    if known is not None or keep:
+        return known
+    rels = sorted({s for s, o in zip(lay.sources, lay.origin, strict=True) if o == ORIGINAL})
+    return probe_orientations(str(dataset.root), rels, threads)
+
+
+def _rotated(lay: Layout, orientations: Mapping[str, int] | None) -> int:
+    if not orientations:
+        return 0
+    return sum(
+        1
+        for s, o in zip(lay.sources, lay.origin, strict=True)
+        if o in (ORIGINAL, DUPLICATE) and s in orientations
     )
 
 
