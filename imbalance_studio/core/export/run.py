@@ -10,10 +10,13 @@ What an export folder holds (all deterministic for the same project and seed, ex
 marker's `created` time)::
 
     train/<class>/…, val/<class>/…, test/<class>/…   every class in every split, even empty;
-        originals byte for byte (hard link or copy), duplicates `<stem>__dup<N><ext>`,
+        originals byte for byte (hard link or copy; those stored rotated written upright,
+        see upright.py), duplicates `<stem>__dup<N><ext>`,
         generated images `<generator>_<id>.png`; names keep the original base name, files from
         class sub-folders are flattened as `sub__name.ext`, clashes get `_1`, `_2`, …
-    <split>/metadata.csv    Hugging Face imagefolder: file_name,label
+    <split>/metadata.parquet  Hugging Face imagefolder: file_name, label (a ClassLabel in
+                            ImageFolder order, through the file's schema), origin, sources,
+                            generator, seed, params; none in a split without images
     manifest.csv            path,split,class,class_index,origin,sources,generator,seed,params
                             (origin: original|duplicate|augmented|cutmix; sources relative to
                             the dataset root, ';'-separated; params JSON), ImageFolder order
