@@ -66,6 +66,10 @@ def read_orientation(path: str) -> int:
     except Exception:
         return 1  # the export reports a file that cannot be read when it writes it
     with img:
+        if img.format == "PNG" and "exif" not in img.info:
+            # No eXIf chunk before the pixels: asking Pillow for the EXIF would decode the
+            # whole image to look for one after them (the decode check does see those).
+            return 1
         return exif_orientation(img)
 
 
