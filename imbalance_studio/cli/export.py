@@ -155,6 +155,15 @@ def run(args: argparse.Namespace) -> int:
     print(f"exported {rep.files} files to {printable(str(rep.out))} ({sizes}; {how})")
     for note in rep.notes:
         print(f"note: {printable(note)}")
+    if rep.empty_classes:
+        lacking = "; ".join(
+            f"{split}/ has no image of {', '.join(map(printable, names))}"
+            for split, names in rep.empty_classes.items()
+        )
+        print(
+            f"note: {lacking}: load the splits with torchvision's "
+            "ImageFolder(..., allow_empty=True), as README.md shows"
+        )
     if rep.problems:
         print(f"{len(rep.problems)} files left out (listed in README.md):")
         print_list([f"{path}: {reason}" for path, reason in rep.problems], "all in README.md")

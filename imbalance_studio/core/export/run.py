@@ -98,6 +98,9 @@ class ExportReport:
     notes: list[str] = field(default_factory=list)
     weights: dict = field(default_factory=dict)
     upright: int = 0  # originals (and duplicates) stored rotated, written turned upright
+    # {split: [classes without an image there]}: such a split loads with ImageFolder only
+    # when given allow_empty=True (the README says so and its snippet does it).
+    empty_classes: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _blocks(n: int) -> int:
@@ -411,6 +414,7 @@ def iter_export(
         notes=notes,
         weights=weights,
         upright=writer.upright,
+        empty_classes=report.empty_classes(lay.classes, counts),
     )
 
 
