@@ -141,3 +141,24 @@ def test_the_cli_turns_rotated_originals_upright_unless_asked_not_to(photos_root
     src = photos_root / "jpeg" / "photo0_tag6.jpg"
     assert (tmp_path / "kept/train/jpeg/photo0_tag6.jpg").read_bytes() == src.read_bytes()
     assert (tmp_path / "out/train/jpeg/photo0_tag6.jpg").read_bytes() != src.read_bytes()
+
+
+def test_a_rotated_original_that_no_longer_decodes_is_left_out_and_named(photos_root, tmp_path):
+    import shutil
+
+    root = tmp_path / "data"
+    for rel in ("jpeg/photo0_tag6.jpg", "jpeg/photo0_plain.jpg", "png/photo1_tag8.png"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(photos_root / rel, root / rel)
+    dataset = check(scan(root))
+    assert dict(dataset.orientations) == {"jpeg/photo0_tag6.jpg": 6, "png/photo1_tag8.png": 8}
+    (root / "jpeg/photo0_tag6.jpg").write_bytes(b"\xff\xd8\xff" + os.urandom(64))  # since the scan
+    project = Project(dataset_root=str(root), split=SplitSettings(train=1.0, val=0.0, test=0.0))
+    report = export(dataset, project, make_plan(dataset, project), [], tmp_path / "out", link=False)
+    why = dict(report.problems)["jpeg/photo0_tag6.jpg"]
+    assert why.startswith("does not decode when exported ("), why
+    assert report.upright == 1 and report.files == 2
+    assert {r["sources"] for r in read_manifest(tmp_path / "out")} == {
+        "jpeg/photo0_plain.jpg", "png/photo1_tag8.png",
+    }  # fmt: skip
+    assert not (tmp_path / "out/train/jpeg/photo0_tag6.jpg").exists()

@@ -84,6 +84,10 @@ def _write_upright(srcs: Sequence[str], dsts: Sequence[str], start: int, stop: i
                 missing.append(i)
             else:
                 failed[i] = exc.reason
+        except (OSError, ValueError) as exc:
+            if isinstance(exc, OSError) and exc.errno is not None:
+                raise  # the disk (full, read-only): the export stops and says so
+            failed[i] = str(exc) or type(exc).__name__  # Pillow cannot write this image
     done = stop - start - len(missing) - len(refused) - len(failed)
     return 0, 0, missing, None, refused, done, failed
 

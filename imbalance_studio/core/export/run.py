@@ -117,9 +117,12 @@ def estimate_bytes(lay: Layout, use_link: bool, n_problems: int = 0) -> int:
         if use_link and link is True:
             continue  # a hard link takes a directory entry, counted below
         try:
-            total += _blocks(stat(src).st_size)
+            size = stat(src).st_size
         except OSError:
             continue  # reported as missing when written
+        # An original turned upright is re-encoded: a JPEG at quality 95 without chroma
+        # subsampling, a PNG with other settings, can take a few times its size.
+        total += _blocks(size * 3 if link == UPRIGHT else size)
     n, k = len(lay), len(lay.classes)
     paths = sum(map(len, lay.path))
     # Rows of the class names (every file appears under its class in three CSV files).
