@@ -187,3 +187,18 @@ def test_the_decode_check_records_which_files_are_not_stored_upright(bad_corpus)
     checked = check(listed)
     assert dict(checked.orientations) == {"good/exif_rotated.jpg": 6}
     assert check(listed, decode=False).orientations is None  # a stat-only (--quick) check
+
+
+def test_an_export_names_each_too_small_image_with_its_size(tmp_path):
+    from imbalance_studio.core.export.run import export
+    from imbalance_studio.core.plan import make_plan
+    from imbalance_studio.core.project import Project, SplitSettings
+
+    root = tmp_path / "tiny"
+    _tiny_dataset(root)
+    ds = check(scan(root))
+    project = Project(dataset_root=str(root), split=SplitSettings(train=1.0, val=0.0, test=0.0))
+    report = export(ds, project, make_plan(ds, project), [], tmp_path / "out", link=False)
+    why = "too small: 1×1 px, minimum 8 px per side"
+    assert ("a/one_pixel.png", why) in report.problems and report.files == 2
+    assert f"`a/one_pixel.png`: {why}" in (tmp_path / "out/README.md").read_text(encoding="utf-8")

@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import weights as W
+from ..dataset import ProblemReason
 from ..progress import drive
 from . import metadata, report
 from .destination import (
@@ -63,8 +64,8 @@ from .destination import (
     same_file_system,
 )
 from .files import UPRIGHT, FileWriter, write_all
-from .layout import DUPLICATE, ORIGINAL, SPLITS, Layout, build_layout
-from .upright import JPEG_QUALITY, mark_upright, probe_orientations
+from .layout import SPLITS, Layout, build_layout
+from .upright import count_rotated, describe_orientation, export_orientations, mark_upright
 
 __all__ = [
     "ExportError",
@@ -277,33 +278,16 @@ def iter_export(
     exclude = {p.path: p.reason for p in dataset.problems if p.excludes}
     lay = build_layout(dataset, plan, generated, rejected, {**exclude, **bad})
     notes: list[str] = []
-    orientations = _orientations(dataset, lay, keep_exif_orientation, _threads(workers, False))
-    upright = 0
+    orientations = export_orientations(
+        dataset, lay, keep_exif_orientation, _threads(workers, False)
+    )
     if keep_exif_orientation:
-        kept = _rotated(lay, orientations)
-        orientation_text = "kept as stored (keep EXIF orientation)" + (
-            f": {kept} exported originals carry a rotation tag" if kept else ""
-        )
-        if kept:
-            notes.append(
-                f"{kept} originals are stored rotated and were kept as they are: loaders that "
-                "ignore the EXIF orientation tag (torchvision's default loader, Keras) read "
-                "them sideways"
-            )
+        orientation_text, note = describe_orientation(count_rotated(lay, orientations), kept=True)
     else:
         upright = mark_upright(lay, orientations or {}, UPRIGHT)
-        orientation_text = (
-            f"{upright} originals stored rotated were written upright"
-            if upright
-            else "every original is stored upright"
-        )
-        if upright:
-            notes.append(
-                f"{upright} originals stored rotated (EXIF orientation) were written upright, "
-                f"without the tag (PNG, TIFF, WebP losslessly; JPEG re-encoded at quality "
-                f"{JPEG_QUALITY}), so loaders that ignore the tag see them as the viewer does; "
-                "manifest.csv marks them exif_transposed"
-            )
+        orientation_text, note = describe_orientation(upright, kept=False)
+    if note:
+        notes.append(note)
     use_link = link
     if link and not same_file_system(dataset.root, dest.out.parent):
         use_link = False
@@ -337,7 +321,7 @@ def iter_export(
         del dsts
         if writer.link_failure:
             notes.append(f"some hard links failed ({writer.link_failure}): those files were copied")
-        problems = [(p.path, p.reason) for p in dataset.problems if p.excludes]
+        problems = [(p.path, _reason(p)) for p in dataset.problems if p.excludes]
         listed = {path for path, _ in problems}
         problems += [
             (path, f"does not decode ({why})")
@@ -421,25 +405,11 @@ def iter_export(
     )
 
 
-def _orientations(dataset, lay: Layout, keep: bool, threads: int) -> Mapping[str, int] | None:
-    """{source: EXIF orientation tag} of the exported originals not stored upright: what
-    the decode check recorded, or (for a dataset never decode-checked) read from the files,
-    unless their bytes are kept anyway."""
-    known = getattr(dataset, "orientations", None)
-    if known is not None or keep:
-        return known
-    rels = sorted({s for s, o in zip(lay.sources, lay.origin, strict=True) if o == ORIGINAL})
-    return probe_orientations(str(dataset.root), rels, threads)
-
-
-def _rotated(lay: Layout, orientations: Mapping[str, int] | None) -> int:
-    if not orientations:
-        return 0
-    return sum(
-        1
-        for s, o in zip(lay.sources, lay.origin, strict=True)
-        if o in (ORIGINAL, DUPLICATE) and s in orientations
-    )
+def _reason(problem) -> str:
+    # "too small" alone would not say what to change: its size and the minimum go with it.
+    if problem.reason == ProblemReason.TOO_SMALL and problem.detail:
+        return f"{problem.reason}: {problem.detail}"
+    return problem.reason
 
 
 def unusable_sources(

@@ -20,6 +20,7 @@ Such files are never hard-linked: they are new files.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from pathlib import PurePosixPath
@@ -27,6 +28,7 @@ from pathlib import PurePosixPath
 from PIL import Image, ImageOps
 
 from ..imageio import exif_orientation, open_image
+from .layout import DUPLICATE, ORIGINAL, params_json
 
 JPEG_QUALITY = 95
 LOSSLESS = "lossless"
@@ -134,10 +136,6 @@ def probe_orientations(root: str, rels: list[str], threads: int) -> dict[str, in
 def mark_upright(lay, orientations: dict[str, int] | Mapping[str, int], kind: str) -> int:
     """Mark the originals and duplicates of `lay` whose source is stored rotated to be
     written upright (their link kind becomes `kind`, their params say so); returns how many."""
-    import json
-
-    from .layout import DUPLICATE, ORIGINAL, params_json
-
     if not orientations:
         return 0
     n = 0
@@ -153,3 +151,48 @@ def mark_upright(lay, orientations: dict[str, int] | Mapping[str, int], kind: st
         lay.link[i] = kind
         n += 1
     return n
+
+
+def describe_orientation(n: int, kept: bool) -> tuple[str, str | None]:
+    """(the README's setting line, a note for the report or None) for `n` exported originals
+    stored rotated, written upright or (`kept`) kept as they are."""
+    if kept:
+        if not n:
+            return "kept as stored (keep EXIF orientation)", None
+        were = "original is" if n == 1 else "originals are"
+        return (
+            f"kept as stored (keep EXIF orientation): {n} carry a rotation tag",
+            f"{n} {were} stored rotated and were kept as they are: loaders that ignore the "
+            "EXIF orientation tag (torchvision's default loader, Keras) read them sideways",
+        )
+    if not n:
+        return "every exported original is stored upright", None
+    what = "original stored rotated was" if n == 1 else "originals stored rotated were"
+    return (
+        f"{n} {what} written upright",
+        f"{n} {what} written upright, without the EXIF orientation tag (PNG, TIFF, WebP "
+        f"losslessly; JPEG re-encoded at quality {JPEG_QUALITY}), so loaders that ignore the "
+        "tag see them as the viewer does; manifest.csv marks them exif_transposed",
+    )
+
+
+def export_orientations(dataset, lay, keep: bool, threads: int) -> Mapping[str, int] | None:
+    """{source: EXIF orientation tag} of the exported originals not stored upright: what
+    the decode check recorded, or (for a dataset never decode-checked) read from the files,
+    unless their bytes are kept anyway."""
+    known = getattr(dataset, "orientations", None)
+    if known is not None or keep:
+        return known
+    rels = sorted({s for s, o in zip(lay.sources, lay.origin, strict=True) if o == ORIGINAL})
+    return probe_orientations(str(dataset.root), rels, threads)
+
+
+def count_rotated(lay, orientations: Mapping[str, int] | None) -> int:
+    """How many exported originals and duplicates come from a source stored rotated."""
+    if not orientations:
+        return 0
+    return sum(
+        1
+        for s, o in zip(lay.sources, lay.origin, strict=True)
+        if o in (ORIGINAL, DUPLICATE) and s in orientations
+    )
