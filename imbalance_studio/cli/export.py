@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..core.text import printable
+from ..core.text import printable, summarize
 from . import CliError
 from .dask_arg import add_dask_argument, generation_executor, require_dask
 from .notes import print_list
@@ -157,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: {printable(note)}")
     if rep.empty_classes:
         lacking = "; ".join(
-            f"{split}/ has no image of {', '.join(map(printable, names))}"
+            f"{split}/ has no image of {summarize(names)}"
             for split, names in rep.empty_classes.items()
         )
         print(

@@ -107,11 +107,13 @@ class _Struct:
 def _plain(values: Sequence, is_int: bool) -> bytes:
     if is_int:
         return struct.pack(f"<{len(values)}q", *values)
-    parts = []
-    for v in values:
-        raw = v.encode("utf-8")
-        parts.append(struct.pack("<I", len(raw)))
-        parts.append(raw)
+    # Each value as a 4-byte length then its UTF-8 bytes, built with C-level joins (an export
+    # of 10^5 files writes this while the clock runs against cp). No value holds a NUL.
+    raws = "\x00".join(values).encode("utf-8").split(b"\x00") if values else []
+    lengths = struct.pack(f"<{len(raws)}I", *map(len, raws))
+    parts = [b""] * (2 * len(raws))
+    parts[::2] = [lengths[i : i + 4] for i in range(0, len(lengths), 4)]
+    parts[1::2] = raws
     return b"".join(parts)
 
 

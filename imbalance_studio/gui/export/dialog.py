@@ -232,8 +232,10 @@ class ExportDialog(QDialog):
         if report.problems:
             lines.append(f"{len(report.problems)} unreadable files were left out (see README.md).")
         lines += report.notes
+        from ...core.text import summarize
+
         for split, names in getattr(report, "empty_classes", {}).items():
-            lines.append(f"{split}/ has no image of {', '.join(names)} (see README.md to load it).")
+            lines.append(f"{split}/ has no image of {summarize(names)} (see README.md to load it).")
         self._say("\n".join(lines))
         self.open_button.setVisible(True)
         self.exportFinished.emit(report)
