@@ -67,6 +67,7 @@ Result = tuple[int, int, list[int], str | None, dict[int, str], int, dict[int, s
 
 
 def _write_upright(srcs: Sequence[str], dsts: Sequence[str], start: int, stop: int) -> Result:
+    # Decoding is for the few originals stored rotated: this module stays syscalls only.
     from ..dataset import ProblemReason
     from ..imageio import ImageDecodeError
     from .upright import write_upright

@@ -87,8 +87,9 @@ def write_upright(src: str, dst: str) -> None:
     """Write the image at `src` turned as its EXIF orientation says, to the new file `dst`
     (which must not exist), in the format of `dst`'s extension, without the tag.
 
-    Raises ImageDecodeError when `src` does not decode (then `dst` does not exist), and what
-    opening a file raises (FileNotFoundError, NotRegularFileError through ImageDecodeError)."""
+    Raises ImageDecodeError when `src` cannot be opened (missing, not a regular file, not an
+    image), before `dst` is made; OSError or ValueError when Pillow cannot decode or write
+    the image, or the disk refuses (then `dst` is removed again)."""
     img = open_image(src)
     with img:
         fmt = output_format(dst)
