@@ -99,3 +99,35 @@ def test_a_folder_is_planned_generated_and_exported_in_one_run(digits_root, tmp_
     # Staging went to the user cache, not into the dataset or the export.
     assert not any("staging" in p.name for p in digits_root.rglob("*"))
     assert not any("staging" in p.name for p in out.rglob("*"))
+
+
+def test_an_export_whose_splits_lack_a_class_says_which_and_loads_as_documented(
+    tmp_path, capsys, monkeypatch
+):
+    """digit_2 (3 images) is too small to reach validation or test: the command and the README
+    name the split and the class, and every split loads with torchvision the README's way."""
+    from datasets import write_digits
+
+    root, out = tmp_path / "digits", tmp_path / "out"
+    write_digits(root, [40, 12, 3])
+    assert run_cli(["export", str(root), str(out), "--quiet", "--workers", "1"]) == 0
+    stdout = capsys.readouterr().out
+    assert (
+        "note: val/ has no image of digit_2; test/ has no image of digit_2: load the splits "
+        "with torchvision's ImageFolder(..., allow_empty=True), as README.md shows"
+    ) in stdout
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    assert "`val/` has no image of `digit_2`" in readme
+    # Load every split exactly as the README's snippet does (its `load` function).
+    snippet = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(out)
+    scope: dict = {"__name__": "readme_snippet"}
+    exec(compile(snippet, str(out / "README.md"), "exec"), scope)
+    weights = json.loads((out / "weights.json").read_text())
+    for split in ("train", "val", "test"):
+        folder = scope["load"](split, None)
+        assert folder.class_to_idx == weights["class_to_idx"]
+        assert [folder.targets.count(i) for i in range(3)] == weights["counts"][split]["after"]
+        for _ in folder:  # every image decodes
+            pass
+    assert scope["test"].targets.count(2) == 0 and scope["train"].targets.count(2) > 0

@@ -76,7 +76,7 @@ def test_val_and_test_hold_only_originals_and_never_leak_into_train(exported):
         p.relative_to(exported["out"]).as_posix()
         for s in SPLITS
         for p in (exported["out"] / s).rglob("*")
-        if p.is_file() and p.name != "metadata.csv"
+        if p.is_file() and p.name != "metadata.parquet"
     }
     assert sorted(on_disk) == sorted(r["path"] for r in rows)
     assert len(rows) == exported["report"].files
@@ -152,14 +152,16 @@ def test_sampler_weights_follow_imagefolder_order(exported):
 
 
 def test_hf_metadata_per_split(exported):
+    import pyarrow.parquet as pq
+
     out = exported["out"]
+    classes = exported["plan"].classes
     for split in SPLITS:
-        with open(out / split / "metadata.csv", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-        for r in rows:
-            assert (out / split / r["file_name"]).is_file()
-            assert r["file_name"].split("/")[0] == r["label"]
-        assert len(rows) == sum(exported["report"].counts[split]["after"])
+        table = pq.read_table(out / split / "metadata.parquet").to_pydict()
+        for name, label in zip(table["file_name"], table["label"], strict=True):
+            assert (out / split / name).is_file()
+            assert name.split("/")[0] == classes[label]
+        assert len(table["label"]) == sum(exported["report"].counts[split]["after"])
 
 
 def test_augment_and_mixing_files_load_with_the_real_libraries(exported):
@@ -372,6 +374,9 @@ def test_files_that_failed_to_decode_are_listed_and_odd_names_survive(bad_corpus
     rows = read_manifest(out)
     assert "odd names/semi;colon,comma'quote.png" in {r["sources"] for r in rows}
     for r in rows:
+        if r["sources"] == "good/exif_rotated.jpg":  # written upright: tests/test_export_exif.py
+            assert json.loads(r["params"])["exif_transposed"] is True
+            continue
         assert (out / r["path"]).read_bytes() == (root / r["sources"]).read_bytes()
     for split in SPLITS:  # every class folder in every split, even the empty ones
         assert sorted(p.name for p in (out / split).iterdir() if p.is_dir()) == list(

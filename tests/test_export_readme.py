@@ -86,6 +86,8 @@ def test_a_split_without_any_image_is_named_and_the_snippet_still_runs(root, tmp
     out = tmp_path / "out"
     text = _export(root, out, split=SplitSettings(train=0.8, val=0.2, test=0.0))
     assert "`test/` holds no image at all" in text
+    assert "`test/` holds no image, so it has no metadata file and `datasets` leaves it out" in text
+    assert not (out / "test" / "metadata.parquet").exists()
     scope = _run_snippet(text, out, monkeypatch)
     assert len(scope["test"]) == 0 and len(scope["val"]) > 0
 

@@ -98,3 +98,13 @@ def test_every_class_gets_a_target_and_undersample_only_lowers(counts, policy):
             assert t.target is not None and t.target < counts[name]
         if t.method == Method.AUGMENT:
             assert t.target is not None and t.target >= counts[name]
+
+
+def test_the_readme_says_that_median_also_undersamples_the_classes_above_it():
+    from pathlib import Path
+
+    targets = apply_policy("median", {"big": 100, "mid": 20, "small": 5})
+    assert targets["big"] == ClassTarget(target=20, method=Method.UNDERSAMPLE)  # cut to median
+    assert targets["small"].target == 20 and targets["small"].method == Method.AUGMENT
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    assert "classes above it are **undersampled** down to it" in readme

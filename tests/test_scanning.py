@@ -125,3 +125,80 @@ def test_hidden_images_are_skipped_even_when_every_name_looks_like_an_image(tmp_
     assert [s.path for s in ds.samples] == ["cls/a.png", "cls/b.png"]
     hidden = {p.path for p in ds.problems if p.reason == ProblemReason.HIDDEN}
     assert hidden == {"cls/.hidden.png", "cls/._b.png"}
+
+
+def _tiny_dataset(root):
+    """A class folder with images below, at and above the default minimum side (8 px)."""
+    import io
+
+    from PIL import Image
+
+    for cls in ("a", "b"):
+        (root / cls).mkdir(parents=True)
+    Image.new("L", (1, 1), 200).save(root / "a/one_pixel.png")
+    Image.new("RGB", (16, 7)).save(root / "a/flat.png")
+    Image.new("RGB", (8, 8)).save(root / "a/edge.png")  # exactly the minimum: usable
+    Image.new("RGB", (32, 32)).save(root / "b/fine.png")
+    # Stored 40 wide x 6 high is too small either way; EXIF says to show it turned: 6 x 40.
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 6)).save(buf, "JPEG", exif=exif.tobytes())
+    (root / "b/turned.jpg").write_bytes(buf.getvalue())
+
+
+def test_images_below_the_minimum_side_are_problems_with_their_size(tmp_path):
+    root = tmp_path / "tiny"
+    _tiny_dataset(root)
+    ds = check(scan(root))
+    small = {p.path: p.detail for p in ds.problems if p.reason == ProblemReason.TOO_SMALL}
+    assert small == {
+        "a/one_pixel.png": "1×1 px, minimum 8 px per side",
+        "a/flat.png": "16×7 px, minimum 8 px per side",
+        "b/turned.jpg": "6×40 px, minimum 8 px per side",  # the size as displayed
+    }
+    assert sorted(ds.paths) == ["a/edge.png", "b/fine.png"]  # no longer training samples
+    assert ds.counts() == [1, 1]
+    # The minimum is a setting: 1 px lets every image through, 20 px stops the 16 x 16 too.
+    assert check(scan(root), min_side=1).problems == ()
+    assert {p.path for p in check(scan(root), min_side=20).problems} == {
+        "a/one_pixel.png", "a/flat.png", "a/edge.png", "b/turned.jpg",
+    }  # fmt: skip
+
+
+def test_cli_scan_names_too_small_images_and_takes_a_minimum(tmp_path):
+    root = tmp_path / "tiny"
+    _tiny_dataset(root)
+    text = run_cli("scan", str(root))
+    assert text.returncode == 0, text.stderr
+    assert "a/one_pixel.png: too small (1×1 px, minimum 8 px per side)" in text.stdout
+    loose = run_cli("scan", str(root), "--json", "--min-size", "1")
+    assert loose.returncode == 0, loose.stderr
+    report = json.loads(loose.stdout)
+    assert report["problems"] == [] and report["total"] == 5
+    bad = run_cli("scan", str(root), "--min-size", "0")
+    assert bad.returncode == 2 and "must be at least 1" in bad.stderr
+
+
+def test_the_decode_check_records_which_files_are_not_stored_upright(bad_corpus):
+    root, _ = bad_corpus
+    listed = scan(root)
+    assert listed.orientations is None  # nothing is known before the images are decoded
+    checked = check(listed)
+    assert dict(checked.orientations) == {"good/exif_rotated.jpg": 6}
+    assert check(listed, decode=False).orientations is None  # a stat-only (--quick) check
+
+
+def test_an_export_names_each_too_small_image_with_its_size(tmp_path):
+    from imbalance_studio.core.export.run import export
+    from imbalance_studio.core.plan import make_plan
+    from imbalance_studio.core.project import Project, SplitSettings
+
+    root = tmp_path / "tiny"
+    _tiny_dataset(root)
+    ds = check(scan(root))
+    project = Project(dataset_root=str(root), split=SplitSettings(train=1.0, val=0.0, test=0.0))
+    report = export(ds, project, make_plan(ds, project), [], tmp_path / "out", link=False)
+    why = "too small: 1×1 px, minimum 8 px per side"
+    assert ("a/one_pixel.png", why) in report.problems and report.files == 2
+    assert f"`a/one_pixel.png`: {why}" in (tmp_path / "out/README.md").read_text(encoding="utf-8")

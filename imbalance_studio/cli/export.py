@@ -14,13 +14,14 @@ import os
 import sys
 from pathlib import Path
 
-from ..core.text import printable
+from ..core.text import printable, summarize
 from . import CliError
 from .dask_arg import add_dask_argument, generation_executor, require_dask
 from .notes import print_list
 from .plan import add_duplicate_arguments
 from .progress import run_steps
 from .project_arg import is_project_arg, load_project
+from .scan import add_min_size_argument
 from .stack_arg import STACK_HELP
 
 
@@ -56,6 +57,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--copy", dest="link", action="store_false", help="copy originals (the default)"
     )
     p.add_argument(
+        "--keep-exif-orientation",
+        action="store_true",
+        help="write originals stored rotated (an EXIF orientation tag) byte for byte, for "
+        "loaders that apply the tag; by default they are written turned upright, because "
+        "torchvision's default loader and Keras ignore the tag",
+    )
+    p.add_argument(
         "--overwrite",
         action="store_true",
         help="replace a previous export at OUT; refused if it holds files it did not write",
@@ -72,6 +80,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=os.cpu_count() or 1,
         help="processes used to decode-check and generate images (default: all cores)",
     )
+    add_min_size_argument(p)
     add_dask_argument(p)
     add_duplicate_arguments(p)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -135,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
                 dataset, project, plan, generated, Path(args.out), args.link,
                 overwrite=args.overwrite, overwrite_all=args.overwrite_all, staging=staging,
                 leak_check=leak_check(found, plan.split_of),
+                keep_exif_orientation=args.keep_exif_orientation,
             ),
             "export",
             args.quiet,
@@ -148,9 +158,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {leaks} near-duplicate pairs cross splits (see README.md)")
     sizes = ", ".join(f"{s} {sum(c['after'])}" for s, c in rep.counts.items())
     how = f"{rep.linked} hard-linked, {rep.copied} copied"
+    if rep.upright:
+        how += f", {rep.upright} turned upright (EXIF orientation)"
     print(f"exported {rep.files} files to {printable(str(rep.out))} ({sizes}; {how})")
     for note in rep.notes:
         print(f"note: {printable(note)}")
+    if rep.empty_classes:
+        lacking = "; ".join(
+            f"{split}/ has no image of {summarize(names)}"
+            for split, names in rep.empty_classes.items()
+        )
+        print(
+            f"note: {lacking}: load the splits with torchvision's "
+            "ImageFolder(..., allow_empty=True), as README.md shows"
+        )
     if rep.problems:
         print(f"{len(rep.problems)} files left out (listed in README.md):")
         print_list([f"{path}: {reason}" for path, reason in rep.problems], "all in README.md")

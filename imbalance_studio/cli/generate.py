@@ -18,6 +18,7 @@ from .dask_arg import add_dask_argument, generation_executor, require_dask
 from .notes import note_dataset_changes, print_list
 from .progress import run_steps
 from .project_arg import load_project
+from .scan import add_min_size_argument
 from .stack_arg import STACK_HELP, resolve_stack
 
 
@@ -38,6 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     add_dask_argument(p)
     p.add_argument("--quick", action="store_true", help="do not decode images while scanning")
+    add_min_size_argument(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -57,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     if stack is not None:
         project.augment.default_stack = stack
-    dataset = load_dataset(project.dataset_root, args.quick, args.workers, quiet=args.quiet)
+    dataset = load_dataset(
+        project.dataset_root, args.quick, args.workers, args.quiet, args.min_size
+    )
     note_dataset_changes(project, dataset)
     # Duplicate groups stay in one split: the same plan `plan` and `export` make.
     from .plan import split_groups

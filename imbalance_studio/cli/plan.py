@@ -20,6 +20,7 @@ from ..core.plan import SPLITS, Plan, make_plan, train_counts
 from ..core.policies import POLICY_HELP, apply_policy, parse_policy
 from ..core.project import PROJECT_SUFFIX, Method, Project, SplitSettings
 from ..core.reconcile import snapshot_of
+from ..core.scanning import MIN_SIDE
 from ..core.text import printable
 from . import CliError, count_arg
 from .notes import note_dataset_changes
@@ -31,7 +32,7 @@ from .project_arg import (
     load_project,
     save_project,
 )
-from .scan import load_dataset
+from .scan import add_min_size_argument, load_dataset
 from .stack_arg import STACK_HELP, resolve_stack
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--workers", type=count_arg, default=os.cpu_count() or 1, help="processes for decoding"
     )
+    add_min_size_argument(p)
     p.set_defaults(func=run)
 
 
@@ -129,7 +131,8 @@ def build_inspected_project(args: argparse.Namespace) -> tuple[Project, Dataset,
         project = Project(dataset_root=str(Path(args.target).absolute()))
     else:
         raise CliError(f"{args.target}: no such folder or project file")
-    dataset = load_dataset(project.dataset_root, args.quick, args.workers, quiet=args.json)
+    min_side = getattr(args, "min_size", MIN_SIDE)
+    dataset = load_dataset(project.dataset_root, args.quick, args.workers, args.json, min_side)
     note_dataset_changes(project, dataset)
     if args.seed is not None:
         project.seed = args.seed

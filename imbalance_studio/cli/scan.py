@@ -8,7 +8,7 @@ import math
 import os
 
 from ..core.dataset import Dataset, Problem
-from ..core.scanning import ScanError, iter_scan
+from ..core.scanning import MIN_SIDE, ScanError, iter_scan
 from ..core.text import printable, summarize
 from . import CliError, count_arg
 from .notes import LIST_LIMIT, print_list
@@ -30,20 +30,38 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=os.cpu_count() or 1,
         help="processes used to decode images (default: all cores)",
     )
+    add_min_size_argument(p)
     p.set_defaults(func=run)
 
 
+def add_min_size_argument(p: argparse.ArgumentParser) -> None:
+    """--min-size, shared by every command that scans."""
+    p.add_argument(
+        "--min-size",
+        type=count_arg,
+        default=MIN_SIDE,
+        metavar="PX",
+        help=f"images narrower or lower than PX pixels are problems, not samples "
+        f"(default: {MIN_SIDE}; checked when images are decoded, so not with --quick)",
+    )
+
+
 def load_dataset(
-    folder: str, quick: bool = False, workers: int = 1, quiet: bool = False
+    folder: str,
+    quick: bool = False,
+    workers: int = 1,
+    quiet: bool = False,
+    min_side: int = MIN_SIDE,
 ) -> Dataset:
     """Scan a folder with core's one scan (`iter_scan`: list, then decode-check every image
     with `workers` processes), with a progress bar on a terminal. `quick` only stats each
     file: FIFOs, devices and empty files are still found (and never opened by the stages
-    after this one), corrupt images are not."""
+    after this one), corrupt and too small images are not."""
     try:
         # run_steps closes the scan when interrupted (Ctrl+C, SIGTERM): its pool drops the
         # queued decodes.
-        return run_steps(iter_scan(folder, workers=workers, decode=not quick), "scan", quiet)
+        steps = iter_scan(folder, workers=workers, decode=not quick, min_side=min_side)
+        return run_steps(steps, "scan", quiet)
     except ScanError as exc:
         raise CliError(str(exc)) from exc
 
@@ -73,7 +91,7 @@ def scan_report(dataset: Dataset) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    dataset = load_dataset(args.folder, args.quick, args.workers, quiet=args.json)
+    dataset = load_dataset(args.folder, args.quick, args.workers, args.json, args.min_size)
     report = scan_report(dataset)
     if args.json:
         print(json.dumps(report, indent=2))

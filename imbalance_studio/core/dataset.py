@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, NamedTuple, overload
 
 # torchvision.datasets.folder.IMG_EXTENSIONS, matched case-insensitively as ImageFolder does.
@@ -32,6 +33,7 @@ class ProblemReason:
     HIDDEN = "hidden file skipped"
     SYMLINK_LOOP = "symlink loop"
     EXTENSION_MISMATCH = "extension does not match content"
+    TOO_SMALL = "too small"  # below the scan's minimum side: no training sample
 
 
 # Reasons that are only notes: the file is still used (or was never a candidate).
@@ -120,10 +122,14 @@ class Dataset:
     dataset (`with_problems`, `without`). `real_dirs` holds the real path of every folder
     the scan read (the root, class folders, folders reached through symlinks): all of them
     are read-only to us, wherever they live.
+
+    `orientations` maps the files whose EXIF orientation tag is not 1 (they display rotated
+    or mirrored) to that tag; it is None until the images were decode-checked (a listing, a
+    `--quick` scan): then nothing is known about them.
     """
 
-    __slots__ = ("_classes", "_counts", "_label_array", "_labels", "_paths", "_problems",
-                 "_real_dirs", "_root")  # fmt: skip
+    __slots__ = ("_classes", "_counts", "_label_array", "_labels", "_orientations", "_paths",
+                 "_problems", "_real_dirs", "_root")  # fmt: skip
 
     def __init__(
         self,
@@ -135,6 +141,7 @@ class Dataset:
         paths: Iterable[str] | None = None,
         labels: Iterable[int] | None = None,
         real_dirs: Iterable[str] = (),
+        orientations: Mapping[str, int] | None = None,
     ) -> None:
         if paths is None:
             pairs = list(samples)
@@ -149,6 +156,10 @@ class Dataset:
             raise ValueError("paths and labels differ in length")
         self._problems: tuple[Problem, ...] = tuple(problems) if problems is not None else ()
         self._real_dirs: tuple[str, ...] = tuple(real_dirs)
+        # A plain dict (a mappingproxy would not pickle), handed out read-only.
+        self._orientations: dict[str, int] | None = (
+            None if orientations is None else dict(orientations)
+        )
         self._label_array: Any = None
         self._counts: tuple[int, ...] | None = None
 
@@ -179,6 +190,11 @@ class Dataset:
     def real_dirs(self) -> tuple[str, ...]:
         return self._real_dirs
 
+    @property
+    def orientations(self) -> Mapping[str, int] | None:
+        """{path: EXIF orientation tag} of the files not stored upright; None when unknown."""
+        return None if self._orientations is None else MappingProxyType(self._orientations)
+
     def replace(self, **changes: Any) -> Dataset:
         """A new dataset with some of the constructor's fields changed; this one is unchanged."""
         fields = {
@@ -188,6 +204,7 @@ class Dataset:
             "paths": self._paths,
             "labels": self._labels,
             "real_dirs": self._real_dirs,
+            "orientations": self._orientations,
         }
         unknown = set(changes) - set(fields)
         if unknown:

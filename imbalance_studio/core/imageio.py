@@ -53,6 +53,7 @@ class ImageInfo:
     format: str
     file_size: int
     extension_ok: bool
+    orientation: int = 1  # the EXIF orientation tag (1: stored upright, or no tag)
 
 
 def classify(exc: BaseException) -> ImageDecodeError:
@@ -175,7 +176,7 @@ def load_image(
                 out.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
             if out is img:
                 out = img.copy()  # detach from the closed file
-            width, height = _oriented_size(img)
+            width, height, orientation = _oriented_size(img)
         info = ImageInfo(
             width=width,
             height=height,
@@ -183,6 +184,7 @@ def load_image(
             format=fmt,
             file_size=file_size,
             extension_ok=extension_matches(path, fmt),
+            orientation=orientation,
         )
         return out, info
     except ImageDecodeError:
@@ -201,7 +203,7 @@ def read_info(path: str | os.PathLike[str]) -> ImageInfo:
     """Header-only facts about an image (cheap: no pixel decode)."""
     img, file_size = _open(path)
     with img:
-        w, h = _oriented_size(img)
+        w, h, orientation = _oriented_size(img)
         return ImageInfo(
             w,
             h,
@@ -209,6 +211,7 @@ def read_info(path: str | os.PathLike[str]) -> ImageInfo:
             img.format or "",
             file_size,
             extension_matches(path, img.format or ""),
+            orientation,
         )
 
 
@@ -243,10 +246,18 @@ def extension_matches(path: str | os.PathLike[str], fmt: str) -> bool:
     return exts is None or Path(path).suffix.lower() in exts
 
 
-def _oriented_size(img: Image.Image) -> tuple[int, int]:
-    w, h = img.size
+def exif_orientation(img: Image.Image) -> int:
+    """The EXIF orientation tag of an opened image: 1 (upright) when absent or unreadable,
+    and for a value outside 1..8, which no viewer applies either."""
     try:
         orientation = img.getexif().get(0x0112, 1)
     except Exception:
-        orientation = 1
-    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+        return 1
+    return orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else 1
+
+
+def _oriented_size(img: Image.Image) -> tuple[int, int, int]:
+    """(width, height) as displayed, and the orientation tag."""
+    w, h = img.size
+    orientation = exif_orientation(img)
+    return (h, w, orientation) if orientation in (5, 6, 7, 8) else (w, h, orientation)

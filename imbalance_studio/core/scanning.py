@@ -17,6 +17,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from functools import partial
 from itertools import repeat
 from pathlib import Path
 
@@ -28,6 +29,9 @@ from .safe_read import file_kind
 
 # Below this many images a process pool costs more to start than it saves.
 POOL_THRESHOLD = 200
+# Images smaller than this many pixels on a side are not training samples (a 1x1 PNG, an
+# icon left in a class folder): the scan lists them as problems. A setting of every scan.
+MIN_SIDE = 8
 
 
 class ScanError(Exception):
@@ -174,19 +178,30 @@ def _walk_class(root: Path, name: str, paths: list[str], problems: list[Problem]
     return seen
 
 
-def check_file(path: str) -> Problem | None:
-    """Decode one file (JPEG in draft mode); return a `Problem` if it is not usable.
+def inspect_file(path: str, min_side: int = MIN_SIDE) -> tuple[Problem | None, int]:
+    """Decode one file (JPEG in draft mode): (a `Problem` if it is not usable, its EXIF
+    orientation tag). The orientation is 1 for a file that is stored upright (or unusable).
 
-    A file whose extension does not match its content is still usable (ImageFolder's PIL
-    loader opens it) and gets a note instead.
+    An image smaller than `min_side` pixels on a side is "too small". A file whose extension
+    does not match its content is still usable (ImageFolder's PIL loader opens it) and gets a
+    note instead.
     """
     try:
         _, info = load_image(path, max_side=64)
     except ImageDecodeError as exc:
-        return Problem(path, exc.reason, exc.detail)
+        return Problem(path, exc.reason, exc.detail), 1
+    if info.width < min_side or info.height < min_side:
+        detail = f"{info.width}×{info.height} px, minimum {min_side} px per side"
+        return Problem(path, ProblemReason.TOO_SMALL, detail), 1
     if not info.extension_ok:
-        return Problem(path, ProblemReason.EXTENSION_MISMATCH, f"content is {info.format}")
-    return None
+        problem = Problem(path, ProblemReason.EXTENSION_MISMATCH, f"content is {info.format}")
+        return problem, info.orientation
+    return None, info.orientation
+
+
+def check_file(path: str, min_side: int = MIN_SIDE) -> Problem | None:
+    """`inspect_file` without the orientation: the `Problem` of a file, if any."""
+    return inspect_file(path, min_side)[0]
 
 
 def stat_file(path: str) -> Problem | None:
@@ -210,27 +225,35 @@ def iter_check(
     chunk: int = 64,
     *,
     decode: bool = True,
+    min_side: int = MIN_SIDE,
 ) -> Generator[ScanProgress, None, Dataset]:
     """Decode every sample (with `decode=False`, only stat it: see `stat_file`); yields
     progress, returns a NEW dataset: the samples with an excluding problem left out, every
-    problem found listed (with its reason). `dataset` itself is unchanged. Pass a process
-    pool as `executor` to use every core.
+    problem found listed (with its reason), and (when decoded) the EXIF orientation of every
+    file not stored upright. `dataset` itself is unchanged. Pass a process pool as
+    `executor` to use every core. Images below `min_side` pixels on a side are "too small".
     """
     rel_paths = dataset.paths
     prefix = str(dataset.root) + os.sep
     abs_paths = [prefix + p for p in rel_paths]
     total = len(abs_paths)
     found: list[Problem] = []
-    one = check_file if decode else stat_file
+    orientations: dict[str, int] = {}
+    one: Callable[[str], tuple[Problem | None, int] | Problem | None]
+    one = partial(inspect_file, min_side=min_side) if decode else stat_file
     what = "images" if decode else "files"
-    results: Iterable[Problem | None]
+    results: Iterable
     results = executor.map(one, abs_paths, chunksize=chunk) if executor else map(one, abs_paths)
-    for i, (rel, problem) in enumerate(zip(rel_paths, results, strict=True), 1):
+    for i, (rel, result) in enumerate(zip(rel_paths, results, strict=True), 1):
+        problem, orientation = result if decode else (result, 1)
         if problem is not None:
             found.append(Problem(rel, problem.reason, problem.detail))
+        if orientation != 1:
+            orientations[rel] = orientation
         if i % chunk == 0 or i == total:
             yield ScanProgress("checking", i, total, f"checked {i} of {total} {what}")
-    return dataset.with_problems(found)
+    checked = dataset.with_problems(found)
+    return checked.replace(orientations=orientations) if decode else checked
 
 
 def iter_scan(
@@ -239,11 +262,13 @@ def iter_scan(
     workers: int | None = None,
     *,
     decode: bool = True,
+    min_side: int = MIN_SIDE,
 ) -> Generator[ScanProgress | Listed, None, Dataset]:
     """List `root`, yield `Listed`, then (unless `check` is False) check every file and
     return the checked dataset (`check=False`: the listed one).
 
-    `decode=False` only stats each file (`stat_file`, the CLI's `--quick`). Decoding uses
+    `decode=False` only stats each file (`stat_file`, the CLI's `--quick`); images smaller
+    than `min_side` pixels on a side are problems ("too small"). Decoding uses
     a process pool of `workers` processes (None: every core) when there are enough images
     for one to pay off. Closing the generator (a cancelled job, Ctrl+C) cancels the queued
     decodes and waits only for the ones running.
@@ -256,7 +281,7 @@ def iter_scan(
     use_pool = decode and n > 1 and len(dataset.paths) > POOL_THRESHOLD
     pool = worker_pool(n) if use_pool else None
     try:
-        return (yield from iter_check(dataset, pool, decode=decode))
+        return (yield from iter_check(dataset, pool, decode=decode, min_side=min_side))
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -275,8 +300,9 @@ def check(
     progress: Callable[[ScanProgress], None] | None = None,
     *,
     decode: bool = True,
+    min_side: int = MIN_SIDE,
 ) -> Dataset:
     """Decode (or with `decode=False` only stat) every sample; returns the new dataset with
     the unusable ones moved to its problems (`dataset` is unchanged)."""
-    steps = iter_check(dataset, executor, decode=decode)
+    steps = iter_check(dataset, executor, decode=decode, min_side=min_side)
     return drive(steps, progress)  # type: ignore[return-value]

@@ -138,3 +138,54 @@ def test_replacing_a_previous_export_keeps_added_files_unless_told(qtbot, dialog
     with qtbot.waitSignal(dialog.exportFinished, timeout=60_000):
         dialog.start()
     assert not (out / "model.pt").exists() and (out / "manifest.csv").is_file()
+
+
+def test_the_dialog_writes_rotated_originals_upright_unless_told_to_keep_them(qtbot, tmp_path):
+    import io
+
+    import numpy as np
+    from PIL import Image
+    from PySide6.QtCore import Qt
+
+    from imbalance_studio.core.plan import make_plan
+    from imbalance_studio.core.project import Project, SplitSettings
+    from imbalance_studio.core.scanning import check, scan
+    from imbalance_studio.gui.export import ExportDialog
+
+    root = tmp_path / "data"
+    rng = np.random.default_rng(0)
+    for cls in ("a", "b"):
+        (root / cls).mkdir(parents=True)
+        for i in range(3):
+            Image.fromarray(rng.integers(0, 255, (12, 20, 3), np.uint8)).save(
+                root / cls / f"{i}.png"
+            )
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buf = io.BytesIO()
+    Image.fromarray(rng.integers(0, 255, (12, 20, 3), np.uint8)).save(
+        buf, "JPEG", exif=exif.tobytes()
+    )
+    (root / "a" / "turned.jpg").write_bytes(buf.getvalue())
+    dataset = check(scan(root))
+    project = Project(dataset_root=str(root), split=SplitSettings(train=1.0, val=0.0, test=0.0))
+    plan = make_plan(dataset, project)
+    for keep, out in ((False, tmp_path / "upright"), (True, tmp_path / "kept")):
+        dlg = ExportDialog(dataset, project, plan, [])
+        qtbot.addWidget(dlg)
+        dlg.show()
+        assert not dlg.keep_exif.isChecked()  # upright is the default
+        dlg.keep_exif.setChecked(keep)
+        dlg.set_destination(out)
+        with qtbot.waitSignal(dlg.exportFinished, timeout=60_000) as blocker:
+            qtbot.mouseClick(dlg.export_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda d=dlg: not d.running)
+        report = blocker.args[0]
+        with Image.open(out / "train" / "a" / "turned.jpg") as written:
+            size = written.size
+        if keep:
+            assert report.upright == 0 and size == (20, 12)
+            assert (out / "train/a/turned.jpg").read_bytes() == buf.getvalue()
+        else:
+            assert report.upright == 1 and size == (12, 20)  # stored upright now
+            assert "written upright" in dlg.status.text()

@@ -1,8 +1,10 @@
 """The link/copy engine: one tight loop of syscalls per file, nothing else.
 
 Originals are written byte for byte: a hard link when allowed and possible, else a kernel-side
-copy (copy_file_range, which may also reflink), never a decode/re-encode. This loop is the hot
-path of an export (benchmarks/bench_export.py compares it with `cp -al` and `cp -r`).
+copy (copy_file_range, which may also reflink), never a decode/re-encode. The one exception
+is an original stored rotated (an EXIF orientation tag), written turned upright by
+`upright.write_upright` (its kind is UPRIGHT). This loop is the hot path of an export
+(benchmarks/bench_export.py compares it with `cp -al` and `cp -r`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ _SWITCH_INTERVAL = 0.0002  # seconds
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 _use_copy_file_range = hasattr(os, "copy_file_range")
+
+# The kind of an item that is written turned upright (others are True: may be hard-linked,
+# False: copied).
+UPRIGHT = "upright"
 
 
 def copy_file(src: str, dst: str) -> None:
@@ -57,14 +63,45 @@ def copy_file(src: str, dst: str) -> None:
         os.close(fin)
 
 
-Result = tuple[int, int, list[int], str | None, dict[int, str]]
+Result = tuple[int, int, list[int], str | None, dict[int, str], int, dict[int, str]]
+
+
+def _write_upright(srcs: Sequence[str], dsts: Sequence[str], start: int, stop: int) -> Result:
+    # Decoding is for the few originals stored rotated: this module stays syscalls only.
+    from ..dataset import ProblemReason
+    from ..imageio import ImageDecodeError
+    from .upright import write_upright
+
+    missing: list[int] = []
+    refused: dict[int, str] = {}
+    failed: dict[int, str] = {}
+    for i in range(start, stop):
+        try:
+            write_upright(srcs[i], dsts[i])
+        except ImageDecodeError as exc:
+            if exc.reason == ProblemReason.NOT_REGULAR:
+                refused[i] = exc.detail
+            elif not os.path.lexists(srcs[i]):
+                missing.append(i)
+            else:
+                failed[i] = exc.reason
+        except (OSError, ValueError) as exc:
+            if isinstance(exc, OSError) and exc.errno is not None:
+                raise  # the disk (full, read-only): the export stops and says so
+            failed[i] = str(exc) or type(exc).__name__  # Pillow cannot write this image
+    done = stop - start - len(missing) - len(refused) - len(failed)
+    return 0, 0, missing, None, refused, done, failed
 
 
 def _write_range(
-    srcs: Sequence[str], dsts: Sequence[str], start: int, stop: int, link: bool
+    srcs: Sequence[str], dsts: Sequence[str], start: int, stop: int, link: bool | str
 ) -> Result:
     """Write items start..stop-1 -> (linked, copied, missing indices, link failure,
-    {index: what it is} of sources that are not regular files, which are not written)."""
+    {index: what it is} of sources that are not regular files, which are not written,
+    turned upright, {index: reason} of sources that no longer decode). `link` is True
+    (hard-link), False (copy) or UPRIGHT."""
+    if link == UPRIGHT:
+        return _write_upright(srcs, dsts, start, stop)
     copied = 0
     missing: list[int] = []
     refused: dict[int, str] = {}
@@ -105,7 +142,7 @@ def _write_range(
                     raise
                 missing.append(i)
         copied = stop - start - len(missing) - len(refused)
-    return linked, copied, missing, failure, refused
+    return linked, copied, missing, failure, refused, 0, {}
 
 
 class FileWriter:
@@ -120,34 +157,42 @@ class FileWriter:
         self.missing: list[int] = []  # indices whose source vanished
         self.refused: dict[int, str] = {}  # index -> kind, of sources not regular files
         self.link_failure: str | None = None  # why links fell back to copies, if they did
+        self.upright = 0  # originals written turned upright (EXIF orientation)
+        self.undecodable: dict[int, str] = {}  # index -> reason, of those that did not decode
 
-    def jobs(self, links: Sequence[bool], start: int, stop: int) -> list[tuple[int, int, bool]]:
+    def jobs(
+        self, links: Sequence[bool | str], start: int, stop: int
+    ) -> list[tuple[int, int, bool | str]]:
         """(start, stop, link) runs of one step, split where the link/copy choice changes
-        (originals may be linked, generated images are always copied)."""
-        out = []
+        (originals may be linked, generated images are always copied, originals stored
+        rotated are written UPRIGHT)."""
+        out: list[tuple[int, int, bool | str]] = []
         i = start
         while i < stop:
             j = i + 1
             while j < stop and links[j] == links[i]:
                 j += 1
-            out.append((i, j, links[i] and self.link))
+            kind = links[i]
+            out.append((i, j, kind if kind == UPRIGHT else bool(kind) and self.link))
             i = j
         return out
 
     def add(self, result: Result) -> None:
-        linked, copied, missing, failure, refused = result
+        linked, copied, missing, failure, refused, upright, undecodable = result
         self.linked += linked
         self.copied += copied
         self.missing.extend(missing)
         self.refused.update(refused)
         self.link_failure = self.link_failure or failure
+        self.upright += upright
+        self.undecodable.update(undecodable)
 
 
 def write_all(
     writer: FileWriter,
     srcs: Sequence[str],
     dsts: Sequence[str],
-    links: Sequence[bool],
+    links: Sequence[bool | str],
     step: int = 512,
     pool: Executor | None = None,
 ) -> Iterator[int]:

@@ -1,7 +1,7 @@
 """What goes where: the plan and the staged images turned into one ordered list of files.
 
 Rows come out in ImageFolder order (split, class index, file name) so manifest.csv,
-metadata.csv and sampler_weights.csv line up with `ImageFolder(OUT/train).samples`.
+metadata.parquet and sampler_weights.csv line up with `ImageFolder(OUT/train).samples`.
 """
 
 from __future__ import annotations

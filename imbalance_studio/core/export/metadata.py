@@ -1,5 +1,7 @@
 """The machine-readable files of an export: manifest, HF metadata, weights, stacks, mixing.
 
+Each split's Hugging Face metadata is Parquet (see core/export/parquet.py for why).
+
 Every file is a pure function of the export's content (no timestamps, no absolute OUT path),
 so the same project and seed give the same bytes; only the marker carries a `created` time.
 """
@@ -17,6 +19,7 @@ from ..names import ERRORS, escape_all, json_text
 from .destination import ExportError
 from .layout import SPLITS, Layout
 from .naming import FolderNames, safe_name
+from .parquet import parquet_bytes
 from .previous import MANIFEST_NAME, MARKER_FORMAT, manifest_digest
 
 MANIFEST_COLUMNS = (
@@ -90,14 +93,40 @@ def manifest_csv(lay: Layout) -> str:
     return _csv(MANIFEST_COLUMNS, columns, safe=(1, 3, 4, 6, 7), as_is=(8,))
 
 
-def split_metadata_csv(lay: Layout, split: str) -> str:
-    """Hugging Face `imagefolder` metadata: file_name relative to the split folder, label."""
+HF_METADATA = "metadata.parquet"
+# Columns of a split's metadata file besides file_name and label: where each image came from.
+HF_PROVENANCE = ("origin", "sources", "generator", "seed", "params")
+
+
+def hf_features(classes: tuple[str, ...]) -> dict:
+    """The `datasets` features of the split metadata files: `label` a ClassLabel whose names
+    are the classes in ImageFolder order (so label i is class_to_idx's i), the rest strings."""
+    string = {"dtype": "string", "_type": "Value"}
+    features: dict = {"file_name": string, "label": {"names": escape_all(list(classes)),
+                                                     "_type": "ClassLabel"}}  # fmt: skip
+    features.update((name, string) for name in HF_PROVENANCE)
+    return features
+
+
+def split_metadata_parquet(lay: Layout, split: str) -> bytes | None:
+    """Hugging Face `imagefolder` metadata of one split (None for a split without images,
+    which `datasets` cannot load): file_name relative to the split folder, label (an integer,
+    a ClassLabel through the file's schema), and the manifest's provenance columns."""
     start, stop = lay.span(split)
+    if start == stop:
+        return None
     cut = len(split) + 1
-    classes = lay.classes
-    names = [p[cut:] for p in lay.path[start:stop]]
-    labels = [classes[c] for c in lay.class_index[start:stop]]
-    return _csv(("file_name", "label"), [names, labels])
+    columns = [
+        ("file_name", escape_all([p[cut:] for p in lay.path[start:stop]])),
+        ("label", lay.class_index[start:stop]),
+        ("origin", lay.origin[start:stop]),
+        ("sources", escape_all(lay.sources[start:stop])),
+        ("generator", lay.generator[start:stop]),
+        ("seed", lay.seed[start:stop]),
+        ("params", lay.params[start:stop]),
+    ]
+    schema = {"info": {"features": hf_features(lay.classes)}}
+    return parquet_bytes(columns, {"huggingface": json.dumps(schema)}, frozenset({"label"}))
 
 
 def sampler_weights_csv(lay: Layout, counts: list[int]) -> str:
@@ -200,11 +229,13 @@ def metadata_files(
     default_stack: dict | None,
     class_stacks: dict[str, dict],
     cutmix_classes: list[str],
-) -> dict[str, str]:
-    """{path relative to OUT: text} of the machine-readable files."""
-    files = {"manifest.csv": manifest_csv(lay)}
+) -> dict[str, str | bytes]:
+    """{path relative to OUT: contents} of the machine-readable files."""
+    files: dict[str, str | bytes] = {"manifest.csv": manifest_csv(lay)}
     for split in SPLITS:
-        files[f"{split}/metadata.csv"] = split_metadata_csv(lay, split)
+        hf = split_metadata_parquet(lay, split)
+        if hf is not None:
+            files[f"{split}/{HF_METADATA}"] = hf
     files["weights.json"] = dump_json(weights)
     files["sampler_weights.csv"] = sampler_weights_csv(lay, weights["counts"]["train"]["after"])
     files.update(augment_files(default_stack, class_stacks))

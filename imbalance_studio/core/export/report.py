@@ -201,8 +201,13 @@ def readme(
         "## Files",
         "",
         "- `train/`, `val/`, `test/`: one folder per class (every class in every split, so "
-        "class indices agree); `metadata.csv` in each is for Hugging Face `imagefolder`. "
-        + loading_note(classes, counts),
+        "class indices agree). " + loading_note(classes, counts),
+        "- `metadata.parquet` in each split that holds images is for Hugging Face: "
+        '`datasets.load_dataset("imagefolder", data_dir=OUT)` gives `train`, `validation` and '
+        "`test` with `label` a `ClassLabel` in the class order above (integer labels) and the "
+        "manifest's provenance columns (origin, sources, generator, seed, params)"
+        + hf_empty_note(counts)
+        + ".",
         "- `manifest.csv`: one row per file: path, split, class, class_index, origin "
         "(original, duplicate, augmented, cutmix), sources (relative to the dataset root, "
         "`;`-separated), generator, seed, params (JSON).",
@@ -231,6 +236,14 @@ def empty_classes(classes: Sequence[str], counts: dict[str, dict[str, list[int]]
         if missing:
             out[split] = missing
     return out
+
+
+def hf_empty_note(counts: dict[str, dict[str, list[int]]]) -> str:
+    empty = [split for split, c in counts.items() if not sum(c["after"])]
+    if not empty:
+        return ""
+    names = ", ".join(f"`{s}/`" for s in empty)
+    return f"; {names} holds no image, so it has no metadata file and `datasets` leaves it out"
 
 
 def loading_note(classes: Sequence[str], counts: dict[str, dict[str, list[int]]]) -> str:

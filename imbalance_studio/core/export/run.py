@@ -10,10 +10,13 @@ What an export folder holds (all deterministic for the same project and seed, ex
 marker's `created` time)::
 
     train/<class>/…, val/<class>/…, test/<class>/…   every class in every split, even empty;
-        originals byte for byte (hard link or copy), duplicates `<stem>__dup<N><ext>`,
+        originals byte for byte (hard link or copy; those stored rotated written upright,
+        see upright.py), duplicates `<stem>__dup<N><ext>`,
         generated images `<generator>_<id>.png`; names keep the original base name, files from
         class sub-folders are flattened as `sub__name.ext`, clashes get `_1`, `_2`, …
-    <split>/metadata.csv    Hugging Face imagefolder: file_name,label
+    <split>/metadata.parquet  Hugging Face imagefolder: file_name, label (a ClassLabel in
+                            ImageFolder order, through the file's schema), origin, sources,
+                            generator, seed, params; none in a split without images
     manifest.csv            path,split,class,class_index,origin,sources,generator,seed,params
                             (origin: original|duplicate|augmented|cutmix; sources relative to
                             the dataset root, ';'-separated; params JSON), ImageFolder order
@@ -46,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import weights as W
+from ..dataset import ProblemReason
 from ..progress import drive
 from . import metadata, report
 from .destination import (
@@ -59,8 +63,9 @@ from .destination import (
     remove_partial,
     same_file_system,
 )
-from .files import FileWriter, write_all
+from .files import UPRIGHT, FileWriter, write_all
 from .layout import SPLITS, Layout, build_layout
+from .upright import count_rotated, describe_orientation, export_orientations, mark_upright
 
 __all__ = [
     "ExportError",
@@ -93,6 +98,10 @@ class ExportReport:
     problems: list[tuple[str, str]]  # (path relative to the dataset root, reason) left out
     notes: list[str] = field(default_factory=list)
     weights: dict = field(default_factory=dict)
+    upright: int = 0  # originals (and duplicates) stored rotated, written turned upright
+    # {split: [classes without an image there]}: such a split loads with ImageFolder only
+    # when given allow_empty=True (the README says so and its snippet does it).
+    empty_classes: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _blocks(n: int) -> int:
@@ -106,12 +115,15 @@ def estimate_bytes(lay: Layout, use_link: bool, n_problems: int = 0) -> int:
     total = 0
     stat = os.stat
     for src, link in zip(lay.src, lay.link, strict=True):
-        if use_link and link:
+        if use_link and link is True:
             continue  # a hard link takes a directory entry, counted below
         try:
-            total += _blocks(stat(src).st_size)
+            size = stat(src).st_size
         except OSError:
             continue  # reported as missing when written
+        # An original turned upright is re-encoded: a JPEG at quality 95 without chroma
+        # subsampling, a PNG with other settings, can take a few times its size.
+        total += _blocks(size * 3 if link == UPRIGHT else size)
     n, k = len(lay), len(lay.classes)
     paths = sum(map(len, lay.path))
     # Rows of the class names (every file appears under its class in three CSV files).
@@ -189,7 +201,7 @@ def extensions(paths: list[str]) -> set[str]:
     return {e.lower() for e in set(_EXTENSION.findall("\x00".join(paths) + "\x00"))}
 
 
-def _settings(project, plan, link_mode: str) -> list[tuple[str, str]]:
+def _settings(project, plan, link_mode: str, orientation: str) -> list[tuple[str, str]]:
     sp = project.split
     out = [
         ("dataset root", str(project.dataset_root)),
@@ -197,6 +209,7 @@ def _settings(project, plan, link_mode: str) -> list[tuple[str, str]]:
         ("split (train / val / test)", f"{sp.train:g} / {sp.val:g} / {sp.test:g}"),
         ("policy", str(plan.policy or project.policy or "none")),
         ("originals written as", link_mode),
+        ("EXIF orientation", orientation),
     ]
     for name in plan.classes:
         t = project.targets.get(name)
@@ -255,11 +268,16 @@ def iter_export(
     bad_sources: Mapping[str, str] | None = None,
     staging: Path | str | None = None,
     leak_check: Mapping | None = None,
+    keep_exif_orientation: bool = False,
 ) -> Generator[ExportProgress, None, ExportReport]:
     """Write the export to `out`; yields progress, returns the report.
 
     `overwrite` replaces a previous export that holds only what it wrote; `overwrite_all`
     also deletes what was added to it since (otherwise such files are named in a refusal).
+
+    Originals stored rotated (an EXIF orientation tag other than 1) are written turned
+    upright (core/export/upright.py), never hard-linked; `keep_exif_orientation` writes their
+    bytes unchanged instead, for loaders that apply the tag themselves.
 
     Raises ExportError (nothing written) for a refused destination, a plan that does not fit
     the dataset or the staged images, too little disk space, or a disk that fills up.
@@ -283,6 +301,16 @@ def iter_export(
     exclude = {p.path: p.reason for p in dataset.problems if p.excludes}
     lay = build_layout(dataset, plan, generated, rejected, {**exclude, **bad})
     notes: list[str] = []
+    orientations = export_orientations(
+        dataset, lay, keep_exif_orientation, _threads(workers, False)
+    )
+    if keep_exif_orientation:
+        orientation_text, note = describe_orientation(count_rotated(lay, orientations), kept=True)
+    else:
+        upright = mark_upright(lay, orientations or {}, UPRIGHT)
+        orientation_text, note = describe_orientation(upright, kept=False)
+    if note:
+        notes.append(note)
     use_link = link
     if link and not same_file_system(dataset.root, dest.out.parent):
         use_link = False
@@ -316,19 +344,21 @@ def iter_export(
         del dsts
         if writer.link_failure:
             notes.append(f"some hard links failed ({writer.link_failure}): those files were copied")
-        problems = [(p.path, p.reason) for p in dataset.problems if p.excludes]
+        problems = [(p.path, _reason(p)) for p in dataset.problems if p.excludes]
         listed = {path for path, _ in problems}
         problems += [
             (path, f"does not decode ({why})")
             for path, why in sorted(bad.items())
             if path not in listed
         ]
-        if writer.missing or writer.refused:
+        if writer.missing or writer.refused or writer.undecodable:
             for i in writer.missing:
                 problems.append((lay.sources[i], "missing when exported"))
             for i, kind in sorted(writer.refused.items()):
                 problems.append((lay.sources[i], f"not a regular file when exported ({kind})"))
-            lay.drop([*writer.missing, *writer.refused])
+            for i, why in sorted(writer.undecodable.items()):
+                problems.append((lay.sources[i], f"does not decode when exported ({why})"))
+            lay.drop([*writer.missing, *writer.refused, *writer.undecodable])
             counts, weights, files = _metadata(lay, project, leak_check)
 
         yield ExportProgress("finishing", 0, None, "writing manifest, weights and report")
@@ -350,7 +380,7 @@ def iter_export(
             classes=lay.classes,
             counts=counts,
             weights=weights,
-            settings=_settings(project, plan, link_mode) + _leak_settings(leak_check),
+            settings=_settings(project, plan, link_mode, orientation_text) + _leak_settings(leak_check),
             problems=problems,
             notes=notes,
             origins=origins,
@@ -393,7 +423,16 @@ def iter_export(
         problems=problems,
         notes=notes,
         weights=weights,
+        upright=writer.upright,
+        empty_classes=report.empty_classes(lay.classes, counts),
     )
+
+
+def _reason(problem) -> str:
+    # "too small" alone would not say what to change: its size and the minimum go with it.
+    if problem.reason == ProblemReason.TOO_SMALL and problem.detail:
+        return f"{problem.reason}: {problem.detail}"
+    return problem.reason
 
 
 def unusable_sources(

@@ -93,6 +93,11 @@ class ExportDialog(QDialog):
         group = QButtonGroup(self)
         group.addButton(self.copy_button)
         group.addButton(self.link_button)
+        # Off: originals stored rotated are written upright, as the viewer shows them and as
+        # loaders that ignore EXIF orientation (torchvision's default, Keras) need them.
+        self.keep_exif = QCheckBox(
+            "Keep originals stored rotated as they are (for loaders that apply EXIF orientation)"
+        )
         self.overwrite = QCheckBox("Replace a previous export in this folder")
         self.overwrite.toggled.connect(self._update_buttons)
         # Replacing keeps (and refuses over) files the user added to the old export; this
@@ -105,6 +110,7 @@ class ExportDialog(QDialog):
         form.addRow("Export to", row)
         form.addRow("Originals", self.copy_button)
         form.addRow("", self.link_button)
+        form.addRow("", self.keep_exif)
         form.addRow("", self.overwrite)
         form.addRow("", self.overwrite_all)
 
@@ -175,6 +181,7 @@ class ExportDialog(QDialog):
             bad_sources=self._bad_sources,
             staging=self._staging,
             leak_check=self._leak_check,
+            keep_exif_orientation=self.keep_exif.isChecked(),
         )
         self._job = start_job(
             gen,
@@ -228,6 +235,10 @@ class ExportDialog(QDialog):
         if report.problems:
             lines.append(f"{len(report.problems)} unreadable files were left out (see README.md).")
         lines += report.notes
+        from ...core.text import summarize
+
+        for split, names in getattr(report, "empty_classes", {}).items():
+            lines.append(f"{split}/ has no image of {summarize(names)} (see README.md to load it).")
         self._say("\n".join(lines))
         self.open_button.setVisible(True)
         self.exportFinished.emit(report)
@@ -258,7 +269,8 @@ class ExportDialog(QDialog):
         running = self.running
         self.export_button.setEnabled(not running and bool(self.destination.text().strip()))
         self.cancel_button.setEnabled(running)
-        for w in (self.destination, self.copy_button, self.link_button, self.overwrite):
+        widgets = (self.destination, self.copy_button, self.link_button, self.keep_exif)
+        for w in (*widgets, self.overwrite):
             w.setEnabled(not running)
         self.overwrite_all.setEnabled(not running and self.overwrite.isChecked())
 
