@@ -73,7 +73,9 @@ def apply_policy(
     Classes brought down get `Method.UNDERSAMPLE`; classes raised get `method`.
     """
     if method not in (Method.AUGMENT, Method.DUPLICATE, Method.DIFFUSION):
-        raise ValueError(f"method {method!r}: a gap is closed by augment, duplicate or diffusion")
+        raise ValueError(
+            f"method {method!r}: a gap is closed by augment or duplicate, or by diffusion"
+        )
     name, arg = parse_policy(policy)
     counts = [n for n in train_counts.values() if n > 0]
     if not counts:
