@@ -20,7 +20,11 @@ ImageRole = Qt.ItemDataRole.UserRole + 1
 ClassRole = Qt.ItemDataRole.UserRole + 2
 StatusRole = Qt.ItemDataRole.UserRole + 3
 
-STATUS_COLORS = {"accepted": QColor(46, 160, 67, 90), "rejected": QColor(218, 54, 51, 110)}
+STATUS_COLORS = {
+    "accepted": QColor(46, 160, 67, 90),
+    "rejected": QColor(218, 54, 51, 110),
+    "unreviewed": QColor(230, 170, 20, 110),  # diffusion: waits for a person's review
+}
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -53,7 +57,10 @@ class GeneratedModel(QAbstractListModel):
         if role == Qt.ItemDataRole.SizeHintRole:
             return QSize(self.tile + 12, self.tile + 24)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{g.id}\n{g.generator} of {', '.join(g.sources)}\nseed {g.seed}, {g.status}"
+            tip = f"{g.id}\n{g.generator} of {', '.join(g.sources)}\nseed {g.seed}, {g.status}"
+            if g.params.get("prompt") is not None:
+                tip += f"\nprompt: {g.params['prompt']}"
+            return tip
         if role == Qt.ItemDataRole.BackgroundRole:
             return STATUS_COLORS.get(g.status)
         if role == ImageRole:

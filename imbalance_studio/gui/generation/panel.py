@@ -98,6 +98,8 @@ class GenerationPanel(QAReview, QWidget):
         legend = QLabel(
             "<span style='background:#9fd5a9'>&nbsp;accepted&nbsp;</span> "
             "<span style='background:#eea3a2'>&nbsp;rejected (left out of the export)&nbsp;</span>"
+            " <span style='background:#f2d27a'>&nbsp;unreviewed (diffusion: shown first, "
+            "review before export)&nbsp;</span>"
             " · A accept, R reject"
         )
         legend.setToolTip(
@@ -127,8 +129,15 @@ class GenerationPanel(QAReview, QWidget):
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
 
+        from .diffusion_settings import DiffusionSettingsBox
+
+        self.diffusion = DiffusionSettingsBox(self)
+        self.diffusion.setVisible(False)  # while a class's method is diffusion
+        self.diffusion.changed.connect(self._diffusion_changed)
+
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.diffusion)
         layout.addWidget(self.status)
         layout.addLayout(filters)
         layout.addWidget(split, 1)
@@ -181,6 +190,8 @@ class GenerationPanel(QAReview, QWidget):
             )
         self.reject_mode.blockSignals(False)
         self._fill_class_filter()
+        self.diffusion.set_project(project)
+        self.diffusion.setVisible(self._uses_diffusion())
         self.progress.setRange(0, max(1, self.wanted()))  # not Qt's default 0 / 100
         self.progress.setValue(0)
         self._set_enabled()
@@ -247,6 +258,10 @@ class GenerationPanel(QAReview, QWidget):
             rate = made / elapsed
             left = (event.total - event.done) / rate
             text += f" · {rate:.1f} images/s · {_clock(left)} left"
+        if event.steps:  # a diffusion image in progress
+            text += f" · denoising step {event.step} of {event.steps}"
+        elif "loading the diffusion model" in event.message:
+            text += " · loading the diffusion model…"
         if self._problems:
             text += f" · {len(self._problems)} problems"
         self._say(text)
@@ -286,6 +301,19 @@ class GenerationPanel(QAReview, QWidget):
             self.model.add_images(images)
 
     # -- helpers ---------------------------------------------------------------------------
+    def _uses_diffusion(self) -> bool:
+        from ...core.project import Method
+
+        if self.project is None:
+            return False
+        return any(t.method == Method.DIFFUSION for t in self.project.targets.values())
+
+    def _diffusion_changed(self) -> None:
+        """New settings: other images (new ids); the gallery shows what is staged for them."""
+        self.projectChanged.emit()
+        if self.staging is not None and self.plan is not None and not self.busy:
+            self._load_gallery()
+
     def _thumbnails(self) -> Any:
         if self._thumbs is None:
             from ..thumbnail_loader import ThumbnailLoader
