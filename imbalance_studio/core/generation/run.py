@@ -315,6 +315,9 @@ def iter_generate(
                     slot = next_slot()
                     if slot is None:
                         break
+                    if slot.generator == DIFFUSION:  # reached past reused images
+                        inflight.append(([slot], diffusing.submit(slot.item())))
+                        continue
                     staged = render(slot.item())
                     if isinstance(staged, Staged):
                         if committer is None:
@@ -326,7 +329,15 @@ def iter_generate(
                 # Small batches let a worker overlap one image's fsync with the next one's
                 # work, and keep enough batches to share out between the workers.
                 size = max(1, min(MAX_BATCH, len(queue) // limit))
-                batch = [s for s in (next_slot() for _ in range(size)) if s is not None]
+                batch: list[Slot] = []
+                while len(batch) < size and queue and queue[0].generator != DIFFUSION:
+                    slot = next_slot()
+                    if slot is None:
+                        break
+                    if slot.generator == DIFFUSION:  # never to a pool worker (see above)
+                        queue.appendleft(slot)
+                        break
+                    batch.append(slot)
                 if batch:
                     pool = pool or executor or shared_pool(workers)
                     inflight.append((batch, pool.submit(make_batch, [s.item() for s in batch])))
