@@ -115,8 +115,10 @@ class DiffusionSettingsBox(QGroupBox):
             return
         try:
             new = self.settings()
-        except ValueError as exc:
-            self.note.setText(str(exc).splitlines()[-1])
+        except ValueError as exc:  # pydantic's ValidationError: say its first reason
+            errors = getattr(exc, "errors", None)
+            msg = errors()[0]["msg"] if callable(errors) else str(exc)
+            self.note.setText(str(msg).removeprefix("Value error, "))
             return
         self.note.setText("")
         if new != self.project.generation.diffusion:
