@@ -136,3 +136,25 @@ def test_generation_runs_in_the_job_and_unreviewed_images_come_first(
         dialog.start()
     assert asked == [2, 2] and (tmp_path / "out" / "manifest.csv").exists()
     panel.shutdown()
+
+
+def test_the_settings_box_edits_the_project(qtbot):
+    from imbalance_studio.gui.generation.diffusion_settings import DiffusionSettingsBox
+
+    project = Project(dataset_root="/nonexistent")
+    box = DiffusionSettingsBox()
+    qtbot.addWidget(box)
+    box.set_project(project)
+    assert box.steps.value() == 30 and box.strength.value() == 0.5 and box.size.value() == 512
+    with qtbot.waitSignal(box.changed):
+        box.model.setText("/models/sd")
+        box.prompt.setText("a {class} mole")
+        box.steps.setValue(12)
+        box._apply()
+    s = project.generation.diffusion
+    assert (s.model, s.prompt, s.steps) == ("/models/sd", "a {class} mole", 12)
+    assert s.prompt_for("melanoma") == "a melanoma mole"
+    box.steps.setValue(1)
+    box.strength.setValue(0.5)
+    box._apply()  # 1 step × 0.5 strength: no denoising step at all
+    assert "no denoising step" in box.note.text() and project.generation.diffusion.steps == 12
