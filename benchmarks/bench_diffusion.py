@@ -7,7 +7,10 @@ App path: `iter_generate` with the project's diffusion settings (the pipeline lo
 process, a warm-up round first): safe decode of the source, img2img with a per-image CPU
 generator and the step callback, PNG encode, fsync + rename, the JSON record.
 Baseline: the same loaded pipeline called in a bare loop over the same sources (Pillow decode,
-the same crop/resize, the same seeds), each result saved with Pillow, no fsync, no record.
+the same crop/resize, the same seeds), each result saved with Pillow, no fsync, no record. The
+loop runs in a worker thread, as the app's pipeline does: on a CPU shared by many processes,
+torch's OpenMP team on the main thread can be tens of times slower for a tiny model than the
+same calls on a worker thread, which would flatter the app.
 Rounds are interleaved and the medians compared, as other work shares the CPU.
 Bar (issue 12): app / direct <= 1.2x in time per image.
 Needs the [diffusion] extra. Run: .venv/bin/python benchmarks/bench_diffusion.py [IMAGES] [ROUNDS]
@@ -72,6 +75,12 @@ def main(images: int = 8, rounds: int = 3) -> int:
             return dt / images
 
         def direct(n: int) -> float:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(1) as thread:
+                return thread.submit(direct_loop, n).result()
+
+        def direct_loop(n: int) -> float:
             import torch
 
             pipe, _device, _dtype = pipeline(spec)
