@@ -14,8 +14,6 @@ progress event, and closing the generator stops the image in progress within one
 
 from __future__ import annotations
 
-import queue as queues
-import threading
 from collections import deque
 from collections.abc import Generator, Iterable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -29,9 +27,10 @@ from ..fileio import dataset_folder_of, where_in_dataset
 from .badsources import KnownBad, read_bad_sources, record_bad_sources
 from .diffusion import GENERATOR as DIFFUSION
 from .diffusion import Cancelled
+from .diffusion_thread import DiffusionThread, step_text
 from .records import GeneratedImage, atomic_write, clean_temp_files, read_class_records
 from .slots import ClassJob, Slot
-from .work import Outcome, Staged, WorkItem, commit, make_batch, make_one, render, warm_up
+from .work import Outcome, Staged, commit, make_batch, render, warm_up
 
 # While waiting on a worker the generator yields a heartbeat this often, so a GUI can stop
 # it (a superqt GeneratorWorker only checks for abort between yields).
@@ -276,7 +275,7 @@ def iter_generate(
     yield progress(f"{total} images to generate for {len(jobs)} classes")
     batched = executor is not None or workers > 1
     pool: Executor | None = None  # started for the first augment/CutMix batch only
-    diffusing = _Diffuser()
+    diffusing = DiffusionThread(HEARTBEAT_S)
     # Each entry: the slots of one batch and their outcomes (a future, or already known).
     inflight: deque[tuple[list[Slot], Future | list[Outcome]]] = deque()
     # In-process, the fsync + rename of image k overlaps the making of image k + 1.
@@ -347,7 +346,7 @@ def iter_generate(
             if isinstance(pending, Future) and diffusing.owns(pending):
                 label = f"{slots[0].job.name}: image {done + 1} of {total}"
                 for step in diffusing.steps_of(pending):
-                    yield progress(_step_text(label, step), step=step)
+                    yield progress(step_text(label, step), step=step)
             if isinstance(pending, Future):
                 while not wait_futures([pending], timeout=HEARTBEAT_S).done:
                     yield progress("working")
@@ -397,69 +396,6 @@ def iter_generate(
     result[:0] = by_slot
     result.sort(key=lambda g: (_class_order(plan, g.class_name), g.ordinal, g.id))
     return result
-
-
-def _step_text(label: str, step: tuple[int, int]) -> str:
-    done, steps = step
-    if not steps:
-        return f"{label}: loading the diffusion model"
-    return f"{label}: denoising step {done} of {steps}"
-
-
-class _Diffuser:
-    """Diffusion items, one at a time, in a thread of this process (the pipeline is loaded
-    there once and kept): their steps come back through a queue, and `stop` makes the image
-    in progress give up after its current step."""
-
-    def __init__(self) -> None:
-        self.started = False
-        self._thread: ThreadPoolExecutor | None = None
-        self._cancel = threading.Event()
-        self._events: queues.SimpleQueue = queues.SimpleQueue()
-
-    def submit(self, item: WorkItem) -> Future:
-        if self._thread is None:
-            self._thread = ThreadPoolExecutor(1, thread_name_prefix="generate-diffusion")
-            self.started = True
-        events, item_id = self._events, item.id
-        events.put((item_id, (0, 0)))  # "loading" until the first step (the first image)
-
-        def on_step(step: int, steps: int) -> None:
-            events.put((item_id, (step, steps)))
-
-        future = self._thread.submit(make_one, item, on_step=on_step, cancel=self._cancel)
-        future.add_done_callback(lambda _f: events.put((item_id, None)))
-        future.diffusion_item = item_id  # type: ignore[attr-defined]
-        return future
-
-    @staticmethod
-    def owns(future: Future) -> bool:
-        return hasattr(future, "diffusion_item")
-
-    def steps_of(self, future: Future) -> Generator[tuple[int, int], None, None]:
-        """The (step, steps) events of this item until it ends; a heartbeat (the last
-        step again) while none come, so a caller can be stopped between events."""
-        item_id = future.diffusion_item  # type: ignore[attr-defined]
-        last = (0, 0)
-        while not future.done():
-            try:
-                who, step = self._events.get(timeout=HEARTBEAT_S)
-            except queues.Empty:
-                yield last
-                continue
-            if who != item_id:
-                continue  # a cancelled item's left-overs
-            if step is None:
-                break
-            last = step
-            yield step
-
-    def stop(self) -> None:
-        self._cancel.set()
-
-    def join(self) -> None:
-        if self._thread is not None:
-            self._thread.shutdown(wait=True, cancel_futures=True)
 
 
 def _class_order(plan: Any, name: str) -> int:

@@ -260,8 +260,8 @@ class GenerationPanel(QAReview, QWidget):
             text += f" · {rate:.1f} images/s · {_clock(left)} left"
         if event.steps:  # a diffusion image in progress
             text += f" · denoising step {event.step} of {event.steps}"
-        elif "loading the diffusion model" in event.message:
-            text += " · loading the diffusion model…"
+        elif "loads the diffusion model" in event.message:
+            text += " · starting a diffusion image (the first one loads the model)…"
         if self._problems:
             text += f" · {len(self._problems)} problems"
         self._say(text)
