@@ -45,3 +45,14 @@ def bad_corpus(tmp_path) -> tuple[Path, dict]:
     root = tmp_path / "bad-corpus"
     root.mkdir()
     return root, write_bad_corpus(root)
+
+
+@pytest.fixture(scope="session")
+def tiny_diffusion_model(tmp_path_factory) -> Path:
+    """A tiny, randomly initialised Stable Diffusion img2img model folder (needs the
+    [diffusion] extra; tests using it are skipped without it)."""
+    pytest.importorskip("diffusers")
+    pytest.importorskip("transformers")
+    from tiny_diffusion import write_tiny_model
+
+    return write_tiny_model(tmp_path_factory.mktemp("tiny-diffusion") / "model")

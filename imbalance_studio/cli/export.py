@@ -17,6 +17,7 @@ from pathlib import Path
 from ..core.text import printable, summarize
 from . import CliError
 from .dask_arg import add_dask_argument, generation_executor, require_dask
+from .diffusion_arg import add_diffusion_arguments
 from .notes import print_list
 from .plan import add_duplicate_arguments
 from .progress import run_steps
@@ -39,8 +40,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--policy", help="oversample, undersample, median, target:N or cap:K")
     p.add_argument(
         "--method",
-        choices=("augment", "duplicate"),
+        choices=("augment", "duplicate", "diffusion"),
         help="how --policy closes gaps (default: augment)",
+    )
+    add_diffusion_arguments(p)
+    p.add_argument(
+        "--accept-unreviewed",
+        action="store_true",
+        help="export diffusion images no one has accepted yet (otherwise refused, exit 2)",
     )
     p.add_argument("--split", help="train,val,test fractions, e.g. 0.7,0.15,0.15")
     p.add_argument("--seed", type=int, help="seed of the split and generation")
@@ -95,6 +102,24 @@ def _dataset_root(source: str) -> Path:
     raise CliError(f"{source}: no such folder or project file")
 
 
+def _review_gate(generated, project, staging, accept: bool) -> None:
+    """Diffusion images no one has reviewed are refused (exit 2) unless `accept`."""
+    from ..core.generation import awaiting_review
+
+    waiting = awaiting_review(generated, project)
+    if not waiting:
+        return
+    n = len(waiting)
+    if accept:
+        print(f"note: exporting {n} diffusion images no one has reviewed", file=sys.stderr)
+        return
+    raise CliError(
+        f"{n} diffusion image{'s' * (n != 1)} await{'s' * (n == 1)} review (kept in "
+        f"{printable(str(staging))}): accept or reject them in the window's Generate tab, "
+        "or export them as they are with --accept-unreviewed"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     from ..core.export.run import ExportError, check_destination, iter_export
     from ..core.inspect import leak_check
@@ -135,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"generation: {printable(str(problem))}", file=sys.stderr)
         # Found unusable now (or by an earlier run): one of the dataset's problems from here.
         dataset = dataset.without(as_problem(p, r) for p, r in generated.bad_sources.items())
+        _review_gate(generated, project, staging, args.accept_unreviewed)
     else:
         with contextlib.suppress(ProjectError):  # an earlier run's bad sources stay out
             staging = project.staging_path(project_file)

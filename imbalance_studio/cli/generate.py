@@ -101,6 +101,11 @@ def _report(result, plan, staging: Path, wanted: int) -> int:
         if cp.generate:
             name = plan.classes[cp.class_index]
             print(f"  {printable(name)}: {counts.get(name, 0)} of {len(cp.generate)}")
+    from ..core.generation import awaiting_review
+
+    waiting = len(awaiting_review(result))
+    if waiting:
+        print(f"  {waiting} diffusion images await review before an export takes them")
     if result.problems:
         print(f"problems ({len(result.problems)}):")
         print_list([str(p) for p in result.problems])

@@ -23,6 +23,12 @@ from ..core.reconcile import snapshot_of
 from ..core.scanning import MIN_SIDE
 from ..core.text import printable
 from . import CliError, count_arg
+from .diffusion_arg import (
+    add_diffusion_arguments,
+    apply_diffusion_args,
+    check_diffusion_ready,
+    diffusion_wanted,
+)
 from .notes import note_dataset_changes
 from .progress import run_steps
 from .project_arg import (
@@ -45,9 +51,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--policy", help=f"fill every class target: {POLICY_HELP}")
     p.add_argument(
         "--method",
-        choices=[Method.AUGMENT.value, Method.DUPLICATE.value],
+        choices=[Method.AUGMENT.value, Method.DUPLICATE.value, Method.DIFFUSION.value],
         help="how a policy closes a gap upwards (default: augment)",
     )
+    add_diffusion_arguments(p)
     p.add_argument("--split", help="train,val,test fractions (default 0.7,0.15,0.15)")
     p.add_argument("--seed", type=int, help="seed of the split and of every random choice")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -131,6 +138,12 @@ def build_inspected_project(args: argparse.Namespace) -> tuple[Project, Dataset,
         project = Project(dataset_root=str(Path(args.target).absolute()))
     else:
         raise CliError(f"{args.target}: no such folder or project file")
+    if diffusion_wanted(args):
+        apply_diffusion_args(args, project)
+    if args.method == Method.DIFFUSION or any(
+        t.method == Method.DIFFUSION and t.target is not None for t in project.targets.values()
+    ):
+        check_diffusion_ready(project)  # the extra and a complete model, before the scan
     min_side = getattr(args, "min_size", MIN_SIDE)
     dataset = load_dataset(project.dataset_root, args.quick, args.workers, args.json, min_side)
     note_dataset_changes(project, dataset)
@@ -146,8 +159,8 @@ def build_inspected_project(args: argparse.Namespace) -> tuple[Project, Dataset,
         project.inspect.group_duplicates = False
     found = split_groups(dataset, project, args.workers, quiet=args.json)
     groups = found.groups
-    # --method alone re-applies the project's policy with that method.
-    policy = args.policy or (project.policy if args.method else None)
+    # --method alone re-applies the project's policy with that method (oversample if none).
+    policy = args.policy or ((project.policy or "oversample") if args.method else None)
     if policy:
         try:
             counts = train_counts(dataset, project, groups=groups)

@@ -17,7 +17,7 @@ Split first (`make_split`), stratified by class and seeded, before any balancing
 
 Validation and test hold originals only, minus remove-marks. Training, per class:
 remove-marks drop files; duplicate ×N marks add N copies; then the class target (about the
-training count after removals and marked copies) is met: above → `augment` makes
+training count after removals and marked copies) is met: above → `augment` (or `diffusion`) makes
 `GenerationTask`s / `duplicate` makes `Duplicate`s, sources taken round-robin over the kept
 originals in a seeded (keyed-hash) order; below → undersample: unmarked kept originals are
 dropped first (in keyed-hash order, so one more mark never reshuffles the rest), then marked
@@ -352,7 +352,7 @@ def _train_plan(
             else:
                 tag = str(goal.method)
                 order = sorted(kept, key=lambda p: (_digest(seed, tag, name, p), p))
-                if goal.method == Method.AUGMENT:
+                if goal.method in (Method.AUGMENT, Method.DIFFUSION):
                     generate = [
                         GenerationTask(ci, i, order[i % len(order)], task_seed(seed, name, i))
                         for i in range(gap)

@@ -72,8 +72,10 @@ def apply_policy(
       their count (no target).
     Classes brought down get `Method.UNDERSAMPLE`; classes raised get `method`.
     """
-    if method not in (Method.AUGMENT, Method.DUPLICATE):
-        raise ValueError(f"method {method!r}: a gap is closed by augment or duplicate")
+    if method not in (Method.AUGMENT, Method.DUPLICATE, Method.DIFFUSION):
+        raise ValueError(
+            f"method {method!r}: a gap is closed by augment or duplicate, or by diffusion"
+        )
     name, arg = parse_policy(policy)
     counts = [n for n in train_counts.values() if n > 0]
     if not counts:

@@ -72,6 +72,7 @@ class Method(StrEnum):
     """How a class's training count is brought to its target."""
 
     AUGMENT = "augment"  # new images from the class's augmentation stack
+    DIFFUSION = "diffusion"  # new images by diffusion img2img from a local model (an extra)
     DUPLICATE = "duplicate"  # exact copies of kept training originals
     UNDERSAMPLE = "undersample"  # drop kept originals (seeded)
     KEEP = "keep"  # leave the class as it is, whatever the target
@@ -155,11 +156,57 @@ class AugmentSettings(_Model):
     preview_seed: int = 0
 
 
+DEFAULT_PROMPT = "a photo of a {class}"
+# Output sizes a Stable Diffusion VAE takes: multiples of 8 (its latents are 1/8 the size).
+SIZE_MULTIPLE = 8
+
+
+class DiffusionSettings(_Model):
+    """Diffusion img2img (`Method.DIFFUSION` classes): a local model and how to prompt it.
+
+    `model` is a diffusers model folder or a single `.safetensors`/`.ckpt` checkpoint
+    (absolute, or relative to the project file). A prompt template's `{class}` becomes the
+    class name; `prompts` holds per-class templates, `prompt` the one for other classes."""
+
+    model: Name | None = None
+    prompt: str = DEFAULT_PROMPT
+    prompts: dict[Name, str] = {}
+    negative_prompt: str = ""
+    strength: float = Field(0.5, gt=0, le=1)  # how far from the source (1: ignore it)
+    steps: int = Field(30, ge=1, le=1000)
+    guidance: float = Field(7.5, ge=0, le=50)
+    size: int = Field(512, ge=SIZE_MULTIPLE, le=2048)
+
+    @field_validator("size")
+    @classmethod
+    def _multiple_of_8(cls, size: int) -> int:
+        if size % SIZE_MULTIPLE:
+            raise ValueError(f"size {size}: must be a multiple of {SIZE_MULTIPLE}")
+        return size
+
+    @model_validator(mode="after")
+    def _denoises(self) -> DiffusionSettings:
+        # img2img runs int(steps * strength) denoising steps: none at all is an error there.
+        if int(self.steps * self.strength) < 1:
+            raise ValueError(
+                f"steps {self.steps} × strength {self.strength:g} gives no denoising step; "
+                "raise steps or strength"
+            )
+        return self
+
+    def template_for(self, class_name: str) -> str:
+        return self.prompts.get(class_name, self.prompt)
+
+    def prompt_for(self, class_name: str) -> str:
+        return self.template_for(class_name).replace("{class}", class_name)
+
+
 class GenerationSettings(_Model):
     cutmix_classes: list[Name] = []
     rejected: list[str] = []  # ids of rejected generated images
     on_reject: Literal["replace", "reduce"] = "replace"
     extra_seeds: dict[Name, int] = {}
+    diffusion: DiffusionSettings = Field(default_factory=DiffusionSettings)
 
 
 class InspectSettings(_Model):

@@ -20,6 +20,7 @@ ORIGINAL = "original"
 DUPLICATE = "duplicate"
 AUGMENTED = "augmented"
 CUTMIX = "cutmix"
+SYNTHETIC = "synthetic"  # made by a generative model (diffusion img2img)
 
 
 def params_json(params: dict) -> str:
@@ -76,6 +77,12 @@ class Layout:
 
     def counts(self, split: str) -> list[int]:
         return list(self.after[split])
+
+
+def _origin(generator: str) -> str:
+    if generator == CUTMIX:
+        return CUTMIX
+    return SYNTHETIC if generator.startswith("diffusion") else AUGMENTED
 
 
 def _select_generated(plan, generated: Sequence, rejected: set[str]) -> dict[int, list]:
@@ -187,7 +194,7 @@ def build_layout(
                 names.append(taken.claim(safe_name(f"{g.generator}_{g.id}{ext}")))
                 src.append(str(g.file))
                 link.append(False)
-                origin.append(CUTMIX if g.generator == CUTMIX else AUGMENTED)
+                origin.append(_origin(g.generator))
                 sources.append(";".join(g.sources))
                 generator.append(g.generator)
                 seed.append(str(g.seed))

@@ -9,6 +9,7 @@ from .records import GeneratedImage, load_staging, set_status
 from .review import (
     REJECT_MODES,
     accept,
+    awaiting_review,
     find_image,
     note_rejection,
     reduced_plan,
@@ -36,6 +37,7 @@ __all__ = [
     "GeneratedImage",
     "accept",
     "as_problem",
+    "awaiting_review",
     "check_staging",
     "find_image",
     "image_id",

@@ -32,7 +32,8 @@ from ..safe_read import RECORD_MAX_BYTES, load_json_bounded
 RECORD_FORMAT = 1
 IMAGE_SUFFIX = ".png"
 RECORD_SUFFIX = ".json"
-STATUSES = ("pending", "accepted", "rejected")
+# "unreviewed": a diffusion image no one has accepted or rejected yet (the export asks first).
+STATUSES = ("pending", "accepted", "rejected", "unreviewed")
 TEMP_SUFFIX = ".tmp"
 
 
@@ -44,10 +45,10 @@ class GeneratedImage:
     class_name: str
     file: Path  # absolute path of the staged image
     sources: tuple[str, ...]  # rel paths in the dataset root (CutMix: source, donor)
-    generator: str  # "augment" or "cutmix"
+    generator: str  # "augment", "cutmix" or "diffusion-img2img"
     seed: int
     params: dict = field(default_factory=dict, compare=False)
-    status: str = "pending"  # "pending" | "accepted" | "rejected"
+    status: str = "pending"  # "pending" | "accepted" | "rejected" | "unreviewed"
     ordinal: int = -1  # the plan task (slot) it fills
     fingerprint: str = ""  # stack / generator fingerprint it was made with
     planned_source: str = ""  # the plan's source (differs from sources[0] if that failed)

@@ -11,9 +11,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .diffusion import UNREVIEWED
 from .records import RECORD_SUFFIX, GeneratedImage, image_from_record, read_record, set_status
 
 REJECT_MODES = ("replace", "reduce")
+
+
+def awaiting_review(images: Any, project: Any = None) -> list[GeneratedImage]:
+    """The diffusion images among `images` no one has accepted or rejected yet."""
+    rejected = set(project.generation.rejected) if project is not None else set()
+    return [g for g in images if g.status == UNREVIEWED and g.id not in rejected]
 
 
 def find_image(staging_dir: Path | str, image: GeneratedImage | str) -> GeneratedImage:

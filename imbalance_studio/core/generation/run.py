@@ -5,6 +5,11 @@ run Qt threads) where each worker decodes, augments, encodes and writes by itsel
 paths, seeds and stack dicts travel. Results come back in submission order with a bounded
 number in flight, so closing the generator stops within about one item's time and every
 finished file stays (and is reused by the next run).
+
+Diffusion items (see `diffusion.py`) run in one thread of this process instead, whatever
+the pool: one model in memory, on the GPU when there is one. Each denoising step is a
+progress event, and closing the generator stops the image in progress within one step
+(that image is thrown away; finished ones stay).
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ from typing import Any
 
 from ..fileio import dataset_folder_of, where_in_dataset
 from .badsources import KnownBad, read_bad_sources, record_bad_sources
+from .diffusion import GENERATOR as DIFFUSION
+from .diffusion import Cancelled
+from .diffusion_thread import DiffusionThread, step_text
 from .records import GeneratedImage, atomic_write, clean_temp_files, read_class_records
 from .slots import ClassJob, Slot
 from .work import Outcome, Staged, commit, make_batch, render, warm_up
@@ -45,6 +53,8 @@ class GenerateProgress:
     problem: str | None = None  # a source that failed, a class without sources
     made: int = 0
     reused: int = 0
+    step: int = 0  # diffusion: denoising steps done of the image in progress
+    steps: int = 0  # diffusion: its denoising steps in all (0: not a diffusion image)
 
 
 class GenerateResult(list):
@@ -116,6 +126,7 @@ def _jobs(
 
     rejected = set(project.generation.rejected)
     cutmix = set(project.generation.cutmix_classes)
+    diffusion = _diffusion_specs(project, plan, need_extra=create)
     jobs = []
     for cp in plan.splits["train"]:
         if not cp.generate:
@@ -150,9 +161,34 @@ def _jobs(
                 records=read_class_records(folder),
                 bad={p: known.bad[p] for p in kept if p in known.bad},
                 recheck=frozenset(known.changed),
+                diffusion=diffusion.get(name),
             )
         )
     return jobs
+
+
+def _diffusion_specs(project: Any, plan: Any, need_extra: bool) -> dict[str, Any]:
+    """class name -> DiffusionSpec for the classes whose method is diffusion; GenerateError
+    (before any image) without the extra (`need_extra`), without a model or with an
+    incomplete one."""
+    from ..project import Method
+
+    names = [plan.classes[cp.class_index] for cp in plan.splits["train"] if cp.generate]
+    names = [
+        n for n in names if getattr(project.targets.get(n), "method", None) == Method.DIFFUSION
+    ]
+    if not names:
+        return {}
+    from .diffusion import DiffusionError, missing_extra, spec_for
+
+    hint = missing_extra() if need_extra else None
+    if hint:
+        raise GenerateError(hint)
+    settings = project.generation.diffusion
+    try:
+        return {n: spec_for(settings, n) for n in names}
+    except DiffusionError as exc:
+        raise GenerateError(str(exc)) from None
 
 
 def _slots(job: ClassJob, result: GenerateResult) -> list[Slot]:
@@ -225,13 +261,21 @@ def iter_generate(
     done = len(result)
     finished: dict[str, GeneratedImage] = {}
 
-    def progress(message: str, image: GeneratedImage | None = None, problem: str | None = None):
+    def progress(
+        message: str,
+        image: GeneratedImage | None = None,
+        problem: str | None = None,
+        step: tuple[int, int] = (0, 0),
+    ):
         return GenerateProgress(
-            "generating", done, total, message, image, problem, result.made, result.reused
-        )
+            "generating", done, total, message, image, problem, result.made, result.reused,
+            *step,
+        )  # fmt: skip
 
     yield progress(f"{total} images to generate for {len(jobs)} classes")
-    pool = executor or (shared_pool(workers) if workers > 1 else None)
+    batched = executor is not None or workers > 1
+    pool: Executor | None = None  # started for the first augment/CutMix batch only
+    diffusing = DiffusionThread(HEARTBEAT_S)
     # Each entry: the slots of one batch and their outcomes (a future, or already known).
     inflight: deque[tuple[list[Slot], Future | list[Outcome]]] = deque()
     # In-process, the fsync + rename of image k overlaps the making of image k + 1.
@@ -259,10 +303,20 @@ def iter_generate(
     try:
         while queue or inflight:
             while queue and len(inflight) < limit:
-                if pool is None:
+                if queue[0].generator == DIFFUSION:
+                    slot = next_slot()
+                    if slot is not None and slot.generator == DIFFUSION:
+                        inflight.append(([slot], diffusing.submit(slot.item())))
+                    elif slot is not None:
+                        queue.appendleft(slot)  # re-resolved to another generator
+                    continue
+                if not batched:
                     slot = next_slot()
                     if slot is None:
                         break
+                    if slot.generator == DIFFUSION:  # reached past reused images
+                        inflight.append(([slot], diffusing.submit(slot.item())))
+                        continue
                     staged = render(slot.item())
                     if isinstance(staged, Staged):
                         if committer is None:
@@ -274,22 +328,37 @@ def iter_generate(
                 # Small batches let a worker overlap one image's fsync with the next one's
                 # work, and keep enough batches to share out between the workers.
                 size = max(1, min(MAX_BATCH, len(queue) // limit))
-                batch = [s for s in (next_slot() for _ in range(size)) if s is not None]
+                batch: list[Slot] = []
+                while len(batch) < size and queue and queue[0].generator != DIFFUSION:
+                    slot = next_slot()
+                    if slot is None:
+                        break
+                    if slot.generator == DIFFUSION:  # never to a pool worker (see above)
+                        queue.appendleft(slot)
+                        break
+                    batch.append(slot)
                 if batch:
+                    pool = pool or executor or shared_pool(workers)
                     inflight.append((batch, pool.submit(make_batch, [s.item() for s in batch])))
             if not inflight:
                 continue
             slots, pending = inflight[0]
+            if isinstance(pending, Future) and diffusing.owns(pending):
+                label = f"{slots[0].job.name}: image {done + 1} of {total}"
+                for step in diffusing.steps_of(pending):
+                    yield progress(step_text(label, step), step=step)
             if isinstance(pending, Future):
                 while not wait_futures([pending], timeout=HEARTBEAT_S).done:
                     yield progress("working")
                 try:
                     outcomes = pending.result()
+                except Cancelled:  # only while closing: nothing of it was written
+                    raise GenerateError("diffusion was cancelled") from None
                 except BrokenProcessPool as exc:
                     shutdown_pool()
                     raise GenerateError(f"a generation worker died ({exc})") from exc
                 except Exception as exc:  # a cluster's task that failed for good
-                    if executor is None:
+                    if executor is None or diffusing.owns(pending):
                         raise
                     raise GenerateError(
                         f"a generation task failed on the cluster ({exc}); the finished "
@@ -314,10 +383,13 @@ def iter_generate(
                 else:
                     raise GenerateError(_error_text(outcome, staging))
     finally:
-        if pool is not None:
-            for _batch, pending in inflight:
-                if isinstance(pending, Future):
-                    pending.cancel()  # running items finish and stay valid; queued never start
+        diffusing.stop()  # the image in progress stops within one step and is thrown away
+        for _batch, pending in inflight:
+            # Running items finish and stay valid (a diffusion image is dropped at its next
+            # step); queued ones never start. In-process commits are left to finish.
+            if isinstance(pending, Future) and (batched or diffusing.owns(pending)):
+                pending.cancel()
+        diffusing.join()
         if committer is not None:
             committer.shutdown(wait=True)  # rendered images are committed: nothing left open
     by_slot = sorted(finished.values(), key=lambda g: (g.class_name, g.ordinal))

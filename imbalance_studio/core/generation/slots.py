@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .badsources import Signature, signature
+from .diffusion import GENERATOR as DIFFUSION
 from .records import GeneratedImage, image_from_record
 from .work import WorkItem
 
@@ -47,6 +48,18 @@ def cutmix_fingerprint(pool: tuple[str, ...]) -> str:
     """CutMix draws its donor from the class's kept training images: a change there changes
     which donor a seed picks."""
     return "cutmix-" + _digest(GENERATOR_VERSION, *sorted(pool))
+
+
+def diffusion_fingerprint(spec: Any) -> str:
+    """A diffusion image is decided by the model's weights, prompts, strength, steps,
+    guidance and size (`DiffusionSpec.key`), and by the diffusers version drawing it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        drawn_by = version("diffusers")
+    except PackageNotFoundError:
+        drawn_by = "none"
+    return "diff-" + _digest(GENERATOR_VERSION, spec.key(), drawn_by)
 
 
 def replacement_seed(task_seed: int, class_name: str, ordinal: int, attempt: int) -> int:
@@ -97,6 +110,7 @@ class Slot:
             staging=job.staging,
             stack=job.stack if self.generator == "augment" else None,
             donors=donors,
+            diffusion=job.diffusion if self.generator == DIFFUSION else None,
         )
 
 
@@ -118,10 +132,12 @@ class ClassJob:
     # Sources recorded as bad whose file changed since: not inferred bad from old records.
     recheck: frozenset[str] = frozenset()
     _stats: dict[str, Signature | None] = field(default_factory=dict, repr=False)
+    diffusion: Any = None  # a `DiffusionSpec` when the class's method is diffusion
 
     def __post_init__(self) -> None:
         self.stack_fp = stack_fingerprint(self.stack)
         self.cutmix_fp = cutmix_fingerprint(self.kept)
+        self.diffusion_fp = diffusion_fingerprint(self.diffusion) if self.diffusion else ""
         # Round-robin order: the plan's own order of sources first, then any kept original
         # the plan did not need (a fallback when a planned source fails to decode).
         seen = dict.fromkeys(t.source for t in self.tasks)
@@ -151,6 +167,8 @@ class ClassJob:
         return after[m % len(after)]
 
     def generator_for(self, ordinal: int) -> str:
+        if self.diffusion is not None:
+            return DIFFUSION
         # With CutMix on, every other image of the class is a CutMix (it needs a donor).
         # Decided from the kept originals, not from what failed so far (timing-dependent).
         if self.cutmix and ordinal % 2 == 1 and len(self.kept) >= 2:
@@ -167,7 +185,7 @@ class ClassJob:
             # Every donor failed to decode (a CutMix try of this slot always finds that, so
             # the fallback does not depend on timing); without it the slot would retry forever.
             generator = "augment"
-        fp = self.cutmix_fp if generator == "cutmix" else self.stack_fp
+        fp = {"cutmix": self.cutmix_fp, DIFFUSION: self.diffusion_fp}.get(generator, self.stack_fp)
         task_seed = self.tasks[ordinal].seed
         reducible = False
         for attempt in count():
@@ -213,7 +231,8 @@ class ClassJob:
         for iid, rec in self.records.items():
             if iid in taken or iid in self.rejected or rec.get("status") == "rejected":
                 continue
-            if rec.get("fingerprint") not in (self.stack_fp, self.cutmix_fp):
+            mine = (self.diffusion_fp,) if self.diffusion else (self.stack_fp, self.cutmix_fp)
+            if rec.get("fingerprint") not in mine:
                 continue
             if not rec.get("sources") or not set(rec["sources"]) <= kept:
                 continue

@@ -50,7 +50,7 @@ class WorkItem:
     class_name: str
     ordinal: int
     seed: int
-    generator: str  # "augment" | "cutmix"
+    generator: str  # "augment" | "cutmix" | "diffusion-img2img"
     fingerprint: str
     source: str  # rel path
     planned_source: str
@@ -58,6 +58,7 @@ class WorkItem:
     staging: str
     stack: dict | None = None  # augment: the stack dict
     donors: tuple[str, ...] = ()  # cutmix: other training images of the class, in try order
+    diffusion: Any = None  # diffusion: its `DiffusionSpec`
 
 
 @dataclass(frozen=True)
@@ -134,10 +135,10 @@ class Staged:
     bad: dict[str, str]
 
 
-def make_one(item: WorkItem) -> Outcome:
+def make_one(item: WorkItem, **kw: Any) -> Outcome:
     """Make and write one image. Never raises for bad inputs or a full disk: the outcome
-    says what went wrong, and nothing half-written is left behind."""
-    staged = render(item)
+    says what went wrong, and nothing half-written is left behind. `kw`: see `render`."""
+    staged = render(item, **kw)
     return staged if isinstance(staged, Outcome) else commit(staged)
 
 
@@ -174,8 +175,10 @@ def _unseen_folder(items: list[WorkItem]) -> str:
     return ""
 
 
-def render(item: WorkItem) -> Outcome | Staged:
-    """Decode, augment (or CutMix) and encode into a temp file beside the final name."""
+def render(item: WorkItem, *, on_step: Any = None, cancel: Any = None) -> Outcome | Staged:
+    """Decode, augment (or CutMix, or diffuse) and encode into a temp file beside the final
+    name. A diffusion item reports each step to `on_step(done, total)` and raises
+    `diffusion.Cancelled` once `cancel` (a threading.Event) is set: nothing is written."""
     root = Path(item.root)
     # Stat before decoding: a file that changes meanwhile no longer matches its record.
     stats = [signature(root, item.source)]
@@ -185,6 +188,14 @@ def render(item: WorkItem) -> Outcome | Staged:
         return Outcome(item, "bad_source", message=str(exc), bad={item.source: str(exc)})
     bad: dict[str, str] = {}
     sources: tuple[str, ...] = (item.source,)
+    if item.diffusion is not None:
+        from .diffusion import DiffusionError, img2img
+
+        try:
+            out, params = img2img(item.diffusion, image, item.seed, on_step=on_step, cancel=cancel)
+        except DiffusionError as exc:  # the model, not the source: stop the run
+            return Outcome(item, "error", message=f"{exc}; the finished images are kept")
+        return _encode(item, out, params, sources, bad, tuple(stats))
     try:
         if item.generator == "cutmix":
             from .cutmix import cutmix
@@ -220,6 +231,8 @@ def _encode(
     stats: tuple[tuple[int, int] | None, ...] = (),
 ) -> Outcome | Staged:
     img_path = Path(item.staging) / item.class_name / f"{item.id}.png"
+    # Diffusion images wait for a person's review before an export takes them unasked.
+    status = "unreviewed" if item.diffusion is not None else "pending"
     gen = GeneratedImage(
         id=item.id,
         class_name=item.class_name,
@@ -232,6 +245,7 @@ def _encode(
         fingerprint=item.fingerprint,
         planned_source=item.planned_source,
         source_stats=stats,
+        status=status,
     )
     try:
         data = encode_png(out)

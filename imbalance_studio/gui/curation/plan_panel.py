@@ -36,10 +36,34 @@ POLICIES = {
 }
 
 
+def disable_diffusion_without_extra(box: QComboBox) -> None:
+    """Without the [diffusion] extra the diffusion entry stays listed, greyed out, and its
+    tooltip gives the one-line install command."""
+    from ...core.generation.diffusion import missing_extra
+
+    hint = missing_extra()
+    i = box.findData(Method.DIFFUSION)
+    if i < 0:
+        i = box.findText(Method.DIFFUSION.value)
+    if i < 0:
+        return
+    if hint:
+        box.model().item(i).setEnabled(False)
+        box.setItemData(i, hint, Qt.ItemDataRole.ToolTipRole)
+    else:
+        box.setItemData(
+            i,
+            "New images by diffusion img2img from a local model (set it in the Generate tab); "
+            "they are reviewed before export",
+            Qt.ItemDataRole.ToolTipRole,
+        )
+
+
 class MethodDelegate(QStyledItemDelegate):
     def createEditor(self, parent, option, index):
         box = QComboBox(parent)
         box.addItems(METHODS)
+        disable_diffusion_without_extra(box)
         return box
 
     def setEditorData(self, editor, index):
@@ -92,6 +116,8 @@ class PlanPanel(QWidget):
         self.method_box = QComboBox()
         self.method_box.addItem("augment (new views)", Method.AUGMENT)
         self.method_box.addItem("duplicate (exact copies)", Method.DUPLICATE)
+        self.method_box.addItem("diffusion img2img (local model)", Method.DIFFUSION)
+        disable_diffusion_without_extra(self.method_box)
         self.method_box.setToolTip("How a class below its target is filled")
         self.apply_button = QPushButton("Fill targets")
         self.apply_button.clicked.connect(self._apply_policy)

@@ -23,7 +23,8 @@ TIPS = {
     COL_MARKED: "Training images after remove marks, plus marked duplicates",
     COL_TARGET: "Wanted training count (empty: no target). Edit to change.",
     COL_METHOD: "How the gap to the target is closed: augment (new views, recommended), "
-    "duplicate (exact copies), undersample (seeded random drop) or keep",
+    "duplicate (exact copies), undersample (seeded random drop), keep, or diffusion "
+    "(img2img from a local model; needs the [diffusion] extra, images are reviewed before export)",
     COL_CUTMIX: "Also make new images of this class by intra-class CutMix (a patch from "
     "another training image of the same class; the label stays right)",
     COL_FINAL: "Training images the export will hold",

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QRadioButton,
@@ -74,6 +75,17 @@ class ExportDialog(QDialog):
             f"Validation and test hold original images only. The dataset folder is not changed."
         )
         summary.setWordWrap(True)
+        from ...core.generation import awaiting_review
+
+        # Diffusion images no one has accepted: the export asks before including them.
+        self.unreviewed = len(awaiting_review(self._generated, project))
+        self.review_note = QLabel(
+            f"{self.unreviewed} diffusion images await review (Generate tab): you will be "
+            "asked before they are exported"
+        )
+        self.review_note.setWordWrap(True)
+        self.review_note.setStyleSheet(ERROR_STYLE)
+        self.review_note.setVisible(self.unreviewed > 0)
 
         self.destination = QLineEdit()
         self.destination.setPlaceholderText("A new or empty folder outside the dataset")
@@ -140,6 +152,7 @@ class ExportDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addWidget(summary)
+        layout.addWidget(self.review_note)
         layout.addLayout(form)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
@@ -162,6 +175,12 @@ class ExportDialog(QDialog):
 
         text = self.destination.text().strip()
         if self.running or not text:
+            return
+        if self.unreviewed and not self.confirm_unreviewed(self.unreviewed):
+            self._say(
+                f"Not exported: {self.unreviewed} diffusion images await review; accept or "
+                "reject them in the Generate tab"
+            )
             return
         self.report, self.error = None, ""
         self.open_button.setVisible(False)
@@ -192,6 +211,18 @@ class ExportDialog(QDialog):
             finished=self._on_finished,
         )
         self._update_buttons()
+
+    def confirm_unreviewed(self, n: int) -> bool:
+        """Ask whether to export `n` diffusion images no one has reviewed (default: no)."""
+        answer = QMessageBox.question(
+            self,
+            "Export unreviewed images?",
+            f"{n} diffusion images have not been reviewed. Generated images can carry "
+            "artefacts a model learns to rely on.\n\nExport them anyway?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def cancel(self) -> None:
         """Stop the export; its temporary folder is removed and no OUT is left."""

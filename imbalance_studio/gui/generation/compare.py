@@ -27,6 +27,8 @@ VIEW_SIDE = 220  # pixels each image gets in the comparison
 
 def describe_params(params: dict) -> str:
     """The applied transforms, one per line, with their drawn values (rounded)."""
+    if "prompt" in params and "strength" in params:  # diffusion img2img
+        return describe_diffusion(params)
     applied = params.get("applied")
     if not isinstance(applied, list):
         return json.dumps(params, indent=1, default=str)
@@ -37,6 +39,21 @@ def describe_params(params: dict) -> str:
         values = step.get("params") or {}
         shown = ", ".join(f"{k} {_short(v)}" for k, v in values.items() if _short(v) != "")
         lines.append(f"{step.get('name', '?')}: {shown}" if shown else step.get("name", "?"))
+    return "\n".join(lines)
+
+
+def describe_diffusion(params: dict) -> str:
+    model = params.get("model") or {}
+    lines = [f"prompt: {params.get('prompt', '')}"]
+    if params.get("negative_prompt"):
+        lines.append(f"negative prompt: {params['negative_prompt']}")
+    lines.append(
+        f"strength {_short(params.get('strength'))} · {params.get('steps')} steps · guidance "
+        f"{_short(params.get('guidance'))} · {params.get('size')} px"
+        + (f" · {params['device']}" if params.get("device") else "")
+    )
+    if isinstance(model, dict):
+        lines.append(f"model: {model.get('path', '?')} ({model.get('fingerprint', '')})")
     return "\n".join(lines)
 
 

@@ -27,7 +27,7 @@ ImageRole = Qt.ItemDataRole.UserRole + 1
 ClassRole = Qt.ItemDataRole.UserRole + 2
 StatusRole = Qt.ItemDataRole.UserRole + 3
 
-STATUSES = ("pending", "accepted", "rejected")
+STATUSES = ("unreviewed", "pending", "accepted", "rejected")  # unreviewed: diffusion
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -65,7 +65,10 @@ class GeneratedModel(QAbstractListModel):
         if role == Qt.ItemDataRole.SizeHintRole:
             return QSize(self.tile + 12, self.tile + 24)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{g.id}\n{g.generator} of {', '.join(g.sources)}\nseed {g.seed}, {g.status}"
+            tip = f"{g.id}\n{g.generator} of {', '.join(g.sources)}\nseed {g.seed}, {g.status}"
+            if g.params.get("prompt") is not None:
+                tip += f"\nprompt: {g.params['prompt']}"
+            return tip
         if role == ImageRole:
             return g
         if role == ClassRole:

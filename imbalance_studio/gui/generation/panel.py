@@ -107,7 +107,8 @@ class GenerationPanel(QAReview, QWidget):
         filters.addWidget(self.class_filter)
         filters.addWidget(self.state_filter)
         legend = QLabel(
-            "Badges: <b>pending</b>, <b>accepted</b>, <b>rejected</b> · A accept, R reject"
+            "Badges: <b>unreviewed</b> (diffusion: shown first, review before export), "
+            "<b>pending</b>, <b>accepted</b>, <b>rejected</b> · A accept, R reject"
         )
         legend.setToolTip(
             "Pending and accepted images are exported; rejected ones are left out. Rejecting "
@@ -138,8 +139,15 @@ class GenerationPanel(QAReview, QWidget):
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
 
+        from .diffusion_settings import DiffusionSettingsBox
+
+        self.diffusion = DiffusionSettingsBox(self)
+        self.diffusion.setVisible(False)  # while a class's method is diffusion
+        self.diffusion.changed.connect(self._diffusion_changed)
+
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.diffusion)
         layout.addWidget(self.status)
         layout.addLayout(filters)
         layout.addWidget(split, 1)
@@ -204,6 +212,8 @@ class GenerationPanel(QAReview, QWidget):
         if not same:
             self._cancelled = False
             self._show_ready(0, self.wanted(), say=False)  # the gallery load fills it in
+        self.diffusion.set_project(project)
+        self.diffusion.setVisible(self._uses_diffusion())
         self._set_enabled()
         if self.staging is not None and plan is not None:
             if not same:
@@ -270,6 +280,10 @@ class GenerationPanel(QAReview, QWidget):
             rate = made / elapsed
             left = (event.total - event.done) / rate
             text += f" · {rate:.1f} images/s · {_clock(left)} left"
+        if event.steps:  # a diffusion image in progress
+            text += f" · denoising step {event.step} of {event.steps}"
+        elif "loads the diffusion model" in event.message:
+            text += " · starting a diffusion image (the first one loads the model)…"
         if self._problems:
             text += f" · {len(self._problems)} problems"
         self._say(text)
@@ -313,6 +327,19 @@ class GenerationPanel(QAReview, QWidget):
             self.model.add_images(images)
 
     # -- helpers ---------------------------------------------------------------------------
+    def _uses_diffusion(self) -> bool:
+        from ...core.project import Method
+
+        if self.project is None:
+            return False
+        return any(t.method == Method.DIFFUSION for t in self.project.targets.values())
+
+    def _diffusion_changed(self) -> None:
+        """New settings: other images (new ids); the gallery shows what is staged for them."""
+        self.projectChanged.emit()
+        if self.staging is not None and self.plan is not None and not self.busy:
+            self._load_gallery()
+
     def _thumbnails(self) -> Any:
         if self._thumbs is None:
             from ..thumbnail_loader import ThumbnailLoader

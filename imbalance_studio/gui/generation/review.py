@@ -169,7 +169,7 @@ class QAReview:
         for step in range(1, rows + 1):
             index = self.proxy.index((at + step) % rows, 0)
             g = self.model.image_at(self.proxy.mapToSource(index).row())
-            if g is not None and g.status == "pending" and g.id != image.id:
+            if g is not None and g.status in ("pending", "unreviewed") and g.id != image.id:
                 return g.id
         return None
 
@@ -190,7 +190,7 @@ class QAReview:
 def load_gallery(dataset, project, plan, staging) -> tuple[list[GeneratedImage], int]:
     """Runs in a worker: the staged images the plan uses, plus the rejected ones (shown
     tinted, so the user sees what was turned down), and how many are still missing."""
-    from ...core.generation import load_staging, staged_for_plan
+    from ...core.generation import awaiting_review, load_staging, staged_for_plan
 
     images, missing = staged_for_plan(dataset, project, plan, staging)
     rejected = set(project.generation.rejected)
@@ -198,4 +198,7 @@ def load_gallery(dataset, project, plan, staging) -> tuple[list[GeneratedImage],
         plan.classes[cp.class_index] for cp in plan.splits["train"] if cp.generate
     }
     shown = [g for g in load_staging(staging) if g.id in rejected and g.class_name in classes]
+    # Diffusion images no one has reviewed come first: the export asks before taking them.
+    waiting = {g.id for g in awaiting_review(images, project)}
+    images.sort(key=lambda g: g.id not in waiting)
     return images + shown, missing

@@ -17,6 +17,7 @@ Index = QModelIndex | QPersistentModelIndex
 
 # State -> (badge text, pill colour, text colour).
 BADGES: dict[str, tuple[str, QColor, QColor]] = {
+    "unreviewed": ("unreviewed", QColor("#f9a825"), QColor("#212121")),  # diffusion images
     "pending": ("pending", QColor("#eceff1"), QColor("#37474f")),
     "accepted": ("accepted", QColor("#2e7d32"), QColor("white")),
     "rejected": ("rejected", QColor("#c62828"), QColor("white")),
