@@ -86,7 +86,10 @@ def test_the_gallery_filters_by_review_state(qtbot, bare_panel):
         return [p.state_filter.itemText(i) for i in range(p.state_filter.count())]
 
     qtbot.waitUntil(
-        lambda: texts() == ["All states (5)", "Pending (3)", "Accepted (1)", "Rejected (1)"]
+        lambda: (
+            texts()
+            == ["All states (5)", "Unreviewed (0)", "Pending (3)", "Accepted (1)", "Rejected (1)"]
+        )
     )
     for status, n in (("pending", 3), ("accepted", 1), ("rejected", 1), ("", 5)):
         p.state_filter.setCurrentIndex(p.state_filter.findData(status))

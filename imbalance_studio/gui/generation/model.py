@@ -1,6 +1,7 @@
 """The QA gallery's model: generated images with their status, thumbnails from a loader.
 
-Rows stay in slot order (class, then plan task), a rejected image first in its slot and its
+Rows stay in slot order (diffusion images first, since they await a person's review before the
+export takes them; then class, then plan task), a rejected image first in its slot and its
 replacement right after it: a decision, a replacement or a reload never reshuffles the grid,
 so the tile under the user's eye stays there and a replacement appears beside what it
 replaces.
@@ -22,6 +23,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QPixmap
 
 from ...core.generation import GeneratedImage
+from ...core.generation.diffusion import GENERATOR as DIFFUSION
 
 ImageRole = Qt.ItemDataRole.UserRole + 1
 ClassRole = Qt.ItemDataRole.UserRole + 2
@@ -45,7 +47,7 @@ class GeneratedModel(QAbstractListModel):
         # Small images (a 32-px digit) are enlarged to the tile, without smoothing, so the
         # pixels can be judged; the enlarged copies are kept (a few KB each).
         self._scaled: dict[str, QPixmap] = {}
-        self._keys: list[tuple[int, int]] = []  # each row's slot, in row order
+        self._keys: list[tuple[int, int, int]] = []  # each row's slot, in row order
         # Set by the panel from the plan and the project: ImageFolder class order, and the
         # order in which a slot's images were rejected.
         self.class_rank: dict[str, int] = {}
@@ -95,8 +97,10 @@ class GeneratedModel(QAbstractListModel):
         return pixmap
 
     # -- edits ---------------------------------------------------------------------------
-    def slot_key(self, g: GeneratedImage) -> tuple[int, int]:
-        return (self.class_rank.get(g.class_name, len(self.class_rank)), g.ordinal)
+    def slot_key(self, g: GeneratedImage) -> tuple[int, int, int]:
+        # By generator, not by status: a decision must not move the tile from under the user.
+        first = 0 if g.generator == DIFFUSION else 1
+        return (first, self.class_rank.get(g.class_name, len(self.class_rank)), g.ordinal)
 
     def _order(self, images: list[GeneratedImage]) -> list[GeneratedImage]:
         """Slot order; within a slot the rejected images (oldest rejection first), then

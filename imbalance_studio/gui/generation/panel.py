@@ -389,6 +389,8 @@ class GenerationPanel(QAReview, QWidget):
             status = self.state_filter.itemData(i)
             n = counts.get(status, 0) if status else sum(counts.values())
             self.state_filter.setItemText(i, f"{status.capitalize() or 'All states'} ({n})")
+            # Only diffusion makes unreviewed images: the entry is noise in every other project.
+            self.state_filter.view().setRowHidden(i, status == "unreviewed" and n == 0)
 
     def _show_ready(self, ready: int, missing: int, say: bool = True) -> None:
         """The bar and the line under it from one count: `ready` of `ready + missing`, and
