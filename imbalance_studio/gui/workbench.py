@@ -173,7 +173,7 @@ class Workbench(QObject):
         c = self.controller
         if c.dataset is None or c.project is None:
             return
-        from ..core.augment import PRESETS
+        from ..core.augment import default_preset_stack
 
         minority = {info.name for info in c.dataset.class_infos() if info.is_minority}
         editor.set_classes(list(c.dataset.classes), minority)
@@ -182,9 +182,9 @@ class Workbench(QObject):
         self._synced = c.project
         settings = c.project.augment.model_dump()
         if settings["default_stack"] is None:
-            # Generation uses the medium preset when no stack was chosen: show that stack,
+            # Generation uses the default preset when no stack was chosen: show that stack,
             # so the previews show what Generate will really make.
-            settings["default_stack"] = PRESETS["medium"]
+            settings["default_stack"] = default_preset_stack()
         editor.set_settings(settings)
 
     def _on_augment_settings(self, settings: dict) -> None:
