@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "export": "export",
     "plan": "plan",
     "generate": "generate",
+    "evaluate": "evaluate",
 }
 
 DEBUG_ENV = "IMBALANCE_STUDIO_DEBUG"
