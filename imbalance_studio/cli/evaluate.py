@@ -61,21 +61,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..core.evaluate import EvaluateError, iter_evaluate, save_report
+    from ..core.evaluate import EvaluateError, evaluate_and_save
 
-    folder = Path(args.export)
     try:
-        gen = iter_evaluate(
-            folder, seed=args.seed, device=args.device, steps=args.steps, size=args.size,
-            arms=args.arms,
+        gen = evaluate_and_save(
+            Path(args.export), seed=args.seed, device=args.device, steps=args.steps,
+            size=args.size, arms=args.arms,
         )  # fmt: skip
         report = run_steps(gen, "evaluate", args.quiet or args.json)
     except EvaluateError as exc:
         raise CliError(str(exc)) from exc
-    try:
-        save_report(report, folder)
-    except OSError as exc:
-        raise CliError(f"{folder}: cannot write the evaluation ({exc.strerror or exc})") from exc
     if args.json:
         print(json_text(report))
         return 0

@@ -76,6 +76,9 @@ class Workbench(QObject):
         self.export_dialog: Any = None
 
         window.install(self)
+        from .evaluate import install_evaluate
+
+        self.evaluate = install_evaluate(window)  # the Evaluate tab, after Generate
 
         self._saved_sizes: list[int] | None = None
         window.panels.currentChanged.connect(self._on_tab)
@@ -338,6 +341,7 @@ class Workbench(QObject):
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.export_dialog = dialog
+        dialog.exportFinished.connect(self.evaluate.exported)  # the export to evaluate next
         dialog.open()
 
     @property

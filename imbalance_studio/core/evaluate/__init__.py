@@ -3,7 +3,7 @@ each on its validation split with metrics from the confusion matrix. torch loads
 
 from .data import ARM_HELP, ARMS, EvaluateError
 from .output import JSON_NAME, PNG_NAME, save_report
-from .run import EvalProgress, estimate_seconds, iter_evaluate
+from .run import EvalProgress, estimate_seconds, evaluate_and_save, iter_evaluate, read_saved
 
 __all__ = [
     "ARMS",
@@ -13,6 +13,8 @@ __all__ = [
     "EvalProgress",
     "EvaluateError",
     "estimate_seconds",
+    "evaluate_and_save",
     "iter_evaluate",
+    "read_saved",
     "save_report",
 ]

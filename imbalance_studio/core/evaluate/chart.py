@@ -11,8 +11,7 @@ import io
 
 from PIL import Image, ImageDraw
 
-from ..export.labels import bitmap_font
-from ..names import display_name
+from ..export.labels import bitmap_font, fit
 
 W = 760
 ARM_COLOURS = [(70, 110, 180), (230, 140, 60), (80, 160, 90), (170, 80, 160), (200, 60, 60)]
@@ -26,9 +25,12 @@ def _heat(v: float) -> tuple[int, int, int]:
     return (int(255 - 205 * v), int(255 - 165 * v), int(255 - 75 * v))
 
 
-def _short(name: str, n: int = 12) -> str:
-    name = display_name(name)
-    return name if len(name) <= n else name[: n - 1] + "~"
+def _name(d: ImageDraw.ImageDraw, xy: tuple[int, int], name: str, width: int) -> None:
+    """A class name in any script (the bitmap font takes Latin-1 only; see export/labels)."""
+    x, y = xy
+    for font, text in fit(name, width).runs:
+        d.text((x, y), text, fill=TEXT, font=font)
+        x += int(font.getlength(text))
 
 
 def render(report: dict) -> bytes:
@@ -85,8 +87,8 @@ def render(report: dict) -> bytes:
            fill=TEXT, font=font)  # fmt: skip
     y += 18
     for i in range(k):
-        d.text((10, y + cell * i + cell // 2 - 5), f"{i} {_short(classes[i], 18)}", fill=TEXT,
-               font=font)  # fmt: skip
+        d.text((10, y + cell * i + cell // 2 - 5), str(i), fill=TEXT, font=font)
+        _name(d, (30, y + cell * i + cell // 2 - 5), classes[i], x0 - 36)
         row = sum(cm[i]) or 1
         for j in range(k):
             v = cm[i][j]

@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from ..names import display_name, unescape_name
-from ..safe_read import InputFileError, load_json_bounded, read_bounded_text
+from ..safe_read import InputFileError, load_json_bounded, open_regular
 
 MANIFEST_MAX_BYTES = 4 * 2**30
 WEIGHTS_MAX_BYTES = 64 * 2**20
@@ -70,6 +70,20 @@ class ExportData:
         return [r for r in self.rows if r.split == name]
 
 
+def _read_text(path: Path, limit: int, what: str) -> str:
+    """A regular UTF-8 file of at most `limit` bytes, read in chunks (one read of `limit`
+    bytes would ask for the whole bound at once: gigabytes for a manifest's)."""
+    fd, _ = open_regular(path, what)
+    with open(fd, "rb", closefd=True) as fh:
+        chunks, left = [], limit + 1
+        while left > 0 and (chunk := fh.read(min(left, 2**24))):
+            chunks.append(chunk)
+            left -= len(chunk)
+    if left <= 0:
+        raise InputFileError(f"{path}: {what} larger than {limit // 2**20} MB")
+    return b"".join(chunks).decode("utf-8")
+
+
 def _safe_relative(text: str, folder: Path) -> str:
     path = unescape_name(text)
     parts = PurePosixPath(path).parts
@@ -85,7 +99,7 @@ def read_export(folder: Path) -> ExportData:
         raise EvaluateError(f"{folder}: not an export folder (no manifest.csv)")
     try:
         weights = load_json_bounded(folder / "weights.json", WEIGHTS_MAX_BYTES, "weights.json")
-        text = read_bounded_text(folder / "manifest.csv", MANIFEST_MAX_BYTES, "manifest.csv")
+        text = _read_text(folder / "manifest.csv", MANIFEST_MAX_BYTES, "manifest.csv")
     except (InputFileError, OSError, ValueError) as exc:
         raise EvaluateError(f"{folder}: {exc}") from exc
     if not isinstance(weights, dict) or not isinstance(weights.get("classes"), list):
@@ -112,7 +126,7 @@ def _read_sampler(folder: Path) -> dict[str, float]:
     if not path.is_file():
         return {}
     try:
-        text = read_bounded_text(path, SAMPLER_MAX_BYTES, "sampler_weights.csv")
+        text = _read_text(path, SAMPLER_MAX_BYTES, "sampler_weights.csv")
         return {
             unescape_name(r["path"]): float(r["weight"]) for r in csv.DictReader(io.StringIO(text))
         }

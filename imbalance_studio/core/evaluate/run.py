@@ -237,3 +237,30 @@ def summary(report: dict) -> str:
     elif report["warnings"]:
         line += "; see the warnings on small classes"
     return line
+
+
+def evaluate_and_save(export: Path, **options) -> Generator[EvalProgress, None, dict]:
+    """`iter_evaluate`, then the report written next to the export (what the CLI and the
+    Evaluate tab run); nothing is written when it is closed before the end."""
+    from .output import save_report
+
+    report = yield from iter_evaluate(Path(export), **options)
+    try:
+        save_report(report, Path(export))
+    except OSError as exc:
+        raise EvaluateError(
+            f"{export}: cannot write the evaluation ({exc.strerror or exc})"
+        ) from exc
+    return report
+
+
+def read_saved(export: Path) -> dict | None:
+    """The evaluation.json saved in `export`, or None when there is none we can read."""
+    from ..safe_read import InputFileError, load_json_bounded
+    from .output import JSON_NAME
+
+    try:
+        report = load_json_bounded(Path(export) / JSON_NAME, 64 * 2**20, "an evaluation")
+    except (InputFileError, OSError, ValueError):
+        return None
+    return report if isinstance(report, dict) and report.get("format") == FORMAT else None
