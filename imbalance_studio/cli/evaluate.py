@@ -53,7 +53,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default="auto",
         help="auto: a CUDA GPU when torch sees one, else the CPU (deterministic)",
     )
-    p.add_argument("--steps", type=count_arg, default=300, help="gradient steps per arm (300)")
+    p.add_argument(
+        "--steps",
+        type=count_arg,
+        default=200,
+        help="gradient steps per arm, batches of 32 (default 200; more is slower and closer "
+        "to a long training, where balancing tends to matter less)",
+    )
     p.add_argument("--size", type=_size, default=64, help="input size in pixels (64)")
     p.add_argument("--arms", type=_arms, help="only these arms, e.g. raw,balanced")
     p.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -66,9 +66,8 @@ def _presets() -> dict[str, dict[str, Any]]:
         # The default when no stack is chosen. A flip turns a 2 into a mirrored glyph, a
         # left lung into a right one, text into nonsense; hue shifts and cut-outs can erase
         # what defines a class. Only changes a photographer's hand or lighting makes: small
-        # rotation/scale/shift, brightness/contrast, mild blur and noise. Measured on
-        # long-tailed digits (benchmarks/bench_evaluate.py) oversampling with medium's flips
-        # hurt, this stack helped.
+        # rotation/scale/shift, brightness/contrast, mild blur and noise
+        # (benchmarks/bench_evaluate.py measures it against medium on long-tailed digits).
         "safe": _stack(
             ("Affine", 0.7, {"scale": [0.9, 1.1], "translate_percent": [-0.06, 0.06],
                              "rotate": [-10, 10], "border_mode": _REFLECT}),

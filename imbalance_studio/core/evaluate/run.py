@@ -13,10 +13,19 @@ from pathlib import Path
 import numpy as np
 
 from ..names import display_name
+from ..text import plural
 from .data import ARM_HELP, EvaluateError, ExportData, Row, build_arms, read_export
 from .data import validation_warnings as _val_warnings
 from .metrics import bootstrap_balanced_accuracy, confusion, interval, scores
-from .model import TrainConfig, default_threads, deterministic, predict, resolve_device, train_arm
+from .model import (
+    DEFAULT_STEPS,
+    TrainConfig,
+    default_threads,
+    deterministic,
+    predict,
+    resolve_device,
+    train_arm,
+)
 
 FORMAT = "imbalance-studio-evaluation"
 CURVE_POINTS = 100
@@ -80,7 +89,7 @@ def iter_evaluate(
     *,
     seed: int = 1,
     device: str = "auto",
-    steps: int = 300,
+    steps: int = DEFAULT_STEPS,
     size: int = 64,
     arms: tuple[str, ...] | None = None,
     threads: int | None = None,
@@ -231,7 +240,8 @@ def summary(report: dict) -> str:
         before = arms["raw"]["per_class_recall"][rare]
         after = arms[best]["per_class_recall"][rare]
         n = report["val_counts"][rare]
-        line += f"; rarest class {name}: recall {before:.2f} → {after:.2f} ({n} val images)"
+        line += f"; rarest class {name}: recall {before:.2f} → {after:.2f} "
+        line += f"({plural(n, 'validation image')})"
     if report["within_noise"]:
         line += "; within noise: the validation split is too small to call this a win"
     elif report["warnings"]:

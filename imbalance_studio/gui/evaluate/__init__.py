@@ -34,8 +34,15 @@ class Evaluate(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
+        from PySide6.QtWidgets import QScrollArea
+
         self.panel = EvaluatePanel()
-        self.index = window.add_panel(self.panel, "Evaluate")
+        # A scroll area: the table and plots never widen the window.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(self.panel)
+        self.index = window.add_panel(scroll, "Evaluate")
         if folder := last_export():
             self.panel.set_export(folder)
 

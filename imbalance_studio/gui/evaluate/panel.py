@@ -12,7 +12,6 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -78,7 +77,7 @@ class EvaluatePanel(QWidget):
         self.steps_box = QSpinBox()
         self.steps_box.setRange(1, 100_000)
         self.steps_box.setSingleStep(50)
-        self.steps_box.setValue(300)
+        self.steps_box.setValue(200)
         self.steps_box.setToolTip("Gradient steps per arm (batches of 32): more is slower and "
                                   "closer to a real training")  # fmt: skip
         self.device_box = QComboBox()
@@ -98,17 +97,23 @@ class EvaluatePanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setTextVisible(False)
         self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.estimate.setWordWrap(True)
 
-        form = QGridLayout()
-        form.addWidget(QLabel("Export:"), 0, 0)
-        form.addWidget(self.path_edit, 0, 1, 1, 5)
-        form.addWidget(browse, 0, 6)
-        form.addWidget(QLabel("Input size:"), 1, 0)
-        form.addWidget(self.size_box, 1, 1)
-        form.addWidget(QLabel("Steps per arm:"), 1, 2)
-        form.addWidget(self.steps_box, 1, 3)
-        form.addWidget(QLabel("Device:"), 1, 4)
-        form.addWidget(self.device_box, 1, 5)
+        form = QVBoxLayout()
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Export:"))
+        row.addWidget(self.path_edit, 1)
+        row.addWidget(browse)
+        form.addLayout(row)
+        row = QHBoxLayout()
+        for text, box in (("Input size:", self.size_box), ("Steps per arm:", self.steps_box),
+                          ("Device:", self.device_box)):  # fmt: skip
+            row.addWidget(QLabel(text))
+            row.addWidget(box)
+            row.addSpacing(12)
+        row.addStretch(1)
+        form.addLayout(row)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
@@ -124,7 +129,6 @@ class EvaluatePanel(QWidget):
         self.table = QTableWidget(0, 0)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.setMinimumHeight(170)
         self.baseline = QLabel("")
         self.baseline.setWordWrap(True)
         self.baseline.setStyleSheet("color:#666")
@@ -134,6 +138,8 @@ class EvaluatePanel(QWidget):
         self.arm_box = QComboBox()
         self.arm_box.currentTextChanged.connect(self._draw_confusion)
         self.confusion_title = QLabel("Confusion matrix of")
+        self.confusion_title.setToolTip("Rows: true class; columns: predicted class; each row "
+                                        "shaded by its share of that class's images")  # fmt: skip
         self.plots = QHBoxLayout()
         self._confusion_box = QVBoxLayout()
         head = QHBoxLayout()
@@ -142,7 +148,7 @@ class EvaluatePanel(QWidget):
         head.addStretch(1)
         self._confusion_box.addLayout(head)
         self._curve_box = QVBoxLayout()
-        self._curve_box.addWidget(QLabel("Training loss of every arm (same steps, same seed)"))
+        self._curve_box.addWidget(QLabel("Training loss per step"))
         self.plots.addLayout(self._confusion_box, 1)
         self.plots.addLayout(self._curve_box, 1)
         self.results = QWidget()
@@ -337,7 +343,12 @@ class EvaluatePanel(QWidget):
                     item.setBackground(QBrush(_heat(r)))
                 t.setItem(row, 6 + j, item)
         t.resizeColumnsToContents()
+        t.resizeRowsToContents()
         t.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        # Every arm visible without scrolling: height of the rows, header and scroll bar.
+        rows = sum(t.rowHeight(r) for r in range(t.rowCount()))
+        extra = t.horizontalHeader().height() + t.horizontalScrollBar().sizeHint().height()
+        t.setFixedHeight(rows + extra + 2 * t.frameWidth() + 2)
 
     def _ensure_plots(self) -> None:
         if self.confusion_plot is None:
@@ -355,4 +366,3 @@ class EvaluatePanel(QWidget):
 
         draw_confusion(self.confusion_plot, self.report["classes"],
                        self.report["arms"][arm]["confusion"])  # fmt: skip
-        self.confusion_title.setText("Confusion matrix (rows: true class, columns: predicted) of")
