@@ -46,6 +46,7 @@ def test_evaluate_shows_the_arms_and_saves_the_report(qtbot, panel):
     seen: list[str] = []
     panel.start()
     assert not panel.run_button.isEnabled() and panel.cancel_button.isEnabled()
+    assert panel.progress.isVisible()
     qtbot.waitUntil(lambda: seen.append(panel.status.text()) or panel.results.isVisible(),
                     timeout=120_000)  # fmt: skip
     qtbot.waitUntil(lambda: panel.run_button.isEnabled(), timeout=10_000)
@@ -74,6 +75,7 @@ def test_cancel_writes_nothing_and_reenables(qtbot, panel):
     qtbot.waitUntil(lambda: "Training" in panel.status.text(), timeout=60_000)
     panel.cancel()
     assert panel.run_button.isEnabled() and "Cancelled" in panel.status.text()
+    assert not panel.progress.isVisible()
     qtbot.waitUntil(lambda: not panel.job.running, timeout=30_000)
     assert not (panel.export_path / "evaluation.json").exists()
     assert not panel.results.isVisible()

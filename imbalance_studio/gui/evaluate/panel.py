@@ -96,6 +96,7 @@ class EvaluatePanel(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.progress = QProgressBar()
         self.progress.setTextVisible(False)
+        self.progress.hide()  # shown while a run goes on
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.estimate.setWordWrap(True)
@@ -232,6 +233,7 @@ class EvaluatePanel(QWidget):
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, 0)
+        self.progress.show()
         self.status.setText("Reading the export…")
         self.job = start_job(
             evaluate_and_save, path, seed=1, device=self.device_box.currentText(),
@@ -266,6 +268,7 @@ class EvaluatePanel(QWidget):
         self.cancel_button.setEnabled(False)
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
+        self.progress.hide()
 
     # -- showing a report -----------------------------------------------------------------
     def show_report(self, report: dict, saved: bool = False) -> None:
@@ -295,6 +298,9 @@ class EvaluatePanel(QWidget):
         self._draw_confusion(report["best"])
         draw_curves(self.curve_plot, arms)
         m = report["model"]
+        if saved:  # Evaluate again with the same settings unless the user changes them
+            self.size_box.setValue(int(m.get("input_size", self.size_box.value())))
+            self.steps_box.setValue(int(m.get("steps", self.steps_box.value())))
         where = "saved earlier" if saved else "done"
         self.status.setText(
             f"Evaluation {where}: {m['input_size']} px, {m['steps']} steps per arm, seed "
