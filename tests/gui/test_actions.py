@@ -93,7 +93,9 @@ def test_menus_and_toolbar_are_laid_out_in_their_fixed_order(window):
         "&Undo", "&Redo", "----", "Remove", "Duplicate", "−1 copy", "Clear mark", "----",
         "&Accept Generated Image", "Re&ject Generated Image",
     ]  # fmt: skip
-    assert layout(menus["Tools"]) == ["&Generate Planned Images", "&Export Balanced Dataset…"]
+    assert layout(menus["Tools"]) == [
+        "&Generate Planned Images", "&Export Balanced Dataset…", "E&valuate an Export…",
+    ]  # fmt: skip
     assert layout(menus["Help"]) == ["&About Imbalance Studio"]
     toolbar = window.layout_of_actions.toolbar
     items = ["----" if a.isSeparator() else a.iconText() for a in toolbar.actions()]
@@ -143,7 +145,8 @@ def test_a_new_panel_is_one_install_and_its_state_is_asked_again(window):
     tools = window.action("tools.generate").associatedObjects()
     tools = next(o for o in tools if isinstance(o, QMenu))
     assert layout(tools) == [
-        "&Generate Planned Images", "&Export Balanced Dataset…", "----", "&Extra Work",
+        "&Generate Planned Images", "&Export Balanced Dataset…", "E&valuate an Export…", "----",
+        "&Extra Work",
     ]  # fmt: skip
     extra = window.action("tools.extra")
     assert extra in window.layout_of_actions.toolbar.actions()
