@@ -67,6 +67,9 @@ def test_evaluate_shows_the_arms_and_saves_the_report(qtbot, panel):
     assert panel.arm_box.currentText() == report["best"]
     assert panel.confusion_plot is not None and panel.curve_plot is not None
     assert (panel.export_path / "evaluation.png").is_file()
+    # Another folder: these results are not its results.
+    panel.set_export(panel.export_path.parent)
+    assert not panel.results.isVisible() and panel.report is None
 
 
 def test_cancel_writes_nothing_and_reenables(qtbot, panel):

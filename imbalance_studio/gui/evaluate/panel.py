@@ -201,6 +201,10 @@ class EvaluatePanel(QWidget):
         path = self.export_path
         if path is None or self.busy:
             return
+        if self.report is not None and Path(self.report.get("export", "")) != path:
+            self.report = None  # another export's results must not pass for this one's
+            self.results.hide()
+            self.status.setText("")
         start_job(read_saved, path, owner=self, key=("evaluate-load", id(self)),
                   done=lambda rep: self.show_report(rep, saved=True) if rep else None)  # fmt: skip
 
