@@ -138,6 +138,16 @@ def test_metrics_match_sklearn_on_labels_with_a_missing_class():
     assert (boot["a"] == boot["b"]).all() and boot["a"].std() > 0
 
 
+def test_the_time_estimate_grows_with_arms_steps_and_pixels():
+    from imbalance_studio.core.evaluate import estimate_seconds
+
+    base = estimate_seconds(5, 200, 64)
+    assert 30 < base < 300  # "about two minutes" for the defaults on a CPU core
+    assert estimate_seconds(5, 400, 64) == pytest.approx(2 * base)
+    assert estimate_seconds(5, 200, 128) == pytest.approx(4 * base)
+    assert estimate_seconds(5, 200, 64, "cuda") < base / 10
+
+
 def test_same_export_and_seed_give_the_same_numbers(export):
     def run(seed):
         rep = drive(

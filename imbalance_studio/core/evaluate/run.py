@@ -50,9 +50,9 @@ class EvalProgress:
     eta_s: float | None = None
 
 
-def estimate_seconds(n_arms: int, steps: int, size: int, device: str = "cpu", threads: int = 2):
+def estimate_seconds(n_arms: int, steps: int, size: int, device: str = "cpu") -> float:
     """A rough duration for n_arms x steps training steps (loading and judging are small)."""
-    per_step = GPU_STEP_S if device == "cuda" else CPU_STEP_S / max(1, min(threads, 4)) * 2
+    per_step = GPU_STEP_S if device == "cuda" else CPU_STEP_S
     return n_arms * steps * per_step * (size / 64) ** 2
 
 
