@@ -187,8 +187,8 @@ def _report(data, config, results, preds, y_val, notes) -> dict:
         "arms": results,
         "best": best,
         "interval": {
-            "method": "stratified bootstrap over validation images (each class resampled "
-            "within itself), paired across arms",
+            "method": "bootstrap over the validation images (resampled with replacement, "
+            "balanced accuracy over the classes each resample holds), paired across arms",
             "rounds": len(next(iter(boot.values()))),
             "level": 0.95,
             "balanced_accuracy": {a: interval(v) for a, v in boot.items()},
@@ -235,6 +235,8 @@ def summary(report: dict) -> str:
         lo, hi = report["interval"]["difference_from_best"]["raw"]
         line += f" vs raw {r:.3f} ({100 * (b - r):+.1f} points, 95% interval {100 * lo:+.1f} to "
         line += f"{100 * hi:+.1f})"
+    if best == "raw" and len(arms) > 1:
+        line += "; no balancing beat the original training images here"
     rare = rare_class(report)
     if rare is not None and best != "raw" and "raw" in arms:
         name = display_name(report["classes"][rare])
