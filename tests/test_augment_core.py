@@ -220,7 +220,7 @@ def test_validation_reports_per_parameter_messages():
 
 
 def test_presets_are_valid_and_label_safe_has_no_colour_shift():
-    assert set(PRESETS) == {"light", "medium", "heavy", "label-safe"}
+    assert set(PRESETS) == {"light", "medium", "heavy", "label-safe", "safe"}
     for stack in PRESETS.values():
         assert validate_stack(stack) == {}
     safe = {e.name for e in entries_from_stack(PRESETS["label-safe"])}
@@ -230,6 +230,27 @@ def test_presets_are_valid_and_label_safe_has_no_colour_shift():
         "HorizontalFlip", "Affine", "RandomBrightnessContrast",
         "HueSaturationValue", "GridDistortion", "CoarseDropout",
     ]  # fmt: skip
+
+
+def test_default_preset_cannot_change_what_the_picture_shows(digits_root):
+    """The stack used when none is chosen: no flip (a mirrored 2 is no 2), no hue shift or
+    cut-out; only small geometry, brightness/contrast, blur and noise."""
+    from imbalance_studio.core.augment import DEFAULT_PRESET, apply_stack, default_preset_stack
+    from imbalance_studio.core.imageio import load_array
+
+    stack = default_preset_stack()
+    assert stack is PRESETS[DEFAULT_PRESET] and validate_stack(stack) == {}
+    names = {e.name for e in entries_from_stack(stack)}
+    assert names == {"Affine", "RandomBrightnessContrast", "GaussianBlur", "GaussNoise"}
+    affine = next(e for e in entries_from_stack(stack) if e.name == "Affine").params
+    assert max(map(abs, affine["rotate"])) <= 10 and max(map(abs, affine["scale"])) <= 1.1
+    # On a real digit: the result stays close to the source (a flip of a 2 would not).
+    source = load_array(next((digits_root / "digit_2").iterdir()))
+    for seed in range(20):
+        out, _ = apply_stack(stack, source, seed)
+        assert out.shape == source.shape
+        flipped = np.abs(source[:, ::-1].astype(int) - source).mean()
+        assert np.abs(out.astype(int) - source).mean() < max(flipped, 1.0)
 
 
 def test_stack_for_class_prefers_the_class_override():

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "generate": "generate",
     "features": "features",
     "inspect": "inspect",
+    "evaluate": "evaluate",
 }
 
 DEBUG_ENV = "IMBALANCE_STUDIO_DEBUG"

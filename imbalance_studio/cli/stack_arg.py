@@ -1,6 +1,6 @@
 """`--augment STACK`, read the same way by every command (plan, generate, export).
 
-STACK is a preset name (light, medium, heavy, label-safe) or an albumentations JSON/YAML
+STACK is a preset name (light, medium, heavy, label-safe, safe) or an albumentations JSON/YAML
 file (`A.save` format). A preset name wins over a file of the same name; write `./light`
 for the file.
 """
@@ -15,10 +15,10 @@ from . import CliError
 from .project_arg import regular_file
 
 # The names of core.augment.PRESETS (a test keeps them equal) for --help, without importing it.
-PRESET_NAMES = ("light", "medium", "heavy", "label-safe")
+PRESET_NAMES = ("light", "medium", "heavy", "label-safe", "safe")
 STACK_HELP = (
     "augmentation stack: a preset (" + ", ".join(PRESET_NAMES) + ") or an albumentations "
-    "JSON/YAML file"
+    "JSON/YAML file (default: the project's stack, else safe: no flips or hue shifts)"
 )
 
 

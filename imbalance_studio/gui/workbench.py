@@ -83,6 +83,9 @@ class Workbench(QObject):
 
         self.features_panel = FeaturesPanel(window, self.controller)
         window.install(self.features_panel)
+        from .evaluate import install_evaluate
+
+        self.evaluate = install_evaluate(window)  # the Evaluate tab, after Generate
 
         self._saved_sizes: list[int] | None = None
         window.panels.currentChanged.connect(self._on_tab)
@@ -192,7 +195,7 @@ class Workbench(QObject):
         c = self.controller
         if c.dataset is None or c.project is None:
             return
-        from ..core.augment import PRESETS
+        from ..core.augment import default_preset_stack
 
         minority = {info.name for info in c.dataset.class_infos() if info.is_minority}
         editor.set_classes(list(c.dataset.classes), minority)
@@ -201,9 +204,9 @@ class Workbench(QObject):
         self._synced = c.project
         settings = c.project.augment.model_dump()
         if settings["default_stack"] is None:
-            # Generation uses the medium preset when no stack was chosen: show that stack,
+            # Generation uses the default preset when no stack was chosen: show that stack,
             # so the previews show what Generate will really make.
-            settings["default_stack"] = PRESETS["medium"]
+            settings["default_stack"] = default_preset_stack()
         editor.set_settings(settings)
 
     def _on_augment_settings(self, settings: dict) -> None:
@@ -362,6 +365,7 @@ class Workbench(QObject):
         )  # fmt: skip
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.export_dialog = dialog
+        dialog.exportFinished.connect(self.evaluate.exported)  # the export to evaluate next
         dialog.open()
 
     @property

@@ -96,6 +96,7 @@ def test_menus_and_toolbar_are_laid_out_in_their_fixed_order(window):
     ]  # fmt: skip
     assert layout(menus["Tools"]) == [
         "&Inspect Again", "&Generate Planned Images", "&Export Balanced Dataset…",
+        "E&valuate an Export…",
     ]  # fmt: skip
     assert layout(menus["Help"]) == ["&Keyboard Shortcuts", "----", "&About Imbalance Studio"]
     toolbar = window.layout_of_actions.toolbar
@@ -146,7 +147,8 @@ def test_a_new_panel_is_one_install_and_its_state_is_asked_again(window):
     tools = window.action("tools.generate").associatedObjects()
     tools = next(o for o in tools if isinstance(o, QMenu))
     assert layout(tools) == [
-        "&Inspect Again", "&Generate Planned Images", "&Export Balanced Dataset…", "----",
+        "&Inspect Again", "&Generate Planned Images", "&Export Balanced Dataset…",
+        "E&valuate an Export…", "----",
         "&Extra Work",
     ]  # fmt: skip
     extra = window.action("tools.extra")

@@ -42,6 +42,7 @@ LAUNCH = (
     "runpy.run_module('imbalance_studio', run_name='__main__', alter_sys=True)\n"
 )
 
+
 def _png(seed: int, size: int = 24) -> bytes:
     rng = np.random.default_rng(seed)
     buf = io.BytesIO()
@@ -159,8 +160,9 @@ def _corpus_cases(
         "export": ("export", f"{{args}}/{c}.isproj.json", out, "--quiet", *w),
         "export-folder": ("export", f"{{{c}}}", out + "2", "--policy", "median", "--method",
                           "duplicate", "--quiet", *w),
+        "evaluate": ("evaluate", out, "--steps", "2", "--size", "8", "--quiet"),
     }  # fmt: skip
-    lane = {"save-project", "generate", "export"}
+    lane = {"save-project", "generate", "export", "evaluate"}
     return [
         Case(f"{c}-{k}", every[k], c, (0,), lane=c if k in lane else "",
              needs=needs.get(k, ""), timeout=timeout)
@@ -179,6 +181,9 @@ def _bad_argument_cases() -> list[Case]:
         Case("generate-missing", ("generate", "{args}/missing.isproj.json", *w), "bad", two),
         Case("generate-folder", ("generate", "{bad}", *w), "bad", two),
         Case("export-missing", ("export", "{args}/missing", "{args}/o", *w), "bad", two),
+        Case("evaluate-missing", ("evaluate", "{args}/missing"), "bad", two),
+        Case("evaluate-a-dataset", ("evaluate", "{bad}"), "bad", two),
+        Case("evaluate-a-file", ("evaluate", "{args}/notes.txt"), "bad", two),
         Case("plan-bad-policy", ("plan", "{bad}", "--policy", "balance", *w), "bad", two),
         Case("export-bad-policy", ("export", "{bad}", "{args}/o", "--policy", "cap:x", *w),
              "bad", two),
@@ -248,8 +253,8 @@ def _many_cases() -> list[Case]:
 
 EVERY = "scan scan-json plan plan-quick-json inspect inspect-json save-project generate export"
 CASES: list[Case] = [
-    *_corpus_cases("bad", EVERY + " export-folder"),
-    *_corpus_cases("intl", EVERY),
+    *_corpus_cases("bad", EVERY + " export-folder evaluate"),
+    *_corpus_cases("intl", EVERY + " evaluate"),
     *_corpus_cases("linked", EVERY, method="duplicate"),
     *_corpus_cases(
         "special",

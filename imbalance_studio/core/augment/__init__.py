@@ -6,7 +6,7 @@ Importing this package loads neither albumentations nor cv2; they load on first 
 from .apply import apply_stack
 from .catalogue import GROUPS, ParamSpec, TransformInfo, catalogue, transform_info
 from .io import load_stack_file, save_stack_file
-from .presets import PRESETS, six_transform_stack
+from .presets import DEFAULT_PRESET, PRESETS, default_preset_stack, six_transform_stack
 from .preview import PreviewTile, render_previews
 from .stack import (
     STUDIO_KEY,
@@ -25,6 +25,7 @@ from .stack import (
 )
 
 __all__ = [
+    "DEFAULT_PRESET",
     "GROUPS",
     "PRESETS",
     "STUDIO_KEY",
@@ -36,6 +37,7 @@ __all__ = [
     "apply_stack",
     "build_compose",
     "catalogue",
+    "default_preset_stack",
     "empty_stack",
     "entries_from_stack",
     "load_stack_file",

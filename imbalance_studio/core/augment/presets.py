@@ -1,4 +1,5 @@
-"""Ready-made stacks: light, medium, heavy, and label-safe (no colour shifts)."""
+"""Ready-made stacks: light, medium, heavy, label-safe (no colour shifts), and safe (the
+default when no stack is chosen: nothing that can change what the picture shows)."""
 
 from __future__ import annotations
 
@@ -62,10 +63,31 @@ def _presets() -> dict[str, dict[str, Any]]:
                              "rotate": [-20, 20], "border_mode": _REFLECT}),
             ("GaussianBlur", 0.1, {"sigma_limit": [0.3, 0.8]}),
         ),
+        # The default when no stack is chosen. A flip turns a 2 into a mirrored glyph, a
+        # left lung into a right one, text into nonsense; hue shifts and cut-outs can erase
+        # what defines a class. Only changes a photographer's hand or lighting makes: small
+        # rotation/scale/shift, brightness/contrast, mild blur and noise
+        # (benchmarks/bench_evaluate.py measures it against medium on long-tailed digits).
+        "safe": _stack(
+            ("Affine", 0.7, {"scale": [0.9, 1.1], "translate_percent": [-0.06, 0.06],
+                             "rotate": [-10, 10], "border_mode": _REFLECT}),
+            ("RandomBrightnessContrast", 0.5, {"brightness_limit": [-0.15, 0.15],
+                                               "contrast_limit": [-0.15, 0.15]}),
+            ("GaussianBlur", 0.15, {"sigma_limit": [0.3, 0.7]}),
+            ("GaussNoise", 0.15, {"std_range": [0.01, 0.04]}),
+        ),
     }  # fmt: skip
 
 
+# What generation uses for a class when neither the class nor the project has a stack.
+DEFAULT_PRESET = "safe"
+
 PRESETS: dict[str, dict[str, Any]] = _presets()
+
+
+def default_preset_stack() -> dict[str, Any]:
+    """The stack used when no stack is chosen (DEFAULT_PRESET)."""
+    return PRESETS[DEFAULT_PRESET]
 
 
 def six_transform_stack() -> dict[str, Any]:

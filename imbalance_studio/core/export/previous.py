@@ -23,7 +23,7 @@ MARKER_NAME = ".imbalance-studio-export.json"
 MARKER_FORMAT = "imbalance-studio-export"
 MANIFEST_NAME = "manifest.csv"
 # Files a later step writes into a finished export (`evaluate` adds its results).
-LATER_FILES = ("evaluation.json",)
+LATER_FILES = ("evaluation.json", "evaluation.png")
 # Reading bounds: a marker is a few KiB; a manifest is a few hundred bytes a file.
 MARKER_MAX_BYTES = 16 * 2**20
 MANIFEST_MAX_BYTES = 4 * 2**30

@@ -147,10 +147,11 @@ def estimate_bytes(lay: Layout, use_link: bool, n_problems: int = 0) -> int:
 
 def effective_default_stack(project) -> dict:
     """The stack generation really used for classes without their own: the project's default
-    stack, or the medium preset when none was chosen. augment.json must be that stack."""
-    from ..augment import PRESETS
+    stack, or the default ("safe") preset when none was chosen. augment.json must be that
+    stack."""
+    from ..augment import default_preset_stack
 
-    return project.augment.default_stack or PRESETS["medium"]
+    return project.augment.default_stack or default_preset_stack()
 
 
 def _metadata(
@@ -226,7 +227,9 @@ def _settings(project, plan, link_mode: str, orientation: str) -> list[tuple[str
             (
                 "default stack set"
                 if aug.default_stack
-                else "no stack chosen: the medium preset (what generation used)"
+                else "no stack chosen: the label-safe default preset `safe` (no flips, no hue "
+                "shifts or cut-outs: small rotation/scale/shift, brightness/contrast, mild "
+                "blur/noise), what generation used"
             )
             + (
                 f"; class stacks: {', '.join(sorted(aug.class_stacks))}" if aug.class_stacks else ""

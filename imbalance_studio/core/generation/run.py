@@ -122,7 +122,7 @@ def check_staging(
 def _jobs(
     dataset: Any, project: Any, plan: Any, staging: Path, known: KnownBad, create: bool = True
 ) -> list[ClassJob]:
-    from ..augment import PRESETS, stack_for_class
+    from ..augment import default_preset_stack, stack_for_class
 
     rejected = set(project.generation.rejected)
     cutmix = set(project.generation.cutmix_classes)
@@ -153,7 +153,7 @@ def _jobs(
                 index=cp.class_index,
                 tasks=tuple(cp.generate),
                 kept=kept,
-                stack=stack_for_class(project, name) or PRESETS["medium"],
+                stack=stack_for_class(project, name) or default_preset_stack(),
                 cutmix=name in cutmix,
                 root=str(dataset.root),
                 staging=str(staging),
