@@ -9,14 +9,18 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from .dataset import ProblemReason
 from .safe_read import NotRegularFileError, open_regular
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy is imported where a pixel array is made, not here: a scan's check (and its worker
+# processes) never needs it, and it is a tenth of a second of every worker's start-up.
 
 # Pillow warns above MAX_IMAGE_PIXELS and refuses above twice that. We refuse at our own
 # limit (the same 2x, ~179 Mpx) so a 10,000 x 10,000 scan still opens but a bomb does not.
@@ -134,12 +138,16 @@ def normalize_mode(img: Image.Image) -> Image.Image:
     if mode in ("RGB", "RGBA", "L"):
         return img
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        import numpy as np
+
         arr = np.asarray(img)
         if arr.dtype != np.uint8:
             peak = 65535 if mode.startswith("I;16") or arr.max(initial=0) > 255 else 255
             arr = (arr.astype(np.float64) * (255.0 / peak)).clip(0, 255).astype(np.uint8)
         return Image.fromarray(arr, "L")
     if mode == "F":
+        import numpy as np
+
         arr = np.asarray(img, dtype=np.float64)
         lo, hi = float(arr.min(initial=0.0)), float(arr.max(initial=0.0))
         scale = 255.0 / (hi - lo) if hi > lo else 0.0
@@ -193,8 +201,37 @@ def load_image(
 
 def load_array(path: str | os.PathLike[str], max_side: int | None = None) -> np.ndarray:
     """Decode to a uint8 array: HxWx3 (RGB), HxWx4 (RGBA) or HxW (grayscale)."""
+    import numpy as np
+
     img, _ = load_image(path, max_side)
     return np.asarray(img)
+
+
+def verify_image(path: str | os.PathLike[str]) -> str:
+    """Read a whole image the cheapest way that still finds what `load_image` finds, and
+    return its format; raises `ImageDecodeError` as `load_image` does. This is the scan's check.
+
+    A JPEG is decoded at its smallest DCT scale (1/8): every byte of the entropy-coded stream
+    is still read and decoded, so a truncated or broken stream fails exactly as in a full
+    decode, but the inverse DCT, the resize and the colour conversion of a thumbnail are
+    skipped. Other formats are decoded fully (there is no cheaper complete read).
+    """
+    img, _ = _open(path)
+    try:
+        with img:
+            fmt = img.format or ""
+            if fmt == "JPEG":
+                img.draft("RGB" if img.mode not in ("L", "CMYK") else img.mode, (1, 1))
+            img.load()
+            # As load_image: an EXIF block that does not parse, or a mode that does not
+            # convert, makes the file unusable there, so it must here too.
+            ImageOps.exif_transpose(img, in_place=True)
+            normalize_mode(img)
+        return fmt
+    except ImageDecodeError:
+        raise
+    except Exception as exc:
+        raise classify(exc) from exc
 
 
 def read_info(path: str | os.PathLike[str]) -> ImageInfo:
@@ -240,7 +277,7 @@ def _has_image_signature(fh: IO[bytes]) -> bool:
 
 def extension_matches(path: str | os.PathLike[str], fmt: str) -> bool:
     exts = FORMAT_EXTENSIONS.get(fmt)
-    return exts is None or Path(path).suffix.lower() in exts
+    return exts is None or os.path.splitext(path)[1].lower() in exts
 
 
 def _oriented_size(img: Image.Image) -> tuple[int, int]:

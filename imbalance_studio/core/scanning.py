@@ -7,6 +7,9 @@ events whose return value is the result: the GUI's job runner turns it into a pr
 with Cancel, the CLI drives it with a tqdm bar. `iter_list` / `iter_check` are its two
 phases, `scan()` and `check()` their plain-call forms. A check never changes the dataset it
 is given (datasets are immutable): it returns a new one.
+
+Check results are kept in the dataset's file cache (`core.check_cache`): a reopened folder
+decodes only the files that are new or changed since (by size and mtime).
 """
 
 from __future__ import annotations
@@ -14,20 +17,30 @@ from __future__ import annotations
 import os
 import stat
 from bisect import bisect_left
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .dataset import IMG_EXTENSIONS, Dataset, Problem, ProblemReason
-from .imageio import ImageDecodeError, load_image
+from .imageio import ImageDecodeError, extension_matches, verify_image
 from .processes import worker_pool
 from .progress import drive
 from .safe_read import file_kind
 
+if TYPE_CHECKING:
+    from .file_cache import FileCache
+
 # Below this many images a process pool costs more to start than it saves.
 POOL_THRESHOLD = 200
+# Files per task sent to a worker: few enough that progress moves and a cancel waits little,
+# enough that the per-task cost of the pool (pickling, queues, wake-ups) stays small.
+MAX_BATCH = 128
+
+# A checked file: (reason or None, detail, size, mtime_ns); size -1 when not to be cached.
+Checked = tuple[str | None, str, int, int]
 
 
 class ScanError(Exception):
@@ -175,18 +188,39 @@ def _walk_class(root: Path, name: str, paths: list[str], problems: list[Problem]
 
 
 def check_file(path: str) -> Problem | None:
-    """Decode one file (JPEG in draft mode); return a `Problem` if it is not usable.
+    """Read one whole file (`imageio.verify_image`: a JPEG at its smallest DCT scale); return
+    a `Problem` if it is not usable.
 
     A file whose extension does not match its content is still usable (ImageFolder's PIL
     loader opens it) and gets a note instead.
     """
     try:
-        _, info = load_image(path, max_side=64)
+        fmt = verify_image(path)
     except ImageDecodeError as exc:
         return Problem(path, exc.reason, exc.detail)
-    if not info.extension_ok:
-        return Problem(path, ProblemReason.EXTENSION_MISMATCH, f"content is {info.format}")
+    if not extension_matches(path, fmt):
+        return Problem(path, ProblemReason.EXTENSION_MISMATCH, f"content is {fmt}")
     return None
+
+
+def _check_keyed(path: str) -> Checked:
+    """`check_file`, with the size and mtime of the file the result is about (stat'ed before
+    the decode: a file changed meanwhile has a newer mtime, so its result is never reused).
+    Unreadable files and anything but a regular file get size -1: not cached."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        st = None
+    problem = check_file(path)
+    reason, detail = (problem.reason, problem.detail) if problem is not None else (None, "")
+    if st is None or not stat.S_ISREG(st.st_mode) or reason == ProblemReason.UNREADABLE:
+        return reason, detail, -1, -1
+    return reason, detail, st.st_size, st.st_mtime_ns
+
+
+def check_batch(paths: list[str]) -> list[Checked]:
+    """A worker's task: check a batch of files (one round trip through the pool per batch)."""
+    return [_check_keyed(p) for p in paths]
 
 
 def stat_file(path: str) -> Problem | None:
@@ -210,26 +244,93 @@ def iter_check(
     chunk: int = 64,
     *,
     decode: bool = True,
+    known: dict[str, tuple[str, str] | None] | None = None,
+    cache: FileCache | None = None,
 ) -> Generator[ScanProgress, None, Dataset]:
     """Decode every sample (with `decode=False`, only stat it: see `stat_file`); yields
     progress, returns a NEW dataset: the samples with an excluding problem left out, every
     problem found listed (with its reason). `dataset` itself is unchanged. Pass a process
     pool as `executor` to use every core.
+
+    `known` holds results still valid from an earlier check (`check_cache.iter_known`):
+    those files are not decoded again. Results of the files decoded here are recorded in
+    `cache` (also when the check is closed half-way: what is done is kept).
     """
+    if not decode:
+        return (yield from _iter_stat(dataset, executor, chunk))
+    from . import check_cache
+
+    rel_paths = dataset.paths
+    total = len(rel_paths)
+    known = known or {}
+    todo = [rel for rel in rel_paths if rel not in known] if known else list(rel_paths)
+    found: dict[str, Problem] = {}
+    for rel, problem in known.items():
+        if problem is not None:
+            found[rel] = Problem(rel, *problem)
+    done = total - len(todo)
+    if done:
+        yield ScanProgress("checking", done, total, f"{done} of {total} images known unchanged")
+    prefix = str(dataset.root) + os.sep
+    new_rows: list[tuple[str, int, int, bytes]] = []
+    results = _checked(todo, prefix, executor, chunk)
+    try:
+        for rel, (reason, detail, size, mtime) in zip(todo, results, strict=True):
+            if reason is not None:
+                found[rel] = Problem(rel, reason, detail)
+            if size >= 0:
+                new_rows.append((rel, size, mtime, check_cache.encode(reason, detail)))
+            done += 1
+            if done % chunk == 0 or done == total:
+                yield ScanProgress("checking", done, total, f"checked {done} of {total} images")
+    finally:
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()  # an executor's map drops its queued tasks
+        check_cache.store(cache, new_rows)
+    return dataset.with_problems([found[p] for p in rel_paths if p in found] if found else ())
+
+
+def _checked(
+    todo: list[str], prefix: str, executor: Executor | None, chunk: int
+) -> Iterator[Checked]:
+    """`_check_keyed` of each file, in order: here, or in `executor` in batches."""
+    if executor is None:
+        return map(_check_keyed, map(prefix.__add__, todo))
+    size = max(chunk, min(MAX_BATCH, len(todo) // 64))
+    batches = [[prefix + p for p in todo[i : i + size]] for i in range(0, len(todo), size)]
+    return _flatten(executor.map(check_batch, batches))
+
+
+def _flatten(batches: Iterator[list[Checked]]) -> Iterator[Checked]:
+    try:
+        for batch in batches:
+            yield from batch
+    finally:
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
+
+
+def _iter_stat(
+    dataset: Dataset, executor: Executor | None, chunk: int
+) -> Generator[ScanProgress, None, Dataset]:
+    """`iter_check(decode=False)`: one stat per file (no cache: a stat is what a lookup costs)."""
     rel_paths = dataset.paths
     prefix = str(dataset.root) + os.sep
     abs_paths = [prefix + p for p in rel_paths]
     total = len(abs_paths)
     found: list[Problem] = []
-    one = check_file if decode else stat_file
-    what = "images" if decode else "files"
     results: Iterable[Problem | None]
-    results = executor.map(one, abs_paths, chunksize=chunk) if executor else map(one, abs_paths)
+    if executor:
+        results = executor.map(stat_file, abs_paths, chunksize=chunk)
+    else:
+        results = map(stat_file, abs_paths)
     for i, (rel, problem) in enumerate(zip(rel_paths, results, strict=True), 1):
         if problem is not None:
             found.append(Problem(rel, problem.reason, problem.detail))
         if i % chunk == 0 or i == total:
-            yield ScanProgress("checking", i, total, f"checked {i} of {total} {what}")
+            yield ScanProgress("checking", i, total, f"checked {i} of {total} files")
     return dataset.with_problems(found)
 
 
@@ -239,27 +340,55 @@ def iter_scan(
     workers: int | None = None,
     *,
     decode: bool = True,
+    use_cache: bool = True,
 ) -> Generator[ScanProgress | Listed, None, Dataset]:
     """List `root`, yield `Listed`, then (unless `check` is False) check every file and
     return the checked dataset (`check=False`: the listed one).
 
     `decode=False` only stats each file (`stat_file`, the CLI's `--quick`). Decoding uses
     a process pool of `workers` processes (None: every core) when there are enough images
-    for one to pay off. Closing the generator (a cancelled job, Ctrl+C) cancels the queued
-    decodes and waits only for the ones running.
+    for one to pay off. Results are kept in the dataset's file cache (`use_cache=False`:
+    neither read nor written), so unchanged files are not decoded again next time. Closing
+    the generator (a cancelled job, Ctrl+C) cancels the queued decodes and waits only for
+    the ones running; what was checked is kept in the cache.
     """
     dataset = yield from iter_list(root)
     yield Listed(dataset)
     if not check:
         return dataset
     n = (os.cpu_count() or 1) if workers is None else workers
-    use_pool = decode and n > 1 and len(dataset.paths) > POOL_THRESHOLD
-    pool = worker_pool(n) if use_pool else None
+    if not decode:
+        return (yield from iter_check(dataset, None, decode=False))
+    from . import check_cache
+
+    cache = check_cache.open_cache(dataset.root) if use_cache else None
     try:
-        return (yield from iter_check(dataset, pool, decode=decode))
+        known = yield from _iter_known(dataset, check_cache.cached_rows(cache))
+        todo = len(dataset.paths) - len(known)
+        pool = worker_pool(n) if n > 1 and todo > POOL_THRESHOLD else None
+        try:
+            return (yield from iter_check(dataset, pool, known=known, cache=cache))
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
     finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        check_cache.close(cache)
+
+
+def _iter_known(
+    dataset: Dataset, rows: dict[str, tuple[int, int, bytes]]
+) -> Generator[ScanProgress, None, dict[str, tuple[str, str] | None]]:
+    """The recorded checks still valid (`check_cache.iter_known`), with progress events."""
+    from . import check_cache
+
+    total = len(dataset.paths)
+    steps = check_cache.iter_known(dataset.root, dataset.paths, rows)
+    while True:
+        try:
+            done = next(steps)
+        except StopIteration as stop:
+            return stop.value
+        yield ScanProgress("checking", 0, total, f"looking up earlier checks ({done} of {total})")
 
 
 def scan(
