@@ -178,4 +178,7 @@ def test_the_cli_loads_a_dataset_through_the_one_scan(tmp_path, monkeypatch):
     assert bad not in dataset.paths and [p.path for p in dataset.problems] == [bad]
     quick = scan_cli.load_dataset(str(root), quick=True, quiet=True)
     assert bad in quick.paths
-    assert calls == [{"workers": 1, "decode": True}, {"workers": 1, "decode": False}]
+    assert calls == [
+        {"workers": 1, "decode": True, "help_here": True},
+        {"workers": 1, "decode": False, "help_here": True},
+    ]

@@ -43,7 +43,9 @@ def load_dataset(
     try:
         # run_steps closes the scan when interrupted (Ctrl+C, SIGTERM): its pool drops the
         # queued decodes.
-        return run_steps(iter_scan(folder, workers=workers, decode=not quick), "scan", quiet)
+        # help_here: this process checks files too instead of waiting for the pool.
+        steps = iter_scan(folder, workers=workers, decode=not quick, help_here=True)
+        return run_steps(steps, "scan", quiet)
     except ScanError as exc:
         raise CliError(str(exc)) from exc
 

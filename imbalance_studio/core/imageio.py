@@ -47,6 +47,9 @@ class ImageDecodeError(Exception):
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
+        # The fstat of the file found wanting, once it was open (None before): what a cache
+        # of results keys this verdict by.
+        self.file_stat: os.stat_result | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +93,12 @@ def open_image(path: str | os.PathLike[str]) -> Image.Image:
 
 def _open(path: str | os.PathLike[str]) -> tuple[Image.Image, int]:
     """`open_image` plus the file's size in bytes (from the open descriptor)."""
+    img, st = _open_stat(path)
+    return img, st.st_size
+
+
+def _open_stat(path: str | os.PathLike[str]) -> tuple[Image.Image, os.stat_result]:
+    """`open_image` plus the open descriptor's fstat (also on the error, once known)."""
     try:
         # Only a regular file is ever opened: a FIFO would block, /dev/zero never ends.
         fd, st = open_regular(path)
@@ -97,6 +106,14 @@ def _open(path: str | os.PathLike[str]) -> tuple[Image.Image, int]:
         raise ImageDecodeError(ProblemReason.NOT_REGULAR, exc.kind) from None
     except Exception as exc:
         raise classify(exc) from exc
+    try:
+        return _image_of(path, fd, st), st
+    except ImageDecodeError as exc:
+        exc.file_stat = st
+        raise
+
+
+def _image_of(path: str | os.PathLike[str], fd: int, st: os.stat_result) -> Image.Image:
     fh = open(fd, "rb", closefd=True)  # noqa: SIM115 - handed to the image, which closes it
     try:
         if st.st_size == 0:
@@ -112,7 +129,7 @@ def _open(path: str | os.PathLike[str]) -> tuple[Image.Image, int]:
         if w * h > MAX_PIXELS:
             img.close()
             raise ImageDecodeError(ProblemReason.TOO_LARGE, f"{w} x {h} pixels")
-        return img, st.st_size
+        return img
     except UnidentifiedImageError as exc:
         # A file that starts like a known image format but does not parse is corrupt, not
         # "some other kind of file".
@@ -207,16 +224,17 @@ def load_array(path: str | os.PathLike[str], max_side: int | None = None) -> np.
     return np.asarray(img)
 
 
-def verify_image(path: str | os.PathLike[str]) -> str:
-    """Read a whole image the cheapest way that still finds what `load_image` finds, and
-    return its format; raises `ImageDecodeError` as `load_image` does. This is the scan's check.
+def verify_image(path: str | os.PathLike[str]) -> tuple[str, os.stat_result]:
+    """Read a whole image the cheapest way that still finds what `load_image` finds; return
+    its format and the fstat of the file read. Raises `ImageDecodeError` as `load_image`
+    does (with `file_stat` set once the file was open). This is the scan's check.
 
     A JPEG is decoded at its smallest DCT scale (1/8): every byte of the entropy-coded stream
     is still read and decoded, so a truncated or broken stream fails exactly as in a full
     decode, but the inverse DCT, the resize and the colour conversion of a thumbnail are
     skipped. Other formats are decoded fully (there is no cheaper complete read).
     """
-    img, _ = _open(path)
+    img, st = _open_stat(path)
     try:
         with img:
             fmt = img.format or ""
@@ -224,14 +242,16 @@ def verify_image(path: str | os.PathLike[str]) -> str:
                 img.draft("RGB" if img.mode not in ("L", "CMYK") else img.mode, (1, 1))
             img.load()
             # As load_image: an EXIF block that does not parse, or a mode that does not
-            # convert, makes the file unusable there, so it must here too.
-            ImageOps.exif_transpose(img, in_place=True)
+            # convert, makes the file unusable there, so it must here too. (A JPEG carries
+            # its orientation only in an EXIF or XMP block.)
+            if fmt != "JPEG" or "exif" in img.info or "xmp" in img.info:
+                ImageOps.exif_transpose(img, in_place=True)
             normalize_mode(img)
-        return fmt
-    except ImageDecodeError:
-        raise
+        return fmt, st
     except Exception as exc:
-        raise classify(exc) from exc
+        error = classify(exc)
+        error.file_stat = st
+        raise error from exc
 
 
 def read_info(path: str | os.PathLike[str]) -> ImageInfo:

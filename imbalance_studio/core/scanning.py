@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import stat
 from bisect import bisect_left
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from itertools import repeat
@@ -194,19 +194,29 @@ def check_file(path: str) -> Problem | None:
     A file whose extension does not match its content is still usable (ImageFolder's PIL
     loader opens it) and gets a note instead.
     """
+    reason, detail, _, _ = _check(path)
+    return None if reason is None else Problem(path, reason, detail)
+
+
+def _check(path: str) -> Checked:
+    """The check, with the size and mtime (fstat of the descriptor read) the result belongs
+    to; size -1 for a verdict not to be cached (unreadable, not a regular file)."""
     try:
-        fmt = verify_image(path)
+        fmt, st = verify_image(path)
     except ImageDecodeError as exc:
-        return Problem(path, exc.reason, exc.detail)
+        st = exc.file_stat
+        if st is None or exc.reason == ProblemReason.UNREADABLE:
+            return exc.reason, exc.detail, -1, -1
+        return exc.reason, exc.detail, st.st_size, st.st_mtime_ns
     if not extension_matches(path, fmt):
-        return Problem(path, ProblemReason.EXTENSION_MISMATCH, f"content is {fmt}")
-    return None
+        return ProblemReason.EXTENSION_MISMATCH, f"content is {fmt}", st.st_size, st.st_mtime_ns
+    return None, "", st.st_size, st.st_mtime_ns
 
 
 def _check_keyed(path: str) -> Checked:
-    """`check_file`, with the size and mtime of the file the result is about (stat'ed before
-    the decode: a file changed meanwhile has a newer mtime, so its result is never reused).
-    Unreadable files and anything but a regular file get size -1: not cached."""
+    """`_check` through `check_file` (a test or a caller may wrap it), keyed by a stat taken
+    before the decode: a file changed meanwhile has a newer mtime, so its result is never
+    reused. Used for checks in this process; pool workers run `_check` directly."""
     try:
         st = os.stat(path)
     except OSError:
@@ -220,7 +230,7 @@ def _check_keyed(path: str) -> Checked:
 
 def check_batch(paths: list[str]) -> list[Checked]:
     """A worker's task: check a batch of files (one round trip through the pool per batch)."""
-    return [_check_keyed(p) for p in paths]
+    return [_check(p) for p in paths]
 
 
 def stat_file(path: str) -> Problem | None:
@@ -246,6 +256,7 @@ def iter_check(
     decode: bool = True,
     known: dict[str, tuple[str, str] | None] | None = None,
     cache: FileCache | None = None,
+    help_here: bool = False,
 ) -> Generator[ScanProgress, None, Dataset]:
     """Decode every sample (with `decode=False`, only stat it: see `stat_file`); yields
     progress, returns a NEW dataset: the samples with an excluding problem left out, every
@@ -254,7 +265,8 @@ def iter_check(
 
     `known` holds results still valid from an earlier check (`check_cache.iter_known`):
     those files are not decoded again. Results of the files decoded here are recorded in
-    `cache` (also when the check is closed half-way: what is done is kept).
+    `cache` (also when the check is closed half-way: what is done is kept). With
+    `help_here`, this process checks files too while the pool works (see `iter_scan`).
     """
     if not decode:
         return (yield from _iter_stat(dataset, executor, chunk))
@@ -273,43 +285,66 @@ def iter_check(
         yield ScanProgress("checking", done, total, f"{done} of {total} images known unchanged")
     prefix = str(dataset.root) + os.sep
     new_rows: list[tuple[str, int, int, bytes]] = []
-    results = _checked(todo, prefix, executor, chunk)
+    results = _checked(todo, prefix, executor, chunk, help_here)
+    step = max(chunk, total // 200)  # progress events: at most ~200 per check
+    next_report = done + step
     try:
-        for rel, (reason, detail, size, mtime) in zip(todo, results, strict=True):
-            if reason is not None:
-                found[rel] = Problem(rel, reason, detail)
-            if size >= 0:
-                new_rows.append((rel, size, mtime, check_cache.encode(reason, detail)))
-            done += 1
-            if done % chunk == 0 or done == total:
+        for start, batch in results:
+            for rel, (reason, detail, size, mtime) in zip(
+                todo[start : start + len(batch)], batch, strict=True
+            ):
+                if reason is not None:
+                    found[rel] = Problem(rel, reason, detail)
+                if size >= 0:
+                    new_rows.append((rel, size, mtime, check_cache.encode(reason, detail)))
+            done += len(batch)
+            if done >= next_report or done == total:
+                next_report = done + step
                 yield ScanProgress("checking", done, total, f"checked {done} of {total} images")
     finally:
-        close = getattr(results, "close", None)
-        if close is not None:
-            close()  # an executor's map drops its queued tasks
+        results.close()  # queued tasks are dropped
         check_cache.store(cache, new_rows)
     return dataset.with_problems([found[p] for p in rel_paths if p in found] if found else ())
 
 
 def _checked(
-    todo: list[str], prefix: str, executor: Executor | None, chunk: int
-) -> Iterator[Checked]:
-    """`_check_keyed` of each file, in order: here, or in `executor` in batches."""
+    todo: list[str], prefix: str, executor: Executor | None, chunk: int, help_here: bool
+) -> Generator[tuple[int, list[Checked]], None, None]:
+    """(index in `todo` of a batch's first file, the batch's results), batches in any order:
+    checked here one file at a time, or in `executor` in batches of up to MAX_BATCH files.
+    With `help_here`, this process checks batches from the end of the queue while the
+    workers start and work from its front."""
     if executor is None:
-        return map(_check_keyed, map(prefix.__add__, todo))
+        for i, rel in enumerate(todo):
+            yield i, [_check_keyed(prefix + rel)]
+        return
     size = max(chunk, min(MAX_BATCH, len(todo) // 64))
-    batches = [[prefix + p for p in todo[i : i + size]] for i in range(0, len(todo), size)]
-    return _flatten(executor.map(check_batch, batches))
-
-
-def _flatten(batches: Iterator[list[Checked]]) -> Iterator[Checked]:
+    starts = range(0, len(todo), size)
+    batches = [[prefix + p for p in todo[i : i + size]] for i in starts]
+    if not help_here:
+        results = executor.map(check_batch, batches)
+        try:
+            yield from zip(starts, results, strict=True)
+        finally:
+            results.close()  # type: ignore[attr-defined]  # cancels what is queued
+        return
+    futures = [executor.submit(check_batch, b) for b in batches]
+    head, tail = 0, len(futures)
     try:
-        for batch in batches:
-            yield from batch
+        while head < tail:
+            while head < tail and futures[head].done():
+                yield starts[head], futures[head].result()
+                head += 1
+            if head < tail and futures[tail - 1].cancel():  # not taken by a worker yet
+                tail -= 1
+                yield starts[tail], check_batch(batches[tail])
+            else:
+                break  # the rest is with the workers
+        for i in range(head, tail):
+            yield starts[i], futures[i].result()
     finally:
-        close = getattr(batches, "close", None)
-        if close is not None:
-            close()
+        for future in futures:
+            future.cancel()
 
 
 def _iter_stat(
@@ -341,6 +376,7 @@ def iter_scan(
     *,
     decode: bool = True,
     use_cache: bool = True,
+    help_here: bool = False,
 ) -> Generator[ScanProgress | Listed, None, Dataset]:
     """List `root`, yield `Listed`, then (unless `check` is False) check every file and
     return the checked dataset (`check=False`: the listed one).
@@ -351,6 +387,10 @@ def iter_scan(
     neither read nor written), so unchanged files are not decoded again next time. Closing
     the generator (a cancelled job, Ctrl+C) cancels the queued decodes and waits only for
     the ones running; what was checked is kept in the cache.
+
+    `help_here=True` makes this process check files too while the pool's workers start and
+    run (the CLI: its process would only wait); a window leaves it False, so the scan's
+    thread does not take the interpreter from the GUI thread.
     """
     dataset = yield from iter_list(root)
     yield Listed(dataset)
@@ -365,9 +405,12 @@ def iter_scan(
     try:
         known = yield from _iter_known(dataset, check_cache.cached_rows(cache))
         todo = len(dataset.paths) - len(known)
-        pool = worker_pool(n) if n > 1 and todo > POOL_THRESHOLD else None
+        # A helping process is one of the n: it does not wait idle for n workers.
+        n_pool = n - 1 if help_here else n
+        pool = worker_pool(n_pool) if n > 1 and n_pool and todo > POOL_THRESHOLD else None
         try:
-            return (yield from iter_check(dataset, pool, known=known, cache=cache))
+            checks = iter_check(dataset, pool, known=known, cache=cache, help_here=help_here)
+            return (yield from checks)
         finally:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
