@@ -63,6 +63,8 @@ class ThumbnailLoader(QObject):
         self._pool_jobs: set[Future] = set()  # of the in-flight jobs, those in the pool
         self._reader: Executor | None = None  # one thread: cache reads
         self._misses: set[str] = set()  # not in the disk cache: for the pool to decode
+        # Cache reads in flight: the generation of their request (a miss goes on with it).
+        self._read_generation: dict[str, int] = {}
         self._generation = 0
         self._executor: Executor | None = None
         self._starter: threading.Thread | None = None
@@ -120,6 +122,7 @@ class ThumbnailLoader(QObject):
         self._inflight.clear()
         self._inflight_paths.clear()
         self._pool_jobs.clear()
+        self._read_generation.clear()
         if self._reader is not None:
             self._reader.shutdown(wait=True, cancel_futures=True)
             self._reader = None
@@ -208,8 +211,7 @@ class ThumbnailLoader(QObject):
                 if len(self._inflight) - len(self._pool_jobs) >= READER_QUEUE:
                     reader_full = True
                     continue
-                del self._pending[path]
-                self._read(path)
+                self._read(path, self._pending.pop(path))
             if pool_full and reader_full:
                 break
         if self._pending and next(iter(self._pending.values())) < current:
@@ -221,9 +223,10 @@ class ThumbnailLoader(QObject):
             self._idle_said = True  # once per busy spell, as when a poll stopped
             self.idle.emit()
 
-    def _read(self, path: str) -> None:
+    def _read(self, path: str, generation: int) -> None:
         """Ask the reader thread for the cached thumbnail (None comes back on a miss)."""
         future = self._reader_executor().submit(_read_cached, path, self._cache(), self.size)
+        self._read_generation[path] = generation
         self._inflight[future] = path
         self._inflight_paths.add(path)
         future.add_done_callback(self._job_done)
@@ -266,6 +269,7 @@ class ThumbnailLoader(QObject):
                 continue  # dropped by shutdown
             self._inflight_paths.discard(path)
             self._pool_jobs.discard(future)
+            generation = self._read_generation.pop(path, self._generation)
             try:
                 result = future.result()
             except Exception as exc:  # a crashed worker process, e.g. killed for memory
@@ -275,7 +279,7 @@ class ThumbnailLoader(QObject):
                 continue
             if result is None:  # not in the disk cache: the pool decodes it
                 self._misses.add(path)
-                missed.append(path)
+                missed.append((path, generation))
                 continue
             self._misses.discard(path)
             ready.append(path)
@@ -284,9 +288,9 @@ class ThumbnailLoader(QObject):
                 self._failed[path] = result.reason
                 continue
             self._store(path, pixmap_from_raw(thumb.data, thumb.width, thumb.height, thumb.mode))
-        for path in reversed(missed):  # the newest request stays the first served
+        for path, generation in reversed(missed):  # the newest request stays first served
             self._pending.pop(path, None)
-            self._pending[path] = self._generation
+            self._pending[path] = generation  # a tile scrolled away since stays stale
         return ready
 
     def _store(self, path: str, pixmap: QPixmap) -> None:
