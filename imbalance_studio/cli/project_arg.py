@@ -33,9 +33,7 @@ def regular_file(path: str, what: str) -> Path:
     if stat.S_ISDIR(st.st_mode):
         raise CliError(f"{path}: is a folder, not {a} {what}")
     if not stat.S_ISREG(st.st_mode):
-        raise CliError(
-            str(NotRegularFileError(path, file_kind(st.st_mode), f"{a} {what}"))
-        ) from None
+        raise CliError(str(NotRegularFileError(path, file_kind(st.st_mode), f"{a} {what}"))) from None
     return Path(path)
 
 
