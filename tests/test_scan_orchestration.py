@@ -179,6 +179,6 @@ def test_the_cli_loads_a_dataset_through_the_one_scan(tmp_path, monkeypatch):
     quick = scan_cli.load_dataset(str(root), quick=True, quiet=True)
     assert bad in quick.paths
     assert calls == [
-        {"workers": 1, "decode": True, "min_side": 8},
-        {"workers": 1, "decode": False, "min_side": 8},
+        {"workers": 1, "decode": True, "help_here": True, "min_side": 8},
+        {"workers": 1, "decode": False, "help_here": True, "min_side": 8},
     ]

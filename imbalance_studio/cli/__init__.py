@@ -63,7 +63,10 @@ def count_arg(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; with `only` (a command name), that command's alone: each
+    command module imports what it needs, and `scan` must not pay for pydantic and numpy,
+    which `plan` and `export` import."""
     parser = _Parser(
         prog="imbalance-studio",
         description="Curate and balance labelled image datasets. "
@@ -72,7 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
         "130 cancelled, 141 output pipe closed (as in `scan … | head`).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in COMMANDS.values():
+    for name, module in COMMANDS.items():
+        if only is not None and name != only:
+            continue
         importlib.import_module(f"{__name__}.{module}").add_parser(sub)
     for command in sub.choices.values():
         command.add_argument(
@@ -118,7 +123,7 @@ def run_cli(argv: list[str]) -> int:
     command = argv[0] if argv else ""
     debug = os.environ.get(DEBUG_ENV, "") not in ("", "0")
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(command if command in COMMANDS else None).parse_args(argv)
         debug = debug or args.debug
         with signals_as_interrupt():  # SIGTERM/SIGHUP cancel like Ctrl+C
             status = int(args.func(args) or 0)

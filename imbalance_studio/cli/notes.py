@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
-from ..core.dataset import Dataset
-from ..core.project import Project
+if TYPE_CHECKING:  # not at run time: `scan` has no project, and pydantic costs ~0.2 s to import
+    from ..core.dataset import Dataset
+    from ..core.project import Project
 
 
 def note_dataset_changes(project: Project, dataset: Dataset) -> bool:

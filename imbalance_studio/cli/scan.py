@@ -60,7 +60,10 @@ def load_dataset(
     try:
         # run_steps closes the scan when interrupted (Ctrl+C, SIGTERM): its pool drops the
         # queued decodes.
-        steps = iter_scan(folder, workers=workers, decode=not quick, min_side=min_side)
+        # help_here: this process checks files too instead of waiting for the pool.
+        steps = iter_scan(
+            folder, workers=workers, decode=not quick, help_here=True, min_side=min_side
+        )
         return run_steps(steps, "scan", quiet)
     except ScanError as exc:
         raise CliError(str(exc)) from exc

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +14,9 @@ from typing import Any, NamedTuple, overload
 IMG_EXTENSIONS: tuple[str, ...] = (
     ".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp",
 )  # fmt: skip
+
+# Up to this many samples, classes are counted without numpy (see `Dataset.counts`).
+_SMALL = 100_000
 
 # A class is flagged as a minority when it holds less than this share of the largest class.
 MINORITY_FRACTION = 0.5
@@ -260,7 +265,11 @@ class Dataset:
         """Samples per class, counted once (the dataset never changes; at a million samples a
         Python count takes ~160 ms, so the scan worker counts before the window asks)."""
         if self._counts is None:
-            if self._labels:
+            if self._labels and len(self._labels) < _SMALL and "numpy" not in sys.modules:
+                # Small: a C-level Counter is as quick, and a scan need not import numpy.
+                found = Counter(self._labels)
+                self._counts = tuple(found.get(i, 0) for i in range(len(self._classes)))
+            elif self._labels:
                 import numpy as np
 
                 found = np.bincount(self.label_array(), minlength=len(self._classes))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import platformdirs
 
-from .project import APP_NAME
+from .. import APP_NAME  # not from .project: that would import pydantic into every scan
 
 #: Bump when the file's layout (not one kind's values) changes.
 LAYOUT_VERSION = 2  # 2: paths stored as bytes
@@ -132,6 +132,20 @@ class FileCache:
                 self._reset()
                 return {}
         return found
+
+    def entries(self) -> dict[str, tuple[int, int, bytes]]:
+        """Every row of this kind: path -> (size, mtime_ns, value), for a caller that stats
+        each file itself and compares (a scan reopening a folder). Empty when the cache is
+        damaged (it is then set aside) or new."""
+        with self._lock:
+            try:
+                rows = self._connect().execute(
+                    f"SELECT path, size, mtime, value FROM {self._table}"
+                )
+                return {_decode(path): (size, mtime, value) for path, size, mtime, value in rows}
+            except sqlite3.DatabaseError:
+                self._reset()
+                return {}
 
     def store(self, items: Iterable[tuple[str, int, int, bytes]]) -> int:
         """Record values; returns how many rows were written (0 when the cache was busy)."""

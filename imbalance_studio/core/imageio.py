@@ -9,14 +9,18 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, NamedTuple
 
-import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from .dataset import ProblemReason
 from .safe_read import NotRegularFileError, open_regular
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy is imported where a pixel array is made, not here: a scan's check (and its worker
+# processes) never needs it, and it is a tenth of a second of every worker's start-up.
 
 # Pillow warns above MAX_IMAGE_PIXELS and refuses above twice that. We refuse at our own
 # limit (the same 2x, ~179 Mpx) so a 10,000 x 10,000 scan still opens but a bomb does not.
@@ -43,6 +47,9 @@ class ImageDecodeError(Exception):
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
+        # The fstat of the file found wanting, once it was open (None before): what a cache
+        # of results keys this verdict by.
+        self.file_stat: os.stat_result | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +94,12 @@ def open_image(path: str | os.PathLike[str]) -> Image.Image:
 
 def _open(path: str | os.PathLike[str]) -> tuple[Image.Image, int]:
     """`open_image` plus the file's size in bytes (from the open descriptor)."""
+    img, st = _open_stat(path)
+    return img, st.st_size
+
+
+def _open_stat(path: str | os.PathLike[str]) -> tuple[Image.Image, os.stat_result]:
+    """`open_image` plus the open descriptor's fstat (also on the error, once known)."""
     try:
         # Only a regular file is ever opened: a FIFO would block, /dev/zero never ends.
         fd, st = open_regular(path)
@@ -94,6 +107,14 @@ def _open(path: str | os.PathLike[str]) -> tuple[Image.Image, int]:
         raise ImageDecodeError(ProblemReason.NOT_REGULAR, exc.kind) from None
     except Exception as exc:
         raise classify(exc) from exc
+    try:
+        return _image_of(path, fd, st), st
+    except ImageDecodeError as exc:
+        exc.file_stat = st
+        raise
+
+
+def _image_of(path: str | os.PathLike[str], fd: int, st: os.stat_result) -> Image.Image:
     fh = open(fd, "rb", closefd=True)  # noqa: SIM115 - handed to the image, which closes it
     try:
         if st.st_size == 0:
@@ -109,7 +130,7 @@ def _open(path: str | os.PathLike[str]) -> tuple[Image.Image, int]:
         if w * h > MAX_PIXELS:
             img.close()
             raise ImageDecodeError(ProblemReason.TOO_LARGE, f"{w} x {h} pixels")
-        return img, st.st_size
+        return img
     except UnidentifiedImageError as exc:
         # A file that starts like a known image format but does not parse is corrupt, not
         # "some other kind of file".
@@ -135,12 +156,16 @@ def normalize_mode(img: Image.Image) -> Image.Image:
     if mode in ("RGB", "RGBA", "L"):
         return img
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        import numpy as np
+
         arr = np.asarray(img)
         if arr.dtype != np.uint8:
             peak = 65535 if mode.startswith("I;16") or arr.max(initial=0) > 255 else 255
             arr = (arr.astype(np.float64) * (255.0 / peak)).clip(0, 255).astype(np.uint8)
         return Image.fromarray(arr, "L")
     if mode == "F":
+        import numpy as np
+
         arr = np.asarray(img, dtype=np.float64)
         lo, hi = float(arr.min(initial=0.0)), float(arr.max(initial=0.0))
         scale = 255.0 / (hi - lo) if hi > lo else 0.0
@@ -195,8 +220,51 @@ def load_image(
 
 def load_array(path: str | os.PathLike[str], max_side: int | None = None) -> np.ndarray:
     """Decode to a uint8 array: HxWx3 (RGB), HxWx4 (RGBA) or HxW (grayscale)."""
+    import numpy as np
+
     img, _ = load_image(path, max_side)
     return np.asarray(img)
+
+
+class Verified(NamedTuple):
+    """What the scan's check learns of a usable image."""
+
+    format: str
+    stat: os.stat_result  # fstat of the descriptor read: the result belongs to this version
+    width: int  # as displayed (after EXIF orientation)
+    height: int
+    orientation: int  # the EXIF orientation tag (1: stored upright, or no tag)
+
+
+def verify_image(path: str | os.PathLike[str]) -> Verified:
+    """Read a whole image the cheapest way that still finds what `load_image` finds; return
+    its format, the fstat of the file read, its displayed size and orientation tag. Raises `ImageDecodeError` as `load_image`
+    does (with `file_stat` set once the file was open). This is the scan's check.
+
+    A JPEG is decoded at its smallest DCT scale (1/8): every byte of the entropy-coded stream
+    is still read and decoded, so a truncated or broken stream fails exactly as in a full
+    decode, but the inverse DCT, the resize and the colour conversion of a thumbnail are
+    skipped. Other formats are decoded fully (there is no cheaper complete read).
+    """
+    img, st = _open_stat(path)
+    try:
+        with img:
+            fmt = img.format or ""
+            width, height, orientation = _oriented_size(img)  # before draft() shrinks it
+            if fmt == "JPEG":
+                img.draft("RGB" if img.mode not in ("L", "CMYK") else img.mode, (1, 1))
+            img.load()
+            # As load_image: an EXIF block that does not parse, or a mode that does not
+            # convert, makes the file unusable there, so it must here too. (A JPEG carries
+            # its orientation only in an EXIF or XMP block.)
+            if fmt != "JPEG" or "exif" in img.info or "xmp" in img.info:
+                ImageOps.exif_transpose(img, in_place=True)
+            normalize_mode(img)
+        return Verified(fmt, st, width, height, orientation)
+    except Exception as exc:
+        error = classify(exc)
+        error.file_stat = st
+        raise error from exc
 
 
 def read_info(path: str | os.PathLike[str]) -> ImageInfo:
@@ -243,7 +311,7 @@ def _has_image_signature(fh: IO[bytes]) -> bool:
 
 def extension_matches(path: str | os.PathLike[str], fmt: str) -> bool:
     exts = FORMAT_EXTENSIONS.get(fmt)
-    return exts is None or Path(path).suffix.lower() in exts
+    return exts is None or os.path.splitext(path)[1].lower() in exts
 
 
 def exif_orientation(img: Image.Image) -> int:

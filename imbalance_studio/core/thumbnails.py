@@ -143,6 +143,15 @@ class ThumbnailResult:
 _worker_caches: dict[tuple[str, int], ThumbnailCache] = {}
 
 
+def cached_thumbnail(path: str, cache_dir: str, size: int = THUMB_SIZE) -> Thumbnail | None:
+    """The cached thumbnail of `path`, or None (not cached, or the file changed since): what
+    the GUI's reader thread serves without waking the process pool."""
+    cache = _worker_caches.get((cache_dir, size))
+    if cache is None:
+        cache = _worker_caches[(cache_dir, size)] = ThumbnailCache(cache_dir, size)
+    return cache.get(path)
+
+
 def load_thumbnail_job(args: tuple[str, str, int]) -> ThumbnailResult:
     """Process-pool entry point: (absolute path, cache dir, size) -> ThumbnailResult."""
     path, cache_dir, size = args

@@ -1,4 +1,9 @@
-"""Thumbnails for the gallery: decoded in a process pool, kept in a small in-memory LRU.
+"""Thumbnails for the gallery: read from the disk cache in a thread, decoded in a process pool
+on a miss, kept in a small in-memory LRU.
+
+A cached thumbnail (a reopened folder) costs a stat and a 128-px decode: one thread serves
+thousands a second, so the process pool, whose start costs ~0.25 s of CPU per worker, is
+started only when a thumbnail is missing from the cache.
 
 Views ask for a path whenever they paint a tile; only what is painted is ever requested. A
 request made before the latest scroll and not repeated since is stale (its tile scrolled
@@ -24,6 +29,8 @@ from PySide6.QtGui import QPixmap
 from .qimage import pixmap_from_raw
 
 THUMB_SIZE = 128  # same as core.thumbnails.THUMB_SIZE, which is imported lazily (Pillow)
+# Cache reads queued in the reader thread at most (each takes well under a millisecond).
+READER_QUEUE = 32
 
 
 class ThumbnailLoader(QObject):
@@ -53,6 +60,11 @@ class ThumbnailLoader(QObject):
         self._pending: OrderedDict[str, int] = OrderedDict()  # path -> generation, newest last
         self._inflight: dict[Future, str] = {}
         self._inflight_paths: set[str] = set()
+        self._pool_jobs: set[Future] = set()  # of the in-flight jobs, those in the pool
+        self._reader: Executor | None = None  # one thread: cache reads
+        self._misses: set[str] = set()  # not in the disk cache: for the pool to decode
+        # Cache reads in flight: the generation of their request (a miss goes on with it).
+        self._read_generation: dict[str, int] = {}
         self._generation = 0
         self._executor: Executor | None = None
         self._starter: threading.Thread | None = None
@@ -109,6 +121,11 @@ class ThumbnailLoader(QObject):
         self._pending.clear()
         self._inflight.clear()
         self._inflight_paths.clear()
+        self._pool_jobs.clear()
+        self._read_generation.clear()
+        if self._reader is not None:
+            self._reader.shutdown(wait=True, cancel_futures=True)
+            self._reader = None
         if self._starter is not None:
             self._starter.join()
         if self._executor is not None:
@@ -117,11 +134,14 @@ class ThumbnailLoader(QObject):
             self._executor = None
 
     def warm_up(self) -> None:
-        """Start the worker processes now, in a background thread.
+        """Get ready for the first requests (called when a scan starts). Only the cache
+        reader is made here: the worker processes start on the first cache miss
+        (`_start_pool`), so a folder whose thumbnails are all cached never pays for them."""
+        self._reader_executor()
 
-        Spawning them costs ~0.25 s of CPU in the calling thread; done on the GUI thread at
-        the first paint, that is a visible freeze.
-        """
+    def _start_pool_soon(self) -> None:
+        """Start the worker processes in a background thread: spawning them costs ~0.25 s
+        of CPU in the calling thread, a visible freeze on the GUI thread."""
         if self._starter is None:
             self._starter = threading.Thread(
                 target=self._start_pool, name="thumbnail-pool-start", daemon=True
@@ -144,7 +164,7 @@ class ThumbnailLoader(QObject):
         """The pool once it is running; None (requests stay queued) while it starts."""
         if self._pool_ready.is_set():
             return self._executor
-        self.warm_up()
+        self._start_pool_soon()
         return None
 
     def _send_wake(self) -> None:
@@ -169,16 +189,31 @@ class ThumbnailLoader(QObject):
 
     def _pump(self) -> None:
         ready = self._collect()
-        # Keep each worker busy with one job and one queued, no more: a deeper queue would
-        # hold stale requests that can no longer be dropped.
-        limit = 2 * self._workers
         current = self._generation
-        pool = self._pool() if self._pending else None
-        while pool is not None and self._pending and len(self._inflight) < limit:
-            path, generation = self._pending.popitem(last=True)
-            if generation < current:
+        # Newest first: a cache read for a path not known to be missing, else the pool. Keep
+        # each worker busy with one job and one queued, no more: a deeper queue would hold
+        # stale requests that can no longer be dropped.
+        limit = 2 * self._workers
+        pool_full = reader_full = False
+        for path in reversed(list(self._pending)):
+            if self._pending[path] < current:
                 continue
-            self._submit(pool, path)
+            if path in self._misses:
+                if pool_full:
+                    continue
+                pool = self._pool() if len(self._pool_jobs) < limit else None
+                if pool is None:
+                    pool_full = True
+                    continue
+                del self._pending[path]
+                self._submit(pool, path)
+            else:
+                if len(self._inflight) - len(self._pool_jobs) >= READER_QUEUE:
+                    reader_full = True
+                    continue
+                self._read(path, self._pending.pop(path))
+            if pool_full and reader_full:
+                break
         if self._pending and next(iter(self._pending.values())) < current:
             # Oldest first: drop the stale requests that the pool never got to.
             self._pending = OrderedDict((p, g) for p, g in self._pending.items() if g >= current)
@@ -188,43 +223,74 @@ class ThumbnailLoader(QObject):
             self._idle_said = True  # once per busy spell, as when a poll stopped
             self.idle.emit()
 
+    def _read(self, path: str, generation: int) -> None:
+        """Ask the reader thread for the cached thumbnail (None comes back on a miss)."""
+        future = self._reader_executor().submit(_read_cached, path, self._cache(), self.size)
+        self._read_generation[path] = generation
+        self._inflight[future] = path
+        self._inflight_paths.add(path)
+        future.add_done_callback(self._job_done)
+
+    def _reader_executor(self) -> Executor:
+        if self._reader is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._reader = ThreadPoolExecutor(1, thread_name_prefix="thumbnail-cache")
+        return self._reader
+
+    def _cache(self) -> str:
+        if self._cache_dir is None:
+            from ..core.thumbnails import default_cache_dir
+
+            self._cache_dir = str(default_cache_dir())
+        return self._cache_dir
+
     def _submit(self, pool: Executor, path: str) -> None:
         from ..core.thumbnails import load_thumbnail_job
 
-        cache_dir = self._cache_dir
-        if cache_dir is None:
-            from ..core.thumbnails import default_cache_dir
-
-            cache_dir = self._cache_dir = str(default_cache_dir())
         try:
-            future = pool.submit(load_thumbnail_job, (path, cache_dir, self.size))
+            future = pool.submit(load_thumbnail_job, (path, self._cache(), self.size))
         except RuntimeError as exc:  # pool broken or shut down: remember, do not retry
             self._failed[path] = str(exc)
             return
         self.requested += 1
+        self._pool_jobs.add(future)
         self._inflight[future] = path
         self._inflight_paths.add(path)
         future.add_done_callback(self._job_done)  # runs at once if it is already done
 
     def _collect(self) -> list[str]:
         ready = []
+        missed = []
         while self._arrived:
             future = self._arrived.popleft()
             path = self._inflight.pop(future, None)
             if path is None:
                 continue  # dropped by shutdown
             self._inflight_paths.discard(path)
-            ready.append(path)
+            self._pool_jobs.discard(future)
+            generation = self._read_generation.pop(path, self._generation)
             try:
                 result = future.result()
             except Exception as exc:  # a crashed worker process, e.g. killed for memory
+                self._misses.discard(path)
                 self._failed[path] = f"thumbnail worker failed: {exc}"
+                ready.append(path)
                 continue
+            if result is None:  # not in the disk cache: the pool decodes it
+                self._misses.add(path)
+                missed.append((path, generation))
+                continue
+            self._misses.discard(path)
+            ready.append(path)
             thumb = result.thumbnail
             if thumb is None:
                 self._failed[path] = result.reason
                 continue
             self._store(path, pixmap_from_raw(thumb.data, thumb.width, thumb.height, thumb.mode))
+        for path, generation in reversed(missed):  # the newest request stays first served
+            self._pending.pop(path, None)
+            self._pending[path] = generation  # a tile scrolled away since stays stale
         return ready
 
     def _store(self, path: str, pixmap: QPixmap) -> None:
@@ -232,3 +298,11 @@ class ThumbnailLoader(QObject):
         self._pixmaps.move_to_end(path)
         while len(self._pixmaps) > self.capacity:
             self._pixmaps.popitem(last=False)
+
+
+def _read_cached(path: str, cache_dir: str, size: int):  # -> ThumbnailResult | None
+    """The reader thread's job: the cached thumbnail of `path`, or None when there is none."""
+    from ..core.thumbnails import ThumbnailResult, cached_thumbnail
+
+    thumb = cached_thumbnail(path, cache_dir, size)
+    return None if thumb is None else ThumbnailResult(path, thumb)

@@ -56,9 +56,9 @@ def test_a_new_folder_replaces_a_running_scan_and_cancel_keeps_the_listing(
     qtbot.waitUntil(lambda: session.checked and not session.busy, timeout=60_000)
     assert [ds.root for ds in finished] == [second]  # nothing of the first scan is heard
 
-    cancelled, gate, real_check = [], threading.Event(), scanning.inspect_file
+    cancelled, gate, real_check = [], threading.Event(), scanning.check_file
     monkeypatch.setattr(
-        scanning, "inspect_file", lambda path, **kw: gate.wait(10) and real_check(path, **kw)
+        scanning, "check_file", lambda path: gate.wait(10) and real_check(path)
     )
     session.checkCancelled.connect(lambda: cancelled.append(True))
     session.open_folder(first)

@@ -67,3 +67,30 @@ def test_shutdown_with_jobs_in_flight_leaves_nothing_pending(qtbot, tmp_path, mo
     loader.shutdown()
     qtbot.wait(300)  # late callbacks of cancelled jobs are harmless
     assert loader.is_idle()
+
+
+def test_cached_thumbnails_are_served_without_starting_the_process_pool(qtbot, tmp_path):
+    """A reopened folder: every thumbnail is in the disk cache, read by one thread; the
+    worker processes (~0.25 s of CPU each to start) are not started at all."""
+    from imbalance_studio.core.thumbnails import ThumbnailCache
+
+    write_digits(tmp_path / "d", [4])
+    paths = sorted(str(p) for p in (tmp_path / "d").rglob("*.png"))
+    cache_dir = str(tmp_path / "cache")
+    for p in paths[:3]:
+        ThumbnailCache(cache_dir).load(p)  # cached by an earlier session
+    loader = ThumbnailLoader(workers=1, cache_dir=cache_dir)
+    arrived: list[str] = []
+    loader.thumbnailsReady.connect(arrived.extend)
+    try:
+        loader.warm_up()
+        for p in paths[:3]:
+            assert loader.pixmap(p) is None
+        qtbot.waitUntil(lambda: len(arrived) == 3, timeout=10_000)
+        assert all(loader.pixmap(p) is not None for p in paths[:3])
+        assert loader._starter is None and loader.requested == 0  # no process started
+        assert loader.pixmap(paths[3]) is None  # not cached: decoded by the pool
+        qtbot.waitUntil(lambda: loader.pixmap(paths[3]) is not None, timeout=60_000)
+        assert loader.requested == 1 and loader.is_idle()
+    finally:
+        loader.shutdown()

@@ -1,0 +1,76 @@
+"""Reopening a checked folder of 100,000 images vs listing it (same run, interleaved rounds).
+
+Bar (issue 14): a reopened, already checked folder is ready (listed, and every image's check
+result taken from the dataset's file cache after a stat) within 2x the bare listing time.
+Both baselines are printed: a bare `os.scandir` walk (the least any listing does) and our
+own listing without the check. The folder (tiny JPEGs) and its check cache are built once
+and kept under /tmp between runs (`benchmarks/trees.py`).
+Run: .venv/bin/python benchmarks/bench_reopen.py [N_FILES] [ROUNDS]
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+
+from trees import bench_env, image_tree
+
+BAR = 2.0
+
+
+def main() -> int:
+    n_files = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    root = image_tree("reopen", n_files, 10, 8)
+    os.environ.update(bench_env(root))  # the check cache of this folder, kept in /tmp
+    from bench_scan import bare_walk
+
+    import imbalance_studio.core.scanning as scanning
+    from imbalance_studio.core.progress import drive
+
+    t0 = time.perf_counter()
+    first = drive(scanning.iter_scan(root))  # checks what the cache does not know yet
+    print(f"first open (fills the cache where needed): {time.perf_counter() - t0:.1f} s")
+    assert len(first.paths) == n_files and not first.problems
+
+    def no_decode(path: str):
+        raise AssertionError(f"{path} decoded again on reopening")
+
+    scanning.check_file = no_decode  # a reopen must not decode anything
+
+    def reopen() -> None:
+        ds = drive(scanning.iter_scan(root, workers=1))
+        assert len(ds.paths) == n_files
+
+    fns = {
+        "bare os.scandir walk": lambda: bare_walk(str(root)),
+        "our listing (no check)": lambda: scanning.scan(root),
+        "reopen (listing + cached check)": reopen,
+    }
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            t = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t)
+    for name, ts in times.items():
+        print(
+            f"{name:34s} min {min(ts) * 1000:6.0f}  median {statistics.median(ts) * 1000:6.0f}"
+            f"  max {max(ts) * 1000:6.0f} ms"
+        )
+    reopen_t = times["reopen (listing + cached check)"]
+    for base in ("bare os.scandir walk", "our listing (no check)"):
+        ratios = [r / b for r, b in zip(reopen_t, times[base], strict=True)]
+        print(
+            f"reopen / {base}: median {statistics.median(reopen_t) / statistics.median(times[base]):.2f}x"
+            f"  (per round min {min(ratios):.2f}x, max {max(ratios):.2f}x)"
+        )
+    ratio = statistics.median(reopen_t) / statistics.median(times["bare os.scandir walk"])
+    print(f"{'PASS' if ratio <= BAR else 'FAIL'} (bar {BAR}x the bare walk)")
+    return 0 if ratio <= BAR else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""The scan's decode-check results, kept across opens in the dataset's file cache.
+
+A reopened folder decodes only the files that are new or changed: every other file's result
+(usable, or the problem found) comes back from `core.file_cache` by path + size + mtime. The
+cache is an optimisation, never a requirement: any failure to open, read or write it counts
+as an empty cache, and a damaged file is set aside and rebuilt by `FileCache` itself.
+
+Values are compact: "reason\\0detail\\0width\\0height\\0orientation", the reason empty for a
+usable file. The facts are kept rather than the verdict, so a cached check serves any minimum
+image size (`scanning.verdict` applies it).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Generator, Iterable, Sequence
+from contextlib import suppress
+from pathlib import Path
+
+from .dataset import ProblemReason
+from .file_cache import FileCache
+
+#: The cache table of check results; bump the version when the check finds things differently
+#: (new reasons, other limits), so older results are not trusted.
+KIND = "check.v2"
+# How many files are stat'ed between two progress events while reading the cache.
+_STAT_STEP = 5000
+_REASONS = frozenset(v for k, v in vars(ProblemReason).items() if k.isupper())
+
+
+def open_cache(root: str | os.PathLike[str]) -> FileCache | None:
+    """The dataset's check cache, or None when it cannot be used here."""
+    try:
+        return FileCache(Path(root), KIND)
+    except (OSError, ValueError):
+        return None
+
+
+def encode(
+    reason: str | None, detail: str = "", width: int = 0, height: int = 0, orientation: int = 1
+) -> bytes:
+    text = f"{reason or ''}\0{detail}\0{width}\0{height}\0{orientation}"
+    return text.encode("utf-8", "surrogatepass")
+
+
+def decode(value: bytes) -> tuple[str | None, str, int, int, int]:
+    """(reason or None, detail, width, height, orientation) of a recorded check; ValueError
+    for a value this version did not write."""
+    parts = bytes(value).decode("utf-8", "surrogatepass").split("\0")
+    if len(parts) != 5:
+        raise ValueError("not a check record of this version")
+    reason, detail, width, height, orientation = parts
+    if reason and reason not in _REASONS:
+        raise ValueError(f"unknown problem reason {reason!r}")
+    w, h, o = int(width), int(height), int(orientation)
+    if w < 0 or h < 0 or not 1 <= o <= 8:
+        raise ValueError("size or orientation out of range")
+    return reason or None, detail, w, h, o
+
+
+def cached_rows(cache: FileCache | None) -> dict[str, tuple[int, int, bytes]]:
+    """Every recorded check of the dataset (empty when there is none or the cache fails)."""
+    if cache is None:
+        return {}
+    try:
+        return cache.entries()
+    except Exception:  # an unusable cache is an empty one
+        return {}
+
+
+def iter_known(
+    root: str | os.PathLike[str],
+    rel_paths: Sequence[str],
+    rows: dict[str, tuple[int, int, bytes]],
+) -> Generator[int, None, dict[str, tuple[str | None, str, int, int, int]]]:
+    """Stat every listed file that has a recorded check and keep the records whose size and
+    mtime still match: path -> (reason or None, detail, width, height, orientation).
+    A record that does not parse is left out (checked again). Yields how many files were
+    looked at so far."""
+    known: dict[str, tuple[str | None, str, int, int, int]] = {}
+    if not rows:
+        return known
+    prefix = os.fspath(root) + os.sep
+    get, stat_, is_reg = rows.get, os.stat, stat.S_ISREG
+    total = len(rel_paths)
+    for start in range(0, total, _STAT_STEP):
+        for rel in rel_paths[start : start + _STAT_STEP]:
+            row = get(rel)
+            if row is None:
+                continue
+            try:
+                st = stat_(prefix + rel)
+            except OSError:
+                continue
+            if st.st_mtime_ns == row[1] and st.st_size == row[0] and is_reg(st.st_mode):
+                try:
+                    known[rel] = decode(row[2])
+                except ValueError:
+                    continue
+        yield min(start + _STAT_STEP, total)
+    return known
+
+
+def store(cache: FileCache | None, rows: Iterable[tuple[str, int, int, bytes]]) -> None:
+    """Record new results; a cache that cannot be written is left as it is."""
+    if cache is None:
+        return
+    with suppress(Exception):  # the cache is optional, the scan's result is not
+        cache.store(rows)
+
+
+def close(cache: FileCache | None) -> None:
+    if cache is not None:
+        with suppress(Exception):
+            cache.close()
