@@ -17,6 +17,8 @@ DIFFUSION_OPTIONS = (
 
 
 def add_diffusion_arguments(p: argparse.ArgumentParser) -> None:
+    # Marks the namespace: other commands (features, evaluate) have a --size of their own.
+    p.set_defaults(has_diffusion_options=True)
     g = p.add_argument_group(
         'diffusion img2img (--method diffusion; needs pip install "imbalance-studio[diffusion]")'
     )
@@ -39,6 +41,8 @@ def add_diffusion_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def diffusion_wanted(args: argparse.Namespace) -> bool:
+    if not getattr(args, "has_diffusion_options", False):
+        return False
     return getattr(args, "method", None) == "diffusion" or any(
         getattr(args, name, None) is not None for name in DIFFUSION_OPTIONS
     )

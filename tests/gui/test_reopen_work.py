@@ -56,8 +56,9 @@ def test_the_title_names_the_project_after_open_project_too(qtbot, saved, wait_s
     assert window.windowTitle() == "*mine — Imbalance Studio"
     c.undo_stack.undo()
     assert window.windowTitle() == "mine — Imbalance Studio"
-    window.app_session.open_project(file)  # reopening rescans the folder
-    qtbot.waitUntil(lambda: window.session.busy, timeout=WAIT)
+    # Reopening rescans the folder (from the check cache: too fast to poll for "busy").
+    with qtbot.waitSignal(window.session.scanFinished, timeout=WAIT):
+        window.app_session.open_project(file)
     wait_scanned(window)
     qtbot.waitUntil(lambda: not c.busy, timeout=WAIT)
     assert window.windowTitle() == "mine — Imbalance Studio"

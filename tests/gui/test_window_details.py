@@ -24,9 +24,11 @@ def test_no_menu_is_empty_and_view_goes_to_every_tab(qtbot, window):
         assert action.isVisible() == bool(action.menu().actions()), name
     view = menus(window)["View"].menu()
     titles = [a.text() for a in view.actions() if not a.isSeparator()]
-    assert titles[:5] == ["Gallery", "Problems", "Balance", "Augment", "Generate"]
-    assert [a.shortcut().toString() for a in view.actions()[:5]] == [
-        f"Ctrl+{i}" for i in range(1, 6)
+    assert titles[:7] == [
+        "Gallery", "Problems", "Balance", "Inspect", "Augment", "Generate", "Evaluate"
+    ]  # fmt: skip
+    assert [a.shortcut().toString() for a in view.actions()[:7]] == [
+        f"Ctrl+{i}" for i in range(1, 8)
     ]
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)

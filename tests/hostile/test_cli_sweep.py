@@ -161,6 +161,8 @@ def _corpus_cases(
         "export-folder": ("export", f"{{{c}}}", out + "2", "--policy", "median", "--method",
                           "duplicate", "--quiet", *w),
         "evaluate": ("evaluate", out, "--steps", "2", "--size", "8", "--quiet"),
+        "features": ("features", f"{{{c}}}", f"{{args}}/{c}-features", "--size", "16",
+                     "--quiet", *w),
     }  # fmt: skip
     lane = {"save-project", "generate", "export", "evaluate"}
     return [
@@ -184,6 +186,12 @@ def _bad_argument_cases() -> list[Case]:
         Case("evaluate-missing", ("evaluate", "{args}/missing"), "bad", two),
         Case("evaluate-a-dataset", ("evaluate", "{bad}"), "bad", two),
         Case("evaluate-a-file", ("evaluate", "{args}/notes.txt"), "bad", two),
+        Case("features-missing", ("features", "{args}/missing", "{args}/f", *w), "bad", two),
+        Case("features-a-file", ("features", "{args}/notes.txt", "{args}/f", *w), "bad", two),
+        Case("features-bad-sampler", ("features", "{bad}", "{args}/f", "--sampler", "pixels",
+                                      *w), "bad", two),
+        Case("features-inside-dataset", ("features", "{bad}", "{bad}/good/f", *w), "bad",
+             two),
         Case("plan-bad-policy", ("plan", "{bad}", "--policy", "balance", *w), "bad", two),
         Case("export-bad-policy", ("export", "{bad}", "{args}/o", "--policy", "cap:x", *w),
              "bad", two),
@@ -253,8 +261,8 @@ def _many_cases() -> list[Case]:
 
 EVERY = "scan scan-json plan plan-quick-json inspect inspect-json save-project generate export"
 CASES: list[Case] = [
-    *_corpus_cases("bad", EVERY + " export-folder evaluate"),
-    *_corpus_cases("intl", EVERY + " evaluate"),
+    *_corpus_cases("bad", EVERY + " export-folder evaluate features"),
+    *_corpus_cases("intl", EVERY + " evaluate features"),
     *_corpus_cases("linked", EVERY, method="duplicate"),
     *_corpus_cases(
         "special",

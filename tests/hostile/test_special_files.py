@@ -25,7 +25,7 @@ from imbalance_studio.core.export.run import export
 from imbalance_studio.core.imageio import ImageDecodeError, open_image, read_info
 from imbalance_studio.core.plan import make_plan
 from imbalance_studio.core.project import Project
-from imbalance_studio.core.scanning import check, check_file, scan, stat_file
+from imbalance_studio.core.scanning import check, check_file, inspect_file, scan, stat_file
 
 COUNTS = [12, 8, 6]
 # rel path -> what the problem's detail says it is
@@ -157,7 +157,7 @@ def test_no_stage_opens_a_special_file(special_root, monkeypatch):
     cache = ThumbnailCache(special_root.parent / "thumbs")
     for rel, kind in SPECIALS.items():
         path = str(special_root / rel)
-        for problem in (check_file(path), stat_file(path)):
+        for problem in (inspect_file(path)[0], stat_file(path)):
             assert problem is not None
             assert (problem.reason, problem.detail) == (ProblemReason.NOT_REGULAR, kind)
         for read in (open_image, read_info, decode, cache.load):
