@@ -31,9 +31,9 @@ def test_opening_a_folder_shows_its_duplicates_and_flags(qtbot, window, wait_sca
     flagged = {f.path for f in panel.flags_model.items}
     assert set(corpus.flagged) <= flagged
     title = window.panels.tabText(window.panels.indexOf(panel))
-    assert (
-        title == f"Inspect ({len(report.groups)} groups · {len(panel.flags_model.items)} flagged)"
-    )
+    n = len(report.groups)
+    groups = f"{n} group" if n == 1 else f"{n} groups"
+    assert title == f"Inspect ({groups} · {len(panel.flags_model.items)} flagged)"
     # The split keeps every group together.
     for group in report.groups:
         assert len({c.plan.split_of(p) for p in group.paths}) == 1, group.paths

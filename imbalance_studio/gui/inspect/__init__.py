@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal, SignalInstance
 
 from ...core.project import Mark
+from ...core.text import plural
 from ..actions import PanelAction
 from .panel import InspectPanel
 
@@ -226,7 +227,8 @@ class Inspection(QObject):
             f"{len(report.paths):,} images inspected{cached}. Duplicate groups are {kept}."
         )
         self.window.panels.setTabText(
-            self.window.panels.indexOf(p), f"Inspect ({len(groups)} groups · {len(flags)} flagged)"
+            self.window.panels.indexOf(p),
+            f"Inspect ({plural(len(groups), 'group')} · {len(flags)} flagged)",
         )
         self.changed.emit()
 
