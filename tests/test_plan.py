@@ -11,17 +11,11 @@ from hypothesis import strategies as st
 
 from imbalance_studio.core.dataset import Dataset, Sample
 from imbalance_studio.core.duplicates import content_groups
-from imbalance_studio.core.plan import (
-    SPLITS,
-    held_out_counts,
-    make_plan,
-    make_split,
-    min_splittable,
-    train_counts,
-)
+from imbalance_studio.core.plan import SPLITS, make_plan, train_counts
 from imbalance_studio.core.policies import apply_policy
 from imbalance_studio.core.project import ClassTarget, Mark, Method, Project, SplitSettings
 from imbalance_studio.core.scanning import scan
+from imbalance_studio.core.split import held_out_counts, make_split, min_splittable
 
 FRACTIONS = [
     SplitSettings(),
