@@ -36,6 +36,11 @@ def keyed_hash(*parts: object, size: int = 8) -> int:
     return int.from_bytes(h.digest(), "big")
 
 
+def _hash8(text: str) -> int:
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
 def held_out_counts(n: int, split: SplitSettings) -> tuple[int, int] | None:
     """(val, test) image counts for a class of `n`, or None when the class is too small to
     split (see the module docstring)."""
@@ -75,46 +80,58 @@ def make_split(
 ) -> SplitAssignment:
     groups = groups or {}
     names = dataset.classes
-    units: list[dict[str, list[int]]] = [{} for _ in names]
-    for i, s in enumerate(dataset.samples):
-        units[s.class_index].setdefault(groups.get(s.path, s.path), []).append(i)
-    out = bytearray(len(dataset.samples))
-    group_keys = set(groups.values())
+    # Per class, unit key -> the sample index of a file of its own, or -1 for a content
+    # group (its members in `grouped`). No list per sample: a million young lists would make
+    # every cycle collection on the GUI thread walk them while this runs in a worker.
+    units: list[dict[str, int]] = [{} for _ in names]
+    grouped: list[dict[str, list[int]]] = [{} for _ in names]
+    for i, (path, ci) in enumerate(zip(dataset.paths, dataset.labels, strict=True)):
+        key = groups.get(path) if groups else None
+        if key is None:
+            units[ci][path] = i
+        elif key in grouped[ci]:
+            grouped[ci][key].append(i)
+        else:
+            units[ci][key], grouped[ci][key] = -1, [i]
+    out = bytearray(len(dataset.paths))
     forced: dict[str, int] = {}  # group key -> split, for groups seen in an earlier class
     small: list[str] = []
     straddling: set[str] = set()
     for ci, class_units in enumerate(units):
-        n = sum(len(v) for v in class_units.values())
+        members = grouped[ci]
+        n = len(class_units) - len(members) + sum(len(v) for v in members.values())
         quotas = held_out_counts(n, split)
         if quotas is None and n:
             small.append(f"{names[ci]} ({n})")
         val_q, test_q = quotas or (0, 0)
         free: list[str] = []
         decided: dict[str, int] = {}
-        for key, members in class_units.items():
+        for key in members:
             if key in forced:
                 decided[key] = forced[key]
                 straddling.add(key)
                 if forced[key] == _VAL:
-                    val_q -= len(members)
+                    val_q -= len(members[key])
                 elif forced[key] == _TEST:
-                    test_q -= len(members)
-            else:
-                free.append(key)
-        free.sort(key=lambda k: (keyed_hash(seed, names[ci], k), k))
+                    test_q -= len(members[key])
+        free = [key for key in class_units if key not in decided]
+        prefix = f"{seed}\x1f{names[ci]}\x1f"  # keyed_hash(seed, class name, key), inlined
+        free.sort(key=lambda k: (_hash8(prefix + k), k))
         for key in free:
-            size = len(class_units[key])
+            size = len(members[key]) if key in members else 1
             if size <= test_q:
                 decided[key], test_q = _TEST, test_q - size
             elif size <= val_q:
                 decided[key], val_q = _VAL, val_q - size
             else:
                 decided[key] = _TRAIN
-        for key, members in class_units.items():
-            for i in members:
+        for key, i in class_units.items():
+            if i >= 0:
                 out[i] = decided[key]
-            if key in group_keys and key not in forced:
-                forced[key] = decided[key]
+        for key, group in members.items():
+            for i in group:
+                out[i] = decided[key]
+            forced.setdefault(key, decided[key])
     warnings = []
     if small:
         warnings.append(
