@@ -1,9 +1,9 @@
 """The gallery's list model: one row per sample of the selected classes.
 
 A million rows must cost no Python object per row: rows are a numpy array of indices into
-`Dataset.samples`, and `data()` looks a sample up only when a view paints it. A path -> sample
-index dict is built once per dataset (in a worker when the dataset is large) so that `row_of`
-and the mark filter find a sample in O(1).
+`Dataset.samples`, and `data()` looks a sample up only when a view paints it. The dataset's
+path -> sample index dict (`Dataset.path_index`, made in a worker when the dataset is large)
+lets `row_of` and the mark filter find a sample in O(1).
 """
 
 from __future__ import annotations
@@ -38,11 +38,6 @@ INLINE_INDEX_LIMIT = 50_000
 # A mask change removing more separate row runs than this resets the model instead of
 # removing run by run (each run copies the row array once).
 MAX_ROW_RUNS = 16
-
-
-def path_index(paths: Sequence[str]) -> dict[str, int]:
-    """Sample index of every path (paths are unique in a dataset)."""
-    return {p: i for i, p in enumerate(paths)}
 
 
 def class_index_array(samples: Sequence[Sample]) -> np.ndarray:
@@ -160,16 +155,17 @@ class GalleryModel(QAbstractListModel):
         self._row_of_sample = None
 
     def _build_index(self) -> None:
-        paths = self._paths
-        if len(paths) <= INLINE_INDEX_LIMIT:
-            self._index = path_index(paths)
+        # The dataset's own index (made once, shared with the plan): not a second million-entry
+        # dict.
+        paths, dataset = self._paths, self._dataset
+        if dataset is None or len(paths) <= INLINE_INDEX_LIMIT:
+            self._index = dataset.path_index() if dataset is not None else {}
             self.indexReady.emit()
             return
         from ..jobs import start_job
 
         start_job(
-            path_index,
-            paths,
+            dataset.path_index,
             owner=self,
             key=("gallery-path-index", id(self)),
             done=lambda index, p=paths: self._index_built(p, index),
