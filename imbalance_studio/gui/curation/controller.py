@@ -256,7 +256,10 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
         )
 
     def _on_plan(self, result: tuple[Plan, dict[str, int], SplitAssignment]) -> None:
+        from ..main_thread_gc import adopt
+
         self.plan, self.train_counts, self._split = result
+        adopt(len(self._split.splits))  # a plan holds every path of the dataset
         self.planChanged.emit(self.plan)
 
     def _reconcile(self, project: Project, dataset: Dataset) -> None:
