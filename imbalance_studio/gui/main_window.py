@@ -89,6 +89,7 @@ class MainWindow(QMainWindow):
         self.start_page = StartPage()
         self.class_list = ClassListView(self.class_model)
         self.chart = DistributionChart()
+        self._chart_dataset: Dataset | None = None  # the chart is drawn for it (next event)
         self.gallery = GalleryView(self.gallery_model)
         self.problems = ProblemsPanel(self.problems_model)
         self.viewer = SampleViewer(self.gallery_model)
@@ -270,7 +271,10 @@ class MainWindow(QMainWindow):
         self.class_model.set_dataset(dataset)
         self.gallery_model.set_dataset(dataset, self.session.class_array)
         self.problems_model.set_dataset(dataset)
-        self.chart.set_infos(dataset.class_infos())
+        # The chart in the next event: drawing it (~30 ms, the first pyqtgraph plot) and the
+        # rest of showing a listing are then two short stalls of the GUI thread, not one.
+        self._chart_dataset = dataset
+        QTimer.singleShot(0, self, self._draw_chart)
         n = self.problems_model.rowCount()
         self.panels.setTabText(self.panels.indexOf(self.problems), f"Problems ({n})")
         total = len(dataset.samples)
@@ -284,6 +288,11 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.workspace)
         row = self.gallery_model.row_of(current_path) if current_path else None
         self.gallery.set_current_row(row if row is not None else 0)
+
+    def _draw_chart(self) -> None:
+        dataset = self._chart_dataset
+        if dataset is not None and dataset is self.current_dataset():
+            self.chart.set_infos(dataset.class_infos())
 
     def _on_scan_finished(self, dataset: Dataset) -> None:
         if not self.session.is_demo and self.session.root is not None:
