@@ -181,11 +181,11 @@ def curation_bench(app: QApplication, n: int, meter: StallMeter) -> list[tuple]:
     classes = dataset.label_array()  # the scan worker makes it; off the clock here
     # While the scan lists the folder the session warms the imports showing it needs (in a
     # worker); the benchmark has no folder to list, so it waits for that job off the clock.
-    from imbalance_studio.gui.jobs import runner, start_job
-    from imbalance_studio.gui.session import warm_imports
+    from imbalance_studio.gui.jobs import runner
+    from imbalance_studio.gui.session import WARM_UP_KEY, start_warm_up
 
-    start_job(warm_imports, key="warm imports")
-    while runner().running("warm imports"):
+    start_warm_up()
+    while runner().running(WARM_UP_KEY):
         run_for(app, 20)
     steps.measure(
         "open the dataset (listing shown, first plan)",

@@ -30,6 +30,17 @@ def warm_imports() -> None:
     from . import workers  # noqa: F401
 
 
+WARM_UP_KEY = "warm imports"
+
+
+def start_warm_up() -> None:
+    """Run `warm_imports` on the job runner; what it imported is frozen when it is done."""
+    from .jobs import start_job
+    from .main_thread_gc import adopt_modules
+
+    start_job(warm_imports, key=WARM_UP_KEY, done=lambda _none: adopt_modules())
+
+
 def scan_job(root: str | os.PathLike[str]) -> Generator[Any, None, Dataset]:
     """`iter_scan`, with each dataset's class array and counts made here in the worker thread (the
     gallery filters rows by them; a million samples take ~200 ms, too long for the GUI)."""
@@ -103,7 +114,7 @@ class DatasetSession(QObject):
             scan_job, self.root, owner=self, key=self._key, progress=self._on_progress,
             partial=self._on_listed, done=self._on_checked, error=self._on_error,
         )  # fmt: skip
-        start_job(warm_imports, key="warm imports")
+        start_warm_up()
 
     def open_demo(self) -> None:
         """Create the synthetic demo dataset on first use (in a worker), then open it."""
