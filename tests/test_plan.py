@@ -11,17 +11,11 @@ from hypothesis import strategies as st
 
 from imbalance_studio.core.dataset import Dataset, Sample
 from imbalance_studio.core.duplicates import content_groups
-from imbalance_studio.core.plan import (
-    SPLITS,
-    held_out_counts,
-    make_plan,
-    make_split,
-    min_splittable,
-    train_counts,
-)
+from imbalance_studio.core.plan import SPLITS, make_plan, train_counts
 from imbalance_studio.core.policies import apply_policy
 from imbalance_studio.core.project import ClassTarget, Mark, Method, Project, SplitSettings
 from imbalance_studio.core.scanning import scan
+from imbalance_studio.core.split import held_out_counts, make_split, min_splittable
 
 FRACTIONS = [
     SplitSettings(),
@@ -322,3 +316,14 @@ def test_content_groups_find_identical_files_and_keep_them_together(tmp_path):
         plan = make_plan(ds, Project(dataset_root=str(root), seed=seed), groups=groups)
         assert plan.split_of("digit_0/digit_0_000.png") == plan.split_of("digit_0/copy_of_000.png")
         assert plan.split_of("digit_0/digit_0_005.png") == plan.split_of("digit_1/also_005.png")
+
+
+def test_split_ranking_is_by_keyed_hash_then_key_also_when_hashes_collide(monkeypatch):
+    from imbalance_studio.core import split as split_module
+
+    keys = [f"c/{i}.png" for i in (5, 3, 9, 1, 7)]
+    prefix = "0\x1fc\x1f"
+    expected = sorted(keys, key=lambda k: (split_module.keyed_hash(0, "c", k), k))
+    assert split_module._ranked(keys, prefix) == expected  # numpy argsort, no tuple sort
+    monkeypatch.setattr(split_module, "_hash8", lambda _text: 7)  # every hash the same
+    assert split_module._ranked(keys, prefix) == sorted(keys)  # ties go by key

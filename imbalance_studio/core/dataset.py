@@ -133,8 +133,8 @@ class Dataset:
     `--quick` scan): then nothing is known about them.
     """
 
-    __slots__ = ("_classes", "_counts", "_label_array", "_labels", "_orientations", "_paths",
-                 "_problems", "_real_dirs", "_root")  # fmt: skip
+    __slots__ = ("_classes", "_counts", "_index", "_label_array", "_labels", "_orientations",
+                 "_path_array", "_paths", "_problems", "_real_dirs", "_root")  # fmt: skip
 
     def __init__(
         self,
@@ -166,6 +166,8 @@ class Dataset:
             None if orientations is None else dict(orientations)
         )
         self._label_array: Any = None
+        self._path_array: Any = None
+        self._index: dict[str, int] | None = None
         self._counts: tuple[int, ...] | None = None
 
     @property
@@ -252,6 +254,25 @@ class Dataset:
             array.flags.writeable = False
             self._label_array = array
         return self._label_array
+
+    def path_array(self) -> Any:
+        """`paths` as a read-only numpy object array (the same str objects), made once: a
+        plan picks a million paths by index in one C call instead of a Python loop."""
+        if self._path_array is None:
+            import numpy as np
+
+            array = np.empty(len(self._paths), dtype=object)
+            array[:] = self._paths
+            array.flags.writeable = False
+            self._path_array = array
+        return self._path_array
+
+    def path_index(self) -> dict[str, int]:
+        """The sample index of every path, made once (~0.2 s at a million samples: call it
+        first in a worker thread). Do not change the dict."""
+        if self._index is None:
+            self._index = {p: i for i, p in enumerate(self._paths)}
+        return self._index
 
     @property
     def samples(self) -> SampleView:

@@ -9,29 +9,63 @@ These names are also importable from `core.project`.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+import heapq
+import itertools
+import operator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from .dataset import Dataset
 from .project import ClassSnapshot, Project
 from .text import SUMMARY_LIMIT, plural, printable, summarize
 
+# Paths handled per step (one C call each): short enough that a job running reconcile or
+# snapshot_of never holds the GIL (and so the GUI thread) for long.
+_CHUNK = 20_000
+
 
 def snapshot_of(dataset: Dataset) -> dict[str, ClassSnapshot]:
-    per_class: list[list[str]] = [[] for _ in dataset.classes]
-    for path, label in zip(dataset.paths, dataset.labels, strict=True):
-        per_class[label].append(path)
-    return {
-        name: ClassSnapshot(count=len(paths), digest=_paths_digest(paths))
-        for name, paths in zip(dataset.classes, per_class, strict=True)
-    }
+    """Per class: file count and a digest of the sorted paths. Built in steps of `_CHUNK`
+    paths (numpy picks each class's paths; sorting and hashing go chunk by chunk), so a job
+    running it at a million samples never holds the GIL, and so the window, for long."""
+    out: dict[str, ClassSnapshot] = {}
+    if not dataset.paths:
+        return {name: ClassSnapshot(count=0, digest=_paths_digest([])) for name in dataset.classes}
+    import numpy as np
+
+    labels = dataset.label_array()
+    order = np.argsort(labels, kind="stable")
+    bounds = np.searchsorted(labels[order], np.arange(len(dataset.classes) + 1))
+    paths = dataset.path_array()
+    for k, name in enumerate(dataset.classes):
+        own = paths[order[bounds[k] : bounds[k + 1]]].tolist()
+        out[name] = ClassSnapshot(count=len(own), digest=_paths_digest(own))
+    return out
 
 
 def _paths_digest(paths: list[str]) -> str:
+    """blake2b of the sorted paths, each followed by a NUL byte (the digest saved projects
+    hold: it must not change)."""
     h = hashlib.blake2b(digest_size=16)
-    for p in sorted(paths):
-        h.update(p.encode("utf-8", "surrogateescape") + b"\x00")
+    for chunk in _sorted_chunks(paths):
+        h.update(("\x00".join(chunk) + "\x00").encode("utf-8", "surrogateescape"))
     return h.hexdigest()
+
+
+def _sorted_chunks(paths: list[str]) -> Iterator[list[str]]:
+    """`sorted(paths)` in chunks of `_CHUNK`: a listing is usually sorted already (checked a
+    chunk at a time); else chunks are sorted and merged, never one long sort of them all."""
+    n = len(paths)
+    if all(
+        all(map(operator.le, paths[i : i + _CHUNK], paths[i + 1 : i + 1 + _CHUNK]))
+        for i in range(0, n, _CHUNK)
+    ):
+        for i in range(0, n, _CHUNK):
+            yield paths[i : i + _CHUNK]
+        return
+    merged = heapq.merge(*(sorted(paths[i : i + _CHUNK]) for i in range(0, n, _CHUNK)))
+    while chunk := list(itertools.islice(merged, _CHUNK)):
+        yield chunk
 
 
 @dataclass(frozen=True)
@@ -94,11 +128,6 @@ def describe(report: ReconcileReport, limit: int = SUMMARY_LIMIT) -> list[str]:
         names = summarize((f"{c.name} ({c.before} → {c.now})" for c in changed), limit)
         out.append(f"{len(changed)} classes changed since saving ({before} → {now} files): {names}")
     return out
-
-
-# Paths looked at per step of `_missing`: one C call each, short enough that a job running
-# it never holds the GIL (and so the GUI thread) for long.
-_CHUNK = 20_000
 
 
 def _missing(marked: Iterable[str], paths: Sequence[str]) -> set[str]:

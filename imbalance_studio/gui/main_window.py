@@ -62,6 +62,9 @@ def _titled(title: str, widget: QWidget) -> QWidget:
     return box
 
 
+CHART_DELAY_MS = 30  # see _on_dataset
+
+
 class MainWindow(QMainWindow):
     sampleSelectionChanged = Signal()  # the gallery's selection changed
     # Something an action's `enabled_when` depends on may have changed: every installed
@@ -89,6 +92,7 @@ class MainWindow(QMainWindow):
         self.start_page = StartPage()
         self.class_list = ClassListView(self.class_model)
         self.chart = DistributionChart()
+        self._chart_dataset: Dataset | None = None  # the chart is drawn for it (next event)
         self.gallery = GalleryView(self.gallery_model)
         self.problems = ProblemsPanel(self.problems_model)
         self.viewer = SampleViewer(self.gallery_model)
@@ -238,9 +242,11 @@ class MainWindow(QMainWindow):
             self.setWindowTitle(app_facts.DISPLAY_NAME)
 
     def is_settled(self) -> bool:
-        """True when no scan, thumbnail or image decode is running (used by --screenshot)."""
+        """True when no scan, thumbnail, image decode or chart drawing is pending (used by
+        --screenshot)."""
         return (
             not self.session.busy
+            and not self.chart_pending
             and self.loader.is_idle()
             and not self.viewer.busy
             and not self.workbench.busy
@@ -286,7 +292,11 @@ class MainWindow(QMainWindow):
         self.class_model.set_dataset(dataset)
         self.gallery_model.set_dataset(dataset, self.session.class_array)
         self.problems_model.set_dataset(dataset)
-        self.chart.set_infos(dataset.class_infos())
+        # The chart a moment later, after the window has painted the listing: drawing it
+        # (~30 ms, the first pyqtgraph plot) and showing the listing (layout and first paint
+        # of the workspace, ~40 ms) are then two short stalls of the GUI thread, not one.
+        self._chart_dataset = dataset
+        QTimer.singleShot(CHART_DELAY_MS, self, self._draw_chart)
         n = self.problems_model.rowCount()
         self.panels.setTabText(self.panels.indexOf(self.problems), f"Problems ({n})")
         total = len(dataset.samples)
@@ -300,6 +310,16 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.workspace)
         row = self.gallery_model.row_of(current_path) if current_path else None
         self.gallery.set_current_row(row if row is not None else 0)
+
+    def _draw_chart(self) -> None:
+        dataset, self._chart_dataset = self._chart_dataset, None
+        if dataset is not None and dataset is self.current_dataset():
+            self.chart.set_infos(dataset.class_infos())
+
+    @property
+    def chart_pending(self) -> bool:
+        """A listing is shown whose chart is not drawn yet (see `_on_dataset`)."""
+        return self._chart_dataset is not None
 
     def _on_scan_finished(self, dataset: Dataset) -> None:
         if not self.session.is_demo and self.session.root is not None:

@@ -24,6 +24,9 @@ def wait_scanned(qtbot):
     """Wait until the window's scan (listing and check) has finished."""
 
     def wait(win, timeout=60_000):
-        qtbot.waitUntil(lambda: win.session.checked and not win.session.busy, timeout=timeout)
+        qtbot.waitUntil(
+            lambda: win.session.checked and not win.session.busy and not win.chart_pending,
+            timeout=timeout,
+        )
 
     return wait

@@ -54,3 +54,29 @@ def test_a_full_collection_freezes_its_survivors_and_later_cycles_are_still_coll
         assert len(seen) == 10  # a cycle made after the freeze is still collected
     finally:
         gc.unfreeze()
+
+
+def test_a_large_result_from_a_worker_is_frozen_on_arrival_a_small_one_is_not(qapp):
+    from imbalance_studio.gui.main_thread_gc import LARGE_RESULT, adopt
+
+    install(qapp)
+    gc.unfreeze()
+    try:
+        # What a plan job hands over: tuples of a million paths, made in a worker thread.
+        made: list[tuple[str, ...]] = []
+        worker = threading.Thread(
+            target=lambda: made.append(tuple(f"c/{i}.png" for i in range(LARGE_RESULT)))
+        )
+        worker.start()
+        worker.join()
+        small = (["a list", "tracked"],)
+        adopt(len(small))
+        assert gc.is_tracked(small) and gc.get_freeze_count() == 0  # left to the timer
+        adopt(len(made[0]))
+        frozen = gc.get_freeze_count()
+        assert frozen >= 2 and gc.get_count()[0] == 0  # the next collection walks none of it
+        made.clear()
+        small = None
+        assert gc.get_freeze_count() < frozen  # frozen objects are still freed by refcount
+    finally:
+        gc.unfreeze()

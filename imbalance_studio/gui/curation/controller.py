@@ -18,10 +18,11 @@ from PySide6.QtGui import QUndoStack
 
 from ...core.dataset import Dataset
 from ...core.duplicates import iter_content_groups
-from ...core.plan import Plan, SplitAssignment, make_plan, make_split
+from ...core.plan import Plan, make_plan, train_counts
 from ...core.policies import apply_policy
 from ...core.project import ClassTarget, Mark, Method, Project, ProjectError, SplitSettings
 from ...core.reconcile import reconcile
+from ...core.split import SplitAssignment, make_split
 from .commands import SetCutmixCommand, SetMarksCommand, SetSplitCommand, SetTargetsCommand
 from .decisions import QaDecisions
 from .files import ProjectFiles, StatusWrite, snapshot
@@ -52,11 +53,7 @@ def _compute_plan(
     ):
         split = make_split(dataset, project.seed, project.split, groups)
     plan = make_plan(dataset, project, groups=groups, split=split)
-    bare = make_plan(
-        dataset, project.model_copy(update={"targets": {}}), groups=groups, split=split
-    )
-    counts = dict(zip(bare.classes, bare.final_counts("train"), strict=True))
-    return plan, counts, split
+    return plan, train_counts(dataset, project, groups=groups, split=split), split
 
 
 class CurationController(QaDecisions, ProjectFiles, QObject):
@@ -296,7 +293,10 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
         )
 
     def _on_plan(self, result: tuple[Plan, dict[str, int], SplitAssignment]) -> None:
+        from ..main_thread_gc import adopt
+
         self.plan, self.train_counts, self._split = result
+        adopt(len(self._split.splits))  # a plan holds every path of the dataset
         self.planChanged.emit(self.plan)
 
     def _reconcile(self, project: Project, dataset: Dataset) -> None:

@@ -267,12 +267,16 @@ class MarkActions(QObject):
             return
         marks = self.controller.project.marks
         new: dict[str, Mark | None] = {}
+        # One (frozen) Mark per copy count, shared: validating 10,000 new ones cost ~30 ms.
+        by_count: dict[int, Mark] = {}
         for p in paths:
             old = marks.get(p)
             count = 0 if old is None or old.remove else old.duplicate
             count = min(MAX_DUPLICATE, max(0, count + step))
             # Marking a removed sample for duplication un-removes it: never both.
-            new[p] = Mark(duplicate=count) if count else None
+            if count and count not in by_count:
+                by_count[count] = Mark(duplicate=count)
+            new[p] = by_count[count] if count else None
         verb = "Duplicate" if step > 0 else "Fewer copies of"
         self.controller.change_marks(new, f"{verb} {plural(len(paths), 'image')}")
 
