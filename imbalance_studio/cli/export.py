@@ -26,6 +26,21 @@ from .scan import add_min_size_argument
 from .stack_arg import STACK_HELP
 
 
+def add_overwrite_arguments(p: argparse.ArgumentParser) -> None:
+    """--overwrite / --overwrite-all: the rules of every command that writes an export."""
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a previous export at OUT; refused if it holds files it did not write",
+    )
+    p.add_argument(
+        "--overwrite-all",
+        action="store_true",
+        help="replace a previous export at OUT together with every file added to it "
+        "(a trained model, notes): they are deleted",
+    )
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "export",
@@ -70,17 +85,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "loaders that apply the tag; by default they are written turned upright, because "
         "torchvision's default loader and Keras ignore the tag",
     )
-    p.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace a previous export at OUT; refused if it holds files it did not write",
-    )
-    p.add_argument(
-        "--overwrite-all",
-        action="store_true",
-        help="replace a previous export at OUT together with every file added to it "
-        "(a trained model, notes): they are deleted",
-    )
+    add_overwrite_arguments(p)
     p.add_argument(
         "--workers",
         type=int,

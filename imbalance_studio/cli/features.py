@@ -12,6 +12,7 @@ from ..core.features.hog import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE
 from ..core.features.resample import DEFAULT_SAMPLER, SAMPLERS
 from ..core.text import printable
 from . import CliError, count_arg
+from .export import add_overwrite_arguments
 from .progress import run_steps
 
 
@@ -45,16 +46,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "(the training targets; default: every class up to the largest)")  # fmt: skip
     p.add_argument("--split", help="train,val,test fractions, e.g. 0.7,0.15,0.15")
     p.add_argument("--seed", type=int, help="seed of the split and of the sampler")
-    p.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace a previous export at OUT; refused if it holds files it did not write",
-    )
-    p.add_argument(
-        "--overwrite-all",
-        action="store_true",
-        help="replace a previous export at OUT together with every file added to it",
-    )
+    add_overwrite_arguments(p)
     p.add_argument(
         "--workers",
         type=count_arg,

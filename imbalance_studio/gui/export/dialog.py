@@ -11,7 +11,6 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
-    QDialog,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -25,12 +24,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..job_dialog import JobDialog
 from ..jobs import Job, start_job
 
 ERROR_STYLE = "color: #b00020;"
 
 
-class ExportDialog(QDialog):
+class ExportDialog(JobDialog):
     """Export `plan` over `dataset` (with the accepted `generated` images) to a folder.
 
     Signals: exportFinished(ExportReport), exportFailed(str message), exportCancelled().
@@ -64,7 +64,6 @@ class ExportDialog(QDialog):
         self._bad_sources = dict(getattr(generated, "bad_sources", None) or {})
         self._staging = staging
         self._job: Job | None = None
-        self._close_when_done = False
         self.report: Any = None
         self.error: str = ""
 
@@ -231,20 +230,7 @@ class ExportDialog(QDialog):
             self.cancel_button.setEnabled(False)
             self._job.cancel()
 
-    def reject(self) -> None:
-        if self.running:  # close once the cancelled export has cleaned up
-            self._close_when_done = True
-            self.cancel()
-            return
-        super().reject()
 
-    def closeEvent(self, event: Any) -> None:
-        if self.running:
-            self._close_when_done = True
-            self.cancel()
-            event.ignore()
-            return
-        super().closeEvent(event)
 
     # -- job callbacks --------------------------------------------------------------------
 
@@ -290,9 +276,7 @@ class ExportDialog(QDialog):
             self._say("Export cancelled; nothing was written.")
             # Emitted after the job closed the export, so its temporary folder is gone.
             self.exportCancelled.emit()
-        if self._close_when_done:
-            self._close_when_done = False
-            super().reject()
+        self._job_ended()
 
     # -- helpers --------------------------------------------------------------------------
 

@@ -16,7 +16,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -32,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from ...core.features.hog import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE
 from ...core.features.resample import DEFAULT_SAMPLER, SAMPLERS
+from ..job_dialog import JobDialog
 from ..jobs import Job, start_job
 from . import views
 
@@ -45,7 +45,7 @@ PIXELS_REFUSAL = (
 )
 
 
-class FeaturesDialog(QDialog):
+class FeaturesDialog(JobDialog):
     """Signals: computed(SamplerTrial), exported(FeaturesReport), failed(str)."""
 
     computed = Signal(object)
@@ -63,7 +63,6 @@ class FeaturesDialog(QDialog):
         self._job_kind = ""
         self.trial: Any = None  # the latest SamplerTrial
         self.report: Any = None
-        self._close_when_done = False
 
         n = {s: sum(len(cp.kept) for cp in plan.splits[s]) for s in ("train", "val", "test")}
         summary = QLabel(
@@ -227,20 +226,7 @@ class FeaturesDialog(QDialog):
             self.cancel_button.setEnabled(False)
             self._job.cancel()
 
-    def reject(self) -> None:
-        if self.running:
-            self._close_when_done = True
-            self.cancel()
-            return
-        super().reject()
 
-    def closeEvent(self, event: Any) -> None:
-        if self.running:
-            self._close_when_done = True
-            self.cancel()
-            event.ignore()
-            return
-        super().closeEvent(event)
 
     # -- jobs ---------------------------------------------------------------------------
 
@@ -307,9 +293,7 @@ class FeaturesDialog(QDialog):
             self.progress.setValue(0)
             self._say("Cancelled; nothing was written.")
         self._update_buttons()
-        if self._close_when_done:
-            self._close_when_done = False
-            super().reject()
+        self._job_ended()
 
     # -- drawing ------------------------------------------------------------------------
 
