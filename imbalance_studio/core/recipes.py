@@ -75,8 +75,8 @@ RECIPES = (
 
 @dataclass(frozen=True, slots=True)
 class RecipeProgress:
-    """One event: `recipe` being made or judged, `phase` (generate / export / load images /
-    train ARM), done/total within the phase, `index`/`count` the recipe's place in the grid."""
+    """One event: `recipe` being made or judged, `phase` ("RECIPE: make generate", "RECIPE:
+    train ARM", ...), done/total within the phase, `index`/`count` the recipe's place in the grid."""
 
     recipe: str
     phase: str
@@ -215,7 +215,9 @@ def _relay(gen: Generator, recipe: str, prefix: str, index: int, count: int) -> 
             phase = getattr(ev, "phase", None) or getattr(ev, "stage", None) or type(ev).__name__
             done = int(getattr(ev, "done", 0) or 0)
             total = int(getattr(ev, "total", 0) or 0)
-            yield RecipeProgress(recipe, f"{prefix} {phase}".strip(), done, total, index, count)
+            yield RecipeProgress(
+                recipe, f"{recipe}: {prefix} {phase}".strip(), done, total, index, count
+            )
     finally:
         gen.close()
 
