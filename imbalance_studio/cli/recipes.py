@@ -129,6 +129,8 @@ def _print_table(table: dict) -> None:
     for name, r in table["recipes"].items():
         if name == table["winner"]:
             verdict = "winner"
+        elif name == table["best_on_validation"]:
+            verdict = "best on val"
         else:
             verdict = "within noise" if r["within_noise_of_best"] else "worse"
         print(
@@ -140,4 +142,4 @@ def _print_table(table: dict) -> None:
     line = f"winner: {table['winner']}"
     if gain is not None:
         line += f" ({100 * gain:+.1f} balanced-accuracy points over raw)"
-    print(line)
+    print(f"{line}: {table['winner_why']}")

@@ -133,6 +133,8 @@ class RecipeSearch(QGroupBox):
         for i, (name, r) in enumerate(rows.items()):
             if name == table["winner"]:
                 verdict = "winner"
+            elif name == table["best_on_validation"]:
+                verdict = "best on val"
             else:
                 verdict = "within noise" if r["within_noise_of_best"] else "worse"
             cells = (
@@ -151,7 +153,9 @@ class RecipeSearch(QGroupBox):
         if gain is not None:
             line += f", {100 * gain:+.1f} balanced-accuracy points over raw"
         rare = ", ".join(table["rarest_classes"])
-        self.status.setText(f"{line} (validation split; rarest classes: {rare}).")
+        self.status.setText(
+            f"{line} — {table['winner_why']} (validation split; rarest classes: {rare})."
+        )
         self.use_button.setEnabled(True)
 
     def use_winner(self) -> None:
