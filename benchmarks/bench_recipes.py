@@ -93,6 +93,8 @@ def main() -> None:
         raw = held["raw"]
         for name, v in held.items():
             mark = "  <- search's winner" if name == table["winner"] else ""
+            if name == table["best_on_validation"] and name != table["winner"]:
+                mark = "  <- best on val (within noise of the default)"
             val = table["recipes"][name]["balanced_accuracy"]
             print(f"  {name:16} {val:12.3f} {v:9.3f} {100 * (v - raw):+7.1f}{mark}")
         gain = 100 * (held["augment-safe"] - raw)
