@@ -383,8 +383,7 @@ def iter_export(
             classes=lay.classes,
             counts=counts,
             weights=weights,
-            settings=_settings(project, plan, link_mode, orientation_text)
-            + _leak_settings(leak_check),
+            settings=_settings(project, plan, link_mode, orientation_text) + _leak_settings(leak_check),
             problems=problems,
             notes=notes,
             origins=origins,
