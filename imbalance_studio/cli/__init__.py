@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "features": "features",
     "inspect": "inspect",
     "evaluate": "evaluate",
+    "recipes": "recipes",
 }
 
 DEBUG_ENV = "IMBALANCE_STUDIO_DEBUG"

@@ -85,7 +85,9 @@ class Workbench(QObject):
         window.install(self.features_panel)
         from .evaluate import install_evaluate
 
-        self.evaluate = install_evaluate(window)  # the Evaluate tab, after Generate
+        self.evaluate = install_evaluate(
+            window, self.controller
+        )  # the Evaluate tab, after Generate
 
         self._saved_sizes: list[int] | None = None
         window.panels.currentChanged.connect(self._on_tab)
@@ -93,6 +95,7 @@ class Workbench(QObject):
         c = self.controller
         c.planChanged.connect(self._on_plan)
         c.projectChanged.connect(self._on_project)
+        c.stacksChanged.connect(self._on_stacks)
         window.sampleSelectionChanged.connect(self._on_sample)
         window.gallery.currentRowChanged.connect(lambda _row: self._on_sample())
         if window.current_dataset() is not None:  # opened before the panels were built
@@ -308,6 +311,11 @@ class Workbench(QObject):
         editor = self.augment_tab.widget
         if editor is not None and c.project is not None and c.project is not self._synced:
             self._sync_editor(editor)
+
+    def _on_stacks(self) -> None:
+        """A recipe replaced the default stack: the editor shows the new one."""
+        if self.augment_tab.widget is not None:
+            self._sync_editor(self.augment_tab.widget)
 
     # -- export -------------------------------------------------------------------------
     def export(self) -> None:

@@ -94,9 +94,12 @@ def iter_evaluate(
     size: int = 64,
     arms: tuple[str, ...] | None = None,
     threads: int | None = None,
+    keep_predictions: bool = False,
 ) -> Generator[EvalProgress, None, dict]:
     """Train and judge every arm that applies to `export`; return the report (a JSON-able
-    dict, see README "Evaluate"). Writes nothing: `save_report` does."""
+    dict, see README "Evaluate"). Writes nothing: `save_report` does. `keep_predictions`
+    adds "predictions" (the validation paths, labels and every arm's predicted labels) for
+    callers that compare arms of several exports with a paired bootstrap (recipe search)."""
     if not 8 <= size <= 512:
         raise EvaluateError(f"input size {size}: use 8 to 512 pixels")
     if not 1 <= steps <= 1_000_000:
@@ -159,7 +162,14 @@ def iter_evaluate(
                 "curve": _curve(losses),
                 "seconds": round(time.monotonic() - t0, 2),
             }
-    return _report(data, config, results, preds, y_val, notes)
+    report = _report(data, config, results, preds, y_val, notes)
+    if keep_predictions:
+        report["predictions"] = {
+            "paths": [r.path for r in val],
+            "labels": y_val.tolist(),
+            "arms": {a: p.tolist() for a, p in preds.items()},
+        }
+    return report
 
 
 def _report(data, config, results, preds, y_val, notes) -> dict:

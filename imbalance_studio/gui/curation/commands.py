@@ -60,6 +60,31 @@ class SetTargetsCommand(QUndoCommand):
         self._controller._apply_targets(self._old, self._old_policy)
 
 
+class ApplyRecipeCommand(QUndoCommand):
+    """Apply a recipe of the recipe search: every class target, the policy and the default
+    augmentation stack together, as one undoable step."""
+
+    def __init__(
+        self,
+        controller: CurationController,
+        targets: dict[str, ClassTarget],
+        policy: str | None,
+        stack: dict | None,
+        text: str,
+    ) -> None:
+        super().__init__(text)
+        self._controller = controller
+        project = controller.project
+        self._new = (dict(targets), policy, stack)
+        self._old = (dict(project.targets), project.policy, project.augment.default_stack)
+
+    def redo(self) -> None:
+        self._controller._apply_recipe(*self._new)
+
+    def undo(self) -> None:
+        self._controller._apply_recipe(*self._old)
+
+
 class SetSplitCommand(QUndoCommand):
     """Change the split fractions and/or the seed."""
 

@@ -23,7 +23,13 @@ from ...core.policies import apply_policy
 from ...core.project import ClassTarget, Mark, Method, Project, ProjectError, SplitSettings
 from ...core.reconcile import reconcile
 from ...core.split import SplitAssignment, make_split
-from .commands import SetCutmixCommand, SetMarksCommand, SetSplitCommand, SetTargetsCommand
+from .commands import (
+    ApplyRecipeCommand,
+    SetCutmixCommand,
+    SetMarksCommand,
+    SetSplitCommand,
+    SetTargetsCommand,
+)
 from .decisions import QaDecisions
 from .files import ProjectFiles, StatusWrite, snapshot
 
@@ -64,6 +70,7 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
     error = Signal(str)  # a problem the user must see
     reconciled = Signal(object)  # ReconcileReport, after a project meets its folder
     decisionChanged = Signal(object)  # GeneratedImage with its status after a QA do/undo/redo
+    stacksChanged = Signal()  # the default stack was replaced (a recipe applied or undone)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -202,6 +209,43 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
             return
         targets = apply_policy(policy, self.train_counts, method)
         self.undo_stack.push(SetTargetsCommand(self, dict(targets), f"Policy {policy}", policy))
+
+    def split_groups(self) -> dict[str, str] | None:
+        """The groups the plan is split with (identical files joined by the inspection's
+        duplicate groups), or None while they are still being found."""
+        if self._groups is None:
+            return None
+        if self._near_groups:
+            from ...core.inspect.split_groups import merge_groups
+
+            return merge_groups(self._groups, self._near_groups)
+        return self._groups
+
+    def apply_recipe(self, apply: dict, name: str) -> None:
+        """Apply a recipe search's winner (its "apply": policy, method, stack) as one
+        undoable step: oversample by its method with its preset, or no targets at all for a
+        recipe of the originals (re-weighting and the sampler are chosen at training time,
+        from the export's weights.json)."""
+        from ...core.augment import PRESETS
+
+        if self.project is None or self.dataset is None:
+            return
+        policy, stack = apply.get("policy"), self.project.augment.default_stack
+        targets: dict[str, ClassTarget] = {}
+        if policy:
+            targets = apply_policy(policy, self.train_counts, Method(apply["method"]))
+            if apply.get("stack") in PRESETS:
+                stack = PRESETS[apply["stack"]]
+        command = ApplyRecipeCommand(self, targets, policy, stack, f"Recipe {name}")
+        self.undo_stack.push(command)
+
+    def _apply_recipe(self, targets: dict, policy: str | None, stack: dict | None) -> None:
+        assert self.project is not None
+        self.project.targets = dict(targets)
+        self.project.policy = policy
+        self.project.augment = self.project.augment.model_copy(update={"default_stack": stack})
+        self.stacksChanged.emit()
+        self._edited()
 
     def clear_targets(self) -> None:
         if self.project is None:

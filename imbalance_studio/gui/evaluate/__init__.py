@@ -10,6 +10,7 @@ from ..actions import PanelAction
 from .panel import EvaluatePanel
 
 if TYPE_CHECKING:
+    from ..curation.controller import CurationController
     from ..main_window import MainWindow
 
 LAST_EXPORT_KEY = "last_export"
@@ -31,12 +32,18 @@ def remember_export(folder: str) -> None:
 class Evaluate(QObject):
     """Owns the tab; declares Tools ▸ Evaluate an Export."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: MainWindow, controller: CurationController | None = None) -> None:
         super().__init__(window)
         self.window = window
         from PySide6.QtWidgets import QScrollArea
 
         self.panel = EvaluatePanel()
+        self.recipes = None
+        if controller is not None:  # the recipe search works on the open dataset's project
+            from .recipes import RecipeSearch
+
+            self.recipes = RecipeSearch(controller)
+            self.panel.layout().insertWidget(1, self.recipes)
         # A scroll area: the table and plots never widen the window.
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -71,7 +78,7 @@ class Evaluate(QObject):
         self.panel.offer_export(report.out)
 
 
-def install_evaluate(window: MainWindow) -> Evaluate:
-    evaluate = Evaluate(window)
+def install_evaluate(window: MainWindow, controller: CurationController | None = None) -> Evaluate:
+    evaluate = Evaluate(window, controller)
     window.install(evaluate)
     return evaluate

@@ -1,0 +1,173 @@
+"""The Evaluate tab's recipe search: "Find the best recipe" tries a small fixed grid of
+balancing recipes on the open dataset in the background (progress per recipe, Cancel), shows
+the table, and "Use this recipe" applies the winner to the project as one undoable step."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+
+from ..jobs import start_job
+
+if TYPE_CHECKING:
+    from ..curation.controller import CurationController
+
+STEPS, SIZE, SEEDS = 200, 64, (1, 2)
+BEST = QColor("#e3f1e0")
+COLUMNS = ("recipe", "bal. acc.", "spread", "macro-F1", "rarest recall", "vs best", "what")
+
+
+class RecipeSearch(QGroupBox):
+    def __init__(self, controller: CurationController) -> None:
+        super().__init__("Find the best recipe for this dataset")
+        self.controller = controller
+        self.job: Any = None
+        self.table_data: dict | None = None
+        intro = QLabel(
+            "Tries re-weighting, the sampler, duplication and augmentation (label-safe, "
+            "medium, your own stack) on the open dataset, each trained the same way and judged "
+            "on its validation split. Temporary files only: the project changes only when you "
+            "click <i>Use this recipe</i> (undoable)."
+        )
+        intro.setWordWrap(True)
+        self.find_button = QPushButton("Find the best recipe")
+        self.find_button.clicked.connect(self.start)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.use_button = QPushButton("Use this recipe")
+        self.use_button.setEnabled(False)
+        self.use_button.clicked.connect(self.use_winner)
+        row = QHBoxLayout()
+        for b in (self.find_button, self.cancel_button, self.use_button):
+            row.addWidget(b)
+        row.addStretch(1)
+        self.progress = QProgressBar()
+        self.progress.hide()
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.hide()
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(row)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.table)
+
+    @property
+    def busy(self) -> bool:
+        return self.job is not None and self.job.running
+
+    def start(self) -> None:
+        from ...core.evaluate.model import resolve_device
+        from ...core.recipes import estimate, fit_budget, iter_recipes, recipes_for
+
+        c = self.controller
+        groups = c.split_groups()
+        if c.dataset is None or c.project is None or groups is None:
+            self.status.setText("Open a dataset first (and wait for its plan).")
+            return
+        project = c.project.model_copy(deep=True)
+        grid = recipes_for(project)
+        device = resolve_device("auto")
+        steps, n_seeds, _ = fit_budget(len(grid), STEPS, SIZE, len(SEEDS), 300, device)
+        seconds = estimate(len(grid), steps, SIZE, n_seeds, device)
+        self.find_button.setEnabled(False)
+        self.use_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.status.setText(
+            f"{len(grid)} recipes, {n_seeds} seed(s), {steps} steps each: about "
+            f"{max(1, round(seconds / 60))} minute(s)…"
+        )
+        self.job = start_job(
+            iter_recipes, c.dataset, project, groups, seeds=SEEDS[:n_seeds], steps=steps,
+            size=SIZE, device=device, owner=self, key=("recipes", id(self)),
+            progress=self._on_progress, done=self.show_table, error=self._on_error,
+            finished=self._on_finished,
+        )  # fmt: skip
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+        self.status.setText("Cancelled: the project is unchanged.")
+        self._on_finished()
+
+    def _on_progress(self, event: Any) -> None:
+        self.progress.setRange(0, max(1, event.total))
+        self.progress.setValue(event.done)
+        self.status.setText(
+            f"Recipe {event.index + 1} of {event.count}: <b>{event.recipe}</b> — {event.phase}"
+        )
+
+    def _on_error(self, exc: BaseException) -> None:
+        self.status.setText(f"Could not search: {exc}")
+
+    def _on_finished(self) -> None:
+        self.find_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.progress.hide()
+
+    def show_table(self, table: dict) -> None:
+        self.table_data = table
+        rows = table["recipes"]
+        self.table.setRowCount(len(rows))
+        for i, (name, r) in enumerate(rows.items()):
+            if name == table["winner"]:
+                verdict = "winner"
+            elif name == table["best_on_validation"]:
+                verdict = "best on val"
+            else:
+                verdict = "within noise" if r["within_noise_of_best"] else "worse"
+            cells = (
+                name, f"{r['balanced_accuracy']:.3f}", f"±{r['spread'] / 2:.3f}",
+                f"{r['macro_f1']:.3f}", f"{r['rarest_recall']:.2f}", verdict, r["what"],
+            )  # fmt: skip
+            for j, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if name == table["winner"]:
+                    item.setBackground(QBrush(BEST))
+                self.table.setItem(i, j, item)
+        self.table.show()
+        self.table.setMinimumHeight(self.table.sizeHintForRow(0) * (len(rows) + 2))
+        gain = table["gain_over_raw"]
+        line = f"Winner: <b>{table['winner']}</b>"
+        if gain is not None:
+            line += f", {100 * gain:+.1f} balanced-accuracy points over raw"
+        rare = ", ".join(table["rarest_classes"])
+        self.status.setText(
+            f"{line} — {table['winner_why']} (validation split; rarest classes: {rare})."
+        )
+        self.use_button.setEnabled(True)
+
+    def use_winner(self) -> None:
+        if self.table_data is None:
+            return
+        name = self.table_data["winner"]
+        self.controller.apply_recipe(self.table_data["winner_apply"], name)
+        apply = self.table_data["winner_apply"]
+        if apply["policy"]:
+            what = f"policy {apply['policy']} by {apply['method']}"
+            if apply["stack"] and apply["stack"] != "own":
+                what += f" with the {apply['stack']} preset"
+        else:
+            what = "no targets; train with the export's weights.json (" + apply["loss"] + ")"
+        self.status.setText(f"Applied recipe <b>{name}</b>: {what}. Edit ▸ Undo reverts it.")
