@@ -100,9 +100,19 @@ def read_bounded_bytes(path: str | os.PathLike[str], limit: int, what: str) -> b
     with open(fd, "rb", closefd=True) as fh:
         if st.st_size > limit:
             raise InputFileError(_too_large(path, what, st.st_size, limit))
-        # The size a file reports can lie (/proc, FUSE, a file still growing): read one byte
-        # past the limit to know without reading everything.
-        data = fh.read(limit + 1)
+        # The size a file reports can lie (/proc, FUSE, a file still growing): read up to one
+        # byte past the limit to know without reading everything. Read what the file says it
+        # holds first, then in small pieces: read(limit + 1) would allocate the whole limit
+        # at once, which fails under an address-space cap once torch is loaded.
+        chunks, got, want = [], 0, min(limit, st.st_size) + 1
+        while got <= limit:
+            chunk = fh.read(min(want, limit + 1 - got))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+            want = 1 << 20
+        data = b"".join(chunks)
     if len(data) > limit:
         raise InputFileError(_too_large(path, what, None, limit))
     return data

@@ -161,6 +161,8 @@ def _corpus_cases(
         "export-folder": ("export", f"{{{c}}}", out + "2", "--policy", "median", "--method",
                           "duplicate", "--quiet", *w),
         "evaluate": ("evaluate", out, "--steps", "2", "--size", "8", "--quiet"),
+        "recipes": ("recipes", f"{{{c}}}", "--steps", "2", "--size", "8", "--seeds", "1",
+                    "--quiet", *w),
         "features": ("features", f"{{{c}}}", f"{{args}}/{c}-features", "--size", "16",
                      "--quiet", *w),
     }  # fmt: skip
@@ -186,6 +188,9 @@ def _bad_argument_cases() -> list[Case]:
         Case("evaluate-missing", ("evaluate", "{args}/missing"), "bad", two),
         Case("evaluate-a-dataset", ("evaluate", "{bad}"), "bad", two),
         Case("evaluate-a-file", ("evaluate", "{args}/notes.txt"), "bad", two),
+        Case("recipes-missing", ("recipes", "{args}/missing"), "bad", two),
+        Case("recipes-a-file", ("recipes", "{args}/notes.txt"), "bad", two),
+        Case("recipes-bad-steps", ("recipes", "{bad}", "--steps", "0"), "bad", two),
         Case("features-missing", ("features", "{args}/missing", "{args}/f", *w), "bad", two),
         Case("features-a-file", ("features", "{args}/notes.txt", "{args}/f", *w), "bad", two),
         Case("features-bad-sampler", ("features", "{bad}", "{args}/f", "--sampler", "pixels",
@@ -262,7 +267,7 @@ def _many_cases() -> list[Case]:
 EVERY = "scan scan-json plan plan-quick-json inspect inspect-json save-project generate export"
 CASES: list[Case] = [
     *_corpus_cases("bad", EVERY + " export-folder evaluate features"),
-    *_corpus_cases("intl", EVERY + " evaluate features"),
+    *_corpus_cases("intl", EVERY + " evaluate features recipes"),
     *_corpus_cases("linked", EVERY, method="duplicate"),
     *_corpus_cases(
         "special",
