@@ -9,13 +9,8 @@ import os
 import numpy as np
 
 from imbalance_studio.core.augment.apply import apply_stack
-from imbalance_studio.core.augment.catalogue import (
-    EXCLUDED,
-    GROUPS,
-    RANGE_KINDS,
-    catalogue,
-    single_image_transforms,
-)
+from imbalance_studio.core.augment.catalogue import RANGE_KINDS, catalogue
+from imbalance_studio.core.augment.offered import EXCLUDED, GROUPS, single_image_transforms
 from imbalance_studio.core.augment.stack import new_entry, stack_from_entries
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
