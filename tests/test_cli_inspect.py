@@ -69,3 +69,20 @@ def test_bad_options_are_one_line(corpus, args, message):
 def test_missing_folder_is_refused(tmp_path):
     out = run_cli("inspect", tmp_path / "nowhere")
     assert out.returncode == 2 and "no such folder" in out.stderr
+
+
+def test_text_output_summarises_large_groups_and_names_conflicting_classes(digits_root):
+    """8x8 digits chain into large near-duplicate groups: each group stays one readable line,
+    and a label conflict says which classes it spans."""
+    out = run_cli("inspect", digits_root, "--workers", "1", timeout=120)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(run_cli("inspect", digits_root, "--json", "--workers", "1").stdout)
+    biggest = max(data["duplicates"], key=lambda g: len(g["paths"]))
+    assert len(biggest["paths"]) > 10  # the case this test is about
+    lines = out.stdout.splitlines()
+    assert max(len(line) for line in lines) < 400
+    assert f"{len(biggest['paths'])} images: " in out.stdout
+    assert f"and {len(biggest['paths']) - 5} more" in out.stdout
+    for group in data["duplicates"]:
+        if len(set(group["classes"])) > 1:
+            assert f"CONFLICT ({', '.join(sorted(set(group['classes'])))})" in out.stdout

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..core.dataset import ProblemReason
 from ..core.project import PROJECT_SUFFIX
-from ..core.text import printable
+from ..core.text import plural, printable, summarize
 from . import CliError, count_arg
 from .notes import print_list
 from .progress import run_steps
@@ -125,13 +125,14 @@ def _print(report, thresholds) -> None:
     )
     print(
         f"\nduplicate groups: {len(groups)} ({kinds['exact']} exact, {kinds['near']} near; "
-        f"{conflicts} label conflicts), near-duplicate threshold {report.near_threshold} bits"
+        f"{plural(conflicts, 'label conflict')}), near-duplicate threshold "
+        f"{report.near_threshold} bits"
     )
     print_list(
         [
-            ("CONFLICT " if g.conflict else "")
-            + f"{g.kind}: "
-            + ", ".join(f"{p} [{c}]" for p, c in zip(g.paths, g.classes, strict=True))
+            (f"CONFLICT ({summarize(sorted(set(g.classes)))}) " if g.conflict else "")
+            + f"{g.kind}, {len(g.paths)} images: "
+            + summarize(f"{p} [{c}]" for p, c in zip(g.paths, g.classes, strict=True))
             for g in groups
         ],
         "--json lists them all",
