@@ -327,3 +327,16 @@ def test_split_ranking_is_by_keyed_hash_then_key_also_when_hashes_collide(monkey
     assert split_module._ranked(keys, prefix) == expected  # numpy argsort, no tuple sort
     monkeypatch.setattr(split_module, "_hash8", lambda _text: 7)  # every hash the same
     assert split_module._ranked(keys, prefix) == sorted(keys)  # ties go by key
+
+
+def test_one_group_across_classes_is_named_in_the_singular(tmp_path):
+    root = tmp_path / "digits"
+    write_digits(root, [20, 20])
+    ds = scan(root)
+    a, b = ds.paths[0], ds.paths[-1]  # one image of each class
+    assert ds.labels[ds.paths.index(a)] != ds.labels[ds.paths.index(b)]
+    warnings = make_split(ds, 3, SplitSettings(), {a: "g", b: "g"}).warnings
+    assert any(
+        w.startswith("1 group of identical or near-duplicate images appears in more than one")
+        for w in warnings
+    ), warnings

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from .dataset import Dataset
 from .project import SplitSettings
-from .text import summarize
+from .text import plural, summarize
 
 __all__ = ["SplitAssignment", "held_out_counts", "keyed_hash", "make_split", "min_splittable"]
 
@@ -154,9 +154,9 @@ def make_split(
         )
     if straddling:
         warnings.append(
-            f"{len(straddling)} groups of identical or near-duplicate images appear in more "
-            "than one class (label conflicts); "
-            "each group was kept in one split"
+            f"{plural(len(straddling), 'group')} of identical or near-duplicate images "
+            f"{'appears' if len(straddling) == 1 else 'appear'} in more than one class "
+            "(label conflicts); each group was kept in one split"
         )
     return SplitAssignment(seed, (split.train, split.val, split.test), bytes(out), tuple(warnings))
 
