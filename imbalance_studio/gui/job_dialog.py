@@ -10,14 +10,15 @@ from PySide6.QtWidgets import QDialog
 
 
 class JobDialog(QDialog):
-    """Subclasses provide `running` and `cancel()`, and call `_job_ended()` when their job's
-    finished callback runs."""
+    """Subclasses keep their job in `_job` (None when idle), provide `cancel()`, and call
+    `_job_ended()` when their job's finished callback runs."""
 
     _close_when_done = False
+    _job: Any = None
 
     @property
     def running(self) -> bool:
-        raise NotImplementedError
+        return self._job is not None
 
     def cancel(self) -> None:
         raise NotImplementedError

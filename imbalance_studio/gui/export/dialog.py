@@ -160,10 +160,6 @@ class ExportDialog(JobDialog):
 
     # -- public ---------------------------------------------------------------------------
 
-    @property
-    def running(self) -> bool:
-        return self._job is not None
-
     def set_destination(self, path: str | Path) -> None:
         self.destination.setText(str(path))
 

@@ -181,10 +181,6 @@ class FeaturesDialog(JobDialog):
     # -- public -------------------------------------------------------------------------
 
     @property
-    def running(self) -> bool:
-        return self._job is not None
-
-    @property
     def sampler(self) -> str:
         return self.sampler_box.currentData()
 
