@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import time
 
@@ -23,6 +24,7 @@ from imbalance_studio.core.project import (
     Project,
     ProjectError,
     SplitSettings,
+    check_rel_path,
 )
 from imbalance_studio.core.reconcile import reconcile, snapshot_of
 from imbalance_studio.core.scanning import scan
@@ -150,9 +152,9 @@ def test_a_mark_edit_checks_only_the_changed_marks(monkeypatch):
     p.update_marks({f"c/{i}.png": Mark(remove=True) for i in range(1000)})
     before = p.marks
     checked = []
-    real = project_mod.check_rel_path
+    real = project_mod.check_rel_paths
     monkeypatch.setattr(
-        project_mod, "check_rel_path", lambda path: checked.append(path) or real(path)
+        project_mod, "check_rel_paths", lambda paths: checked.extend(paths) or real(paths)
     )
     p.update_marks({"c/new.png": Mark(duplicate=2), "c/0.png": None})
     assert sorted(checked) == ["c/0.png", "c/new.png"]  # not the 1,000 others again
@@ -261,3 +263,27 @@ def test_reconcile_finds_missing_marks_across_its_chunks(monkeypatch):
         monkeypatch.setattr(module, "_CHUNK", chunk)
         assert reconcile(p, ds).missing_marks == ("a/gone.png", "b/also-gone.png"), chunk
     assert reconcile(Project(dataset_root="/data"), ds).missing_marks == ()
+
+
+def test_many_paths_are_checked_as_strictly_as_one():
+    """The batch check (one search over the joined paths) refuses whatever the one-path check
+    refuses, wherever the bad path sits, and accepts odd but clean names."""
+    from imbalance_studio.core.project import check_rel_paths
+
+    bad = ["/abs", "a\\b", "a\x00b", "C:/x", "c:", "", "a//b", "a/", "./a", "a/./b", "a/..",
+           "..", ".", "../x", "a/../b"]  # fmt: skip
+    for path in bad:
+        with pytest.raises(ValueError):
+            check_rel_path(path)
+        for at in range(3):
+            paths = ["ok/a.png", "z/y.jpg"]
+            paths.insert(at, path)
+            with pytest.raises(ValueError, match=re.escape(repr(path)) if path else "empty"):
+                check_rel_paths(paths)
+    odd = ["a/.hidden", "a/..b", "a/b..", "a/...", "é/x y.png", "a/b:c", "line\nbreak/x.png",
+           ".a/b", "..a/b", "a./b"]  # fmt: skip
+    check_rel_paths(odd)
+    for path in odd:
+        check_rel_paths([path])
+    with pytest.raises(ValueError, match="escapes"):
+        check_rel_paths(["new\nline/x.png", "a/../../etc"])  # the newline forces one by one

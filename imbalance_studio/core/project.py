@@ -14,7 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -244,6 +245,35 @@ def check_rel_path(path: str) -> str:
     return path
 
 
+# What `check_rel_path` rejects, as text in the "\n"-joined paths (each path between two
+# newlines): a backslash or NUL, a leading "/", an empty path, an empty, "." or ".." component;
+# and a drive letter ("C:"), by a pattern run only when a colon occurs at all.
+_BAD_IN_JOINED = (
+    *("\\", "\x00", "\n/", "\n\n", "//", "/\n"),
+    *(a + dots + b for dots in (".", "..") for a in "\n/" for b in "\n/"),
+)
+_DRIVE_IN_JOINED = re.compile(r"\n[^\n]:")
+
+
+def check_rel_paths(paths: Collection[str]) -> None:
+    """`check_rel_path` for many paths at once: a few substring searches over the joined
+    paths, in C (marking 10,000 images checked each path in Python, ~20 ms on the GUI thread).
+    When anything looks wrong, or a path holds a newline, each path is checked on its own, so
+    the error names the path as `check_rel_path` does."""
+    try:
+        joined = "\n" + "\n".join(paths) + "\n"
+    except TypeError:
+        joined = None  # not all strings
+    if (
+        joined is None
+        or joined.count("\n") != len(paths) + 1
+        or any(bad in joined for bad in _BAD_IN_JOINED)
+        or (":" in joined and _DRIVE_IN_JOINED.search(joined))
+    ):
+        for path in paths:
+            check_rel_path(path)
+
+
 class Project(_Model):
     version: int = PROJECT_VERSION
     dataset_root: Name
@@ -261,8 +291,7 @@ class Project(_Model):
     @field_validator("marks")
     @classmethod
     def _marks_inside_root(cls, marks: dict[str, Mark]) -> dict[str, Mark]:
-        for path in marks:
-            check_rel_path(path)
+        check_rel_paths(marks)
         return marks
 
     @field_validator("version")
@@ -287,16 +316,20 @@ class Project(_Model):
         whole dict would re-validate every mark, 49 ms per key press at 10,000 marks. The
         dict is replaced, never mutated, so a snapshot a worker reads stays as it was. Raises
         ValueError (a path) or TypeError (not a Mark) and then changes nothing."""
-        for path, mark in changes.items():
-            check_rel_path(path)
+        check_rel_paths(changes)
+        # An edit of 10,000 images shares a handful of Mark objects: judge each once.
+        distinct = {id(mark): mark for mark in changes.values()}
+        for mark in distinct.values():
             if mark is not None and not isinstance(mark, Mark):
+                path = next(p for p, m in changes.items() if m is mark)
                 raise TypeError(f"{path!r}: a mark must be a Mark or None, not {mark!r}")
+        kept = {key for key, mark in distinct.items() if mark is not None and not mark.empty}
         marks = dict(self.marks)
         for path, mark in changes.items():
-            if mark is None or mark.empty:
-                marks.pop(path, None)
-            else:
+            if id(mark) in kept:
                 marks[path] = mark
+            else:
+                marks.pop(path, None)
         # Every entry is valid (the old ones were validated when they came in): store the
         # new dict as pydantic would after validating it, without walking it again.
         self.__dict__["marks"] = marks

@@ -107,8 +107,8 @@ def test_marking_under_a_mark_filter_changes_only_the_marked_rows(
     assert unmarked == everything[:100] + everything[400:]
 
     checked, resets, removed = [], [], []
-    real = project_mod.check_rel_path
-    monkeypatch.setattr(project_mod, "check_rel_path", lambda p: checked.append(p) or real(p))
+    real = project_mod.check_rel_paths
+    monkeypatch.setattr(project_mod, "check_rel_paths", lambda p: checked.extend(p) or real(p))
     model.modelReset.connect(lambda: resets.append(1))
     model.rowsRemoved.connect(lambda _p, a, b: removed.append((a, b)))
     selection = QItemSelection(model.index(5, 0), model.index(9, 0))
