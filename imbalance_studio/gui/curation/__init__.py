@@ -109,7 +109,7 @@ class Curation(QObject):
 
     # -- reactions ----------------------------------------------------------------------
     def _selected_paths(self) -> list[str]:
-        return [s.path for s in self.window.selected_samples()]
+        return self.window.gallery.selected_paths()
 
     def _on_marks(self, paths) -> None:
         self.window.gallery.viewport().update()

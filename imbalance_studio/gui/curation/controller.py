@@ -192,7 +192,12 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
         if self.project is None:
             return
         old = self.project.marks
-        changed = {p: m for p, m in marks.items() if old.get(p) != m}
+        # Identity first: Mark's own comparison runs in Python (10,000 of them: ~15 ms).
+        changed = {
+            p: m
+            for p, m in marks.items()
+            if (o := old.get(p)) is not m and (o is None or m is None or o != m)
+        }
         if changed:
             self.undo_stack.push(SetMarksCommand(self, changed, text))
 

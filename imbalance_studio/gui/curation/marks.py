@@ -7,7 +7,7 @@ key press costs the size of the selection, not of the dataset."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 from PySide6.QtCore import QObject, QPoint, QRect, Qt
@@ -70,11 +70,30 @@ def filter_mask(
 def _mark_codes(marks: dict[str, Mark], n: int, index_of: Callable[[str], int | None]):
     """Mark state of every sample: O(number of marks), never O(samples) in Python."""
     codes = np.zeros(n, np.int8)
-    found = [(i, _code(m)) for p, m in marks.items() if (i := index_of(p)) is not None]
-    if found:
-        at, values = zip(*found, strict=True)
-        codes[list(at)] = values
+    at, values = _indexed_codes(marks.items(), index_of)
+    codes[at] = values
     return codes
+
+
+def _indexed_codes(
+    items: Iterable[tuple[str, Mark | None]], index_of: Callable[[str], int | None]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(sample indices, mark codes) of the (path, mark) pairs whose path is in the dataset.
+    An edit of 10,000 images shares a few Mark objects: each is coded once, by identity
+    (all are alive while this runs, so no two share an id)."""
+    code_of: dict[int, int] = {}
+    at: list[int] = []
+    codes: list[int] = []
+    for path, mark in items:
+        i = index_of(path)
+        if i is None:
+            continue
+        code = code_of.get(id(mark))
+        if code is None:
+            code = code_of[id(mark)] = _code(mark)
+        at.append(i)
+        codes.append(code)
+    return np.array(at, np.int64), np.array(codes, np.int8)
 
 
 def _split_mask(
@@ -151,12 +170,9 @@ class MarkFilter(QObject):
                 self.refresh()
             return
         marks = c.project.marks
-        index_of = self.model.sample_index_of
-        found = [(i, _code(marks.get(p))) for p in paths if (i := index_of(p)) is not None]
-        if not found:
+        at, codes = _indexed_codes(((p, marks.get(p)) for p in paths), self.model.sample_index_of)
+        if not len(at):
             return
-        at = np.fromiter((i for i, _ in found), np.int64, len(found))
-        codes = np.fromiter((v for _, v in found), np.int8, len(found))
         self._codes[at] = codes
         if self.which in MARK_FILTERS and self._shown is not None:
             # The model holds `_shown` itself and updates it with the rows it changes.

@@ -222,6 +222,16 @@ class GalleryModel(QAbstractListModel):
     def samples(self, rows: Iterable[int]) -> list[Sample]:
         return [self.sample(r) for r in rows]
 
+    def paths(self, rows: Sequence[int]) -> list[str]:
+        """The relative paths shown at `rows`: through numpy and the dataset's path list, with
+        no Sample per row (10,000 selected rows cost ~30 ms that way on the GUI thread)."""
+        import numpy as np
+
+        if self._rows is None or not len(rows):
+            return []
+        picked = self._rows[np.asarray(rows, dtype=np.int64)]
+        return [self._paths[i] for i in picked.tolist()]
+
     def abspath(self, row: int) -> str:
         return self._prefix + self.sample(row).path
 

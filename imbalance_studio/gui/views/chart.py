@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -71,12 +71,18 @@ class DistributionChart(QWidget):
         self.infos: list[ClassInfo] = []
         self.after: list[int] | None = None  # per class index, after the marks
         self.labels: list[str] = []  # the count labels, in bar order
+        # A mark edit redraws on the next turn of the event loop, in an event of its own (a
+        # rebuild of the plot is 10-20 ms; the edit's own event is busy enough at a million
+        # samples), and a burst of edits costs one redraw.
+        self._redraw_timer = QTimer(self, singleShot=True, interval=0)
+        self._redraw_timer.timeout.connect(lambda: self._draw(self.infos))
 
     def set_infos(self, infos: list[ClassInfo]) -> None:
         counts = [c.count for c in infos]
         self.ratio_label.setText(ratio_text(counts))
         self.baseline_label.setText(baseline_text(infos))
         self.infos, self.after = list(infos), None
+        self._redraw_timer.stop()
         self._draw(infos)
 
     def set_after_marks(self, after: list[int] | None) -> None:
@@ -86,7 +92,7 @@ class DistributionChart(QWidget):
         if after == self.after:
             return
         self.after = after
-        self._draw(self.infos)
+        self._redraw_timer.start()
 
     def _ensure_plot(self) -> Any:
         if self.plot is None:

@@ -153,6 +153,10 @@ class GalleryView(QListView):
         """The samples the user selected in the gallery, in gallery order."""
         return self.gallery_model().samples(self.selected_rows())
 
+    def selected_paths(self) -> list[str]:
+        """The relative paths of the selected samples, in gallery order."""
+        return self.gallery_model().paths(self.selected_rows())
+
     def set_current_row(self, row: int) -> None:
         index = self.model().index(row, 0)
         if index.isValid():
