@@ -31,10 +31,14 @@ reference count, which is nearly all of them, still are).
 from __future__ import annotations
 
 import gc
+import sys
+import time
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
 
 INTERVAL_MS = 500
+# While a job runs, collections wait (up to this long): see `MainThreadGC.collect`.
+MAX_POSTPONE_S = 5.0
 
 
 class MainThreadGC(QObject):
@@ -44,8 +48,21 @@ class MainThreadGC(QObject):
         self.timer.timeout.connect(self.collect)
         gc.disable()
         self.timer.start()
+        self._waiting_since: float | None = None  # the first tick that waited for a job
 
     def collect(self) -> None:
+        """One collection of the oldest generation due, unless a job is running (for at most
+        MAX_POSTPONE_S). Whatever a worker is building (a plan over a million paths: dicts and
+        lists of a million entries) is young and alive; a collection in the middle walks all
+        of it, 30-70 ms on the GUI thread, to free nothing. When the job ends its result is
+        frozen on arrival (`adopt`) and the postponed collection finds little to walk."""
+        if _jobs_running():
+            now = time.monotonic()
+            if self._waiting_since is None:
+                self._waiting_since = now
+            if now - self._waiting_since < MAX_POSTPONE_S:
+                return
+        self._waiting_since = None
         t0, t1, t2 = gc.get_threshold()
         c0, c1, c2 = gc.get_count()
         if c0 > t0:
@@ -56,6 +73,18 @@ class MainThreadGC(QObject):
                 gc.collect(1)
             else:
                 gc.collect(0)
+
+
+def _jobs_running() -> bool:
+    """Whether the window's job runner has a job running (without importing it: the runner
+    brings superqt, which start-up does not load)."""
+    jobs = sys.modules.get(__package__ + ".jobs")
+    runner = getattr(jobs, "_RUNNER", None)
+    if runner is None:
+        return False
+    import shiboken6
+
+    return shiboken6.isValid(runner) and runner.running()
 
 
 # A result with more tracked containers' items than this is frozen on arrival (`adopt`).

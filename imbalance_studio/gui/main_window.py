@@ -257,6 +257,7 @@ class MainWindow(QMainWindow):
         s.scanStarted.connect(self._on_scan_started)
         s.progress.connect(self.scan_status.show_progress)
         s.datasetChanged.connect(self._on_dataset)
+        s.warmedUp.connect(self.chart.prepare)
         s.scanFinished.connect(self._on_scan_finished)
         s.checkCancelled.connect(
             lambda: self.scan_status.idle("Check cancelled: some images were not verified.")
@@ -287,6 +288,11 @@ class MainWindow(QMainWindow):
             )
 
     def _on_dataset(self, dataset: Dataset) -> None:
+        from .main_thread_gc import adopt
+
+        # A listing arrives from a worker holding every path: frozen now, or the next cycle
+        # collection on this thread walks its million entries (20-30 ms).
+        adopt(len(dataset.paths))
         current = self.gallery.currentIndex()
         current_path = self.gallery_model.sample(current.row()).path if current.isValid() else None
         self.class_model.set_dataset(dataset)

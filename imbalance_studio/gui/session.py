@@ -9,7 +9,7 @@ changed by the check, which hands over a new one (`datasetChanged` again).
 from __future__ import annotations
 
 import os
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +33,18 @@ def warm_imports() -> None:
 WARM_UP_KEY = "warm imports"
 
 
-def start_warm_up() -> None:
-    """Run `warm_imports` on the job runner; what it imported is frozen when it is done."""
+def start_warm_up(then: Callable[[], None] | None = None) -> None:
+    """Run `warm_imports` on the job runner; what it imported is frozen when it is done, and
+    then `then()` runs (on the GUI thread)."""
     from .jobs import start_job
     from .main_thread_gc import adopt_modules
 
-    start_job(warm_imports, key=WARM_UP_KEY, done=lambda _none: adopt_modules())
+    def done(_none: None) -> None:
+        adopt_modules()
+        if then is not None:
+            then()
+
+    start_job(warm_imports, key=WARM_UP_KEY, done=done)
 
 
 def scan_job(root: str | os.PathLike[str]) -> Generator[Any, None, Dataset]:
@@ -71,6 +77,7 @@ class DatasetSession(QObject):
         object
     )  # Dataset, fully checked (or partly, when the check was cancelled)
     checkCancelled = Signal()
+    warmedUp = Signal()  # what showing a dataset needs is imported (see `warm_imports`)
     scanFailed = Signal(str)  # a one-line message for the user
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -114,7 +121,11 @@ class DatasetSession(QObject):
             scan_job, self.root, owner=self, key=self._key, progress=self._on_progress,
             partial=self._on_listed, done=self._on_checked, error=self._on_error,
         )  # fmt: skip
-        start_warm_up()
+        self.warm_up()
+
+    def warm_up(self) -> None:
+        """Import what showing a dataset needs, in a worker (while a folder is listed)."""
+        start_warm_up(then=self.warmedUp.emit)
 
     def open_demo(self) -> None:
         """Create the synthetic demo dataset on first use (in a worker), then open it."""

@@ -69,3 +69,24 @@ def test_the_tally_follows_each_changed_mark():
     assert tally.after([5, 3]) == [6, 3]
     tally.update(["zz/unknown.png"], {"zz/unknown.png": Mark(remove=True)})
     assert tally.delta == [1, 0]
+
+
+def test_the_chart_keeps_the_marks_when_the_folder_is_shown_again(qtbot, window, wait_scanned,
+                                                                   tmp_path):  # fmt: skip
+    """Reopening (rescanning) a folder draws its chart a moment after the listing, once the
+    marks are counted: the chart must still show them, not the bare counts."""
+    root = tmp_path / "digits"
+    write_digits(root, [12, 6])
+    window.open_folder(root)
+    wait_scanned(window)
+    c = window.curation.controller
+    qtbot.waitUntil(lambda: c.project is not None, timeout=30_000)
+    select_rows(window, [0, 1])
+    qtbot.keyClick(window.gallery, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: window.chart.labels[:1] == ["12 → 10"])
+    window.open_folder(root)  # the same folder again: the project and its marks stay
+    wait_scanned(window)
+    qtbot.waitUntil(lambda: not window.chart_pending and count_text(window, 0) == "12 → 10")
+    qtbot.wait(100)  # any redraw still queued
+    assert window.chart.labels[0] == "12 → 10"
+    assert window.chart.bars.opts["width"][0] == 10

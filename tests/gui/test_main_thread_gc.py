@@ -80,3 +80,36 @@ def test_a_large_result_from_a_worker_is_frozen_on_arrival_a_small_one_is_not(qa
         assert gc.get_freeze_count() < frozen  # frozen objects are still freed by refcount
     finally:
         gc.unfreeze()
+
+
+def test_collections_wait_while_a_job_runs_but_not_for_ever(qtbot, qapp, monkeypatch):
+    """A worker's half-built structures are young and alive: a collection in the middle of a
+    job walks them for nothing. The timer waits for the job, at most MAX_POSTPONE_S."""
+    import imbalance_studio.gui.main_thread_gc as mgc
+    from imbalance_studio.gui.jobs import runner
+
+    collector = install(qapp)
+    started, release = threading.Event(), threading.Event()
+
+    def job() -> None:
+        started.set()
+        release.wait(10)
+
+    runner().start(job, key="gc-test-job")
+    qtbot.waitUntil(started.is_set, timeout=5_000)
+    seen: list[threading.Thread] = []
+    try:
+        collector._waiting_since = None
+        Node(seen)
+        monkeypatch.setattr(gc, "get_count", lambda: (10**6, 0, 0))  # a gen-0 tick is due
+        collector.collect()
+        assert not seen  # postponed: a job runs
+        collector._waiting_since -= mgc.MAX_POSTPONE_S + 1
+        collector.collect()
+        assert len(seen) == 1  # postponed long enough: collected all the same
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: not runner().running(), timeout=5_000)
+    Node(seen)
+    collector.collect()
+    assert len(seen) == 2  # no job: collected at once

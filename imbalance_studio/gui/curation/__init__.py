@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, SignalInstance
+from PySide6.QtCore import QObject, QTimer, SignalInstance
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
@@ -42,8 +42,12 @@ class Curation(QObject):
         # The class list and the chart show each class's count after the marks.
         self._tally: MarkTally | None = None
         self._tallied: tuple[int, int] = (0, 0)  # (project, dataset) the tally was made for
-        window.session.datasetChanged.connect(lambda _d: self._count_after_marks())
-        c.projectChanged.connect(self._count_after_marks)
+        # A new dataset or project is counted from scratch (10,000 marks: ~10 ms) on the next
+        # turn of the event loop, once: opening a project brings both signals in one event.
+        self._recount = QTimer(self, singleShot=True, interval=0)
+        self._recount.timeout.connect(lambda: self._count_after_marks())
+        window.session.datasetChanged.connect(lambda _d: self._recount.start())
+        c.projectChanged.connect(self._recount.start)
         c.planChanged.connect(lambda _p: self._refilter(only_split=True))
         c.status.connect(lambda text: window.statusBar().showMessage(text, 6000))
         c.reconciled.connect(self._on_reconciled)

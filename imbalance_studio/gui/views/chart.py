@@ -81,8 +81,13 @@ class DistributionChart(QWidget):
         counts = [c.count for c in infos]
         self.ratio_label.setText(ratio_text(counts))
         self.baseline_label.setText(baseline_text(infos))
-        self.infos, self.after = list(infos), None
-        self._redraw_timer.stop()
+        # `after` stays: the curation counts a new dataset's marks as soon as it is shown,
+        # before its chart is drawn (a moment later, see MainWindow._on_dataset), and clears
+        # it when there is nothing to show; counts of another length are never drawn.
+        self.infos = list(infos)
+        if self.after is not None and len(self.after) != len(self.infos):
+            self.after = None
+        self._redraw_timer.stop()  # this draw shows the marks too
         self._draw(infos)
 
     def set_after_marks(self, after: list[int] | None) -> None:
@@ -93,6 +98,11 @@ class DistributionChart(QWidget):
             return
         self.after = after
         self._redraw_timer.start()
+
+    def prepare(self) -> None:
+        """Make the (empty) plot now: the first pyqtgraph plot costs 15-30 ms on the GUI
+        thread, better spent while a folder is listed than when its listing is shown."""
+        self._ensure_plot()
 
     def _ensure_plot(self) -> Any:
         if self.plot is None:
