@@ -1,9 +1,12 @@
-"""Thumbnails for the gallery: read from the disk cache in a thread, decoded in a process pool
-on a miss, kept in a small in-memory LRU.
+"""Thumbnails for the gallery: read from the dataset's thumbnail pack by cache threads, decoded
+in a process pool on a miss, kept in a small in-memory LRU.
 
-A cached thumbnail (a reopened folder) costs a stat and a 128-px decode: one thread serves
-thousands a second, so the process pool, whose start costs ~0.25 s of CPU per worker, is
-started only when a thumbnail is missing from the cache.
+A cached thumbnail (a reopened folder) costs a stat, a row of the pack and a 128-px decode:
+the cache threads serve thousands a second, in batches, so the process pool, whose start
+costs ~0.25 s of CPU per worker, is started only when a thumbnail is missing from the cache.
+The workers only decode and encode; the encoded thumbnails they send back are written to
+the pack by the cache threads, a batch per delivery, so one process writes the pack and the
+GUI thread never touches it.
 
 Views ask for a path whenever they paint a tile; only what is painted is ever requested. A
 request made before the latest scroll and not repeated since is stale (its tile scrolled
@@ -29,8 +32,10 @@ from PySide6.QtGui import QPixmap
 from .qimage import pixmap_from_raw
 
 THUMB_SIZE = 128  # same as core.thumbnails.THUMB_SIZE, which is imported lazily (Pillow)
-# Cache reads queued in the reader thread at most (each takes well under a millisecond).
+# Cache reads queued in the cache threads at most (each takes well under a millisecond).
 READER_QUEUE = 32
+# Cache threads: decoding a cached JPEG releases the GIL, so two serve nearly twice as many.
+READERS = 2
 
 
 class ThumbnailLoader(QObject):
@@ -58,10 +63,13 @@ class ThumbnailLoader(QObject):
         self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
         self._failed: dict[str, str] = {}
         self._pending: OrderedDict[str, int] = OrderedDict()  # path -> generation, newest last
-        self._inflight: dict[Future, str] = {}
+        self._root: str | None = None  # the dataset's folder: its thumbnails share a pack
+        self._inflight: dict[Future, str] = {}  # pool jobs
+        self._reads: dict[Future, tuple[str, ...]] = {}  # cache reads, a batch each
+        self._reading = 0  # paths in those batches
         self._inflight_paths: set[str] = set()
-        self._pool_jobs: set[Future] = set()  # of the in-flight jobs, those in the pool
-        self._reader: Executor | None = None  # one thread: cache reads
+        self._to_store: list = []  # encoded thumbnails from the pool, for the cache threads
+        self._reader: Executor | None = None  # the cache threads: reads and writes
         self._misses: set[str] = set()  # not in the disk cache: for the pool to decode
         # Cache reads in flight: the generation of their request (a miss goes on with it).
         self._read_generation: dict[str, int] = {}
@@ -111,7 +119,7 @@ class ThumbnailLoader(QObject):
         self._pending.clear()
 
     def is_idle(self) -> bool:
-        return not self._pending and not self._inflight
+        return not self._pending and not self._inflight and not self._reads
 
     def forget_failures(self) -> None:
         self._failed.clear()
@@ -119,12 +127,19 @@ class ThumbnailLoader(QObject):
     def shutdown(self) -> None:
         self._timer.stop()
         self._pending.clear()
+        for future in self._reads:
+            future.cancel()  # queued reads go; queued writes are kept (a few ms)
         self._inflight.clear()
+        self._reads.clear()
+        self._reading = 0
         self._inflight_paths.clear()
-        self._pool_jobs.clear()
         self._read_generation.clear()
         if self._reader is not None:
-            self._reader.shutdown(wait=True, cancel_futures=True)
+            from ..core.thumbnails import close_caches
+
+            self._flush_stores()
+            self._reader.submit(close_caches)
+            self._reader.shutdown(wait=True)
             self._reader = None
         if self._starter is not None:
             self._starter.join()
@@ -133,10 +148,13 @@ class ThumbnailLoader(QObject):
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
 
-    def warm_up(self) -> None:
-        """Get ready for the first requests (called when a scan starts). Only the cache
-        reader is made here: the worker processes start on the first cache miss
-        (`_start_pool`), so a folder whose thumbnails are all cached never pays for them."""
+    def warm_up(self, root: str | os.PathLike[str] | None = None) -> None:
+        """Get ready for the first requests (called when a scan of `root` starts): the
+        thumbnails of images under `root` are kept in its pack. Only the cache threads are
+        made here: the worker processes start on the first cache miss (`_start_pool`), so a
+        folder whose thumbnails are all cached never pays for them."""
+        if root is not None:
+            self._root = os.path.abspath(root)
         self._reader_executor()
 
     def _start_pool_soon(self) -> None:
@@ -195,25 +213,30 @@ class ThumbnailLoader(QObject):
         # stale requests that can no longer be dropped.
         limit = 2 * self._workers
         pool_full = reader_full = False
+        reads: list[str] = []  # newest first
         for path in reversed(list(self._pending)):
             if self._pending[path] < current:
                 continue
             if path in self._misses:
                 if pool_full:
                     continue
-                pool = self._pool() if len(self._pool_jobs) < limit else None
+                pool = self._pool() if len(self._inflight) < limit else None
                 if pool is None:
                     pool_full = True
                     continue
                 del self._pending[path]
                 self._submit(pool, path)
             else:
-                if len(self._inflight) - len(self._pool_jobs) >= READER_QUEUE:
+                if self._reading + len(reads) >= READER_QUEUE:
                     reader_full = True
                     continue
-                self._read(path, self._pending.pop(path))
+                self._read_generation[path] = self._pending.pop(path)
+                reads.append(path)
             if pool_full and reader_full:
                 break
+        if reads:
+            self._read(reads)
+        self._flush_stores()
         if self._pending and next(iter(self._pending.values())) < current:
             # Oldest first: drop the stale requests that the pool never got to.
             self._pending = OrderedDict((p, g) for p, g in self._pending.items() if g >= current)
@@ -223,19 +246,37 @@ class ThumbnailLoader(QObject):
             self._idle_said = True  # once per busy spell, as when a poll stopped
             self.idle.emit()
 
-    def _read(self, path: str, generation: int) -> None:
-        """Ask the reader thread for the cached thumbnail (None comes back on a miss)."""
-        future = self._reader_executor().submit(_read_cached, path, self._cache(), self.size)
-        self._read_generation[path] = generation
-        self._inflight[future] = path
-        self._inflight_paths.add(path)
-        future.add_done_callback(self._job_done)
+    def _read(self, paths: list[str]) -> None:
+        """Ask the cache threads for the cached thumbnails of `paths` (newest first), a batch
+        per thread; what is not in the cache comes back missing."""
+        from ..core.thumbnails import read_cached
+
+        executor = self._reader_executor()
+        n = min(READERS, len(paths))
+        for i in range(n):
+            batch = tuple(paths[i::n])  # each thread starts with the newest requests
+            future = executor.submit(read_cached, batch, self._cache(), self.size, self._root)
+            self._reads[future] = batch
+            self._reading += len(batch)
+            self._inflight_paths.update(batch)
+            future.add_done_callback(self._job_done)
+
+    def _flush_stores(self) -> None:
+        """Hand the encoded thumbnails the pool sent to a cache thread, one batch."""
+        if not self._to_store:
+            return
+        from ..core.thumbnails import store_thumbnails
+
+        entries, self._to_store = self._to_store, []
+        self._reader_executor().submit(
+            store_thumbnails, entries, self._cache(), self.size, self._root
+        )
 
     def _reader_executor(self) -> Executor:
         if self._reader is None:
             from concurrent.futures import ThreadPoolExecutor
 
-            self._reader = ThreadPoolExecutor(1, thread_name_prefix="thumbnail-cache")
+            self._reader = ThreadPoolExecutor(READERS, thread_name_prefix="thumbnail-cache")
         return self._reader
 
     def _cache(self) -> str:
@@ -246,15 +287,14 @@ class ThumbnailLoader(QObject):
         return self._cache_dir
 
     def _submit(self, pool: Executor, path: str) -> None:
-        from ..core.thumbnails import load_thumbnail_job
+        from ..core.thumbnails import thumbnail_job
 
         try:
-            future = pool.submit(load_thumbnail_job, (path, self._cache(), self.size))
+            future = pool.submit(thumbnail_job, (path, self.size))
         except RuntimeError as exc:  # pool broken or shut down: remember, do not retry
             self._failed[path] = str(exc)
             return
         self.requested += 1
-        self._pool_jobs.add(future)
         self._inflight[future] = path
         self._inflight_paths.add(path)
         future.add_done_callback(self._job_done)  # runs at once if it is already done
@@ -264,25 +304,23 @@ class ThumbnailLoader(QObject):
         missed = []
         while self._arrived:
             future = self._arrived.popleft()
+            batch = self._reads.pop(future, None)
+            if batch is not None:
+                self._collect_read(future, batch, ready, missed)
+                continue
             path = self._inflight.pop(future, None)
             if path is None:
                 continue  # dropped by shutdown
             self._inflight_paths.discard(path)
-            self._pool_jobs.discard(future)
-            generation = self._read_generation.pop(path, self._generation)
+            self._misses.discard(path)
+            ready.append(path)
             try:
                 result = future.result()
             except Exception as exc:  # a crashed worker process, e.g. killed for memory
-                self._misses.discard(path)
                 self._failed[path] = f"thumbnail worker failed: {exc}"
-                ready.append(path)
                 continue
-            if result is None:  # not in the disk cache: the pool decodes it
-                self._misses.add(path)
-                missed.append((path, generation))
-                continue
-            self._misses.discard(path)
-            ready.append(path)
+            if result.entry is not None:
+                self._to_store.append(result.entry)
             thumb = result.thumbnail
             if thumb is None:
                 self._failed[path] = result.reason
@@ -293,16 +331,28 @@ class ThumbnailLoader(QObject):
             self._pending[path] = generation  # a tile scrolled away since stays stale
         return ready
 
+    def _collect_read(
+        self, future: Future, batch: tuple[str, ...], ready: list, missed: list
+    ) -> None:
+        self._reading -= len(batch)
+        self._inflight_paths.difference_update(batch)
+        try:
+            found = future.result()
+        except Exception:  # an unusable cache: the pool makes them
+            found = {}
+        for path in batch:
+            generation = self._read_generation.pop(path, self._generation)
+            thumb = found.get(path)
+            if thumb is None:  # not in the cache (or the file changed): the pool decodes it
+                self._misses.add(path)
+                missed.append((path, generation))
+                continue
+            self._misses.discard(path)
+            ready.append(path)
+            self._store(path, pixmap_from_raw(thumb.data, thumb.width, thumb.height, thumb.mode))
+
     def _store(self, path: str, pixmap: QPixmap) -> None:
         self._pixmaps[path] = pixmap
         self._pixmaps.move_to_end(path)
         while len(self._pixmaps) > self.capacity:
             self._pixmaps.popitem(last=False)
-
-
-def _read_cached(path: str, cache_dir: str, size: int):  # -> ThumbnailResult | None
-    """The reader thread's job: the cached thumbnail of `path`, or None when there is none."""
-    from ..core.thumbnails import ThumbnailResult, cached_thumbnail
-
-    thumb = cached_thumbnail(path, cache_dir, size)
-    return None if thumb is None else ThumbnailResult(path, thumb)

@@ -14,13 +14,13 @@ from imbalance_studio.gui.thumbnail_loader import ThumbnailLoader
 
 def loader_on_threads(tmp_path, monkeypatch, delay: float, workers: int = 1):
     """A loader whose pool is a thread pool (so the slowed job below is the one it runs)."""
-    real = thumbnails_mod.load_thumbnail_job
+    real = thumbnails_mod.thumbnail_job
 
     def slow(job):
         time.sleep(delay)
         return real(job)
 
-    monkeypatch.setattr(thumbnails_mod, "load_thumbnail_job", slow)
+    monkeypatch.setattr(thumbnails_mod, "thumbnail_job", slow)
     loader = ThumbnailLoader(workers=workers, cache_dir=str(tmp_path / "cache"))
     loader._starter = threading.Thread(target=lambda: None)
     loader._starter.start()
