@@ -187,7 +187,7 @@ def main() -> int:
         pack_bytes = sum(f.stat().st_size for f in Path(cold_dir).iterdir())
 
     for name, values in figures.items():
-        fmt = "{:,.0f}" if "/s" in name else "{:.2f}x"
+        fmt = "{:,.0f}" if "thumbnails" in name else "{:.2f}x"
         print(f"{name}: {spread(values, fmt)}")
     print(f"pack size: {pack_bytes / n / 1024:.1f} KiB per thumbnail")
     cold_ratio = statistics.median(figures["cold per core vs plain, both on the pool (wall)"])

@@ -158,9 +158,13 @@ class ThumbnailLoader(QObject):
         thumbnails of images under `root` are kept in its pack. Only the cache threads are
         made here: the worker processes start on the first cache miss (`_start_pool`), so a
         folder whose thumbnails are all cached never pays for them."""
-        if root is not None:
+        reader = self._reader_executor()
+        if root is not None and os.path.abspath(root) != self._root:
+            from ..core.thumbnails import close_caches
+
+            self._flush_stores()  # (into the previous dataset's pack)
+            reader.submit(close_caches)  # the previous dataset's pack is not kept open
             self._root = os.path.abspath(root)
-        self._reader_executor()
 
     def _start_pool_soon(self) -> None:
         """Start the worker processes in a background thread: spawning them costs ~0.25 s
