@@ -1,10 +1,12 @@
 """Thumbnail throughput vs a plain Pillow draft()+thumbnail loop (same run, same files).
 
 Bars (issue 14): with a cold cache, thumbnails decoded, encoded and written to the dataset's
-pack per core at least 0.95x the plain loop (both on the same number of processes, so both
-pay for a busy machine alike); a warm cache serves at least 10,000 thumbnails per second.
-Each figure is the median of RUNS runs (min / median / max printed). CPU time per thumbnail
-is printed too, since a loaded machine inflates wall time but not CPU time.
+pack per core at least 0.95x the plain loop, both on the same number of processes (so both
+pay alike for a busy machine); a warm cache serves at least 10,000 thumbnails per second.
+Within a run, plain and ours take turns on quarters of the files, so that both see the same
+load; each figure is the median of RUNS runs (min / median / max printed). CPU time per
+thumbnail is printed too (workers plus the writing process), since a loaded machine inflates
+wall time far more than CPU time.
 
 Run: .venv/bin/python benchmarks/bench_thumbnails.py [N_IMAGES] [RUNS]
 """
@@ -32,6 +34,7 @@ from imbalance_studio.core.thumbnails import (
 
 BATCH = 32  # thumbnails per write or cache read, about what the GUI's cache threads get
 JOB = 8  # thumbnails per pool job, as the GUI's loader sends them (POOL_BATCH)
+SEGMENTS = 4  # plain and ours take turns this many times per run
 
 
 def make_photos(folder: Path, n: int) -> list[str]:
@@ -88,36 +91,71 @@ def _started_pool(workers: int, warm_path: str) -> tuple[ProcessPoolExecutor, li
     return pool, list(pool._processes)  # the worker pids, to read their CPU time
 
 
-def plain_pool(paths: list[str], workers: int) -> tuple[float, float | None]:
+class Cost:
+    """Wall and CPU seconds summed over segments."""
+
+    def __init__(self) -> None:
+        self.wall = 0.0
+        self.cpu: float | None = 0.0
+
+    def add(self, wall: float, cpu: float | None) -> None:
+        self.wall += wall
+        self.cpu = None if cpu is None or self.cpu is None else self.cpu + cpu
+
+
+def plain_on_pool(pool, pids, paths: list[str], workers: int, cost: Cost) -> None:
     """The plain loop on every core (each process a share of the files): the like-for-like
     baseline for "per core, using both cores", since two busy cores run slower than one."""
-    pool, pids = _started_pool(workers, paths[0])
-    with pool:
-        shares = [paths[i::workers] for i in range(workers)]
-        cpu0, t0 = _cpu_of(pids), time.perf_counter()
-        list(pool.map(plain_loop, shares))
-        wall, cpu1 = time.perf_counter() - t0, _cpu_of(pids)
-    return wall, None if cpu0 is None or cpu1 is None else cpu1 - cpu0
+    shares = [paths[i::workers] for i in range(workers)]
+    cpu0, t0 = _cpu_of(pids), time.perf_counter()
+    list(pool.map(plain_loop, shares))
+    wall, cpu1 = time.perf_counter() - t0, _cpu_of(pids)
+    cost.add(wall, None if cpu0 is None or cpu1 is None else cpu1 - cpu0)
 
 
-def ours_pool(paths: list[str], cache: ThumbnailCache, workers: int) -> tuple[float, float | None]:
-    """Workers decode and encode; this process (as the GUI's cache thread does) writes what
+def ours_on_pool(pool, pids, paths: list[str], cache: ThumbnailCache, cost: Cost) -> None:
+    """Workers decode and encode; this process (as the GUI's cache threads do) writes what
     they send back to the pack, a batch at a time."""
-    pool, pids = _started_pool(workers, paths[0])
-    with pool:
-        cpu0, own0, t0 = _cpu_of(pids), time.process_time(), time.perf_counter()
-        jobs = [(paths[i : i + JOB], THUMB_SIZE) for i in range(0, len(paths), JOB)]
-        entries, made = [], 0
-        for results in pool.map(thumbnail_jobs, jobs):
-            entries.extend(r.entry for r in results)
-            if len(entries) >= BATCH:
-                made += cache.put_many(entries)
-                entries = []
-        made += cache.put_many(entries)
-        wall, cpu1 = time.perf_counter() - t0, _cpu_of(pids)
-        own = time.process_time() - own0
+    cpu0, own0, t0 = _cpu_of(pids), time.process_time(), time.perf_counter()
+    jobs = [(paths[i : i + JOB], THUMB_SIZE) for i in range(0, len(paths), JOB)]
+    entries, made = [], 0
+    for results in pool.map(thumbnail_jobs, jobs):
+        entries.extend(r.entry for r in results)
+        if len(entries) >= BATCH:
+            made += cache.put_many(entries)
+            entries = []
+    made += cache.put_many(entries)
+    wall, cpu1 = time.perf_counter() - t0, _cpu_of(pids)
+    own = time.process_time() - own0
     assert made == len(paths), made
-    return wall, None if cpu0 is None or cpu1 is None else cpu1 - cpu0 + own
+    cost.add(wall, None if cpu0 is None or cpu1 is None else cpu1 - cpu0 + own)
+
+
+def timed(fn, *args) -> tuple[float, float]:
+    t0, c0 = time.perf_counter(), time.process_time()
+    fn(*args)
+    return time.perf_counter() - t0, time.process_time() - c0
+
+
+def cold_run(paths: list[str], root: Path, cache_dir: Path, workers: int) -> dict[str, Cost]:
+    """One run: plain and ours alternate on segments of the files (plain, ours, plain, ...),
+    so that both see the same load on a shared machine; each segment's thumbnails are new
+    to ours's cache."""
+    costs = {name: Cost() for name in ("plain", "ours", "plain pool", "ours pool")}
+    one = ThumbnailCache(cache_dir / "one", THUMB_SIZE, root)
+    cold = ThumbnailCache(cache_dir / "pool", THUMB_SIZE, root)
+    plain_pool, plain_pids = _started_pool(workers, paths[0])
+    ours_pool, ours_pids = _started_pool(workers, paths[0])
+    with plain_pool, ours_pool:
+        for seg in range(SEGMENTS):
+            part = paths[seg::SEGMENTS]
+            costs["plain"].add(*timed(plain_loop, part))
+            costs["ours"].add(*timed(ours_loop, part, one))
+            plain_on_pool(plain_pool, plain_pids, part, workers, costs["plain pool"])
+            ours_on_pool(ours_pool, ours_pids, part, cold, costs["ours pool"])
+    one.close()
+    cold.close()
+    return costs
 
 
 def warm(paths: list[str], cache_dir: str, root: str, threads: int) -> tuple[float, float]:
@@ -158,33 +196,26 @@ def main() -> int:
         paths = make_photos(root, n)
         plain_loop(paths[:20])  # warm the page cache
         for run in range(runs):
-            t0, c0 = time.perf_counter(), time.process_time()
-            plain_loop(paths)
-            t_plain, c_plain = time.perf_counter() - t0, time.process_time() - c0
-            one = ThumbnailCache(Path(tmp) / f"one-{run}", THUMB_SIZE, root)
-            t0, c0 = time.perf_counter(), time.process_time()
-            ours_loop(paths, one)
-            t_one, c_one = time.perf_counter() - t0, time.process_time() - c0
-            one.close()
-            t_plain_pool, c_plain_pool = plain_pool(paths, workers)
-            cold_dir = str(Path(tmp) / f"cold-{run}")
-            cold = ThumbnailCache(cold_dir, THUMB_SIZE, root)
-            t_ours_pool, c_ours_pool = ours_pool(paths, cold, workers)
-            cold.close()
-            note("cold per core vs plain, both on the pool (wall)", t_plain_pool / t_ours_pool)
-            if c_plain_pool and c_ours_pool:
-                note("cold per core vs plain, both on the pool (CPU)", c_plain_pool / c_ours_pool)
-            note("cold one process vs plain loop (wall)", t_plain / t_one)
-            note("cold one process vs plain loop (CPU)", c_plain / c_one)
-            note("plain loop per core on the pool vs alone", t_plain / (t_plain_pool * workers))
+            cold_dir = Path(tmp) / f"cold-{run}"
+            c = cold_run(paths, root, cold_dir, workers)
+            note("cold per core vs plain, both on the pool (wall)",
+                 c["plain pool"].wall / c["ours pool"].wall)  # fmt: skip
+            if c["plain pool"].cpu and c["ours pool"].cpu:
+                note("cold per core vs plain, both on the pool (CPU)",
+                     c["plain pool"].cpu / c["ours pool"].cpu)  # fmt: skip
+            note("cold one process vs plain loop (wall)", c["plain"].wall / c["ours"].wall)
+            note("cold one process vs plain loop (CPU)", c["plain"].cpu / c["ours"].cpu)
+            note("plain loop per core on the pool vs alone",
+                 c["plain"].wall / (c["plain pool"].wall * workers))  # fmt: skip
             for threads in (1, 2):
-                rate, per_cpu = warm(paths, cold_dir, str(root), threads)
+                rate, per_cpu = warm(paths, str(cold_dir / "pool"), str(root), threads)
                 note(f"warm, {threads} cache thread(s) (thumbnails/s)", rate)
                 note(f"warm, {threads} cache thread(s) (thumbnails per CPU second)", per_cpu)
-            print(f"run {run + 1}: plain {n / t_plain:.0f}/s, ours one process "
-                  f"{n / t_one:.0f}/s, plain pool {n / t_plain_pool:.0f}/s, "
-                  f"ours pool {n / t_ours_pool:.0f}/s; load {os.getloadavg()[0]:.2f}")  # fmt: skip
-        pack_bytes = sum(f.stat().st_size for f in Path(cold_dir).iterdir())
+            print(f"run {run + 1}: plain {n / c['plain'].wall:.0f}/s, ours one process "
+                  f"{n / c['ours'].wall:.0f}/s, plain pool {n / c['plain pool'].wall:.0f}/s, "
+                  f"ours pool {n / c['ours pool'].wall:.0f}/s; "
+                  f"load {os.getloadavg()[0]:.2f}")  # fmt: skip
+        pack_bytes = sum(f.stat().st_size for f in (cold_dir / "pool").iterdir())
 
     for name, values in figures.items():
         fmt = "{:,.0f}" if "thumbnails" in name else "{:.2f}x"
