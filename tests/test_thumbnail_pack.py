@@ -104,6 +104,21 @@ def test_a_pack_overwritten_with_garbage_is_set_aside_and_rebuilt(tmp_path):
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
+def test_a_pack_whose_table_is_not_ours_is_rebuilt(tmp_path):
+    root = tmp_path / "data"
+    paths = digit_paths(root, (3,))
+    pack = ThumbnailPack(str(root), SIZE, tmp_path / "cache")
+    pack.put_many([thumbnail_job((paths[0], SIZE)).entry])
+    pack.close()
+    with sqlite3.connect(pack.path) as db:  # our file's id, another table layout
+        db.execute("DROP TABLE thumbs")
+        db.execute("CREATE TABLE thumbs (path BLOB PRIMARY KEY, data BLOB)")
+    pack = ThumbnailPack(str(root), SIZE, tmp_path / "cache")
+    assert pack.get_many(paths) == {}
+    assert pack.put_many([thumbnail_job((p, SIZE)).entry for p in paths]) == 3
+    assert set(pack.get_many(paths)) == set(paths)
+
+
 def test_a_damaged_thumbnail_inside_the_pack_is_a_miss_never_served(tmp_path):
     root = tmp_path / "data"
     paths = digit_paths(root)

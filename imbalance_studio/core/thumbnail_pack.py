@@ -38,6 +38,7 @@ from .. import APP_NAME
 APPLICATION_ID = 0x49535450
 #: Bump when the table's layout or the encoding of a thumbnail changes.
 FORMAT_VERSION = 1
+_COLUMNS = ["path", "size", "mtime", "width", "height", "mode", "crc", "data"]
 # Rows asked for in one query (SQLite allows 32,766 parameters; this keeps a query short).
 _QUERY_ROWS = 256
 # How long a writer waits for another process's write before dropping its batch.
@@ -174,10 +175,14 @@ class ThumbnailPack:
         db = sqlite3.connect(self.path, timeout=_BUSY_SECONDS, check_same_thread=False)
         try:
             app_id = db.execute("PRAGMA application_id").fetchone()[0]
+            columns = [row[1] for row in db.execute("PRAGMA table_info(thumbs)")]
             if app_id != APPLICATION_ID:
                 tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
                 if tables:
                     raise sqlite3.DatabaseError("not a thumbnail pack")
+            elif columns != _COLUMNS:
+                # Ours, but its table is not the one we read: not to be trusted either.
+                raise sqlite3.DatabaseError(f"thumbnail pack with columns {columns}")
             db.execute("PRAGMA journal_mode=WAL")
             # A crash may lose the last batches (time, not correctness); no fsync per batch.
             db.execute("PRAGMA synchronous=NORMAL")
