@@ -7,7 +7,7 @@ from PIL import Image
 from imbalance_studio.core.thumbnails import ThumbnailCache, thumbnail_job
 
 
-def test_thumbnail_is_cached_keyed_by_mtime_and_size(tmp_path):
+def test_thumbnail_is_cached_keyed_by_mtime_and_size(tmp_path, monkeypatch):
     src = tmp_path / "a.jpg"
     Image.new("RGB", (400, 200), (200, 10, 10)).save(src)
     cache = ThumbnailCache(tmp_path / "cache", size=64)
@@ -17,6 +17,8 @@ def test_thumbnail_is_cached_keyed_by_mtime_and_size(tmp_path):
     assert len(thumb.data) == 64 * 32 * 3
     hit = cache.get(src)
     assert hit is not None and hit.width == 64
+    monkeypatch.chdir(tmp_path)
+    assert cache.get("a.jpg") == hit  # a relative path is the same file
     # Editing the file (new content, new mtime) misses the old entry.
     Image.new("RGB", (100, 300), (10, 200, 10)).save(src)
     os.utime(src, ns=(1, 1))

@@ -105,7 +105,8 @@ class ThumbnailCache:
         return pack
 
     def get(self, path: str | os.PathLike[str]) -> Thumbnail | None:
-        return self.get_many([os.fspath(path)]).get(os.path.abspath(path))
+        path = os.path.abspath(path)
+        return self.get_many([path]).get(path)
 
     def get_many(self, paths: Sequence[str]) -> dict[str, Thumbnail]:
         """Cached thumbnails of those of `paths` (absolute) whose file is unchanged."""
