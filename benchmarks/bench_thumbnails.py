@@ -113,13 +113,26 @@ def plain_on_pool(pool, pids, paths: list[str], workers: int, cost: Cost) -> Non
     cost.add(wall, None if cpu0 is None or cpu1 is None else cpu1 - cpu0)
 
 
-def ours_on_pool(pool, pids, paths: list[str], cache: ThumbnailCache, cost: Cost) -> None:
+def jobs_for(paths: list[str], workers: int) -> list[tuple[list[str], int]]:
+    """Jobs of JOB thumbnails, smaller towards the end (as the loader sends fewer per job when
+    few are missing), so that no worker idles long while another ends the last big job: the
+    plain loop's equal shares never leave one idle either."""
+    jobs, i = [], 0
+    while i < len(paths):
+        size = max(1, min(JOB, (len(paths) - i) // (2 * workers)))
+        jobs.append((paths[i : i + size], THUMB_SIZE))
+        i += size
+    return jobs
+
+
+def ours_on_pool(
+    pool, pids, paths: list[str], workers: int, cache: ThumbnailCache, cost: Cost
+) -> None:
     """Workers decode and encode; this process (as the GUI's cache threads do) writes what
     they send back to the pack, a batch at a time."""
     cpu0, own0, t0 = _cpu_of(pids), time.process_time(), time.perf_counter()
-    jobs = [(paths[i : i + JOB], THUMB_SIZE) for i in range(0, len(paths), JOB)]
     entries, made = [], 0
-    for results in pool.map(thumbnail_jobs, jobs):
+    for results in pool.map(thumbnail_jobs, jobs_for(paths, workers)):
         entries.extend(r.entry for r in results)
         if len(entries) >= BATCH:
             made += cache.put_many(entries)
@@ -152,7 +165,7 @@ def cold_run(paths: list[str], root: Path, cache_dir: Path, workers: int) -> dic
             costs["plain"].add(*timed(plain_loop, part))
             costs["ours"].add(*timed(ours_loop, part, one))
             plain_on_pool(plain_pool, plain_pids, part, workers, costs["plain pool"])
-            ours_on_pool(ours_pool, ours_pids, part, cold, costs["ours pool"])
+            ours_on_pool(ours_pool, ours_pids, part, workers, cold, costs["ours pool"])
     one.close()
     cold.close()
     return costs
