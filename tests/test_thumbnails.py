@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from imbalance_studio.core.thumbnails import ThumbnailCache, load_thumbnail_job
+from imbalance_studio.core.thumbnails import ThumbnailCache, thumbnail_job
 
 
-def test_thumbnail_is_cached_keyed_by_mtime_and_size(tmp_path):
+def test_thumbnail_is_cached_keyed_by_mtime_and_size(tmp_path, monkeypatch):
     src = tmp_path / "a.jpg"
     Image.new("RGB", (400, 200), (200, 10, 10)).save(src)
     cache = ThumbnailCache(tmp_path / "cache", size=64)
@@ -17,13 +17,18 @@ def test_thumbnail_is_cached_keyed_by_mtime_and_size(tmp_path):
     assert len(thumb.data) == 64 * 32 * 3
     hit = cache.get(src)
     assert hit is not None and hit.width == 64
+    monkeypatch.chdir(tmp_path)
+    assert cache.get("a.jpg") == hit  # a relative path is the same file
     # Editing the file (new content, new mtime) misses the old entry.
     Image.new("RGB", (100, 300), (10, 200, 10)).save(src)
     os.utime(src, ns=(1, 1))
     assert cache.get(src) is None
     assert (cache.load(src).width, cache.load(src).height) == (21, 64)
-    leftovers = [p for p in (tmp_path / "cache").rglob("*") if p.name.startswith(".tmp")]
-    assert leftovers == []
+    assert cache.get(src).height == 64  # the new version replaced the old one
+    # One pack file (plus SQLite's write-ahead log), not a file per thumbnail.
+    names = sorted(p.name for p in (tmp_path / "cache").rglob("*") if p.is_file())
+    assert [n for n in names if n.endswith(".sqlite")] == [names[0]], names
+    assert all(n.startswith(names[0]) for n in names), names
 
 
 def test_thumbnail_applies_exif_orientation_and_keeps_alpha(bad_corpus, tmp_path):
@@ -48,8 +53,8 @@ def test_thumbnail_applies_exif_orientation_and_keeps_alpha(bad_corpus, tmp_path
 )
 def test_thumbnail_job_reports_reason_for_bad_files(bad_corpus, tmp_path, name, reason):
     root, _ = bad_corpus
-    result = load_thumbnail_job((str(root / name), str(tmp_path / "cache"), 64))
-    assert result.thumbnail is None
+    result = thumbnail_job((str(root / name), 64))
+    assert result.thumbnail is None and result.entry is None
     assert result.reason == reason
 
 

@@ -1,126 +1,38 @@
-"""Thumbnail decode (JPEG draft mode, EXIF orientation) and an on-disk cache.
+"""Thumbnail decode (JPEG draft mode, EXIF orientation) and the cache around it.
 
-The cache key is (absolute path, file size, mtime, thumbnail size), so an edited file gets a
-new thumbnail and a moved dataset simply misses. Thumbnails are plain small image files under
-the user cache folder; writes are atomic so a killed process never leaves half a thumbnail.
+Worker processes run `thumbnail_job`: decode, shrink and encode, nothing else. Whoever
+collects their results stores the encoded thumbnails (`store_thumbnails`) in the dataset's
+pack (`thumbnail_pack`), in batches, and serves hits from it (`read_cached`); a single
+process uses `ThumbnailCache`, which does both.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import io
 import os
+import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
 from PIL import Image
 
-from .. import APP_NAME
-from .imageio import ImageDecodeError, load_image, open_image
+from .imageio import ImageDecodeError, load_image
+from .thumbnail_pack import PackEntry, Thumbnail, ThumbnailPack, default_cache_dir
 
 THUMB_SIZE = 128
-CACHE_VERSION = "v2"
 
-
-@dataclass(frozen=True, slots=True)
-class Thumbnail:
-    """Decoded thumbnail pixels, ready to wrap in a QImage (rows tightly packed)."""
-
-    width: int
-    height: int
-    mode: str  # "RGB" or "RGBA"
-    data: bytes
-
-    @classmethod
-    def from_image(cls, img: Image.Image) -> Thumbnail:
-        if img.mode not in ("RGB", "RGBA"):
-            img = img.convert("RGB")
-        return cls(img.width, img.height, img.mode, img.tobytes())
-
-
-def default_cache_dir() -> Path:
-    return Path(platformdirs.user_cache_dir(APP_NAME)) / "thumbnails" / CACHE_VERSION
-
-
-class ThumbnailCache:
-    """Disk cache of encoded thumbnails (JPEG for opaque images, PNG with alpha)."""
-
-    def __init__(
-        self, directory: str | os.PathLike[str] | None = None, size: int = THUMB_SIZE
-    ) -> None:
-        self.directory = Path(directory) if directory is not None else default_cache_dir()
-        self.size = size
-        self._made_dirs: set[Path] = set()
-
-    def key(self, path: str | os.PathLike[str]) -> str | None:
-        try:
-            st = os.stat(path)
-        except OSError:
-            return None
-        raw = f"{os.path.abspath(path)}\0{st.st_size}\0{st.st_mtime_ns}\0{self.size}"
-        return hashlib.sha1(raw.encode("utf-8", "surrogateescape")).hexdigest()
-
-    def _file(self, key: str) -> Path:
-        # 16 shards: few enough that a cold cache does not pay hundreds of mkdirs, enough
-        # that a million thumbnails make folders of ~60,000 entries, which ext4/APFS/NTFS
-        # index well.
-        return self.directory / key[0] / key
-
-    def get(self, path: str | os.PathLike[str]) -> Thumbnail | None:
-        key = self.key(path)
-        return None if key is None else self._get(key)
-
-    def _get(self, key: str) -> Thumbnail | None:
-        try:
-            # Through the safe opener: a FIFO planted in the cache must not hang a worker.
-            with open_image(self._file(key)) as img:
-                img.load()
-                return Thumbnail.from_image(img)
-        except (OSError, ValueError, ImageDecodeError):
-            return None  # missing or damaged cache entry: rebuild it
-
-    def put(self, path: str | os.PathLike[str], img: Image.Image) -> None:
-        key = self.key(path)
-        if key is not None:
-            self._put(key, img)
-
-    def _put(self, key: str, img: Image.Image) -> None:
-        buf = io.BytesIO()
-        if img.mode == "RGBA":
-            img.save(buf, "PNG", compress_level=1)
-        else:  # small thumbnails: quality 85 is visually lossless at this size and cheaper
-            (img if img.mode == "RGB" else img.convert("RGB")).save(buf, "JPEG", quality=85)
-        target = self._file(key)
-        # A plain per-process temp name (not mkstemp) and a remembered mkdir: on some file
-        # systems those two syscalls cost as much as the decode itself.
-        tmp = target.parent / f".tmp-{os.getpid()}-{key}"
-        try:
-            if target.parent not in self._made_dirs:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                self._made_dirs.add(target.parent)
-            with open(tmp, "wb") as fh:
-                fh.write(buf.getvalue())
-            os.replace(tmp, target)
-        except OSError:
-            # A read-only or full cache only costs speed, never correctness.
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-
-    def load(self, path: str | os.PathLike[str]) -> Thumbnail:
-        """Cached thumbnail of `path`, decoding and caching it on a miss.
-
-        Raises `ImageDecodeError` when the file is not a usable image.
-        """
-        key = self.key(path)
-        cached = None if key is None else self._get(key)
-        if cached is not None:
-            return cached
-        img = make_thumbnail_image(path, self.size)
-        if key is not None:
-            self._put(key, img)
-        return Thumbnail.from_image(img)
+__all__ = [
+    "THUMB_SIZE",
+    "Thumbnail",
+    "ThumbnailCache",
+    "ThumbnailResult",
+    "default_cache_dir",
+    "make_thumbnail_image",
+    "read_cached",
+    "store_thumbnails",
+    "thumbnail_job",
+    "thumbnail_jobs",
+]
 
 
 def make_thumbnail_image(path: str | os.PathLike[str], size: int = THUMB_SIZE) -> Image.Image:
@@ -132,33 +44,140 @@ def make_thumbnail_image(path: str | os.PathLike[str], size: int = THUMB_SIZE) -
 
 @dataclass(frozen=True, slots=True)
 class ThumbnailResult:
-    """What a worker process sends back: a thumbnail or the reason there is none."""
+    """What a worker process sends back: a thumbnail or the reason there is none, and the
+    encoded thumbnail for the cache (None when there is nothing to keep)."""
 
     path: str
     thumbnail: Thumbnail | None
     reason: str = ""
     detail: str = ""
+    entry: PackEntry | None = None
 
 
-_worker_caches: dict[tuple[str, int], ThumbnailCache] = {}
-
-
-def cached_thumbnail(path: str, cache_dir: str, size: int = THUMB_SIZE) -> Thumbnail | None:
-    """The cached thumbnail of `path`, or None (not cached, or the file changed since): what
-    the GUI's reader thread serves without waking the process pool."""
-    cache = _worker_caches.get((cache_dir, size))
-    if cache is None:
-        cache = _worker_caches[(cache_dir, size)] = ThumbnailCache(cache_dir, size)
-    return cache.get(path)
-
-
-def load_thumbnail_job(args: tuple[str, str, int]) -> ThumbnailResult:
-    """Process-pool entry point: (absolute path, cache dir, size) -> ThumbnailResult."""
-    path, cache_dir, size = args
-    cache = _worker_caches.get((cache_dir, size))
-    if cache is None:
-        cache = _worker_caches[(cache_dir, size)] = ThumbnailCache(cache_dir, size)
+def thumbnail_job(args: tuple[str, int]) -> ThumbnailResult:
+    """Process-pool entry point: (absolute path, size) -> ThumbnailResult."""
+    path, size = args
     try:
-        return ThumbnailResult(path, cache.load(path))
+        # Stat before decoding: a file changed in between is then stored under its old
+        # version and misses next time, never the other way round.
+        st = os.stat(path)
+    except OSError:
+        st = None  # the decode below says why
+    try:
+        img = make_thumbnail_image(path, size)
     except ImageDecodeError as exc:
         return ThumbnailResult(path, None, exc.reason, exc.detail)
+    entry = None if st is None else PackEntry.encode(path, st, img)
+    return ThumbnailResult(path, Thumbnail.from_image(img), entry=entry)
+
+
+def thumbnail_jobs(args: tuple[Sequence[str], int]) -> list[ThumbnailResult]:
+    """Process-pool entry point for several thumbnails: sending a job and its result costs
+    about as much CPU as 5% of a photo's thumbnail, so a batch pays it once."""
+    paths, size = args
+    return [thumbnail_job((path, size)) for path in paths]
+
+
+class ThumbnailCache:
+    """Thumbnails of one dataset (`root`; None: images outside any) kept in its pack under
+    `directory` (default: the user cache folder). Images outside `root` go to the pack of
+    images outside any dataset."""
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str] | None = None,
+        size: int = THUMB_SIZE,
+        root: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.directory = Path(directory) if directory is not None else default_cache_dir()
+        self.size = size
+        self.root = None if root is None else os.path.abspath(root)
+        self._prefix = None if root is None else os.path.join(self.root, "")
+        self._packs: dict[str | None, ThumbnailPack] = {}
+        self._lock = threading.Lock()
+
+    def pack_for(self, path: str) -> ThumbnailPack:
+        key = self.root if self._prefix and path.startswith(self._prefix) else None
+        pack = self._packs.get(key)
+        if pack is None:
+            with self._lock:
+                pack = self._packs.setdefault(key, ThumbnailPack(key, self.size, self.directory))
+        return pack
+
+    def get(self, path: str | os.PathLike[str]) -> Thumbnail | None:
+        path = os.path.abspath(path)
+        return self.get_many([path]).get(path)
+
+    def get_many(self, paths: Sequence[str]) -> dict[str, Thumbnail]:
+        """Cached thumbnails of those of `paths` (absolute) whose file is unchanged."""
+        groups: dict[ThumbnailPack, list[str]] = {}
+        for path in paths:
+            groups.setdefault(self.pack_for(path), []).append(path)
+        found: dict[str, Thumbnail] = {}
+        for pack, group in groups.items():
+            found.update(pack.get_many(group))
+        return found
+
+    def put_many(self, entries: Iterable[PackEntry]) -> int:
+        groups: dict[ThumbnailPack, list[PackEntry]] = {}
+        for entry in entries:
+            groups.setdefault(self.pack_for(entry.path), []).append(entry)
+        return sum(pack.put_many(group) for pack, group in groups.items())
+
+    def load(self, path: str | os.PathLike[str]) -> Thumbnail:
+        """Cached thumbnail of `path`, decoding and caching it on a miss.
+
+        Raises `ImageDecodeError` when the file is not a usable image.
+        """
+        path = os.path.abspath(path)
+        cached = self.get(path)
+        if cached is not None:
+            return cached
+        result = thumbnail_job((path, self.size))
+        if result.thumbnail is None:
+            raise ImageDecodeError(result.reason, result.detail)
+        if result.entry is not None:
+            self.put_many([result.entry])
+        return result.thumbnail
+
+    def close(self) -> None:
+        for pack in self._packs.values():
+            pack.close()
+
+
+# The caches of the process that collects thumbnails (the GUI's cache thread), by
+# (cache folder, size, dataset root): each keeps its pack open between calls.
+_caches: dict[tuple[str, int, str | None], ThumbnailCache] = {}
+_caches_lock = threading.Lock()
+
+
+def _cache(cache_dir: str, size: int, root: str | None) -> ThumbnailCache:
+    key = (cache_dir, size, root)
+    cache = _caches.get(key)
+    if cache is None:
+        with _caches_lock:
+            cache = _caches.setdefault(key, ThumbnailCache(cache_dir, size, root))
+    return cache
+
+
+def read_cached(
+    paths: Sequence[str], cache_dir: str, size: int = THUMB_SIZE, root: str | None = None
+) -> dict[str, Thumbnail]:
+    """The cached thumbnails of `paths` (files changed since, or never cached, are left out):
+    what the GUI's cache thread serves without waking the process pool."""
+    return _cache(cache_dir, size, root).get_many(paths)
+
+
+def store_thumbnails(
+    entries: Iterable[PackEntry], cache_dir: str, size: int = THUMB_SIZE, root: str | None = None
+) -> int:
+    """Write encoded thumbnails made by workers, in one transaction per pack."""
+    return _cache(cache_dir, size, root).put_many(entries)
+
+
+def close_caches() -> None:
+    """Close every pack this process opened (the GUI's cache thread, when the window closes)."""
+    with _caches_lock:
+        for cache in _caches.values():
+            cache.close()
+        _caches.clear()

@@ -275,7 +275,7 @@ class MainWindow(QMainWindow):
 
     def _on_scan_started(self, folder: str) -> None:
         self.loader.clear_pending()
-        self.loader.warm_up()  # ready by the time the listing shows the first tiles
+        self.loader.warm_up(folder)  # ready by the time the listing shows the first tiles
         self.problems.set_root(Path(folder))
         demo = self.session.is_demo
         self.update_title()

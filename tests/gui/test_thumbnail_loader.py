@@ -14,13 +14,13 @@ from imbalance_studio.gui.thumbnail_loader import ThumbnailLoader
 
 def loader_on_threads(tmp_path, monkeypatch, delay: float, workers: int = 1):
     """A loader whose pool is a thread pool (so the slowed job below is the one it runs)."""
-    real = thumbnails_mod.load_thumbnail_job
+    real = thumbnails_mod.thumbnail_job
 
     def slow(job):
         time.sleep(delay)
         return real(job)
 
-    monkeypatch.setattr(thumbnails_mod, "load_thumbnail_job", slow)
+    monkeypatch.setattr(thumbnails_mod, "thumbnail_job", slow)
     loader = ThumbnailLoader(workers=workers, cache_dir=str(tmp_path / "cache"))
     loader._starter = threading.Thread(target=lambda: None)
     loader._starter.start()
@@ -74,16 +74,19 @@ def test_cached_thumbnails_are_served_without_starting_the_process_pool(qtbot, t
     worker processes (~0.25 s of CPU each to start) are not started at all."""
     from imbalance_studio.core.thumbnails import ThumbnailCache
 
-    write_digits(tmp_path / "d", [4])
-    paths = sorted(str(p) for p in (tmp_path / "d").rglob("*.png"))
+    root = tmp_path / "d"
+    write_digits(root, [4])
+    paths = sorted(str(p) for p in root.rglob("*.png"))
     cache_dir = str(tmp_path / "cache")
+    cache = ThumbnailCache(cache_dir, root=root)
     for p in paths[:3]:
-        ThumbnailCache(cache_dir).load(p)  # cached by an earlier session
+        cache.load(p)  # cached by an earlier session
+    cache.close()
     loader = ThumbnailLoader(workers=1, cache_dir=cache_dir)
     arrived: list[str] = []
     loader.thumbnailsReady.connect(arrived.extend)
     try:
-        loader.warm_up()
+        loader.warm_up(root)
         for p in paths[:3]:
             assert loader.pixmap(p) is None
         qtbot.waitUntil(lambda: len(arrived) == 3, timeout=10_000)
@@ -94,3 +97,6 @@ def test_cached_thumbnails_are_served_without_starting_the_process_pool(qtbot, t
         assert loader.requested == 1 and loader.is_idle()
     finally:
         loader.shutdown()
+    # What the pool made was written to the dataset's pack by the loader's cache threads.
+    assert set(ThumbnailCache(cache_dir, root=root).get_many(paths)) == set(paths)
+    assert ThumbnailCache(cache_dir).get_many(paths) == {}  # not to the other images' pack
