@@ -36,9 +36,10 @@ class RecipeSearch(QGroupBox):
         self.job: Any = None
         self.table_data: dict | None = None
         intro = QLabel(
-            "Tries re-weighting, the sampler, duplication and augmentation (label-safe, "
-            "medium, your own stack) on the open dataset, each trained the same way and judged "
-            "on its validation split. Temporary files only: the project changes only when you "
+            "Tries re-weighting, the sampler, duplication, augmentation (label-safe, medium, "
+            "your own stack), CutMix for the smallest classes, and the best of these with the "
+            "largest classes capped mildly, on the open dataset, each trained the same way and "
+            "judged on its validation split. Temporary files only: the project changes only when you "
             "click <i>Use this recipe</i> (undoable)."
         )
         intro.setWordWrap(True)
@@ -77,7 +78,7 @@ class RecipeSearch(QGroupBox):
 
     def start(self) -> None:
         from ...core.evaluate.model import resolve_device
-        from ...core.recipes import estimate, fit_budget, iter_recipes, recipes_for
+        from ...core.recipes import estimate, fit_budget, iter_recipes, search_size
 
         c = self.controller
         groups = c.split_groups()
@@ -85,17 +86,17 @@ class RecipeSearch(QGroupBox):
             self.status.setText("Open a dataset first (and wait for its plan).")
             return
         project = c.project.model_copy(deep=True)
-        grid = recipes_for(project)
+        n = search_size(project)
         device = resolve_device("auto")
-        steps, n_seeds, _ = fit_budget(len(grid), STEPS, SIZE, len(SEEDS), 300, device)
-        seconds = estimate(len(grid), steps, SIZE, n_seeds, device)
+        steps, n_seeds, _ = fit_budget(n, STEPS, SIZE, len(SEEDS), 300, device)
+        seconds = estimate(n, steps, SIZE, n_seeds, device)
         self.find_button.setEnabled(False)
         self.use_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, 0)
         self.progress.show()
         self.status.setText(
-            f"{len(grid)} recipes, {n_seeds} seed(s), {steps} steps each: about "
+            f"Up to {n} recipes, {n_seeds} seed(s), {steps} steps each: about "
             f"{max(1, round(seconds / 60))} minute(s)…"
         )
         self.job = start_job(
@@ -162,12 +163,37 @@ class RecipeSearch(QGroupBox):
         if self.table_data is None:
             return
         name = self.table_data["winner"]
-        self.controller.apply_recipe(self.table_data["winner_apply"], name)
         apply = self.table_data["winner_apply"]
-        if apply["policy"]:
-            what = f"policy {apply['policy']} by {apply['method']}"
-            if apply["stack"] and apply["stack"] != "own":
-                what += f" with the {apply['stack']} preset"
-        else:
-            what = "no targets; train with the export's weights.json (" + apply["loss"] + ")"
-        self.status.setText(f"Applied recipe <b>{name}</b>: {what}. Edit ▸ Undo reverts it.")
+        c = self.controller
+        # One undoable step: targets, policy and stack, then CutMix exactly where the recipe
+        # has it (a recipe without CutMix switches it off: recipes were judged that way).
+        c.undo_stack.beginMacro(f"Recipe {name}")
+        try:
+            c.apply_recipe(apply, name)
+            if c.project is not None:
+                want = set(apply.get("cutmix_classes") or ())
+                for cls in sorted(set(c.project.generation.cutmix_classes) | want):
+                    c.set_cutmix(cls, cls in want)
+        finally:
+            c.undo_stack.endMacro()
+        self.status.setText(
+            f"Applied recipe <b>{name}</b>: {describe(apply)}. Edit ▸ Undo reverts it."
+        )
+
+
+def describe(apply: dict) -> str:
+    """What a recipe's "apply" sets, in words."""
+    policy = apply["policy"]
+    if not policy:
+        return f"no targets; train with the export's weights.json ({apply['loss']})"
+    if policy.startswith("cap:") and apply.get("loss"):
+        what = f"policy {policy} (the largest classes undersampled)"
+    else:
+        what = f"policy {policy} by {apply['method']}"
+    if apply["stack"] and apply["stack"] != "own":
+        what += f" with the {apply['stack']} preset"
+    if apply.get("cutmix_classes"):
+        what += f", CutMix for {', '.join(apply['cutmix_classes'])}"
+    if apply.get("loss"):
+        what += f"; train with the export's weights.json ({apply['loss']})"
+    return what
