@@ -139,7 +139,7 @@ class RecipeSearch(QGroupBox):
             else:
                 verdict = "within noise" if r["within_noise_of_best"] else "worse"
             cells = (
-                name, f"{r['balanced_accuracy']:.3f}", f"±{r['spread'] / 2:.3f}",
+                name, f"{r['balanced_accuracy']:.3f}", spread(r),
                 f"{r['macro_f1']:.3f}", f"{r['rarest_recall']:.2f}", verdict, r["what"],
             )  # fmt: skip
             for j, text in enumerate(cells):
@@ -179,6 +179,11 @@ class RecipeSearch(QGroupBox):
         self.status.setText(
             f"Applied recipe <b>{name}</b>: {describe(apply)}. Edit ▸ Undo reverts it."
         )
+
+
+def spread(row: dict) -> str:
+    """Half the spread over seeds; a dash with one seed (nothing to spread)."""
+    return f"±{row['spread'] / 2:.3f}" if len(row["per_seed"]) > 1 else "—"
 
 
 def describe(apply: dict) -> str:
