@@ -154,8 +154,10 @@ class RecipeSearch(QGroupBox):
         if gain is not None:
             line += f", {100 * gain:+.1f} balanced-accuracy points over raw"
         rare = ", ".join(table["rarest_classes"])
+        small = ", ".join(table.get("cutmix_classes") or ()) or "none"
         self.status.setText(
-            f"{line} — {table['winner_why']} (validation split; rarest classes: {rare})."
+            f"{line} — {table['winner_why']} (validation split; rarest classes: {rare}; "
+            f"CutMix tried for: {small})."
         )
         self.use_button.setEnabled(True)
 
