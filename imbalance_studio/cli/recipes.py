@@ -10,13 +10,12 @@ import os
 import sys
 
 from ..core.names import json_text
+from ..core.recipes import DEFAULT_BUDGET_MIN
 from ..core.text import printable
 from . import CliError, count_arg
 from .evaluate import _size
 from .progress import run_steps
 from .scan import add_min_size_argument
-
-DEFAULT_BUDGET_MIN = 5.0
 
 
 def _minutes(text: str) -> float:

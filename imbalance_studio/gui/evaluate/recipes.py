@@ -19,12 +19,14 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from ...core.recipes import DEFAULT_BUDGET_MIN
 from ..jobs import start_job
 
 if TYPE_CHECKING:
     from ..curation.controller import CurationController
 
 STEPS, SIZE, SEEDS = 200, 64, (1, 2)
+BUDGET_S = 60 * DEFAULT_BUDGET_MIN
 BEST = QColor("#e3f1e0")
 COLUMNS = ("recipe", "bal. acc.", "spread", "macro-F1", "rarest recall", "vs best", "what")
 
@@ -88,7 +90,7 @@ class RecipeSearch(QGroupBox):
         project = c.project.model_copy(deep=True)
         n = search_size(project)
         device = resolve_device("auto")
-        steps, n_seeds, _ = fit_budget(n, STEPS, SIZE, len(SEEDS), 300, device)
+        steps, n_seeds, _ = fit_budget(n, STEPS, SIZE, len(SEEDS), BUDGET_S, device)
         seconds = estimate(n, steps, SIZE, n_seeds, device)
         self.find_button.setEnabled(False)
         self.use_button.setEnabled(False)
