@@ -37,7 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "by copies), augment-safe and augment-medium (oversample by augmentation with that "
         "preset), augment-own (the project's own stack, when it has one), "
         "augment-safe+cutmix (intra-class CutMix for the smallest classes too) and BEST+cap "
-        "(the best of those with the majority capped mildly, cap:K). Each is exported into "
+        "(the winner of those with the majority capped mildly, cap:K). Each is exported into "
         "a temporary folder and judged like `evaluate` (same small CNN, seed, steps and "
         "input size) on the validation split only. Nothing is written to the "
         "project or the dataset.",

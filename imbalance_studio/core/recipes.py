@@ -14,7 +14,7 @@ The grid (RECIPES, in this order):
 - augment-own: `--policy oversample` with the project's own default stack, when it has one;
 - augment-safe+cutmix: augment-safe with intra-class CutMix on for the smallest classes (every
   other new image of those classes a CutMix of two of its originals), when a class is small;
-- BEST+cap: after the others, the best of them on validation with the majority undersampled
+- BEST+cap: after the others, their winner (see `_table`) with the majority undersampled
   mildly (`cap:K`: no class above 3/4 of the largest), when that caps anything.
 """
 
