@@ -131,7 +131,7 @@ def _print_table(table: dict) -> None:
         f"judged on the validation split: {sum(table['val_counts'])} images; seeds "
         f"{table['seeds']}, {table['steps']} steps, {table['size']} px"
     )
-    print(f"{'recipe':20} {'n_train':>7} {'bal.acc':>8} {'spread':>7} {'macro-F1':>8} "
+    print(f"{'recipe':24} {'n_train':>7} {'bal.acc':>8} {'spread':>7} {'macro-F1':>8} "
           f"{'rare rec.':>9}  vs best")  # fmt: skip
     for name, r in table["recipes"].items():
         if name == table["winner"]:
@@ -141,7 +141,7 @@ def _print_table(table: dict) -> None:
         else:
             verdict = "within noise" if r["within_noise_of_best"] else "worse"
         print(
-            f"{name:20} {r['n_train']:7d} {r['balanced_accuracy']:8.3f} {r['spread']:7.3f} "
+            f"{name:24} {r['n_train']:7d} {r['balanced_accuracy']:8.3f} {r['spread']:7.3f} "
             f"{r['macro_f1']:8.3f} {r['rarest_recall']:9.3f}  {verdict}"
         )
     print(f"(rare rec.: mean recall of the rarest classes: {rare})")
