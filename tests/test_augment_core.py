@@ -234,23 +234,30 @@ def test_presets_are_valid_and_label_safe_has_no_colour_shift():
 
 def test_default_preset_cannot_change_what_the_picture_shows(digits_root):
     """The stack used when none is chosen: no flip (a mirrored 2 is no 2), no hue shift or
-    cut-out; only small geometry, brightness/contrast, blur and noise."""
+    cut-out, no border mirrored into the frame; only small geometry and brightness/contrast."""
     from imbalance_studio.core.augment import DEFAULT_PRESET, apply_stack, default_preset_stack
     from imbalance_studio.core.imageio import load_array
 
     stack = default_preset_stack()
     assert stack is PRESETS[DEFAULT_PRESET] and validate_stack(stack) == {}
     names = {e.name for e in entries_from_stack(stack)}
-    assert names == {"Affine", "RandomBrightnessContrast", "GaussianBlur", "GaussNoise"}
+    assert names == {"Affine", "RandomBrightnessContrast"}
     affine = next(e for e in entries_from_stack(stack) if e.name == "Affine").params
-    assert max(map(abs, affine["rotate"])) <= 10 and max(map(abs, affine["scale"])) <= 1.1
-    # On a real digit: the result stays close to the source (a flip of a 2 would not).
+    assert max(map(abs, affine["rotate"])) <= 15 and max(map(abs, affine["scale"])) <= 1.15
+    assert affine["border_mode"] == 0  # constant: a reflected border copies strokes inward
+    # On a real digit (lightly blurred, so that a shift of a pixel costs little): nearly
+    # every copy is closer to the source than to its mirror image, what a flip would make.
+    from scipy.ndimage import gaussian_filter
+
     source = load_array(next((digits_root / "digit_2").iterdir()))
-    for seed in range(20):
+    soft = gaussian_filter(source.astype(float), 1)
+    closer = 0
+    for seed in range(50):
         out, _ = apply_stack(stack, source, seed)
         assert out.shape == source.shape
-        flipped = np.abs(source[:, ::-1].astype(int) - source).mean()
-        assert np.abs(out.astype(int) - source).mean() < max(flipped, 1.0)
+        got = gaussian_filter(out.astype(float), 1)
+        closer += np.abs(got - soft).mean() < np.abs(got - soft[:, ::-1]).mean()
+    assert closer >= 45
 
 
 def test_stack_for_class_prefers_the_class_override():

@@ -136,6 +136,15 @@ def test_metrics_match_sklearn_on_labels_with_a_missing_class():
     # Paired bootstrap: an arm against itself differs by exactly 0 in every resample.
     boot = bootstrap_balanced_accuracy(y_true, {"a": y_pred, "b": y_pred.copy()}, seed=1, rounds=50)
     assert (boot["a"] == boot["b"]).all() and boot["a"].std() > 0
+    # Several training seeds judged on the same images: resamples draw images, and an image
+    # scores the share of seeds right. Two seeds that agree are one seed; one seed always
+    # right and one always wrong make every image score 0.5 in every resample (treated as
+    # 2n images they would spread).
+    two = bootstrap_balanced_accuracy(y_true, {"a": np.stack([y_pred, y_pred])}, 1, rounds=50)
+    assert (two["a"] == boot["a"]).all()
+    wrong = (y_true + 1) % 4
+    half = bootstrap_balanced_accuracy(y_true, {"a": np.stack([y_true, wrong])}, 1, rounds=50)
+    assert np.allclose(half["a"], 0.5)
 
 
 def test_the_time_estimate_grows_with_arms_steps_and_pixels():

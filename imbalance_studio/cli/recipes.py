@@ -10,13 +10,12 @@ import os
 import sys
 
 from ..core.names import json_text
+from ..core.recipes import DEFAULT_BUDGET_MIN
 from ..core.text import printable
 from . import CliError, count_arg
 from .evaluate import _size
 from .progress import run_steps
 from .scan import add_min_size_argument
-
-DEFAULT_BUDGET_MIN = 5.0
 
 
 def _minutes(text: str) -> float:
@@ -36,9 +35,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Recipes: raw (the original training images), reweight (loss weighted "
         "by balanced_original_train), sampler (WeightedRandomSampler), duplicate (oversample "
         "by copies), augment-safe and augment-medium (oversample by augmentation with that "
-        "preset) and augment-own (the project's own stack, when it has one). Each is "
-        "exported into a temporary folder and judged like `evaluate` (same small CNN, seed, "
-        "steps and input size) on the validation split only. Nothing is written to the "
+        "preset), augment-own (the project's own stack, when it has one), "
+        "augment-safe+cutmix (intra-class CutMix for the smallest classes too) and BEST+cap "
+        "(the winner of those with the majority capped mildly, cap:K). Each is exported into "
+        "a temporary folder and judged like `evaluate` (same small CNN, seed, steps and "
+        "input size) on the validation split only. Nothing is written to the "
         "project or the dataset.",
     )
     p.add_argument("source", help="a project file (*.isproj.json) or a dataset folder")
@@ -73,7 +74,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..core.evaluate.model import resolve_device
-    from ..core.recipes import RecipeError, fit_budget, iter_recipes, recipes_for
+    from ..core.recipes import (
+        RecipeError,
+        estimate,
+        fit_budget,
+        iter_recipes,
+        recipes_for,
+        search_size,
+    )
     from .plan import build_inspected_project
 
     ns = argparse.Namespace(
@@ -86,15 +94,14 @@ def run(args: argparse.Namespace) -> int:
         device = resolve_device(args.device)
     except ValueError as exc:
         raise CliError(str(exc)) from exc
-    grid = recipes_for(project)
+    names = [r.name for r in recipes_for(project)] + ["BEST+cap"]
+    n = search_size(project)
     steps, n_seeds, notes = fit_budget(
-        len(grid), args.steps, args.size, args.seeds, args.budget * 60, device
+        n, args.steps, args.size, args.seeds, args.budget * 60, device
     )
-    from ..core.recipes import estimate
-
-    est = estimate(len(grid), steps, args.size, n_seeds, device)
+    est = estimate(n, steps, args.size, n_seeds, device)
     print(
-        f"recipes: {len(grid)} ({', '.join(r.name for r in grid)}), {n_seeds} seed(s), "
+        f"recipes: up to {n} ({', '.join(names)}), {n_seeds} seed(s), "
         f"{steps} steps at {args.size} px: about {est / 60:.1f} minutes of training",
         file=sys.stderr,
         flush=True,
@@ -124,7 +131,7 @@ def _print_table(table: dict) -> None:
         f"judged on the validation split: {sum(table['val_counts'])} images; seeds "
         f"{table['seeds']}, {table['steps']} steps, {table['size']} px"
     )
-    print(f"{'recipe':16} {'n_train':>7} {'bal.acc':>8} {'spread':>7} {'macro-F1':>8} "
+    print(f"{'recipe':24} {'n_train':>7} {'bal.acc':>8} {'spread':>7} {'macro-F1':>8} "
           f"{'rare rec.':>9}  vs best")  # fmt: skip
     for name, r in table["recipes"].items():
         if name == table["winner"]:
@@ -134,10 +141,12 @@ def _print_table(table: dict) -> None:
         else:
             verdict = "within noise" if r["within_noise_of_best"] else "worse"
         print(
-            f"{name:16} {r['n_train']:7d} {r['balanced_accuracy']:8.3f} {r['spread']:7.3f} "
+            f"{name:24} {r['n_train']:7d} {r['balanced_accuracy']:8.3f} {r['spread']:7.3f} "
             f"{r['macro_f1']:8.3f} {r['rarest_recall']:9.3f}  {verdict}"
         )
     print(f"(rare rec.: mean recall of the rarest classes: {rare})")
+    if table["cutmix_classes"]:
+        print(f"(CutMix classes: {', '.join(printable(c) for c in table['cutmix_classes'])})")
     gain = table["gain_over_raw"]
     line = f"winner: {table['winner']}"
     if gain is not None:

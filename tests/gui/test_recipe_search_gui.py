@@ -38,7 +38,9 @@ def test_find_shows_every_recipe_and_use_applies_the_winner(qtbot, opened):
     assert box.cancel_button.isEnabled()
     qtbot.waitUntil(lambda: box.use_button.isEnabled(), timeout=120_000)
     names = [box.table.item(i, 0).text() for i in range(box.table.rowCount())]
-    assert names == [r.name for r in RECIPES if r.stack != "own"]
+    grid = [r.name for r in RECIPES if r.stack != "own"]
+    assert names[:-1] == grid and names[-1].endswith("+cap")  # the cap recipe last
+    assert names[-1].removesuffix("+cap") in grid
     winner = box.table_data["winner"]
     assert "Winner: <b>" + winner in box.status.text()
     assert c.project.model_dump() == before  # searching changed nothing
@@ -62,6 +64,37 @@ def test_a_recipe_sets_policy_method_and_stack_undoably(opened):
     assert c.project.augment.default_stack == PRESETS["medium"]
     assert c.project.policy == "oversample"
     c.undo_stack.undo()
+    c.undo_stack.undo()
+    assert c.project.model_dump() == before
+
+
+def test_use_this_recipe_sets_cutmix_and_the_cap_in_one_undoable_step(qtbot, opened):
+    """The CutMix recipe switches CutMix on for exactly its classes; a capped recipe of the
+    originals sets cap:K targets; each is one Undo away from the project before."""
+    box, c = opened
+    c.set_cutmix("digit_0", True)  # the user's own choice, which the recipe replaces
+    before = c.project.model_dump()
+    box.find_button.click()
+    qtbot.waitUntil(lambda: box.use_button.isEnabled(), timeout=120_000)
+    table = box.table_data
+    assert table["cutmix_classes"] == ["digit_3"]
+    box.table_data = {**table, "winner": "augment-safe+cutmix",
+                      "winner_apply": table["recipes"]["augment-safe+cutmix"]["apply"]}  # fmt: skip
+    box.use_button.click()
+    assert c.project.generation.cutmix_classes == ["digit_3"]
+    assert c.project.policy == "oversample" and c.project.augment.default_stack == PRESETS["safe"]
+    assert "CutMix for digit_3" in box.status.text()
+    assert c.undo_stack.undoText() == "Recipe augment-safe+cutmix"
+    c.undo_stack.undo()
+    assert c.project.model_dump() == before
+    cap = {"policy": table["cap"]["policy"], "method": "augment", "stack": None,
+           "cutmix_classes": [], "loss": "weighted"}  # fmt: skip
+    box.table_data = {**table, "winner": "reweight+cap", "winner_apply": cap}
+    box.use_button.click()
+    limit = table["cap"]["cap"]
+    assert {t.target for t in c.project.targets.values() if t.target is not None} == {limit}
+    assert c.project.generation.cutmix_classes == []
+    assert "weights.json (weighted)" in box.status.text()
     c.undo_stack.undo()
     assert c.project.model_dump() == before
 

@@ -50,7 +50,11 @@ def bootstrap_balanced_accuracy(
     validation images, over the classes each resample holds. The same resamples for every
     arm, so differences between arms are paired. Not stratified on purpose: a class with one
     validation image then drops out of about a third of the resamples, and the interval
-    shows how much a verdict leans on it."""
+    shows how much a verdict leans on it.
+
+    An arm's predictions may be one row per training seed (seeds x images): an image then
+    scores the share of seeds that got it right, and resamples draw images, not (seed,
+    image) pairs: two seeds judged on the same 83 images are not 166 images of evidence."""
     rng = np.random.default_rng(seed)
     y_true = np.asarray(y_true, np.int64)
     n = len(y_true)
@@ -63,7 +67,8 @@ def bootstrap_balanced_accuracy(
     present = support > 0
     out = {}
     for arm, pred in preds.items():
-        hit = (np.asarray(pred)[draw] == truth).astype(np.float64)
+        per_image = (np.atleast_2d(np.asarray(pred)) == y_true).mean(axis=0)
+        hit = per_image[draw]
         hits = np.bincount((truth + offsets).ravel(), weights=hit.ravel(), minlength=rounds * k)
         recall = np.divide(
             hits.reshape(rounds, k), support, out=np.zeros((rounds, k)), where=present

@@ -19,12 +19,14 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from ...core.recipes import DEFAULT_BUDGET_MIN
 from ..jobs import start_job
 
 if TYPE_CHECKING:
     from ..curation.controller import CurationController
 
 STEPS, SIZE, SEEDS = 200, 64, (1, 2)
+BUDGET_S = 60 * DEFAULT_BUDGET_MIN
 BEST = QColor("#e3f1e0")
 COLUMNS = ("recipe", "bal. acc.", "spread", "macro-F1", "rarest recall", "vs best", "what")
 
@@ -36,9 +38,10 @@ class RecipeSearch(QGroupBox):
         self.job: Any = None
         self.table_data: dict | None = None
         intro = QLabel(
-            "Tries re-weighting, the sampler, duplication and augmentation (label-safe, "
-            "medium, your own stack) on the open dataset, each trained the same way and judged "
-            "on its validation split. Temporary files only: the project changes only when you "
+            "Tries re-weighting, the sampler, duplication, augmentation (label-safe, medium, "
+            "your own stack), CutMix for the smallest classes, and the best of these with the "
+            "largest classes capped mildly, on the open dataset, each trained the same way and "
+            "judged on its validation split. Temporary files only: the project changes only when you "
             "click <i>Use this recipe</i> (undoable)."
         )
         intro.setWordWrap(True)
@@ -77,7 +80,7 @@ class RecipeSearch(QGroupBox):
 
     def start(self) -> None:
         from ...core.evaluate.model import resolve_device
-        from ...core.recipes import estimate, fit_budget, iter_recipes, recipes_for
+        from ...core.recipes import estimate, fit_budget, iter_recipes, search_size
 
         c = self.controller
         groups = c.split_groups()
@@ -85,17 +88,17 @@ class RecipeSearch(QGroupBox):
             self.status.setText("Open a dataset first (and wait for its plan).")
             return
         project = c.project.model_copy(deep=True)
-        grid = recipes_for(project)
+        n = search_size(project)
         device = resolve_device("auto")
-        steps, n_seeds, _ = fit_budget(len(grid), STEPS, SIZE, len(SEEDS), 300, device)
-        seconds = estimate(len(grid), steps, SIZE, n_seeds, device)
+        steps, n_seeds, _ = fit_budget(n, STEPS, SIZE, len(SEEDS), BUDGET_S, device)
+        seconds = estimate(n, steps, SIZE, n_seeds, device)
         self.find_button.setEnabled(False)
         self.use_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, 0)
         self.progress.show()
         self.status.setText(
-            f"{len(grid)} recipes, {n_seeds} seed(s), {steps} steps each: about "
+            f"Up to {n} recipes, {n_seeds} seed(s), {steps} steps each: about "
             f"{max(1, round(seconds / 60))} minute(s)…"
         )
         self.job = start_job(
@@ -138,7 +141,7 @@ class RecipeSearch(QGroupBox):
             else:
                 verdict = "within noise" if r["within_noise_of_best"] else "worse"
             cells = (
-                name, f"{r['balanced_accuracy']:.3f}", f"±{r['spread'] / 2:.3f}",
+                name, f"{r['balanced_accuracy']:.3f}", spread(r),
                 f"{r['macro_f1']:.3f}", f"{r['rarest_recall']:.2f}", verdict, r["what"],
             )  # fmt: skip
             for j, text in enumerate(cells):
@@ -153,8 +156,10 @@ class RecipeSearch(QGroupBox):
         if gain is not None:
             line += f", {100 * gain:+.1f} balanced-accuracy points over raw"
         rare = ", ".join(table["rarest_classes"])
+        small = ", ".join(table.get("cutmix_classes") or ()) or "none"
         self.status.setText(
-            f"{line} — {table['winner_why']} (validation split; rarest classes: {rare})."
+            f"{line} — {table['winner_why']} (validation split; rarest classes: {rare}; "
+            f"CutMix tried for: {small})."
         )
         self.use_button.setEnabled(True)
 
@@ -162,12 +167,42 @@ class RecipeSearch(QGroupBox):
         if self.table_data is None:
             return
         name = self.table_data["winner"]
-        self.controller.apply_recipe(self.table_data["winner_apply"], name)
         apply = self.table_data["winner_apply"]
-        if apply["policy"]:
-            what = f"policy {apply['policy']} by {apply['method']}"
-            if apply["stack"] and apply["stack"] != "own":
-                what += f" with the {apply['stack']} preset"
-        else:
-            what = "no targets; train with the export's weights.json (" + apply["loss"] + ")"
-        self.status.setText(f"Applied recipe <b>{name}</b>: {what}. Edit ▸ Undo reverts it.")
+        c = self.controller
+        # One undoable step: targets, policy and stack, then CutMix exactly where the recipe
+        # has it (a recipe without CutMix switches it off: recipes were judged that way).
+        c.undo_stack.beginMacro(f"Recipe {name}")
+        try:
+            c.apply_recipe(apply, name)
+            if c.project is not None:
+                want = set(apply.get("cutmix_classes") or ())
+                for cls in sorted(set(c.project.generation.cutmix_classes) | want):
+                    c.set_cutmix(cls, cls in want)
+        finally:
+            c.undo_stack.endMacro()
+        self.status.setText(
+            f"Applied recipe <b>{name}</b>: {describe(apply)}. Edit ▸ Undo reverts it."
+        )
+
+
+def spread(row: dict) -> str:
+    """Half the spread over seeds; a dash with one seed (nothing to spread)."""
+    return f"±{row['spread'] / 2:.3f}" if len(row["per_seed"]) > 1 else "—"
+
+
+def describe(apply: dict) -> str:
+    """What a recipe's "apply" sets, in words."""
+    policy = apply["policy"]
+    if not policy:
+        return f"no targets; train with the export's weights.json ({apply['loss']})"
+    if policy.startswith("cap:") and apply.get("loss"):
+        what = f"policy {policy} (the largest classes undersampled)"
+    else:
+        what = f"policy {policy} by {apply['method']}"
+    if apply["stack"] and apply["stack"] != "own":
+        what += f" with the {apply['stack']} preset"
+    if apply.get("cutmix_classes"):
+        what += f", CutMix for {', '.join(apply['cutmix_classes'])}"
+    if apply.get("loss"):
+        what += f"; train with the export's weights.json ({apply['loss']})"
+    return what
