@@ -34,10 +34,11 @@ from datasets import write_digits
 from PIL import Image
 from tiny_diffusion import write_tiny_model
 
+from imbalance_studio.core.diffusion_settings import DiffusionSettings
 from imbalance_studio.core.generation import iter_generate
 from imbalance_studio.core.generation.diffusion import pipeline, prepare_source, spec_for
 from imbalance_studio.core.plan import make_plan
-from imbalance_studio.core.project import ClassTarget, DiffusionSettings, Method, Project
+from imbalance_studio.core.project import ClassTarget, Method, Project
 from imbalance_studio.core.scanning import drive, scan
 
 SIZE, STEPS, STRENGTH = 64, 4, 0.5

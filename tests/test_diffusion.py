@@ -16,6 +16,7 @@ from export_helpers import read_manifest, tree_state
 from PIL import Image
 
 from imbalance_studio.cli import run_cli
+from imbalance_studio.core.diffusion_settings import DiffusionSettings
 from imbalance_studio.core.generation import (
     GenerateError,
     accept,
@@ -27,7 +28,7 @@ from imbalance_studio.core.generation import (
 )
 from imbalance_studio.core.generation import diffusion as diff
 from imbalance_studio.core.plan import make_plan
-from imbalance_studio.core.project import ClassTarget, DiffusionSettings, Method, Project
+from imbalance_studio.core.project import ClassTarget, Method, Project
 from imbalance_studio.core.scanning import drive, scan
 
 pytestmark = pytest.mark.timeout(600)

@@ -24,9 +24,9 @@ from imbalance_studio.core.project import (
     Project,
     ProjectError,
     SplitSettings,
-    check_rel_path,
 )
 from imbalance_studio.core.reconcile import reconcile, snapshot_of
+from imbalance_studio.core.rel_paths import check_rel_path
 from imbalance_studio.core.scanning import scan
 
 
@@ -268,7 +268,7 @@ def test_reconcile_finds_missing_marks_across_its_chunks(monkeypatch):
 def test_many_paths_are_checked_as_strictly_as_one():
     """The batch check (one search over the joined paths) refuses whatever the one-path check
     refuses, wherever the bad path sits, and accepts odd but clean names."""
-    from imbalance_studio.core.project import check_rel_paths
+    from imbalance_studio.core.rel_paths import check_rel_paths
 
     bad = ["/abs", "a\\b", "a\x00b", "C:/x", "c:", "", "a//b", "a/", "./a", "a/./b", "a/..",
            "..", ".", "../x", "a/../b"]  # fmt: skip

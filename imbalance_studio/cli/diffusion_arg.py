@@ -51,7 +51,7 @@ def diffusion_wanted(args: argparse.Namespace) -> bool:
 def apply_diffusion_args(args: argparse.Namespace, project) -> None:
     """Set the project's diffusion settings from the options given (others stay); CliError
     with one line for a bad value, a missing extra or an incomplete model."""
-    from ..core.project import DiffusionSettings
+    from ..core.diffusion_settings import DiffusionSettings
 
     settings = project.generation.diffusion
     changes = {

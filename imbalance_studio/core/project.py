@@ -6,7 +6,8 @@ settings. It is versioned, validated strictly on load (`Project.load` raises `Pr
 with a one-line message and never returns a half-read project) and saved atomically.
 
 Autosave helpers live in `core.autosave`, and `reconcile` (a project against a fresh scan of
-its folder) in `core.reconcile`.
+its folder) in `core.reconcile`; the checks on marks' relative paths in `core.rel_paths`, the
+diffusion settings in `core.diffusion_settings`, the shared base model in `core.project_fields`.
 """
 
 from __future__ import annotations
@@ -14,28 +15,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Literal
 
 import platformdirs
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .. import APP_NAME
+from .diffusion_settings import DiffusionSettings
 from .fileio import atomic_write_text, dataset_folder_of, where_in_dataset
-from .names import escape_name, unescape_name
+from .project_fields import Name, StrictModel
+from .rel_paths import check_rel_paths
 from .safe_read import PROJECT_MAX_BYTES, InputFileError, loads_bounded, read_bounded_text
 
 if TYPE_CHECKING:
@@ -49,20 +41,6 @@ MAX_DUPLICATE = 1000
 # The most training images a class target may ask for. The product is built for datasets of
 # about a million images; a bigger target is a typo (an extra zero) that would run for hours.
 MAX_TARGET = 1_000_000
-
-
-def _from_file(value: object, info: ValidationInfo) -> object:
-    # Only text read from a file is in the escaped form; a str handed over in Python is the
-    # name itself (a real name may hold the text "\xff").
-    if info.mode == "json" and isinstance(value, str):
-        return unescape_name(value)
-    return value
-
-
-# A class name or path as the file system gives it. Undecodable bytes (surrogate escapes)
-# cannot go into UTF-8 JSON, so the file holds the text form of `core.names` (`bad\xff`)
-# and loading gives back the same str.
-Name = Annotated[str, BeforeValidator(_from_file), PlainSerializer(escape_name, when_used="json")]
 
 
 class ProjectError(Exception):
@@ -79,12 +57,7 @@ class Method(StrEnum):
     KEEP = "keep"  # leave the class as it is, whatever the target
 
 
-class _Model(BaseModel):
-    # Hand-edited files with a misspelt key must fail loudly, not lose the setting.
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-class Mark(_Model):
+class Mark(StrictModel):
     """A user's decision about one sample. `remove` wins over `duplicate` (never both)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -102,7 +75,7 @@ class Mark(_Model):
         return not self.remove and not self.duplicate
 
 
-class SplitSettings(_Model):
+class SplitSettings(StrictModel):
     train: float = Field(0.7, gt=0, le=1)
     val: float = Field(0.15, ge=0, lt=1)
     test: float = Field(0.15, ge=0, lt=1)
@@ -130,7 +103,7 @@ class SplitSettings(_Model):
             raise ValueError(f"split {text!r}: {_first_error(exc)}") from None
 
 
-class ClassTarget(_Model):
+class ClassTarget(StrictModel):
     """Target count of a class in the TRAINING split (after removals); None = no target."""
 
     target: int | None = Field(None, ge=0)
@@ -151,137 +124,50 @@ def target_limit_message(target: int) -> str:
     )
 
 
-class AugmentSettings(_Model):
+class AugmentSettings(StrictModel):
     default_stack: dict | None = None  # an albumentations `A.to_dict` dict
-    class_stacks: dict[Name, dict] = {}  # class name -> `A.to_dict` dict
+    class_stacks: dict[Name, dict] = Field(default_factory=dict)  # class name -> `A.to_dict` dict
     preview_seed: int = 0
 
 
-DEFAULT_PROMPT = "a photo of a {class}"
-# Output sizes a Stable Diffusion VAE takes: multiples of 8 (its latents are 1/8 the size).
-SIZE_MULTIPLE = 8
-
-
-class DiffusionSettings(_Model):
-    """Diffusion img2img (`Method.DIFFUSION` classes): a local model and how to prompt it.
-
-    `model` is a diffusers model folder or a single `.safetensors`/`.ckpt` checkpoint
-    (absolute, or relative to the project file). A prompt template's `{class}` becomes the
-    class name; `prompts` holds per-class templates, `prompt` the one for other classes."""
-
-    model: Name | None = None
-    prompt: str = DEFAULT_PROMPT
-    prompts: dict[Name, str] = {}
-    negative_prompt: str = ""
-    strength: float = Field(0.5, gt=0, le=1)  # how far from the source (1: ignore it)
-    steps: int = Field(30, ge=1, le=1000)
-    guidance: float = Field(7.5, ge=0, le=50)
-    size: int = Field(512, ge=SIZE_MULTIPLE, le=2048)
-
-    @field_validator("size")
-    @classmethod
-    def _multiple_of_8(cls, size: int) -> int:
-        if size % SIZE_MULTIPLE:
-            raise ValueError(f"size {size}: must be a multiple of {SIZE_MULTIPLE}")
-        return size
-
-    @model_validator(mode="after")
-    def _denoises(self) -> DiffusionSettings:
-        # img2img runs int(steps * strength) denoising steps: none at all is an error there.
-        if int(self.steps * self.strength) < 1:
-            raise ValueError(
-                f"steps {self.steps} × strength {self.strength:g} gives no denoising step; "
-                "raise steps or strength"
-            )
-        return self
-
-    def template_for(self, class_name: str) -> str:
-        return self.prompts.get(class_name, self.prompt)
-
-    def prompt_for(self, class_name: str) -> str:
-        return self.template_for(class_name).replace("{class}", class_name)
-
-
-class GenerationSettings(_Model):
-    cutmix_classes: list[Name] = []
-    rejected: list[str] = []  # ids of rejected generated images
+class GenerationSettings(StrictModel):
+    cutmix_classes: list[Name] = Field(default_factory=list)
+    rejected: list[str] = Field(default_factory=list)  # ids of rejected generated images
     on_reject: Literal["replace", "reduce"] = "replace"
-    extra_seeds: dict[Name, int] = {}
+    extra_seeds: dict[Name, int] = Field(default_factory=dict)
     diffusion: DiffusionSettings = Field(default_factory=DiffusionSettings)
 
 
-class InspectSettings(_Model):
+class InspectSettings(StrictModel):
     """Duplicate and quality settings (see core/inspect). `group_duplicates` keeps every
     exact or near-duplicate group in one split; off, the export counts the pairs that cross."""
 
     group_duplicates: bool = True
     near_threshold: int = Field(10, ge=0, le=16)  # Hamming distance of 64-bit hashes
-    quality_thresholds: dict[str, float] = {}  # issue -> threshold; the defaults otherwise
+    quality_thresholds: dict[str, float] = Field(
+        default_factory=dict
+    )  # issue -> threshold; the defaults otherwise
 
 
-class ClassSnapshot(_Model):
+class ClassSnapshot(StrictModel):
     """What a class folder held when the project was saved (for `reconcile`)."""
 
     count: int = Field(ge=0)
     digest: str  # blake2b of the sorted relative paths
 
 
-def check_rel_path(path: str) -> str:
-    """Return `path` if it is a clean POSIX path inside the dataset root, else raise ValueError.
-
-    Rejects absolute paths, drive letters, backslashes (a Windows `..\\..` trick), empty, `.`
-    and `..` components: a mark must never point outside the root.
-    """
-    if not isinstance(path, str) or not path:
-        raise ValueError("empty path")
-    if "\\" in path or "\x00" in path:
-        raise ValueError(f"{path!r}: backslashes and NUL are not allowed in paths")
-    if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
-        raise ValueError(
-            f"{path!r}: absolute paths are not allowed (paths are relative to the root)"
-        )
-    if any(part in ("", ".", "..") for part in path.split("/")):
-        raise ValueError(f"{path!r}: escapes the dataset root or is not a clean relative path")
-    return path
-
-
-# What `check_rel_path` rejects, as text in the "\n"-joined paths (each path between two
-# newlines): a backslash or NUL, a leading "/", an empty path, an empty, "." or ".." component;
-# and a drive letter ("C:"), by a pattern run only when a colon occurs at all.
-_BAD_IN_JOINED = (
-    *("\\", "\x00", "\n/", "\n\n", "//", "/\n"),
-    *(a + dots + b for dots in (".", "..") for a in "\n/" for b in "\n/"),
-)
-_DRIVE_IN_JOINED = re.compile(r"\n[^\n]:")
-
-
-def check_rel_paths(paths: Collection[str]) -> None:
-    """`check_rel_path` for many paths at once: a few substring searches over the joined
-    paths, in C (marking 10,000 images checked each path in Python, ~20 ms on the GUI thread).
-    When anything looks wrong, or a path holds a newline, each path is checked on its own, so
-    the error names the path as `check_rel_path` does."""
-    try:
-        joined = "\n" + "\n".join(paths) + "\n"
-    except TypeError:
-        joined = None  # not all strings
-    if (
-        joined is None
-        or joined.count("\n") != len(paths) + 1
-        or any(bad in joined for bad in _BAD_IN_JOINED)
-        or (":" in joined and _DRIVE_IN_JOINED.search(joined))
-    ):
-        for path in paths:
-            check_rel_path(path)
-
-
-class Project(_Model):
+class Project(StrictModel):
     version: int = PROJECT_VERSION
     dataset_root: Name
     seed: int = 0
     split: SplitSettings = Field(default_factory=SplitSettings)
-    marks: dict[Name, Mark] = {}  # rel path -> mark; empty marks are not stored
+    marks: dict[Name, Mark] = Field(
+        default_factory=dict
+    )  # rel path -> mark; empty marks are not stored
     policy: str | None = None  # the policy that last filled `targets` (informational)
-    targets: dict[Name, ClassTarget] = {}  # class name -> target; what the plan uses
+    targets: dict[Name, ClassTarget] = Field(
+        default_factory=dict
+    )  # class name -> target; what the plan uses
     augment: AugmentSettings = Field(default_factory=AugmentSettings)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     inspect: InspectSettings = Field(default_factory=InspectSettings)

@@ -12,9 +12,10 @@ import pytest
 from datasets import write_digits
 from PySide6.QtCore import Qt, QTimer
 
+from imbalance_studio.core.diffusion_settings import DiffusionSettings
 from imbalance_studio.core.generation import awaiting_review
 from imbalance_studio.core.plan import make_plan
-from imbalance_studio.core.project import ClassTarget, DiffusionSettings, Method, Project
+from imbalance_studio.core.project import ClassTarget, Method, Project
 from imbalance_studio.core.scanning import scan
 
 INSTALL = 'pip install "imbalance-studio[diffusion]"'

@@ -23,7 +23,8 @@ from imbalance_studio.core.augment.io import save_stack_file
 from imbalance_studio.core.augment.stack import StackError
 from imbalance_studio.core.export.destination import MARKER_NAME
 from imbalance_studio.core.export.run import ExportError, export, iter_export
-from imbalance_studio.core.generation.run import GenerateError, check_staging
+from imbalance_studio.core.generation.results import GenerateError
+from imbalance_studio.core.generation.run import check_staging
 from imbalance_studio.core.plan import make_plan
 from imbalance_studio.core.project import Project, ProjectError
 from imbalance_studio.core.scanning import scan

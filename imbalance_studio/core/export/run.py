@@ -34,8 +34,9 @@ marker's `created` time)::
 Class folder names keep the source's bytes; names with undecodable bytes are written in the
 forms of core/names.py: `\\xNN` in CSV and Markdown, `\\udcNN` escapes in JSON.
 
-The pieces live beside this module in `core/export/`: destination rules, file layout and names, the link/copy
-engine, the metadata files, the README report and its charts.
+The pieces live beside this module in `core/export/`: destination rules, file layout and
+names, the link/copy engine, the metadata files, what the export says about itself
+(summary.py), the README report and its charts.
 """
 
 from __future__ import annotations
@@ -48,8 +49,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import weights as W
-from ..dataset import ProblemReason
 from ..progress import drive
 from . import metadata, report
 from .destination import (
@@ -65,6 +64,7 @@ from .destination import (
 )
 from .files import UPRIGHT, FileWriter, write_all
 from .layout import SPLITS, Layout, build_layout
+from .summary import data_files, leak_rows, problem_reason, settings_rows
 from .upright import count_rotated, describe_orientation, export_orientations, mark_upright
 
 __all__ = [
@@ -145,36 +145,6 @@ def estimate_bytes(lay: Layout, use_link: bool, n_problems: int = 0) -> int:
     return total + folders + sum(map(_blocks, (manifest, split_metadata, sampler, small)))
 
 
-def effective_default_stack(project) -> dict:
-    """The stack generation really used for classes without their own: the project's default
-    stack, or the default ("safe") preset when none was chosen. augment.json must be that
-    stack."""
-    from ..augment import default_preset_stack
-
-    return project.augment.default_stack or default_preset_stack()
-
-
-def _metadata(
-    lay: Layout, project, leak_check: Mapping | None = None
-) -> tuple[dict, dict, dict[str, str | bytes]]:
-    """(counts, weights, {relative path: contents}) of the export's data files and charts."""
-    counts = {s: {"before": lay.before[s], "after": lay.counts(s)} for s in SPLITS}
-    weights = W.compute_weights(lay.classes, counts)
-    if leak_check is not None:  # near duplicates across splits (core.inspect.leak_check)
-        weights["leak_check"] = {k: v for k, v in leak_check.items() if k != "warning"}
-        if leak_check.get("warning"):
-            weights["warnings"].append(leak_check["warning"])
-    aug = project.augment
-    files: dict[str, str | bytes] = dict(
-        metadata.metadata_files(
-            lay, weights, effective_default_stack(project), dict(aug.class_stacks),
-            list(project.generation.cutmix_classes),
-        )
-    )  # fmt: skip
-    files.update(report.charts(lay.classes, counts["train"]["before"], counts["train"]["after"]))
-    return counts, weights, files
-
-
 def _each(pool: ThreadPoolExecutor | None, fn, items) -> None:
     """fn(item) for every item, in the pool when there is one (syscalls release the GIL)."""
     if pool is None:
@@ -200,61 +170,6 @@ _EXTENSION = re.compile(r"\.[^./\x00]*(?=\x00)")
 def extensions(paths: list[str]) -> set[str]:
     """The lower-cased extensions among `paths` (one regex pass, no per-path Python work)."""
     return {e.lower() for e in set(_EXTENSION.findall("\x00".join(paths) + "\x00"))}
-
-
-def _settings(project, plan, link_mode: str, orientation: str) -> list[tuple[str, str]]:
-    sp = project.split
-    out = [
-        ("dataset root", str(project.dataset_root)),
-        ("seed", str(plan.seed)),
-        ("split (train / val / test)", f"{sp.train:g} / {sp.val:g} / {sp.test:g}"),
-        ("policy", str(plan.policy or project.policy or "none")),
-        ("originals written as", link_mode),
-        ("EXIF orientation", orientation),
-    ]
-    for name in plan.classes:
-        t = project.targets.get(name)
-        if t is not None:
-            target = "none" if t.target is None else str(t.target)
-            out.append((f"class {name}", f"target {target}, method {t.method}"))
-    marked_remove = sum(1 for m in project.marks.values() if m.remove)
-    marked_dup = sum(1 for m in project.marks.values() if m.duplicate)
-    out.append(("marks", f"{marked_remove} removed, {marked_dup} marked for duplication"))
-    aug = project.augment
-    out.append(
-        (
-            "augmentation",
-            (
-                "default stack set"
-                if aug.default_stack
-                else "no stack chosen: the label-safe default preset `safe` (no flips, no hue "
-                "shifts or cut-outs: small rotation/scale/shift, brightness/contrast, mild "
-                "blur/noise), what generation used"
-            )
-            + (
-                f"; class stacks: {', '.join(sorted(aug.class_stacks))}" if aug.class_stacks else ""
-            ),
-        )
-    )
-    gen = project.generation
-    if gen.cutmix_classes:
-        out.append(("cutmix classes", ", ".join(gen.cutmix_classes)))
-    out.append(("rejected generated images", f"{len(gen.rejected)} (on reject: {gen.on_reject})"))
-    out += [("plan warning", w) for w in plan.warnings]
-    return out
-
-
-def _leak_settings(check: Mapping | None) -> list[tuple[str, str]]:
-    if check is None:
-        return []
-    kept = "kept in one split" if check["duplicate_groups_kept_in_one_split"] else "NOT grouped"
-    return [
-        (
-            "near-duplicate pairs across splits (leak check)",
-            f"{check['near_duplicate_pairs_across_splits']} (duplicate groups {kept}; "
-            f"Hamming threshold {check['near_threshold']} of 64 bits)",
-        )
-    ]
 
 
 def iter_export(
@@ -339,7 +254,7 @@ def iter_export(
             yield ExportProgress("writing", 0, total, f"writing {total} files")
             # While the pool writes, make the metadata assuming every file gets written
             # (remade below in the rare case that a source vanished meanwhile).
-            counts, weights, files = _metadata(lay, project, leak_check)
+            counts, weights, files = data_files(lay, project, leak_check)
             for n in writing:
                 yield ExportProgress("writing", n, total, f"wrote {n} of {total} files")
         finally:
@@ -347,7 +262,7 @@ def iter_export(
         del dsts
         if writer.link_failure:
             notes.append(f"some hard links failed ({writer.link_failure}): those files were copied")
-        problems = [(p.path, _reason(p)) for p in dataset.problems if p.excludes]
+        problems = [(p.path, problem_reason(p)) for p in dataset.problems if p.excludes]
         listed = {path for path, _ in problems}
         problems += [
             (path, f"does not decode ({why})")
@@ -362,7 +277,7 @@ def iter_export(
             for i, why in sorted(writer.undecodable.items()):
                 problems.append((lay.sources[i], f"does not decode when exported ({why})"))
             lay.drop([*writer.missing, *writer.refused, *writer.undecodable])
-            counts, weights, files = _metadata(lay, project, leak_check)
+            counts, weights, files = data_files(lay, project, leak_check)
 
         yield ExportProgress("finishing", 0, None, "writing manifest, weights and report")
         origins = dict(sorted(Counter(lay.origin).items()))
@@ -383,7 +298,8 @@ def iter_export(
             classes=lay.classes,
             counts=counts,
             weights=weights,
-            settings=_settings(project, plan, link_mode, orientation_text) + _leak_settings(leak_check),
+            settings=settings_rows(project, plan, link_mode, orientation_text)
+            + leak_rows(leak_check),
             problems=problems,
             notes=notes,
             origins=origins,
@@ -429,13 +345,6 @@ def iter_export(
         upright=writer.upright,
         empty_classes=report.empty_classes(lay.classes, counts),
     )
-
-
-def _reason(problem) -> str:
-    # "too small" alone would not say what to change: its size and the minimum go with it.
-    if problem.reason == ProblemReason.TOO_SMALL and problem.detail:
-        return f"{problem.reason}: {problem.detail}"
-    return problem.reason
 
 
 def unusable_sources(

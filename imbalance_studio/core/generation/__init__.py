@@ -5,7 +5,9 @@ staging folder) and `review` (accept / reject).
 """
 
 from .badsources import BAD_SOURCES_NAME, as_problem, read_bad_sources
+from .class_jobs import staged_for_plan
 from .records import GeneratedImage, load_staging, set_status
+from .results import GenerateError, GenerateProgress, GenerateResult
 from .review import (
     REJECT_MODES,
     accept,
@@ -16,16 +18,7 @@ from .review import (
     reject,
     rejection_changes,
 )
-from .run import (
-    GenerateError,
-    GenerateProgress,
-    GenerateResult,
-    check_staging,
-    iter_generate,
-    shared_pool,
-    shutdown_pool,
-    staged_for_plan,
-)
+from .run import check_staging, iter_generate, shared_pool, shutdown_pool
 from .slots import image_id, stack_fingerprint
 
 __all__ = [

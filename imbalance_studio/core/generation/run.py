@@ -19,17 +19,26 @@ from collections.abc import Generator, Iterable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..fileio import dataset_folder_of, where_in_dataset
-from .badsources import KnownBad, read_bad_sources, record_bad_sources
+from .badsources import read_bad_sources
+from .class_jobs import (
+    class_jobs,
+    class_order,
+    drop_class,
+    no_source,
+    note_bad,
+    report_known,
+    slots_to_fill,
+)
 from .diffusion import GENERATOR as DIFFUSION
 from .diffusion import Cancelled
 from .diffusion_thread import DiffusionThread, step_text
-from .records import GeneratedImage, atomic_write, clean_temp_files, read_class_records
-from .slots import ClassJob, Slot
+from .records import GeneratedImage, atomic_write, clean_temp_files
+from .results import GenerateError, GenerateProgress, GenerateResult
+from .slots import Slot
 from .work import Outcome, Staged, commit, make_batch, render, warm_up
 
 # While waiting on a worker the generator yields a heartbeat this often, so a GUI can stop
@@ -37,36 +46,6 @@ from .work import Outcome, Staged, commit, make_batch, render, warm_up
 HEARTBEAT_S = 0.2
 # Images per job sent to a pool worker (fewer when little is left).
 MAX_BATCH = 4
-
-
-class GenerateError(Exception):
-    """Generation cannot go on (staging unusable, disk full, a stack that fails); one line."""
-
-
-@dataclass(frozen=True)
-class GenerateProgress:
-    phase: str  # "generating"
-    done: int  # slots finished (made or reused)
-    total: int
-    message: str = ""
-    image: GeneratedImage | None = None  # the image just finished, if any
-    problem: str | None = None  # a source that failed, a class without sources
-    made: int = 0
-    reused: int = 0
-    step: int = 0  # diffusion: denoising steps done of the image in progress
-    steps: int = 0  # diffusion: its denoising steps in all (0: not a diffusion image)
-
-
-class GenerateResult(list):
-    """The images the plan uses (a list of `GeneratedImage`, class by class), plus what
-    happened: counts, sources that failed to decode and problems to report."""
-
-    def __init__(self, images: list[GeneratedImage] = ()) -> None:  # type: ignore[assignment]
-        super().__init__(images)
-        self.made = 0
-        self.reused = 0
-        self.bad_sources: dict[str, str] = {}
-        self.problems: list[str] = []
 
 
 # One pool kept for the life of the process: starting "spawn" workers (and importing
@@ -119,115 +98,6 @@ def check_staging(
     return staging
 
 
-def _jobs(
-    dataset: Any, project: Any, plan: Any, staging: Path, known: KnownBad, create: bool = True
-) -> list[ClassJob]:
-    from ..augment import default_preset_stack, stack_for_class
-
-    rejected = set(project.generation.rejected)
-    cutmix = set(project.generation.cutmix_classes)
-    diffusion = _diffusion_specs(project, plan, need_extra=create)
-    jobs = []
-    for cp in plan.splits["train"]:
-        if not cp.generate:
-            continue
-        name = plan.classes[cp.class_index]
-        kept = tuple(cp.kept)
-        kept_set = set(kept)
-        for t in cp.generate:
-            # Leakage guard: the plan must only ever hand us training originals.
-            if plan.split_of(t.source) != "train" or t.source not in kept_set:
-                raise GenerateError(
-                    f"class {name}: the plan gives {t.source} as a source, which is not a "
-                    "kept training image; re-plan"
-                )
-        folder = staging / name
-        try:
-            if create:
-                folder.mkdir(exist_ok=True)
-        except OSError as exc:
-            raise GenerateError(f"{folder}: cannot create ({exc.strerror or exc})") from exc
-        jobs.append(
-            ClassJob(
-                name=name,
-                index=cp.class_index,
-                tasks=tuple(cp.generate),
-                kept=kept,
-                stack=stack_for_class(project, name) or default_preset_stack(),
-                cutmix=name in cutmix,
-                root=str(dataset.root),
-                staging=str(staging),
-                rejected=rejected,
-                records=read_class_records(folder),
-                bad={p: known.bad[p] for p in kept if p in known.bad},
-                recheck=frozenset(known.changed),
-                diffusion=diffusion.get(name),
-            )
-        )
-    return jobs
-
-
-def _diffusion_specs(project: Any, plan: Any, need_extra: bool) -> dict[str, Any]:
-    """class name -> DiffusionSpec for the classes whose method is diffusion; GenerateError
-    (before any image) without the extra (`need_extra`), without a model or with an
-    incomplete one."""
-    from ..project import Method
-
-    names = [plan.classes[cp.class_index] for cp in plan.splits["train"] if cp.generate]
-    names = [
-        n for n in names if getattr(project.targets.get(n), "method", None) == Method.DIFFUSION
-    ]
-    if not names:
-        return {}
-    from .diffusion import DiffusionError, missing_extra, spec_for
-
-    hint = missing_extra() if need_extra else None
-    if hint:
-        raise GenerateError(hint)
-    settings = project.generation.diffusion
-    try:
-        return {n: spec_for(settings, n) for n in names}
-    except DiffusionError as exc:
-        raise GenerateError(str(exc)) from None
-
-
-def _slots(job: ClassJob, result: GenerateResult) -> list[Slot]:
-    """The slots to fill for one class (see slots.py on "reduce")."""
-    slots = [job.slot(i) for i in range(len(job.tasks))]
-    if any(s is None for s in slots):
-        return []  # no usable source at all: reported by the caller
-    plain = [s for s in slots if s is not None and not s.reducible]
-    reducible = [s for s in slots if s is not None and s.reducible]
-    need = len(job.tasks)
-    spares = job.spares({s.id for s in slots if s is not None})[: max(0, need - len(plain))]
-    result.extend(spares)
-    have = len(plain) + len(spares)
-    fill = reducible[: max(0, need - have)]
-    return sorted(plain + fill, key=lambda s: s.ordinal)
-
-
-def staged_for_plan(
-    dataset: Any, project: Any, plan: Any, staging_dir: Path | str
-) -> tuple[list[GeneratedImage], int]:
-    """The staged images the plan uses now and how many it still lacks; reads records
-    only (nothing is made or written). What a gallery shows before Generate is pressed."""
-    staging = Path(staging_dir).absolute()
-    if not staging.is_dir():
-        return [], sum(len(cp.generate) for cp in plan.splits["train"])
-    result = GenerateResult()
-    missing = 0
-    known = read_bad_sources(staging, dataset.root)
-    for job in _jobs(dataset, project, plan, staging, known, create=False):
-        for slot in _slots(job, result):
-            image = job.done(slot)
-            if image is None:
-                missing += 1
-            else:
-                result.append(image)
-    result.sort(key=lambda g: (_class_order(plan, g.class_name), g.ordinal, g.id))
-    return list(result), missing
-
-
 def iter_generate(
     dataset: Any,
     project: Any,
@@ -249,13 +119,13 @@ def iter_generate(
     clean_temp_files(staging)
     result = GenerateResult()
     known = read_bad_sources(staging, dataset.root)
-    jobs = _jobs(dataset, project, plan, staging, known)
-    _report_known(known, jobs, result)
+    jobs = class_jobs(dataset, project, plan, staging, known)
+    report_known(known, jobs, result)
     queue: deque[Slot] = deque()
     for job in jobs:
-        slots = _slots(job, result)
+        slots = slots_to_fill(job, result)
         if not slots:
-            result.problems.append(_no_source(job))
+            result.problems.append(no_source(job))
         queue.extend(slots)
     total = len(queue) + len(result)
     done = len(result)
@@ -289,7 +159,7 @@ def iter_generate(
             slot = queue.popleft()
             current = slot.job.slot(slot.ordinal)  # a source may have failed since
             if current is None:
-                total -= 1 + _drop_class(slot.job, queue, result)
+                total -= 1 + drop_class(slot.job, queue, result)
                 continue
             reuse = slot.job.done(current)
             if reuse is not None and reuse.status != "rejected":
@@ -370,7 +240,7 @@ def iter_generate(
             if not isinstance(outcomes, list):
                 outcomes = [outcomes]
             for slot, outcome in zip(slots, outcomes, strict=True):
-                problem = _note_bad(slot.job, outcome, result)
+                problem = note_bad(slot.job, outcome, result)
                 if outcome.kind == "done":
                     assert outcome.image is not None
                     finished[outcome.image.id] = outcome.image
@@ -394,64 +264,8 @@ def iter_generate(
             committer.shutdown(wait=True)  # rendered images are committed: nothing left open
     by_slot = sorted(finished.values(), key=lambda g: (g.class_name, g.ordinal))
     result[:0] = by_slot
-    result.sort(key=lambda g: (_class_order(plan, g.class_name), g.ordinal, g.id))
+    result.sort(key=lambda g: (class_order(plan, g.class_name), g.ordinal, g.id))
     return result
-
-
-def _class_order(plan: Any, name: str) -> int:
-    try:
-        return plan.classes.index(name)
-    except ValueError:
-        return len(plan.classes)
-
-
-def _report_known(known: KnownBad, jobs: list[ClassJob], result: GenerateResult) -> None:
-    """Sources found unusable by an earlier run are reported by this one too (their slots
-    are reused, so nothing decodes them again): the export must leave them out as well."""
-    found = dict(known.bad)
-    for job in jobs:  # also those known only from a substitute's record (older staging)
-        for p, r in job.bad.items():
-            found.setdefault(p, r)
-    if known.problem:
-        result.problems.append(known.problem)
-    for p, r in sorted(found.items()):
-        result.bad_sources[p] = r
-        result.problems.append(f"{p}: does not decode ({r}; found in an earlier run); left out")
-
-
-def _note_bad(job: ClassJob, outcome: Outcome, result: GenerateResult) -> str | None:
-    new = {p: r for p, r in outcome.bad.items() if p not in job.bad}
-    if not new:
-        return None
-    try:  # remembered with the staging folder: a resumed run never decodes them again
-        record_bad_sources(job.staging, job.root, new)
-    except OSError as exc:
-        raise GenerateError(
-            f"cannot write to the staging folder {job.staging}: {exc.strerror or exc}"
-        ) from exc
-    job.bad.update(new)
-    result.bad_sources.update(new)
-    notes = [f"{p}: does not decode ({r}); skipped, its share goes to other sources"
-             for p, r in new.items()]  # fmt: skip
-    result.problems.extend(notes)
-    return "; ".join(notes)
-
-
-def _drop_class(job: ClassJob, queue: deque[Slot], result: GenerateResult) -> int:
-    """Drop the queued slots of a class that has no usable source left; how many."""
-    if not any(p.startswith(f"class {job.name}:") for p in result.problems):
-        result.problems.append(_no_source(job))
-    mine = [s for s in queue if s.job is job]
-    for s in mine:
-        queue.remove(s)
-    return len(mine)
-
-
-def _no_source(job: ClassJob) -> str:
-    return (
-        f"class {job.name}: none of its {len(job.kept)} training images decodes; "
-        f"its {len(job.tasks)} new images cannot be made"
-    )
 
 
 def _error_text(outcome: Outcome, staging: Path) -> str:

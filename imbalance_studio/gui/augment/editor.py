@@ -2,9 +2,10 @@
 
 Holds an AugmentSettings-like state (a default stack for minority classes, per-class
 overrides, the preview seed) and edits one stack at a time: the default, or one class's (its
-entries and their parameter form: `stack_editing.py`). albumentations loads in a background job
-when the editor is built, so the window never waits for it; stack files are read and written in
-background jobs too.
+entries and their parameter form: `stack_editing.py`; the previews and which image they
+show: `preview_source.py`). albumentations loads in a background job when the editor is
+built, so the window never waits for it; stack files are read and written in background
+jobs too.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from ...core.augment.stack import (
 from ..jobs import start_job
 from .lists import CatalogueView, StackList
 from .params import ERROR_STYLE, ParamPanel
-from .preview_grid import PreviewGrid
+from .preview_source import PreviewSource
 from .stack_editing import StackEditing
 
 DEFAULT_TARGET = None  # the default stack (for every minority class without its own)
@@ -53,7 +54,7 @@ def _load_catalogue() -> dict[str, TransformInfo]:
     return catalogue()
 
 
-class AugmentEditor(StackEditing, QWidget):
+class AugmentEditor(StackEditing, PreviewSource, QWidget):
     stackChanged = Signal(object)  # the edited stack dict (the default or the selected class's)
     settingsChanged = Signal(object)  # settings(): default_stack, class_stacks, preview_seed
     previewsUpdated = Signal(int)  # a new grid is on screen (its generation number)
@@ -72,16 +73,8 @@ class AugmentEditor(StackEditing, QWidget):
         self._target: str | None = DEFAULT_TARGET
         self._entries: list[StackEntry] = []
         self._ids: list[int] = []
-        # Which image the previews show: by default one of the class whose stack is edited
-        # (`class_images(name)` lists a class's image files; set by the window), else the
-        # gallery's selection.
-        self.class_images: Any = None
         self.files_folder: Any = None  # () -> the folder file dialogs start in (the window's)
-        self.minority: list[str] = []
-        self._gallery: tuple[str, str | None] | None = None  # (path, its class)
-        self._preview_class: str | None = None
-        self._preview_index = 0
-        self._use_gallery = False
+        self._init_preview_source()
         self._build_ui()
         self.set_classes(classes or [])
         if settings is not None:
@@ -153,101 +146,12 @@ class AugmentEditor(StackEditing, QWidget):
         mv.addWidget(self.status)
         split.addWidget(mid)
 
-        right = QWidget()
-        rv = QVBoxLayout(right)
-        rv.setContentsMargins(0, 0, 0, 0)
-        controls = QHBoxLayout()
-        controls.addWidget(QLabel("<b>Preview</b>"))
-        self.count_combo = QComboBox()
-        for n in (8, 16):
-            self.count_combo.addItem(f"{n} variants", n)
-        self.count_combo.currentIndexChanged.connect(lambda _i: self.preview.request())
-        controls.addWidget(self.count_combo)
-        self.reroll_button = QPushButton("Re-roll")
-        self.reroll_button.setToolTip("Draw new random variants (a new preview seed)")
-        self.reroll_button.clicked.connect(self.reroll)
-        controls.addWidget(self.reroll_button)
-        controls.addStretch(1)
-        rv.addLayout(controls)
-        source = QHBoxLayout()
-        self.preview_label = QLabel("")
-        self.preview_label.setWordWrap(True)
-        source.addWidget(self.preview_label, 1)
-        self.next_image_button = QPushButton("Another image")
-        self.next_image_button.setToolTip("Preview another image of the class this stack is for")
-        self.next_image_button.clicked.connect(self.next_preview_image)
-        source.addWidget(self.next_image_button)
-        self.gallery_image_button = QPushButton("Gallery selection")
-        self.gallery_image_button.setToolTip("Preview the image selected in the gallery")
-        self.gallery_image_button.clicked.connect(self.use_gallery_image)
-        source.addWidget(self.gallery_image_button)
-        rv.addLayout(source)
-        self.preview = PreviewGrid()
-        self.preview.set_source(lambda: (self.stack(), self.count_combo.currentData(), self._seed))
-        self.preview.updated.connect(self.previewsUpdated)
-        self.preview.message.connect(self.status.setText)
-        rv.addWidget(self.preview)
-        rv.addStretch(1)
-        split.addWidget(right)
+        split.addWidget(self._build_preview_pane())
         split.setSizes([220, 380, 640])
         self._install_stack_editing()
         self._refresh_target_ui()
 
     # ------------------------------------------------------------ public API
-    def set_sample(self, path: Path | str | None) -> None:
-        """The image the previews augment (decoded and downscaled in a worker)."""
-        self.preview.set_sample(path)
-        self.preview_label.setText(f"Previewing {Path(path).name}" if path else "")
-
-    def set_gallery_sample(self, path: Path | str | None, class_name: str | None) -> None:
-        """The gallery's selection changed: previewed when it is of the class whose stack is
-        edited (or when the user asked for the gallery's image)."""
-        self._gallery = (str(path), class_name) if path else None
-        self._choose_preview()
-
-    def preview_class(self) -> str | None:
-        """The class whose image the previews show: the edited class, or for the default
-        stack the gallery's class when it is a minority one, else the first minority class."""
-        if self._target is not None:
-            return self._target
-        if self._gallery is not None and self._gallery[1] in self.minority:
-            return self._gallery[1]
-        return self.minority[0] if self.minority else None
-
-    def next_preview_image(self) -> None:
-        self._use_gallery = False
-        self._preview_index += 1
-        self._choose_preview()
-
-    def use_gallery_image(self) -> None:
-        self._use_gallery = True
-        self._choose_preview()
-
-    def _choose_preview(self) -> None:
-        cls = self.preview_class()
-        if cls != self._preview_class:
-            self._preview_class, self._preview_index = cls, 0
-        gallery = self._gallery
-        if (
-            self.class_images is None
-            or cls is None
-            or (gallery is not None and (self._use_gallery or gallery[1] == cls))
-        ):
-            if gallery is not None:  # the gallery's image, as the user asked or of the class
-                self.set_sample(gallery[0])
-                self.preview_label.setText(
-                    f"Previewing {Path(gallery[0]).name} ({gallery[1]}), selected in the gallery"
-                )
-            return
-        images = self.class_images(cls)
-        if not images:
-            return
-        path = images[self._preview_index % len(images)]
-        self.set_sample(path)
-        self.preview_label.setText(
-            f"Previewing {Path(path).name}: an image of {cls}, the class this stack is for"
-        )
-
     def stack(self) -> dict:
         """The stack being edited, as an A.to_dict dict."""
         return stack_from_entries(self._entries)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.project import DEFAULT_PROMPT, SIZE_MULTIPLE, DiffusionSettings
+from ...core.diffusion_settings import DEFAULT_PROMPT, SIZE_MULTIPLE, DiffusionSettings
 
 
 class DiffusionSettingsBox(QGroupBox):

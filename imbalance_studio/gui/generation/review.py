@@ -25,8 +25,9 @@ REJECT_CHOICES = (
 
 
 class QAReview:
-    """The review half of the Generate panel (mixed into `GenerationPanel`, which owns the
-    widgets: `view`, `proxy`, `model`, `compare`, `reject_mode`, and `generate()`)."""
+    """The review half of the Generate panel (mixed into `GenerationPanel`, whose gallery,
+    `qa_gallery.py`, owns the widgets: `view`, `proxy`, `model`, `compare`, `reject_mode`; the
+    panel owns `generate()`)."""
 
     # Set by the panel: the controller, the context and the widgets named above.
     controller: Any

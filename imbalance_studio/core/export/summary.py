@@ -1,0 +1,106 @@
+"""What an export says about itself, gathered from its layout and the project: the data
+files and charts (`data_files`), the rows of the README's settings table (`settings_rows`,
+`leak_rows`) and why a problem file was left out (`problem_reason`). `run.iter_export` writes
+them; the README's text is `report.readme`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .. import weights as W
+from ..dataset import ProblemReason
+from . import metadata, report
+from .layout import SPLITS, Layout
+
+
+def effective_default_stack(project) -> dict:
+    """The stack generation really used for classes without their own: the project's default
+    stack, or the default ("safe") preset when none was chosen. augment.json must be that
+    stack."""
+    from ..augment import default_preset_stack
+
+    return project.augment.default_stack or default_preset_stack()
+
+
+def data_files(
+    lay: Layout, project, leak_check: Mapping | None = None
+) -> tuple[dict, dict, dict[str, str | bytes]]:
+    """(counts, weights, {relative path: contents}) of the export's data files and charts."""
+    counts = {s: {"before": lay.before[s], "after": lay.counts(s)} for s in SPLITS}
+    weights = W.compute_weights(lay.classes, counts)
+    if leak_check is not None:  # near duplicates across splits (core.inspect.leak_check)
+        weights["leak_check"] = {k: v for k, v in leak_check.items() if k != "warning"}
+        if leak_check.get("warning"):
+            weights["warnings"].append(leak_check["warning"])
+    aug = project.augment
+    files: dict[str, str | bytes] = dict(
+        metadata.metadata_files(
+            lay, weights, effective_default_stack(project), dict(aug.class_stacks),
+            list(project.generation.cutmix_classes),
+        )
+    )  # fmt: skip
+    files.update(report.charts(lay.classes, counts["train"]["before"], counts["train"]["after"]))
+    return counts, weights, files
+
+
+def settings_rows(project, plan, link_mode: str, orientation: str) -> list[tuple[str, str]]:
+    sp = project.split
+    out = [
+        ("dataset root", str(project.dataset_root)),
+        ("seed", str(plan.seed)),
+        ("split (train / val / test)", f"{sp.train:g} / {sp.val:g} / {sp.test:g}"),
+        ("policy", str(plan.policy or project.policy or "none")),
+        ("originals written as", link_mode),
+        ("EXIF orientation", orientation),
+    ]
+    for name in plan.classes:
+        t = project.targets.get(name)
+        if t is not None:
+            target = "none" if t.target is None else str(t.target)
+            out.append((f"class {name}", f"target {target}, method {t.method}"))
+    marked_remove = sum(1 for m in project.marks.values() if m.remove)
+    marked_dup = sum(1 for m in project.marks.values() if m.duplicate)
+    out.append(("marks", f"{marked_remove} removed, {marked_dup} marked for duplication"))
+    aug = project.augment
+    out.append(
+        (
+            "augmentation",
+            (
+                "default stack set"
+                if aug.default_stack
+                else "no stack chosen: the label-safe default preset `safe` (no flips, no hue "
+                "shifts or cut-outs: small rotation/scale/shift, brightness/contrast, mild "
+                "blur/noise), what generation used"
+            )
+            + (
+                f"; class stacks: {', '.join(sorted(aug.class_stacks))}" if aug.class_stacks else ""
+            ),
+        )
+    )
+    gen = project.generation
+    if gen.cutmix_classes:
+        out.append(("cutmix classes", ", ".join(gen.cutmix_classes)))
+    out.append(("rejected generated images", f"{len(gen.rejected)} (on reject: {gen.on_reject})"))
+    out += [("plan warning", w) for w in plan.warnings]
+    return out
+
+
+def leak_rows(check: Mapping | None) -> list[tuple[str, str]]:
+    if check is None:
+        return []
+    kept = "kept in one split" if check["duplicate_groups_kept_in_one_split"] else "NOT grouped"
+    return [
+        (
+            "near-duplicate pairs across splits (leak check)",
+            f"{check['near_duplicate_pairs_across_splits']} (duplicate groups {kept}; "
+            f"Hamming threshold {check['near_threshold']} of 64 bits)",
+        )
+    ]
+
+
+def problem_reason(problem) -> str:
+    # "too small" alone would not say what to change: its size and the minimum go with it.
+    if problem.reason == ProblemReason.TOO_SMALL and problem.detail:
+        return f"{problem.reason}: {problem.detail}"
+    return problem.reason
