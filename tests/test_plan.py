@@ -340,3 +340,25 @@ def test_one_group_across_classes_is_named_in_the_singular(tmp_path):
         w.startswith("1 group of identical or near-duplicate images appears in more than one")
         for w in warnings
     ), warnings
+
+
+def test_replan_reuses_a_fitting_split_and_remakes_one_that_no_longer_fits(tmp_path):
+    """What the window runs after every edit: the split (the costly part at a million samples)
+    is reused while seed, fractions and sample count match, and the result is the same as
+    planning from scratch; a new seed makes a new split."""
+    from imbalance_studio.core.plan import replan
+
+    write_digits(tmp_path / "d")
+    ds = scan(tmp_path / "d")
+    project = Project(dataset_root=str(ds.root), seed=3)
+    _, counts, split = replan(ds, project, {})
+    project.update_marks({ds.paths[0]: Mark(remove=True), ds.paths[-1]: Mark(duplicate=2)})
+    again, counts_again, same = replan(ds, project, {}, split)
+    assert same is split  # reused, not remade
+    fresh, counts_fresh, remade = replan(ds, project, {})
+    assert remade.splits == split.splits and counts_again == counts_fresh
+    assert again.to_json() == fresh.to_json()
+    assert counts_again != counts  # the marks count
+    project.seed = 4
+    _, _, reseeded = replan(ds, project, {}, split)
+    assert reseeded is not split and reseeded.seed == 4

@@ -339,3 +339,32 @@ def train_counts(
         labels, weights=marked.duplicate[train], minlength=n
     ).astype(np.int64)
     return dict(zip(dataset.classes, (int(c) for c in counts[:n]), strict=True))
+
+
+def replan(
+    dataset: Dataset,
+    project: Project,
+    groups: dict[str, str],
+    split: SplitAssignment | None = None,
+    near_groups: dict[str, str] | None = None,
+) -> tuple[Plan, dict[str, int], SplitAssignment]:
+    """The plan after an edit, the training counts after marks, and the split they share.
+
+    `split` is reused while it fits (same dataset size, seed and fractions): at a million
+    samples making it is ~2 s, the plan on top of it ~0.15 s, so an edit of marks or targets
+    costs the latter only. `near_groups` (the inspection's duplicate groups) join `groups`
+    (identical files) so that both stay in one split."""
+    if near_groups:
+        from .inspect.split_groups import merge_groups
+
+        groups = merge_groups(groups, near_groups)
+    fractions = (project.split.train, project.split.val, project.split.test)
+    if (
+        split is None
+        or split.seed != project.seed
+        or split.fractions != fractions
+        or len(split.splits) != len(dataset.samples)
+    ):
+        split = make_split(dataset, project.seed, project.split, groups)
+    plan = make_plan(dataset, project, groups=groups, split=split)
+    return plan, train_counts(dataset, project, groups=groups, split=split), split

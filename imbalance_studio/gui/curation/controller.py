@@ -18,11 +18,11 @@ from PySide6.QtGui import QUndoStack
 
 from ...core.dataset import Dataset
 from ...core.duplicates import iter_content_groups
-from ...core.plan import Plan, make_plan, train_counts
+from ...core.plan import Plan, replan
 from ...core.policies import apply_policy
 from ...core.project import ClassTarget, Mark, Method, Project, ProjectError, SplitSettings
 from ...core.reconcile import reconcile
-from ...core.split import SplitAssignment, make_split
+from ...core.split import SplitAssignment
 from .commands import (
     ApplyRecipeCommand,
     SetCutmixCommand,
@@ -37,29 +37,6 @@ if TYPE_CHECKING:
     from ..jobs import Job
 
 __all__ = ["CurationController", "snapshot"]
-
-
-def _compute_plan(
-    dataset: Dataset,
-    project: Project,
-    groups: dict[str, str],
-    split: SplitAssignment | None,
-    near_groups: dict[str, str] | None = None,
-) -> tuple[Plan, dict[str, int], SplitAssignment]:
-    if near_groups:  # the inspection's duplicate groups join the identical files
-        from ...core.inspect.split_groups import merge_groups
-
-        groups = merge_groups(groups, near_groups)
-    fractions = (project.split.train, project.split.val, project.split.test)
-    if (
-        split is None
-        or split.seed != project.seed
-        or split.fractions != fractions
-        or len(split.splits) != len(dataset.samples)
-    ):
-        split = make_split(dataset, project.seed, project.split, groups)
-    plan = make_plan(dataset, project, groups=groups, split=split)
-    return plan, train_counts(dataset, project, groups=groups, split=split), split
 
 
 class CurationController(QaDecisions, ProjectFiles, QObject):
@@ -330,7 +307,7 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
                 self._on_plan(result)
 
         self.run_job(
-            _compute_plan,
+            replan,
             self.dataset,
             snapshot(self.project),
             self._groups,
