@@ -1,13 +1,19 @@
-"""Make PySide6's per-import check cheap.
+"""Make PySide6's per-import check free.
 
 PySide6 replaces `__import__` and, after every module imported once it is loaded, asks
-whether that module's source mentions "PySide6" (for its opt-in `from __feature__ import
-snake_case` syntax) with `inspect.getsource`: a few stat calls, then the file read, decoded
-and split into lines through `linecache`, which keeps every line of every module for the
-life of the process. That is ~200 us a module against ~30 us for reading the file; with the
-~1,300 modules the window, numpy, superqt, pyqtgraph and the scan bring, a fifth of the
-start-up's CPU time (in the GUI thread and in every worker thread that imports). The same
-question is answered here by reading the module's file: the same answer, without the rest.
+whether that module's source mentions "PySide6", with `inspect.getsource`: a few stat calls,
+then the file read, decoded and split into lines through `linecache` (which keeps every line
+of every module for the life of the process). That is ~200 us of CPU a module, and each
+file operation hands the GIL to whichever worker thread is importing or scanning meanwhile;
+with the ~1,300 modules the window, numpy, superqt, pyqtgraph and the scan bring, it was a
+fifth of the start-up's CPU time.
+
+The answer only picks a module's default for PySide's opt-in `from __feature__ import
+snake_case, true_property`: 0 ("no feature": Qt's own names) for a module that mentions
+PySide6, -1 ("ignore": no switch, whatever feature set ran last) for the others. A module
+that opts in is registered by that import itself, not by this check. Answering "yes" for
+every module gives each module that did not opt in Qt's own names, which is the documented
+default, and costs nothing.
 """
 
 from __future__ import annotations
@@ -17,15 +23,7 @@ from types import ModuleType
 
 
 def _mod_uses_pyside(module: ModuleType) -> bool:
-    """True when the module's source file mentions PySide6 (PySide's own test, cheaper)."""
-    file = getattr(module, "__file__", None)
-    if not isinstance(file, str) or not file.endswith(".py"):
-        return False  # an extension or a namespace package: inspect finds no source either
-    try:
-        with open(file, "rb") as f:
-            return b"PySide6" in f.read()
-    except OSError:
-        return False
+    return True
 
 
 def install() -> None:
