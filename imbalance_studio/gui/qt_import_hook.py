@@ -31,3 +31,23 @@ def install() -> None:
     feature = sys.modules.get("shibokensupport.feature")
     if feature is not None and callable(getattr(feature, "_mod_uses_pyside", None)):
         feature._mod_uses_pyside = _mod_uses_pyside
+
+
+CUDA_RUNTIME = "cuda.bindings.runtime"
+
+
+def import_pyqtgraph() -> None:
+    """Import pyqtgraph without the CUDA runtime bindings its `RawImageWidget` (which we never
+    use) imports where they are installed (torch brings them): ~70 ms of CPU and a search of
+    the disk for NVIDIA libraries, on the way to the first chart. They stay importable: only
+    this one import is told they are missing (pyqtgraph expects that case)."""
+    if "pyqtgraph" in sys.modules or CUDA_RUNTIME in sys.modules:
+        import pyqtgraph
+
+        return
+    sys.modules[CUDA_RUNTIME] = None  # type: ignore[assignment]  ("not installed" to importers)
+    try:
+        import pyqtgraph  # noqa: F401
+    finally:
+        if CUDA_RUNTIME in sys.modules and sys.modules[CUDA_RUNTIME] is None:
+            del sys.modules[CUDA_RUNTIME]

@@ -57,3 +57,24 @@ def test_a_module_that_opts_into_snake_case_gets_it_and_no_other_module_does(tmp
         "False)",
         "True",
     ]
+
+
+def test_pyqtgraph_is_imported_without_cuda_which_stays_importable(tmp_path):
+    script = textwrap.dedent("""
+        import importlib.util, sys
+        import imbalance_studio.gui.app
+        from imbalance_studio.gui.session import warm_imports
+        warm_imports()
+        import pyqtgraph
+        loaded = sorted(m for m in sys.modules if m.startswith("cuda.bindings.r"))
+        if importlib.util.find_spec("cuda") is not None:
+            from cuda.bindings import runtime  # what torch may want later
+            assert runtime.__name__ == "cuda.bindings.runtime"
+        print(loaded, pyqtgraph.PlotWidget.__name__)
+        """)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=os.pathsep.join(sys.path))
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["[]", "PlotWidget"]
