@@ -178,3 +178,27 @@ def test_a_crowd_of_identical_hashes_stays_linear():
     i, j = near_pairs(hashes, 4)
     assert len(i) < 10_000  # not 12.5 million
     assert components(len(hashes), i, j) == [list(range(5000))]
+
+
+def test_duplicate_groups_are_the_connected_components_scipy_finds():
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from imbalance_studio.core.inspect.near import components
+
+    rng = np.random.default_rng(7)
+    for n, edges in ((2, 1), (10, 4), (300, 250), (2000, 1900), (2000, 6000)):
+        # Chains, stars and long paths as well as random pairs (in both directions).
+        i = rng.integers(0, n, edges)
+        j = rng.integers(0, n, edges)
+        path = rng.permutation(n)[: n // 3]
+        i = np.concatenate([i, path[:-1]])
+        j = np.concatenate([j, path[1:]])
+        graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
+        _, labels = connected_components(graph, directed=False)
+        involved = sorted(set(i.tolist()) | set(j.tolist()))
+        expected: dict[int, list[int]] = {}
+        for k in involved:
+            expected.setdefault(int(labels[k]), []).append(k)
+        want = sorted((g for g in expected.values() if len(g) > 1), key=lambda g: g[0])
+        assert components(n, i, j) == want

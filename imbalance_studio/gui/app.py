@@ -10,6 +10,10 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from . import qt_import_hook
+
+qt_import_hook.install()  # every later import is cheaper (see the module)
+
 ORGANIZATION = "imbalance-studio"
 APPLICATION = "imbalance-studio"
 DISPLAY_NAME = "Imbalance Studio"

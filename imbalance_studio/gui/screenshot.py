@@ -11,6 +11,9 @@ from PySide6.QtWidgets import QApplication
 from .main_window import MainWindow
 
 SAVE_QUALITY = 80
+# How often to look whether everything is loaded: a look is a few attribute reads, and at
+# 50 ms the PNG waited 25 ms on average (up to 50) after the window had settled.
+POLL_MS = 10
 
 
 class Screenshotter(QObject):
@@ -25,7 +28,7 @@ class Screenshotter(QObject):
         self._scan_done = not expect_scan
         self._clock = QElapsedTimer()
         self._timer = QTimer(self)
-        self._timer.setInterval(50)
+        self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self._poll)
         window.session.scanFinished.connect(self._on_done)
         window.session.scanFailed.connect(self._on_failed)

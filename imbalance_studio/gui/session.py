@@ -25,8 +25,9 @@ def warm_imports() -> None:
     the class chart's pyqtgraph and the viewer's decoder (PIL). Imported on the GUI thread
     when the listing arrives, they froze the window for 0.3-0.5 s. Modules only: no Qt object
     is made here."""
-    import pyqtgraph  # noqa: F401
+    from .qt_import_hook import import_pyqtgraph
 
+    import_pyqtgraph()
     from . import workers  # noqa: F401
 
 
