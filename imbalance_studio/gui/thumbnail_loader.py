@@ -180,9 +180,12 @@ class ThumbnailLoader(QObject):
         from .workers import process_pool
 
         pool = process_pool(self._workers)
-        # A pool that cannot start shows up as failed thumbnails later.
+        # One task per worker, so every worker process is spawned here: a pool spawns one
+        # on each submit that finds none idle, and the later submits come from the GUI
+        # thread. A pool that cannot start shows up as failed thumbnails later.
         with contextlib.suppress(Exception):
-            pool.submit(os.getpid).result()  # returns once a worker process is up
+            for started in [pool.submit(os.getpid) for _ in range(self._workers)]:
+                started.result()
         self._executor = pool
         self._pool_ready.set()
         self._send_wake()  # the requests made meanwhile can go now

@@ -103,7 +103,7 @@ class GalleryDelegate(QStyledItemDelegate):
 
 
 class GalleryView(QListView):
-    """Icon-mode list of the gallery model's samples."""
+    """The gallery model's samples as a wrapping grid of tiles (the delegate draws them)."""
 
     activatedSample = Signal(int)  # row opened with double-click or Enter
     currentRowChanged = Signal(int)  # -1 when nothing is current
@@ -112,7 +112,12 @@ class GalleryView(QListView):
 
     def __init__(self, model: GalleryModel, parent=None) -> None:
         super().__init__(parent)
-        self.setViewMode(QListView.ViewMode.IconMode)
+        # List mode flowing left to right and wrapping, not icon mode: the same grid of tiles,
+        # but laid out from the uniform item size alone. Icon mode keeps an item per row (a
+        # million at a million samples) and makes a model index for each as it lays them out,
+        # a call into Python per row; a filtered-out run of rows re-lays out the rest.
+        self.setViewMode(QListView.ViewMode.ListMode)
+        self.setFlow(QListView.Flow.LeftToRight)
         self.setMovement(QListView.Movement.Static)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setUniformItemSizes(True)  # one sizeHint for all rows: no per-row layout pass
