@@ -9,8 +9,9 @@ import pytest
 from datasets import tree_hash, write_digits
 
 from imbalance_studio.core.dataset import Dataset, Problem, ProblemReason, Sample
+from imbalance_studio.core.listing import ScanProgress
 from imbalance_studio.core.progress import drive
-from imbalance_studio.core.scanning import Listed, ScanProgress, iter_check, iter_scan, scan
+from imbalance_studio.core.scanning import Listed, iter_check, iter_scan, scan
 
 CORRUPT = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40  # a PNG signature and nothing decodable
 
@@ -157,7 +158,7 @@ def test_the_window_and_the_cli_scan_through_iter_scan_only():
     for rel in ("cli/scan.py", "cli/plan.py", "gui/session.py", "gui/workers.py"):
         tree = ast.parse((package / rel).read_text(encoding="utf-8"))
         names = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
-                 if n.module and n.module.endswith(("scanning", "processes", "futures"))
+                 if n.module and n.module.endswith(("scanning", "listing", "processes", "futures"))
                  for a in n.names}  # fmt: skip
         # gui/workers.py makes the thumbnail loader's pool, not a scan's.
         pool = {"worker_pool", "ProcessPoolExecutor"} if rel == "gui/workers.py" else set()

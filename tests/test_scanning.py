@@ -6,7 +6,8 @@ import pytest
 from datasets import DIGIT_COUNTS, tree_hash
 
 from imbalance_studio.core.dataset import ProblemReason
-from imbalance_studio.core.scanning import ScanError, check, scan
+from imbalance_studio.core.listing import ScanError
+from imbalance_studio.core.scanning import check, scan
 
 
 def test_digits_facts_match_torchvision_imagefolder(digits_root):

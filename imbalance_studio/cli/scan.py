@@ -8,7 +8,8 @@ import math
 import os
 
 from ..core.dataset import Dataset, Problem
-from ..core.scanning import MIN_SIDE, ScanError, iter_scan
+from ..core.listing import ScanError
+from ..core.scanning import MIN_SIDE, iter_scan
 from ..core.text import printable, summarize
 from . import CliError, count_arg
 from .notes import LIST_LIMIT, print_list

@@ -212,7 +212,7 @@ class DatasetSession(QObject):
         self.scanFinished.emit(self.dataset)
 
     def _on_error(self, exc: BaseException) -> None:
-        from ..core.scanning import ScanError
+        from ..core.listing import ScanError
 
         self._phase = ""
         # Anything but a ScanError is our bug, but the user still gets one readable line.
