@@ -41,10 +41,10 @@ Callback = Callable[..., Any] | None
 # back for every call from Qt into Python (each paint, each data(), each slot): with a worker
 # busy in Python (a plan over a million paths), each of those waits up to the interval, and
 # Python's default of 5 ms made one repaint of the window wait 100-500 ms
-# (benchmarks/bench_gallery.py). The price is paid only while both are busy: the worker is
-# switched out more often (a plan over a million paths took 3.0 s instead of 2.1 s beside a
-# thread waking every 0.5 ms; nothing when the GUI thread is idle).
-GUI_SWITCH_INTERVAL = 0.0005
+# (benchmarks/bench_gallery.py: at 0.5 ms marking still stalled 50-80 ms, at 0.1 ms not).
+# A worker alone never switches; beside a GUI thread waking every 0.5 ms, a plan over a
+# million paths took 1.75 s at 0.1 ms and 1.85 s at 5 ms on a quiet machine.
+GUI_SWITCH_INTERVAL = 0.0001
 
 
 def is_progress(item: object) -> bool:
