@@ -94,12 +94,7 @@ class FileCache:
         return db
 
     def _discard(self) -> None:
-        for suffix in ("", "-wal", "-shm"):
-            with suppress(OSError):
-                os.replace(f"{self.path}{suffix}", f"{self.path}{suffix}.damaged")
-        for suffix in ("", "-wal", "-shm"):
-            with suppress(OSError):
-                os.unlink(f"{self.path}{suffix}.damaged")
+        discard_database(self.path)
 
     def close(self) -> None:
         with self._lock:
@@ -222,3 +217,15 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
             batch = []
     if batch:
         yield batch
+
+
+def discard_database(path: str | os.PathLike[str]) -> None:
+    """Set a damaged (or foreign) SQLite cache file aside and delete it, with its -wal and
+    -shm files. Renamed first: another process that has it open keeps its (now unlinked)
+    copy and never writes into the new one."""
+    for suffix in ("", "-wal", "-shm"):
+        with suppress(OSError):
+            os.replace(f"{path}{suffix}", f"{path}{suffix}.damaged")
+    for suffix in ("", "-wal", "-shm"):
+        with suppress(OSError):
+            os.unlink(f"{path}{suffix}.damaged")

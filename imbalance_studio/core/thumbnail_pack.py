@@ -34,6 +34,7 @@ import platformdirs
 from PIL import Image
 
 from .. import APP_NAME
+from .file_cache import discard_database
 
 #: Marks a SQLite file as a thumbnail pack ("ISTP"); any other file at its name is discarded.
 APPLICATION_ID = 0x49535450
@@ -206,13 +207,7 @@ class ThumbnailPack:
             with suppress(sqlite3.Error):
                 self._db.close()
             self._db = None
-        for suffix in ("", "-wal", "-shm"):
-            name = f"{self.path}{suffix}"
-            # Renamed first: another process that has it open keeps its (now unlinked) copy.
-            with suppress(OSError):
-                os.replace(name, f"{name}.damaged")
-            with suppress(OSError):
-                os.unlink(f"{name}.damaged")
+        discard_database(self.path)
 
     def close(self) -> None:
         with self._lock:
