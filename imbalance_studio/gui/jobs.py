@@ -16,9 +16,7 @@ and it owns the rules every panel used to re-implement:
   older one, whose callbacks (but `finished`) are dropped from then on (Orange's rule);
 - *cancel*: a generator stops between two steps and is closed in its worker thread (its
   cleanup never runs on the GUI thread); a plain function runs to its end, unheard;
-- *shutdown*: the window cancels every job and waits a bounded time for them;
-- *after the event*: a job's thread starts on the next turn of the event loop, when the event
-  that asked for it is handled (see `start`).
+- *shutdown*: the window cancels every job and waits a bounded time for them.
 
 `JobRunner(synchronous=True)` runs each job inline, for tests that want no threads.
 """
@@ -32,7 +30,7 @@ from collections.abc import Callable, Generator
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, QThreadPool, QTimer
+from PySide6.QtCore import QObject, QThreadPool
 from superqt.utils import FunctionWorker, GeneratorWorker
 
 Callback = Callable[..., Any] | None
@@ -183,17 +181,7 @@ class JobRunner(QObject):
         worker.returned.connect(live(done))
         worker.errored.connect(errored)
         worker.finished.connect(ended)
-
-        def begin() -> None:
-            if job.cancelled:  # cancelled or replaced before it began: it never runs
-                ended()
-            else:
-                worker.start()
-
-        # The thread starts once the event that asked for the job is handled: started at
-        # once, the worker shares the GIL with the rest of that event (a new dataset shown,
-        # a project opened) and stretches it two- or threefold on the wall clock.
-        QTimer.singleShot(0, self, begin)
+        worker.start()
         return job
 
     def _run_inline(self, gen, work, args, kwargs, key, owner, progress, partial, done, error,
