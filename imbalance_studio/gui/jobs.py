@@ -39,10 +39,9 @@ Callback = Callable[..., Any] | None
 # back for every call from Qt into Python (each paint, each data(), each slot): with a worker
 # busy in Python (a plan over a million paths), each of those waits up to the interval, and
 # Python's default of 5 ms made one repaint of the window wait 100-500 ms
-# (benchmarks/bench_gallery.py: at 0.5 ms marking still stalled 50-80 ms, at 0.1 ms not).
-# A worker alone never switches; beside a GUI thread waking every 0.5 ms, a plan over a
-# million paths took 1.75 s at 0.1 ms and 1.85 s at 5 ms on a quiet machine.
-GUI_SWITCH_INTERVAL = 0.0001
+# (benchmarks/bench_gallery.py). 0.1 ms did better still in that benchmark, but under a
+# loaded CPU it starved the GUI thread of timer ticks during a generation (a test caught it).
+GUI_SWITCH_INTERVAL = 0.0005
 
 
 def is_progress(item: object) -> bool:
