@@ -16,7 +16,9 @@ and it owns the rules every panel used to re-implement:
   older one, whose callbacks (but `finished`) are dropped from then on (Orange's rule);
 - *cancel*: a generator stops between two steps and is closed in its worker thread (its
   cleanup never runs on the GUI thread); a plain function runs to its end, unheard;
-- *shutdown*: the window cancels every job and waits a bounded time for them.
+- *shutdown*: the window cancels every job and waits a bounded time for them;
+- *one Python-bound job at a time*: a job started with `serial=True` (a plan, a reconcile,
+  an index over a million paths: pure Python loops) waits for the one before it, see `LANE`.
 
 `JobRunner(synchronous=True)` runs each job inline, for tests that want no threads.
 """
@@ -26,6 +28,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import sys
+import threading
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -42,6 +45,17 @@ Callback = Callable[..., Any] | None
 # (benchmarks/bench_gallery.py). 0.1 ms did better still in that benchmark, but under a
 # loaded CPU it starved the GUI thread of timer ticks during a generation (a test caught it).
 GUI_SWITCH_INTERVAL = 0.0005
+
+# Jobs that run Python code (not I/O, not numpy) gain nothing from running side by side: the
+# GIL lets one of them run at a time. But every thread waiting for the GIL makes the GUI
+# thread's wait longer: each call from Qt into Python waited ~0.75 ms behind one busy worker
+# and ~2.4 ms behind two (the GIL goes to whichever waiter wakes first), so a repaint of the
+# window that calls into Python fifty times stalled 120 ms instead of 40. Serial jobs take
+# this lock in their worker thread (waiting for it releases the GIL) and so run one at a time.
+LANE = threading.Lock()
+# Serial jobs waiting for the lane each hold a pool thread: enough threads that quick jobs
+# (an autosave, a QA status write, a decode for the viewer) never queue behind them.
+MIN_POOL_THREADS = 6
 
 
 def is_progress(item: object) -> bool:
@@ -84,6 +98,23 @@ def _relay(gen: Generator[Any, Any, Any]) -> Generator[Any, Any, Any]:
     return (yield from gen)
 
 
+def _in_lane(gen: Generator[Any, Any, Any], job: Job) -> Generator[Any, Any, Any]:
+    """`gen`, stepped only while this thread holds the LANE (a serial job's generator)."""
+    with LANE:
+        if job.cancelled:
+            gen.close()
+            return None
+        return (yield from gen)
+
+
+def _call_in_lane(job: Job, work: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+    """`work(*args, **kwargs)` once this thread holds the LANE (a serial plain function)."""
+    with LANE:
+        if job.cancelled:
+            return None
+        return work(*args, **kwargs)
+
+
 class Job:
     """One started job: ask it whether it runs, cancel it, wait for it."""
 
@@ -115,6 +146,8 @@ class JobRunner(QObject):
         self.synchronous = synchronous
         if not synchronous:
             sys.setswitchinterval(min(sys.getswitchinterval(), GUI_SWITCH_INTERVAL))
+            pool = QThreadPool.globalInstance()
+            pool.setMaxThreadCount(max(pool.maxThreadCount(), MIN_POOL_THREADS))
         self._jobs: dict[int, Job] = {}
         self._by_key: dict[object, Job] = {}
 
@@ -130,24 +163,32 @@ class JobRunner(QObject):
         done: Callback = None,
         error: Callback = None,
         finished: Callback = None,
+        serial: bool = False,
         **kwargs: Any,
     ) -> Job:
         """Run `work(*args, **kwargs)` (or drive a generator object) in a worker thread.
 
         With `key`, a running job of the same key is cancelled first. Callbacks run on the GUI
         thread, only while `owner` (if given) is alive and the job is neither cancelled nor
-        replaced; `finished` runs whenever the job ends while the owner is alive."""
+        replaced; `finished` runs whenever the job ends while the owner is alive. A `serial`
+        job runs Python-bound work and waits for the serial job before it (see `LANE`); one
+        cancelled while it waits ends without running."""
         if key is not None and (old := self._by_key.get(key)) is not None:
             old.cancel()
         gen = _as_generator(work, args, kwargs)
         if self.synchronous:
             return self._run_inline(gen, work, args, kwargs, key, owner, progress, partial,
                                     done, error, finished)  # fmt: skip
+        job = Job(None, key)
         if gen is not None:
-            worker: GeneratorWorker | FunctionWorker = _GeneratorJobWorker(gen)
+            worker: GeneratorWorker | FunctionWorker = _GeneratorJobWorker(
+                _in_lane(gen, job) if serial else gen
+            )
+        elif serial:
+            worker = FunctionWorker(_call_in_lane, job, work, args, kwargs)
         else:
             worker = FunctionWorker(work, *args, **kwargs)
-        job = Job(worker, key)
+        job.worker = worker
         self._track(job)
 
         def live(fn: Callback, always: bool = False) -> Callable[..., None]:

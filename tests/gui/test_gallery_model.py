@@ -31,7 +31,7 @@ def test_rows_follow_the_class_selection(qtmodeltester):
     model.set_dataset(ds)
     assert model.rowCount() == 9
     model.set_classes([2, 1])
-    assert [model.index(r).data(PathRole) for r in range(model.rowCount())] == [
+    assert [model.index(r, 0).data(PathRole) for r in range(model.rowCount())] == [
         "b/sub/0.png",
         "b/sub/1.png",
         "b/sub/2.png",
@@ -49,7 +49,7 @@ def test_roles_describe_the_sample(qtbot):
     ds = make_dataset()
     model.set_dataset(ds)
     model.set_classes([1])
-    index = model.index(1)
+    index = model.index(1, 0)
     assert index.data(Qt.ItemDataRole.DisplayRole) == "1.png"
     assert index.data(Qt.ItemDataRole.ToolTipRole) == "b/sub/1.png"
     assert index.data(AbsPathRole) == "/data/set/b/sub/1.png"

@@ -34,7 +34,7 @@ def big_dataset(n=20_000) -> Dataset:
 
 
 def rows_of(model):
-    return [model.index(r).data(PathRole) for r in range(model.rowCount())]
+    return [model.index(r, 0).data(PathRole) for r in range(model.rowCount())]
 
 
 def test_row_of_is_a_lookup_not_a_walk_over_the_samples(qtbot):

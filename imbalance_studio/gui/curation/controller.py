@@ -316,6 +316,7 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
             key=self._plan_key,
             done=done,
             failed="Could not make the plan",
+            serial=True,
         )
 
     def _on_plan(self, result: tuple[Plan, dict[str, int], SplitAssignment]) -> None:
@@ -335,7 +336,7 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
 
         self.run_job(
             reconcile, snapshot(project), dataset, key=self._reconcile_key, done=done,
-            failed="Could not compare the project with its folder",
+            failed="Could not compare the project with its folder", serial=True,
         )  # fmt: skip
 
     def _find_identical_files(self, dataset: Dataset) -> None:
@@ -352,7 +353,9 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
                 )
             self.schedule_plan()
 
-        self.run_job(iter_content_groups, dataset, done=done, failed="Could not compare files")
+        self.run_job(
+            iter_content_groups, dataset, done=done, failed="Could not compare files", serial=True
+        )
 
     def run_job(
         self,
@@ -363,12 +366,14 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
         quiet: bool = False,
         then: Callable[[], None] | None = None,
         key: object = None,
+        serial: bool = False,
     ) -> Job:
         """Run `fn(*args)` on the job runner. `done(result)` runs on the GUI thread; a failure
         is reported as "`failed`: reason" (a ProjectError as its own clear message), through
         `status` when `quiet`, else `error` (without `failed` it is dropped); `then()` runs
         after either, and after a job replaced by a newer one of the same `key`. Callbacks
-        are dropped once this controller is gone; `busy` holds until every job has ended."""
+        are dropped once this controller is gone; `busy` holds until every job has ended.
+        `serial`: Python-bound work, run one such job at a time (`gui.jobs.LANE`)."""
         signal = self.status if quiet else self.error
 
         def report(exc: BaseException) -> None:
@@ -384,5 +389,5 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
         self._jobs_running += 1  # before the start: a quick job can end inside it
         return start_job(
             fn, *args, owner=self, key=key, done=done,
-            error=report if failed is not None else None, finished=ended,
+            error=report if failed is not None else None, finished=ended, serial=serial,
         )  # fmt: skip

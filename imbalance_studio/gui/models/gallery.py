@@ -4,6 +4,16 @@ A million rows must cost no Python object per row: rows are a numpy array of ind
 `Dataset.samples`, and `data()` looks a sample up only when a view paints it. The dataset's
 path -> sample index dict (`Dataset.path_index`, made in a worker when the dataset is large)
 lets `row_of` and the mark filter find a sample in O(1).
+
+Nor may a million rows cost a call into Python per row. QListView lays its rows out in
+batches, and for every row it asks the model for an index, which in a QAbstractListModel
+asks `rowCount()`: a Python method, so one call from C++ into Python per row, each taking
+the GIL back. Behind a worker busy in Python each of those waits for the GIL (~0.75 ms), and
+laying out 300,000 rows took 8 s instead of 0.65 s, in batches that each froze the window
+for 100-900 ms. So the model is a QSortFilterProxyModel over `_RowCount`, a model with no
+data and a row count: the proxy answers `index()` and `rowCount()` in C++ from its row
+mapping (built in C++ once per reset), and only `data()` and `flags()`, asked for the tiles
+a view paints, run Python. The proxy filters and sorts nothing: proxy row = source row.
 """
 
 from __future__ import annotations
@@ -12,7 +22,16 @@ import gc
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QObject
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
 
 from ...core.dataset import Dataset, Sample
 
@@ -47,13 +66,31 @@ def class_index_array(samples: Sequence[Sample]) -> np.ndarray:
     return np.fromiter((s.class_index for s in samples), dtype=np.int32, count=len(samples))
 
 
-class GalleryModel(QAbstractListModel):
+class _RowCount(QAbstractListModel):
+    """`rows` empty rows: the source of GalleryModel (see the module docstring). Its
+    `rowCount` runs in Python, but the proxy asks it once per reset, not once per row."""
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        self.rows = 0
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self.rows
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        return None
+
+
+class GalleryModel(QSortFilterProxyModel):
     """Samples of the selected classes of a `Dataset`, in dataset order."""
 
     indexReady = Signal()  # the path index of the current dataset can be used
 
     def __init__(self, loader: ThumbnailLoader | None = None, parent=None) -> None:
         super().__init__(parent)
+        self.setDynamicSortFilter(False)  # it never filters nor sorts: rows are ours
+        self._source = _RowCount(self)
+        self.setSourceModel(self._source)
         self.loader = loader
         self._dataset: Dataset | None = None
         self._samples: Sequence[Sample] = ()  # the dataset's own (immutable) samples
@@ -69,7 +106,7 @@ class GalleryModel(QAbstractListModel):
     # -- configuration ---------------------------------------------------------------
     def set_dataset(self, dataset: Dataset | None, class_array: np.ndarray | None = None) -> None:
         """Show `dataset` (or nothing); keeps the class selection when classes match."""
-        self.beginResetModel()
+        self._source.beginResetModel()
         keep = (
             self._dataset is not None
             and dataset is not None
@@ -84,7 +121,7 @@ class GalleryModel(QAbstractListModel):
         if not keep:
             self._selected = None
         self._set_rows(self._compute_rows())
-        self.endResetModel()
+        self._source.endResetModel()
         self._paths = dataset.paths if dataset is not None else ()
         self._index = None
         self._build_index()
@@ -98,18 +135,18 @@ class GalleryModel(QAbstractListModel):
         selected = None if class_indices is None else tuple(sorted(set(class_indices)))
         if selected == self._selected:
             return
-        self.beginResetModel()
+        self._source.beginResetModel()
         self._selected = selected
         self._set_rows(self._compute_rows())
-        self.endResetModel()
+        self._source.endResetModel()
 
     def set_sample_mask(self, mask: np.ndarray | None) -> None:
         """Show only samples where `mask` (bool, parallel to dataset.samples) is True;
         None removes the filter. Used by the curation filter (by mark, by split)."""
-        self.beginResetModel()
+        self._source.beginResetModel()
         self._mask = mask
         self._set_rows(self._compute_rows())
-        self.endResetModel()
+        self._source.endResetModel()
 
     def update_sample_mask(self, indices: np.ndarray, values: np.ndarray) -> None:
         """Change the mask set with `set_sample_mask` at these sample indices only. Rows that
@@ -141,9 +178,9 @@ class GalleryModel(QAbstractListModel):
                 self.set_sample_mask(_with(mask, indices, values))
                 return
             for first, last in reversed(runs):  # from the end: earlier positions stay valid
-                self.beginRemoveRows(QModelIndex(), first, last)
+                self._source.beginRemoveRows(QModelIndex(), first, last)
                 self._set_rows(np.delete(self._rows, np.s_[first : last + 1]))
-                self.endRemoveRows()
+                self._source.endRemoveRows()
             mask[indices] = values
             return
         # Rows joining: QListView answers rowsInserted by laying out every row at once (0.9 s
@@ -153,6 +190,7 @@ class GalleryModel(QAbstractListModel):
     def _set_rows(self, rows: np.ndarray | None) -> None:
         self._rows = rows
         self._row_of_sample = None
+        self._source.rows = 0 if rows is None else len(rows)
 
     def _build_index(self) -> None:
         # The dataset's own index (made once, shared with the plan): not a second million-entry
@@ -169,6 +207,7 @@ class GalleryModel(QAbstractListModel):
             owner=self,
             key=("gallery-path-index", id(self)),
             done=lambda index, p=paths: self._index_built(p, index),
+            serial=True,
         )
 
     def _index_built(self, paths: Sequence[str], index: dict[str, int]) -> None:
@@ -266,12 +305,7 @@ class GalleryModel(QAbstractListModel):
         row = int(self._row_of_sample[sample_index])
         return row if row >= 0 else None
 
-    # -- Qt model API ----------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        if parent.isValid() or self._rows is None:
-            return 0
-        return len(self._rows)
-
+    # -- Qt model API (rowCount and index are the proxy's, in C++) --------------------
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or self._rows is None:
             return None
