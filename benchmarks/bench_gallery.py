@@ -40,15 +40,15 @@ def use_cached_bytecode() -> None:
                 compileall.compile_dir(folder, quiet=1, workers=0)
 
 
-use_cached_bytecode()
+use_cached_bytecode()  # before the imports below
 
-from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from imbalance_studio.core.dataset import Dataset
-from imbalance_studio.gui.models.gallery import GalleryModel, class_index_array
-from imbalance_studio.gui.thumbnail_loader import ThumbnailLoader
-from imbalance_studio.gui.views.gallery import GalleryView
+from imbalance_studio.core.dataset import Dataset  # noqa: E402
+from imbalance_studio.gui.models.gallery import GalleryModel, class_index_array  # noqa: E402
+from imbalance_studio.gui.thumbnail_loader import ThumbnailLoader  # noqa: E402
+from imbalance_studio.gui.views.gallery import GalleryView  # noqa: E402
 
 STALL_BAR_MS = 50.0
 RSS_BAR_MB = 1536.0
