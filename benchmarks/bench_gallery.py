@@ -204,6 +204,9 @@ def curation_bench(app: QApplication, n: int, meter: StallMeter) -> list[tuple]:
     from imbalance_studio.gui.jobs import runner
     from imbalance_studio.gui.session import WARM_UP_KEY
 
+    # As the session does when a scan starts: the window gets ready (thumbnail cache threads)
+    # and the imports are warmed while the folder is listed.
+    window.session.scanStarted.emit(str(dataset.root))
     window.session.warm_up()
     while runner().running(WARM_UP_KEY):
         run_for(app, 20)

@@ -93,6 +93,7 @@ class MainWindow(QMainWindow):
         self.class_list = ClassListView(self.class_model)
         self.chart = DistributionChart()
         self._chart_dataset: Dataset | None = None  # the chart is drawn for it (next event)
+        self._workspace_dataset: Dataset | None = None  # shown on the next turn (_on_dataset)
         self.gallery = GalleryView(self.gallery_model)
         self.problems = ProblemsPanel(self.problems_model)
         self.viewer = SampleViewer(self.gallery_model)
@@ -257,7 +258,7 @@ class MainWindow(QMainWindow):
         s.scanStarted.connect(self._on_scan_started)
         s.progress.connect(self.scan_status.show_progress)
         s.datasetChanged.connect(self._on_dataset)
-        s.warmedUp.connect(self.chart.prepare)
+        s.warmedUp.connect(self._prepare_workspace)
         s.scanFinished.connect(self._on_scan_finished)
         s.checkCancelled.connect(
             lambda: self.scan_status.idle("Check cancelled: some images were not verified.")
@@ -287,6 +288,17 @@ class MainWindow(QMainWindow):
                 f"Stored in {folder}"
             )
 
+    def _prepare_workspace(self) -> None:
+        """While the first folder is listed: make the chart's empty plot, and show the
+        workspace once, in one turn of the event loop (nothing is painted in between), so
+        that its first show (style polish and layout of every panel, ~30 ms) is not added to
+        the turn that shows the listing."""
+        self.chart.prepare()
+        if self.stack.currentWidget() is not self.workspace:
+            shown = self.stack.currentWidget()
+            self.stack.setCurrentWidget(self.workspace)
+            self.stack.setCurrentWidget(shown)
+
     def _on_dataset(self, dataset: Dataset) -> None:
         from .main_thread_gc import adopt
 
@@ -295,14 +307,12 @@ class MainWindow(QMainWindow):
         adopt(len(dataset.paths))
         current = self.gallery.currentIndex()
         current_path = self.gallery_model.sample(current.row()).path if current.isValid() else None
-        self.class_model.set_dataset(dataset)
+        # Showing a listing takes three turns of the event loop, each a short stall of the
+        # GUI thread instead of one long one (at a million samples each is 20-40 ms): the
+        # gallery's rows and the problems now; the class list, the workspace and the current
+        # tile on the next turn; the chart a moment later, once the window has painted.
         self.gallery_model.set_dataset(dataset, self.session.class_array)
         self.problems_model.set_dataset(dataset)
-        # The chart a moment later, after the window has painted the listing: drawing it
-        # (~30 ms, the first pyqtgraph plot) and showing the listing (layout and first paint
-        # of the workspace, ~40 ms) are then two short stalls of the GUI thread, not one.
-        self._chart_dataset = dataset
-        QTimer.singleShot(CHART_DELAY_MS, self, self._draw_chart)
         n = self.problems_model.rowCount()
         self.panels.setTabText(self.panels.indexOf(self.problems), f"Problems ({n})")
         total = len(dataset.samples)
@@ -313,6 +323,19 @@ class MainWindow(QMainWindow):
         self.gallery.empty_text = (
             GalleryView.EMPTY_TEXT if total else "This dataset has no usable images."
         )
+        self._workspace_dataset = dataset
+        QTimer.singleShot(0, self, lambda: self._show_workspace(dataset, current_path))
+        self._chart_dataset = dataset
+        QTimer.singleShot(CHART_DELAY_MS, self, self._draw_chart)
+
+    def _show_workspace(self, dataset: Dataset, current_path: str | None) -> None:
+        """The second turn of showing a listing (see `_on_dataset`)."""
+        if dataset is not self._workspace_dataset:
+            return  # a newer listing arrived meanwhile: its own turn follows
+        self._workspace_dataset = None
+        # After the gallery: the class list's reset re-emits the class selection, which the
+        # gallery then finds unchanged (a second reset of a million rows otherwise).
+        self.class_model.set_dataset(dataset)
         self.stack.setCurrentWidget(self.workspace)
         row = self.gallery_model.row_of(current_path) if current_path else None
         self.gallery.set_current_row(row if row is not None else 0)
@@ -324,8 +347,8 @@ class MainWindow(QMainWindow):
 
     @property
     def chart_pending(self) -> bool:
-        """A listing is shown whose chart is not drawn yet (see `_on_dataset`)."""
-        return self._chart_dataset is not None
+        """A listing is shown whose workspace or chart is not drawn yet (see `_on_dataset`)."""
+        return self._chart_dataset is not None or self._workspace_dataset is not None
 
     def _on_scan_finished(self, dataset: Dataset) -> None:
         if not self.session.is_demo and self.session.root is not None:

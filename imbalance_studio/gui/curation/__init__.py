@@ -47,6 +47,9 @@ class Curation(QObject):
         self._recount = QTimer(self, singleShot=True, interval=0)
         self._recount.timeout.connect(lambda: self._count_after_marks())
         window.session.datasetChanged.connect(lambda _d: self._recount.start())
+        # The class list is reset a turn after a listing arrives, which clears its counts:
+        # count again after it, whichever of the two comes first.
+        window.class_model.modelReset.connect(self._recount.start)
         c.projectChanged.connect(self._recount.start)
         c.planChanged.connect(lambda _p: self._refilter(only_split=True))
         c.status.connect(lambda text: window.statusBar().showMessage(text, 6000))

@@ -132,6 +132,9 @@ class GalleryModel(QSortFilterProxyModel):
     def set_classes(self, class_indices: Iterable[int] | None) -> None:
         """Show the samples of these classes (None: all classes; empty: none)."""
         selected = None if class_indices is None else tuple(sorted(set(class_indices)))
+        n_classes = len(self._dataset.classes) if self._dataset is not None else -1
+        if selected is not None and selected == tuple(range(n_classes)):
+            selected = None  # every class is "all classes": the same rows, no reset
         if selected == self._selected:
             return
         self._source.beginResetModel()

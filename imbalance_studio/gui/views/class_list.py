@@ -111,7 +111,10 @@ class ClassListView(QTableView):
 
     def _remember_selection(self) -> None:
         model: ClassListModel = self.model()  # type: ignore[assignment]
-        self._kept = [model.infos[i].name for i in self.selected_classes()]
+        selected = self.selected_classes()
+        # Every class selected means "all": a class the rescan finds new is shown too.
+        every = len(selected) == len(model.infos)
+        self._kept = [] if every else [model.infos[i].name for i in selected]
 
     def _restore_selection(self) -> None:
         # Rescans of the same folder keep what the user picked; a new folder shows all.
