@@ -199,6 +199,7 @@ def curation_bench(app: QApplication, n: int, meter: StallMeter) -> list[tuple]:
     steps = Steps(app, meter, c)
     dataset = synthetic_dataset(n)
     classes = dataset.label_array()  # the scan worker makes it; off the clock here
+    dataset.counts()  # so does it count the classes (gui.session.scan_job)
     # While the scan lists the folder the session warms the imports showing it needs (in a
     # worker); the benchmark has no folder to list, so it waits for that job off the clock.
     from imbalance_studio.gui.jobs import runner
@@ -247,6 +248,7 @@ def curation_bench(app: QApplication, n: int, meter: StallMeter) -> list[tuple]:
     project = Project(dataset_root=str(changed.root), snapshot=snapshot_of(dataset))
     project.marks = {p: Mark(remove=True) for p in dataset.paths[::97]}
     changed_classes = changed.label_array()
+    changed.counts()
 
     def reopen() -> None:
         c.adopt_project(project, None)
@@ -275,8 +277,13 @@ def main() -> int:
     # The app computes the class array in the scan worker; so does the benchmark, off the clock.
     classes = class_index_array(dataset.samples)
     # The scan that lists a folder starts on the job runner: it (and superqt) is loaded before
-    # any listing is shown.
+    # any listing is shown. When the scan starts, the window readies the thumbnail loader and
+    # imports what showing the listing needs in a worker (gui.session.warm_imports).
     import imbalance_studio.gui.jobs  # noqa: F401
+    from imbalance_studio.gui.session import warm_imports
+
+    loader.warm_up(str(dataset.root))
+    warm_imports()
 
     meter.start()
     t0 = time.perf_counter()

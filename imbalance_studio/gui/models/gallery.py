@@ -10,10 +10,13 @@ batches, and for every row it asks the model for an index, which in a QAbstractL
 asks `rowCount()`: a Python method, so one call from C++ into Python per row, each taking
 the GIL back. Behind a worker busy in Python each of those waits for the GIL (~0.75 ms), and
 laying out 300,000 rows took 8 s instead of 0.65 s, in batches that each froze the window
-for 100-900 ms. So the model is a QSortFilterProxyModel over `_RowCount`, a model with no
-data and a row count: the proxy answers `index()` and `rowCount()` in C++ from its row
-mapping (built in C++ once per reset), and only `data()` and `flags()`, asked for the tiles
-a view paints, run Python. The proxy filters and sorts nothing: proxy row = source row.
+for 100-900 ms. So the model is a QIdentityProxyModel over a QStandardItemModel that has
+the right number of rows and no items (a null pointer per row, never filled): `index()`
+and `rowCount()` are answered in C++, and only `data()` and `flags()`, asked for the tiles a
+view paints, run Python. A reset costs ~10 ms at a million rows (a QSortFilterProxyModel
+over a Python row count rebuilt its row mapping in 40-50 ms each time). The proxy's own
+reset and removal signals are sent here; the source's are blocked while its row count
+changes.
 """
 
 from __future__ import annotations
@@ -23,14 +26,13 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
-    QAbstractListModel,
+    QIdentityProxyModel,
     QModelIndex,
-    QObject,
     QPersistentModelIndex,
-    QSortFilterProxyModel,
     Qt,
     Signal,
 )
+from PySide6.QtGui import QStandardItemModel
 
 from ...core.dataset import Dataset, Sample
 
@@ -65,30 +67,14 @@ def class_index_array(samples: Sequence[Sample]) -> np.ndarray:
     return np.fromiter((s.class_index for s in samples), dtype=np.int32, count=len(samples))
 
 
-class _RowCount(QAbstractListModel):
-    """`rows` empty rows: the source of GalleryModel (see the module docstring). Its
-    `rowCount` runs in Python, but the proxy asks it once per reset, not once per row."""
-
-    def __init__(self, parent: QObject) -> None:
-        super().__init__(parent)
-        self.rows = 0
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else self.rows
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        return None
-
-
-class GalleryModel(QSortFilterProxyModel):
+class GalleryModel(QIdentityProxyModel):
     """Samples of the selected classes of a `Dataset`, in dataset order."""
 
     indexReady = Signal()  # the path index of the current dataset can be used
 
     def __init__(self, loader: ThumbnailLoader | None = None, parent=None) -> None:
         super().__init__(parent)
-        self.setDynamicSortFilter(False)  # it never filters nor sorts: rows are ours
-        self._source = _RowCount(self)
+        self._source = QStandardItemModel(0, 1, self)  # rows without items (module doc)
         self.setSourceModel(self._source)
         self.loader = loader
         self._dataset: Dataset | None = None
@@ -105,7 +91,7 @@ class GalleryModel(QSortFilterProxyModel):
     # -- configuration ---------------------------------------------------------------
     def set_dataset(self, dataset: Dataset | None, class_array: np.ndarray | None = None) -> None:
         """Show `dataset` (or nothing); keeps the class selection when classes match."""
-        self._source.beginResetModel()
+        self.beginResetModel()
         keep = (
             self._dataset is not None
             and dataset is not None
@@ -120,7 +106,7 @@ class GalleryModel(QSortFilterProxyModel):
         if not keep:
             self._selected = None
         self._set_rows(self._compute_rows())
-        self._source.endResetModel()
+        self.endResetModel()
         self._paths = dataset.paths if dataset is not None else ()
         self._index = None
         self._build_index()
@@ -137,18 +123,18 @@ class GalleryModel(QSortFilterProxyModel):
             selected = None  # every class is "all classes": the same rows, no reset
         if selected == self._selected:
             return
-        self._source.beginResetModel()
+        self.beginResetModel()
         self._selected = selected
         self._set_rows(self._compute_rows())
-        self._source.endResetModel()
+        self.endResetModel()
 
     def set_sample_mask(self, mask: np.ndarray | None) -> None:
         """Show only samples where `mask` (bool, parallel to dataset.samples) is True;
         None removes the filter. Used by the curation filter (by mark, by split)."""
-        self._source.beginResetModel()
+        self.beginResetModel()
         self._mask = mask
         self._set_rows(self._compute_rows())
-        self._source.endResetModel()
+        self.endResetModel()
 
     def update_sample_mask(self, indices: np.ndarray, values: np.ndarray) -> None:
         """Change the mask set with `set_sample_mask` at these sample indices only. Rows that
@@ -180,9 +166,9 @@ class GalleryModel(QSortFilterProxyModel):
                 self.set_sample_mask(_with(mask, indices, values))
                 return
             for first, last in reversed(runs):  # from the end: earlier positions stay valid
-                self._source.beginRemoveRows(QModelIndex(), first, last)
+                self.beginRemoveRows(QModelIndex(), first, last)
                 self._set_rows(np.delete(self._rows, np.s_[first : last + 1]))
-                self._source.endRemoveRows()
+                self.endRemoveRows()
             mask[indices] = values
             return
         # Rows joining: QListView answers rowsInserted by laying out every row at once (0.9 s
@@ -192,7 +178,11 @@ class GalleryModel(QSortFilterProxyModel):
     def _set_rows(self, rows: np.ndarray | None) -> None:
         self._rows = rows
         self._row_of_sample = None
-        self._source.rows = 0 if rows is None else len(rows)
+        # Inside this model's own reset or removal: the source's signals would be a second,
+        # row-by-row account of the same change.
+        blocked = self._source.blockSignals(True)
+        self._source.setRowCount(0 if rows is None else len(rows))
+        self._source.blockSignals(blocked)
 
     def _build_index(self) -> None:
         # The dataset's own index (made once, shared with the plan): not a second million-entry
@@ -307,7 +297,7 @@ class GalleryModel(QSortFilterProxyModel):
         row = int(self._row_of_sample[sample_index])
         return row if row >= 0 else None
 
-    # -- Qt model API (rowCount and index are the proxy's, in C++) --------------------
+    # -- Qt model API (rowCount and index are the proxy's, in C++) ---------------------
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or self._rows is None:
             return None
