@@ -37,7 +37,7 @@ def use_cached_bytecode() -> None:
         spec = importlib.util.find_spec(package)
         if spec is not None and spec.submodule_search_locations:
             for folder in spec.submodule_search_locations:
-                compileall.compile_dir(folder, quiet=1, workers=0)
+                compileall.compile_dir(folder, quiet=1)  # in this process: its cache prefix
 
 
 use_cached_bytecode()  # before the imports below

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from dataclasses import dataclass
@@ -181,3 +182,45 @@ def _valid(obj) -> bool:
     import shiboken6
 
     return shiboken6.isValid(obj)
+
+
+def test_serial_jobs_run_one_at_a_time_and_a_cancelled_waiting_one_never_runs(qtbot, runner):
+    """Python-bound jobs (serial=True) take turns: their spans never overlap, whatever mix of
+    plain functions and generators; one cancelled while it waits ends without running, and
+    a job that is not serial runs beside them."""
+    spans: list[tuple[str, float, float]] = []
+
+    def busy(name: str) -> str:
+        start = time.monotonic()
+        time.sleep(0.15)
+        spans.append((name, start, time.monotonic()))
+        return name
+
+    def busy_steps(name: str):
+        start = time.monotonic()
+        for i in range(3):
+            time.sleep(0.05)
+            yield Step(i + 1, 3)
+        spans.append((name, start, time.monotonic()))
+        return name
+
+    recs = {name: Recorder() for name in ("a", "b", "c", "skipped", "free")}
+    runner.start(busy, "a", serial=True, **recs["a"].options())
+    runner.start(busy_steps, "b", serial=True, **recs["b"].options())
+    runner.start(busy, "c", serial=True, **recs["c"].options())
+    waiting = runner.start(busy, "skipped", serial=True, **recs["skipped"].options())
+    waiting.cancel()
+    runner.start(busy, "free", **recs["free"].options())
+    for rec in recs.values():
+        wait_finished(qtbot, rec, timeout=10_000)
+    serial = sorted((s for s in spans if s[0] in "abc"), key=lambda s: s[1])
+    assert len(serial) == 3
+    for (_, _, end), (_, start, _) in itertools.pairwise(serial):
+        assert start >= end, f"serial jobs overlapped: {serial}"
+    assert "skipped" not in [s[0] for s in spans]
+    assert "done" not in recs["skipped"].names()
+    free = next(s for s in spans if s[0] == "free")
+    assert any(free[1] < end and start < free[2] for _, start, end in serial), (
+        "a job that is not serial should run beside the serial ones"
+    )
+    assert ("done", "b") in recs["b"].events and ("done", "a") in recs["a"].events
