@@ -243,7 +243,7 @@ def test_default_preset_cannot_change_what_the_picture_shows(digits_root):
     names = {e.name for e in entries_from_stack(stack)}
     assert names == {"Affine", "RandomBrightnessContrast"}
     affine = next(e for e in entries_from_stack(stack) if e.name == "Affine").params
-    assert max(map(abs, affine["rotate"])) <= 15 and max(map(abs, affine["scale"])) <= 1.15
+    assert max(map(abs, affine["rotate"])) <= 20 and max(map(abs, affine["scale"])) <= 1.2
     assert affine["border_mode"] == 0  # constant: a reflected border copies strokes inward
     # On a real digit (lightly blurred, so that a shift of a pixel costs little): nearly
     # every copy is closer to the source than to its mirror image, what a flip would make.
@@ -257,7 +257,8 @@ def test_default_preset_cannot_change_what_the_picture_shows(digits_root):
         assert out.shape == source.shape
         got = gaussian_filter(out.astype(float), 1)
         closer += np.abs(got - soft).mean() < np.abs(got - soft[:, ::-1]).mean()
-    assert closer >= 45
+    # 42-46 of 50 with these ranges; a stack flipping half its copies leaves about 25.
+    assert closer >= 40
 
 
 def test_stack_for_class_prefers_the_class_override():

@@ -17,13 +17,13 @@ from imbalance_studio.core.evaluate import iter_evaluate
 from imbalance_studio.core.inspect import iter_split_groups
 from imbalance_studio.core.progress import drive
 from imbalance_studio.core.project import Project
+from imbalance_studio.core.project_defaults import smallest_classes
 from imbalance_studio.core.recipes import (
     PREFERRED,
     RECIPES,
     Recipe,
     RecipeProgress,
     capped,
-    cutmix_classes,
     iter_recipes,
     mild_cap,
     recipes_for,
@@ -32,7 +32,7 @@ from imbalance_studio.core.scanning import iter_scan
 
 pytest.importorskip("torch")
 
-COUNTS = [40, 24, 14, 8]
+COUNTS = [56, 24, 14, 6]  # the rarest, at most an eighth of the largest: CutMix
 QUICK = {"steps": 8, "size": 12}
 SEEDS = (1, 2)
 
@@ -102,25 +102,26 @@ def test_the_table_has_every_recipe_and_a_winner(table, folder):
         assert rows[name]["n_train"] == max(train) * len(COUNTS)
     assert table["rarest_classes"] == ["digit_3", "digit_2"]
     assert table["split"] == "val"
-    # CutMix on the smallest class only (6 of 28: under a quarter); the cap keeps 3/4 of 28.
+    # CutMix on the smallest class only (4 of 40: at most an eighth); the cap keeps 3/4 of 40.
     assert table["cutmix_classes"] == ["digit_3"]
     assert rows["augment-safe+cutmix"]["apply"]["cutmix_classes"] == ["digit_3"]
     assert rows["augment-safe"]["apply"]["cutmix_classes"] == []
-    assert table["cap"] == {"policy": "cap:3.5", "cap": 21, "of": base}
+    assert table["cap"] == {"policy": "cap:7.5", "cap": 30, "of": base}
     capped_row = rows[f"{base}+cap"]
     if rows[base]["apply"]["policy"] is None:  # originals: the majority capped, no more
-        assert capped_row["n_train"] == sum(min(n, 21) for n in train)
-        assert capped_row["apply"]["policy"] == "cap:3.5"
+        assert capped_row["n_train"] == sum(min(n, 30) for n in train)
+        assert capped_row["apply"]["policy"] == "cap:7.5"
         assert capped_row["arm"] == rows[base]["arm"]
     else:  # oversampling: every class at the cap
-        assert capped_row["n_train"] == 21 * len(COUNTS)
-        assert capped_row["apply"]["policy"] == "target:21"
+        assert capped_row["n_train"] == 30 * len(COUNTS)
+        assert capped_row["apply"]["policy"] == "target:30"
 
 
 def test_recipes_score_as_evaluate_does_on_the_same_export(table, folder, tmp_path):
     """raw / reweight / sampler = evaluate's arms on `export --seed 3` (no policy);
-    augment-safe = evaluate's balanced arm on `export --policy oversample` (the default
-    stack): the search makes and judges recipes the product's ordinary way."""
+    augment-safe+cutmix = evaluate's balanced arm on `export --policy oversample` (the
+    default stack, and a new project's CutMix for its smallest classes): the search makes
+    and judges recipes the product's ordinary way."""
     plain, over = tmp_path / "plain", tmp_path / "over"
     base = ["--seed", "3", "--quiet", "--workers", "1"]
     assert run_cli(["export", str(folder), str(plain), *base]) == 0
@@ -132,7 +133,7 @@ def test_recipes_score_as_evaluate_does_on_the_same_export(table, folder, tmp_pa
             got = table["recipes"][recipe]["per_seed"][i]
             assert got == rep["arms"][arm]["balanced_accuracy"], recipe
         rep = drive(iter_evaluate(over, seed=seed, arms=("balanced",), **QUICK))
-        got = table["recipes"]["augment-safe"]["per_seed"][i]
+        got = table["recipes"]["augment-safe+cutmix"]["per_seed"][i]
         assert got == rep["arms"]["balanced"]["balanced_accuracy"]
 
 
@@ -153,11 +154,12 @@ def _export_recipe(folder: Path, out: Path, apply: dict) -> Path:
 
 
 def test_cutmix_and_cap_recipes_score_as_their_ordinary_exports(table, folder, tmp_path, capsys):
-    """augment-safe+cutmix = `export` of a project with CutMix on for the smallest class;
+    """augment-safe = `export` of a project with CutMix switched off; augment-safe+cutmix =
+    `export` of a project with CutMix on for the smallest class;
     BEST+cap = `export` with `--policy cap:K` (originals) or `target:CAP` (oversampling),
     each judged by evaluate: the grid reuses the generators and the plan's policies."""
     cap_name = next(n for n in table["recipes"] if n.endswith("+cap"))
-    for name in ("augment-safe+cutmix", cap_name):
+    for name in ("augment-safe", "augment-safe+cutmix", cap_name):
         row = table["recipes"][name]
         out = _export_recipe(folder, tmp_path / name, row["apply"])
         capsys.readouterr()
@@ -169,8 +171,8 @@ def test_cutmix_and_cap_recipes_score_as_their_ordinary_exports(table, folder, t
 
 
 def test_smallest_classes_and_the_mild_cap():
-    counts = {"a": 100, "b": 40, "c": 25, "d": 8, "e": 1}
-    assert cutmix_classes(counts) == ["c", "d"]  # e: one image, no donor for CutMix
+    counts = {"a": 100, "b": 40, "c": 13, "d": 12, "e": 1}
+    assert smallest_classes(counts) == ["d"]  # at most 100/8; e: one image, no donor
     assert mild_cap({"a": 100, "b": 10}) == ("cap:7.5", 75)
     assert mild_cap({"a": 10, "b": 9}) is None  # 3/4 of 10 is below the smallest: no cap
     assert mild_cap({"a": 4, "b": 4}) is None

@@ -34,6 +34,7 @@ from .evaluate.metrics import bootstrap_balanced_accuracy, interval, scores
 from .evaluate.model import DEFAULT_STEPS
 from .evaluate.run import estimate_seconds
 from .project import Method, Project
+from .project_defaults import smallest_classes
 
 FORMAT = "imbalance-studio-recipes"
 RAREST = 2  # the recall of this many rarest classes is reported per recipe
@@ -43,14 +44,13 @@ RAREST = 2  # the recall of this many rarest classes is reported per recipe
 # search on 83 validation digits and was the worst recipe on 1,258 held-out ones. So the
 # winner is the best on validation only when it beats these, in this order, beyond noise:
 # the recipes that did best on held-out long-tailed digits (benchmarks/bench_recipes.py;
-# CutMix for the smallest classes on top of the default stack scored highest there).
+# CutMix for the smallest classes on top of the default stack scored highest there, and a
+# new project has it: core/project_defaults.py).
 DEFAULT_RECIPE = "augment-safe"
 PREFERRED = ("augment-safe+cutmix", DEFAULT_RECIPE)
 # Two seeds of the whole grid (8 recipes, 200 steps at 64 px) fit in it on a 2-core CPU: a
 # second seed halves the training noise the search's choice rests on (CLI and window).
 DEFAULT_BUDGET_MIN = 6.0
-# "The smallest classes" CutMix is tried on: at most this share of the largest class.
-CUTMIX_SHARE = 0.25
 # The mild cap: the largest class keeps this share of its training images (cap:K, K chosen so).
 CAP_SHARE = 0.75
 
@@ -125,13 +125,6 @@ class RecipeProgress:
     count: int
 
 
-def cutmix_classes(counts: dict[str, int]) -> list[str]:
-    """The smallest classes: at most CUTMIX_SHARE of the largest, with two images or more
-    (CutMix needs a donor)."""
-    largest = max(counts.values(), default=0)
-    return sorted(c for c, n in counts.items() if 2 <= n <= CUTMIX_SHARE * largest)
-
-
 def mild_cap(counts: dict[str, int]) -> tuple[str, int] | None:
     """("cap:K", the cap) that keeps CAP_SHARE of the largest class, or None when it would
     cap nothing (or cut a class below the smallest)."""
@@ -165,7 +158,7 @@ def recipes_for(project: Project, counts: dict[str, int] | None = None) -> tuple
     """The grid for this project before the cap recipe (augment-own only when the project
     has its own stack; the CutMix recipe only when `counts`, if given, has a small class)."""
     own = project.augment.default_stack is not None
-    small = counts is None or bool(cutmix_classes(counts))
+    small = counts is None or bool(smallest_classes(counts))
     return tuple(r for r in RECIPES if (r.stack != "own" or own) and (not r.cutmix or small))
 
 
@@ -205,7 +198,7 @@ def _project_for(base: Project, recipe: Recipe, counts: dict[str, int]) -> Proje
     p = base.model_copy(deep=True)
     p.staging_dir = None
     # Recipes differ only in what the grid names: CutMix only where the recipe says.
-    cutmix = cutmix_classes(counts) if recipe.cutmix else []
+    cutmix = smallest_classes(counts) if recipe.cutmix else []
     p.generation = p.generation.model_copy(update={"cutmix_classes": cutmix})
     policy = recipe.plan_policy
     if policy is None:
@@ -292,7 +285,7 @@ def iter_recipes(
     try:
         for i, recipe in enumerate(grid):
             yield from judge(i, recipe)
-        small = cutmix_classes(counts)
+        small = smallest_classes(counts)
         if cap is not None:  # the mild cap, combined with the winner of the rest
             of = _table(grid, runs, seeds, steps, size, 0.0, small)["winner"]
             grid.append(capped(next(r for r in grid if r.name == of), *cap))

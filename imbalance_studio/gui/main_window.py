@@ -62,7 +62,8 @@ def _titled(title: str, widget: QWidget) -> QWidget:
     return box
 
 
-CHART_DELAY_MS = 30  # see _on_dataset
+WORKSPACE_DELAY_MS = 1  # see _on_dataset
+CHART_DELAY_MS = 30  # after the workspace's turn
 
 
 class MainWindow(QMainWindow):
@@ -323,15 +324,16 @@ class MainWindow(QMainWindow):
         self.gallery.empty_text = (
             GalleryView.EMPTY_TEXT if total else "This dataset has no usable images."
         )
-        self._workspace_dataset = dataset
-        QTimer.singleShot(0, self, lambda: self._show_workspace(dataset, current_path))
-        self._chart_dataset = dataset
-        QTimer.singleShot(CHART_DELAY_MS, self, self._draw_chart)
+        # Timers, not posted events: all the events posted before a turn run in that turn.
+        self._workspace_dataset = self._chart_dataset = dataset
+        QTimer.singleShot(
+            WORKSPACE_DELAY_MS, self, lambda: self._show_workspace(dataset, current_path)
+        )
 
     def _show_workspace(self, dataset: Dataset, current_path: str | None) -> None:
         """The second turn of showing a listing (see `_on_dataset`)."""
         if dataset is not self._workspace_dataset:
-            return  # a newer listing arrived meanwhile: its own turn follows
+            return  # a newer listing arrived meanwhile: its own turns follow
         self._workspace_dataset = None
         # After the gallery: the class list's reset re-emits the class selection, which the
         # gallery then finds unchanged (a second reset of a million rows otherwise).
@@ -339,6 +341,7 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.workspace)
         row = self.gallery_model.row_of(current_path) if current_path else None
         self.gallery.set_current_row(row if row is not None else 0)
+        QTimer.singleShot(CHART_DELAY_MS, self, self._draw_chart)
 
     def _draw_chart(self) -> None:
         dataset, self._chart_dataset = self._chart_dataset, None

@@ -20,7 +20,7 @@ def opened(qtbot, window, wait_scanned, tmp_path, monkeypatch):
     monkeypatch.setattr(recipes, "STEPS", 8)
     monkeypatch.setattr(recipes, "SIZE", 12)
     monkeypatch.setattr(recipes, "SEEDS", (1,))
-    write_digits(tmp_path / "digits", [30, 16, 10, 6])
+    write_digits(tmp_path / "digits", [56, 16, 10, 5])  # digit_3: at most an eighth: CutMix
     window.session.open_folder(tmp_path / "digits")
     wait_scanned(window)
     c = window.workbench.controller

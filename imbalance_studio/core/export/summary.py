@@ -70,8 +70,8 @@ def settings_rows(project, plan, link_mode: str, orientation: str) -> list[tuple
                 "default stack set"
                 if aug.default_stack
                 else "no stack chosen: the label-safe default preset `safe` (no flips, no hue "
-                "shifts or cut-outs: small rotation/scale/shift, brightness/contrast, mild "
-                "blur/noise), what generation used"
+                "shifts or cut-outs: a small rotation/scale/shift/shear on every copy, "
+                "brightness/contrast), what generation used"
             )
             + (
                 f"; class stacks: {', '.join(sorted(aug.class_stacks))}" if aug.class_stacks else ""
@@ -80,7 +80,15 @@ def settings_rows(project, plan, link_mode: str, orientation: str) -> list[tuple
     )
     gen = project.generation
     if gen.cutmix_classes:
-        out.append(("cutmix classes", ", ".join(gen.cutmix_classes)))
+        out.append(
+            (
+                "cutmix classes",
+                ", ".join(gen.cutmix_classes)
+                + " (intra-class: a patch of one original pasted into another of the same "
+                "class; a new project switches it on for the classes with at most an eighth of the "
+                "largest class's images)",
+            )
+        )
     out.append(("rejected generated images", f"{len(gen.rejected)} (on reject: {gen.on_reject})"))
     out += [("plan warning", w) for w in plan.warnings]
     return out
