@@ -120,26 +120,3 @@ def test_bad_options_exit_2(digits_root, tmp_path):
         out = cli(digits_root, *args)
         assert out.returncode == 2, out.stderr
         assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1
-
-
-def test_a_new_project_has_cutmix_on_for_its_rarest_classes_and_a_saved_one_keeps_its_own(
-    digits_root, tmp_path
-):
-    """A folder (a new project) gets intra-class CutMix for the classes with at most an
-    eighth of the largest class's images; a saved project's own choice is never replaced."""
-    from imbalance_studio.core.project_defaults import CUTMIX_SHARE
-
-    largest = max(DIGIT_COUNTS)
-    rarest = [f"digit_{i}" for i, n in enumerate(DIGIT_COUNTS) if 2 <= n <= CUTMIX_SHARE * largest]
-    assert rarest and len(rarest) < len(DIGIT_COUNTS)  # the fixture has some, not all
-    proj = tmp_path / "digits.isproj.json"
-    out = cli(digits_root, "--policy", "oversample", "--json", "--save-project", proj)
-    assert out.returncode == 0, out.stderr
-    saved = Project.load(proj)
-    assert sorted(saved.generation.cutmix_classes) == sorted(rarest)
-    # The user switches it off; planning the saved project again leaves it off.
-    saved.generation.cutmix_classes = []
-    saved.save(proj)
-    out = cli(proj, "--policy", "oversample", "--json", "--save-project", proj)
-    assert out.returncode == 0, out.stderr
-    assert Project.load(proj).generation.cutmix_classes == []

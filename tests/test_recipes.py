@@ -17,7 +17,6 @@ from imbalance_studio.core.evaluate import iter_evaluate
 from imbalance_studio.core.inspect import iter_split_groups
 from imbalance_studio.core.progress import drive
 from imbalance_studio.core.project import Project
-from imbalance_studio.core.project_defaults import smallest_classes
 from imbalance_studio.core.recipes import (
     PREFERRED,
     RECIPES,
@@ -27,6 +26,7 @@ from imbalance_studio.core.recipes import (
     iter_recipes,
     mild_cap,
     recipes_for,
+    smallest_classes,
 )
 from imbalance_studio.core.scanning import iter_scan
 
@@ -119,9 +119,8 @@ def test_the_table_has_every_recipe_and_a_winner(table, folder):
 
 def test_recipes_score_as_evaluate_does_on_the_same_export(table, folder, tmp_path):
     """raw / reweight / sampler = evaluate's arms on `export --seed 3` (no policy);
-    augment-safe+cutmix = evaluate's balanced arm on `export --policy oversample` (the
-    default stack, and a new project's CutMix for its smallest classes): the search makes
-    and judges recipes the product's ordinary way."""
+    augment-safe = evaluate's balanced arm on `export --policy oversample` (the default
+    stack): the search makes and judges recipes the product's ordinary way."""
     plain, over = tmp_path / "plain", tmp_path / "over"
     base = ["--seed", "3", "--quiet", "--workers", "1"]
     assert run_cli(["export", str(folder), str(plain), *base]) == 0
@@ -133,7 +132,7 @@ def test_recipes_score_as_evaluate_does_on_the_same_export(table, folder, tmp_pa
             got = table["recipes"][recipe]["per_seed"][i]
             assert got == rep["arms"][arm]["balanced_accuracy"], recipe
         rep = drive(iter_evaluate(over, seed=seed, arms=("balanced",), **QUICK))
-        got = table["recipes"]["augment-safe+cutmix"]["per_seed"][i]
+        got = table["recipes"]["augment-safe"]["per_seed"][i]
         assert got == rep["arms"]["balanced"]["balanced_accuracy"]
 
 

@@ -19,7 +19,6 @@ from ..core.dataset import Dataset, ProblemReason, imbalance_ratio, majority_bas
 from ..core.plan import SPLITS, Plan, make_plan, train_counts
 from ..core.policies import POLICY_HELP, apply_policy, parse_policy
 from ..core.project import PROJECT_SUFFIX, Method, Project, SplitSettings
-from ..core.project_defaults import apply_new_project_defaults
 from ..core.reconcile import snapshot_of
 from ..core.scanning import MIN_SIDE
 from ..core.text import printable
@@ -133,12 +132,10 @@ def build_inspected_project(args: argparse.Namespace) -> tuple[Project, Dataset,
     near = getattr(args, "near_threshold", None)
     if near is not None and not 0 <= near <= MAX_THRESHOLD:
         raise CliError(f"--near-threshold {near}: must be 0 to {MAX_THRESHOLD}")
-    new = False
     if is_project_arg(args.target):
         project = load_project(args.target)
     elif Path(args.target).is_dir():
         project = Project(dataset_root=str(Path(args.target).absolute()))
-        new = True
     else:
         raise CliError(f"{args.target}: no such folder or project file")
     if diffusion_wanted(args):
@@ -150,8 +147,6 @@ def build_inspected_project(args: argparse.Namespace) -> tuple[Project, Dataset,
     min_side = getattr(args, "min_size", MIN_SIDE)
     dataset = load_dataset(project.dataset_root, args.quick, args.workers, args.json, min_side)
     note_dataset_changes(project, dataset)
-    if new:
-        apply_new_project_defaults(project, dataset)
     if args.seed is not None:
         project.seed = args.seed
     if split is not None:

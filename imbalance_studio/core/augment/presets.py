@@ -74,9 +74,9 @@ def _presets() -> dict[str, dict[str, Any]]:
         #   (6 originals of the rarest class, 200 steps, 32 px, 8 training seeds) rotate 15 /
         #   scale 0.15 / shift 0.1 / shear 8 scored +2.4 points of balanced accuracy over raw
         #   where the earlier, milder stack (rotate 10, p 0.7) scored +1.5; rotate 20 / scale
-        #   0.2 / shift 0.12 / shear 10 scored +2.3 alone (+2.1 for the former, same seeds)
-        #   and +3.5 with a new project's CutMix (+2.7; core/project_defaults.py). A 20 degree
-        #   turn still leaves a 6 a 6 and a left lung on the left.
+        #   0.2 / shift 0.12 / shear 10 scored +2.3 (+2.1 for the former, same seeds) and +3.5
+        #   with CutMix for the rarest classes (+2.7; the recipe search's augment-safe+cutmix).
+        #   A 20 degree turn still leaves a 6 a 6 and a left lung on the left.
         # - Constant border (albumentations' own default): a reflected border mirrors what
         #   touches the edge back into the frame (a second stroke, half a lesion): new content.
         # - No blur or noise: no gain measured, and a texture only synthetic copies carry.

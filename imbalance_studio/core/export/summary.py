@@ -85,8 +85,7 @@ def settings_rows(project, plan, link_mode: str, orientation: str) -> list[tuple
                 "cutmix classes",
                 ", ".join(gen.cutmix_classes)
                 + " (intra-class: a patch of one original pasted into another of the same "
-                "class; a new project switches it on for the classes with at most an eighth of the "
-                "largest class's images)",
+                "class)",
             )
         )
     out.append(("rejected generated images", f"{len(gen.rejected)} (on reject: {gen.on_reject})"))

@@ -21,7 +21,6 @@ from ...core.duplicates import iter_content_groups
 from ...core.plan import Plan, replan
 from ...core.policies import apply_policy
 from ...core.project import ClassTarget, Mark, Method, Project, ProjectError, SplitSettings
-from ...core.project_defaults import apply_new_project_defaults
 from ...core.reconcile import reconcile
 from ...core.split import SplitAssignment
 from .commands import (
@@ -140,7 +139,6 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
             self.projectChanged.emit()
         elif self.project is None or not same_root:
             self.project = Project(dataset_root=str(dataset.root))
-            apply_new_project_defaults(self.project, dataset)
             self.project_file = None
             self.undo_stack.clear()
             self._unsaved_outside_undo = False
