@@ -29,6 +29,7 @@ import inspect
 import itertools
 import sys
 import threading
+import time
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -98,9 +99,27 @@ def _relay(gen: Generator[Any, Any, Any]) -> Generator[Any, Any, Any]:
     return (yield from gen)
 
 
+_held_until = 0.0  # serial jobs wait until then (time.monotonic()): see hold_serial_jobs
+
+
+def hold_serial_jobs(seconds: float) -> None:
+    """Keep serial jobs from starting for `seconds` (GUI thread, before a burst of work of
+    its own: showing a new listing takes a few turns of the event loop, each calling into
+    Python dozens of times, and behind a busy serial job each call waits for the GIL). Jobs
+    already running go on; the ones that wait start when the hold ends."""
+    global _held_until
+    _held_until = max(_held_until, time.monotonic() + seconds)
+
+
+def _wait_for_hold(job: Job) -> None:
+    while not job.cancelled and (left := _held_until - time.monotonic()) > 0:
+        time.sleep(min(left, 0.05))  # a hold may be extended meanwhile
+
+
 def _in_lane(gen: Generator[Any, Any, Any], job: Job) -> Generator[Any, Any, Any]:
     """`gen`, stepped only while this thread holds the LANE (a serial job's generator)."""
     with LANE:
+        _wait_for_hold(job)
         if job.cancelled:
             gen.close()
             return None
@@ -110,6 +129,7 @@ def _in_lane(gen: Generator[Any, Any, Any], job: Job) -> Generator[Any, Any, Any
 def _call_in_lane(job: Job, work: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
     """`work(*args, **kwargs)` once this thread holds the LANE (a serial plain function)."""
     with LANE:
+        _wait_for_hold(job)
         if job.cancelled:
             return None
         return work(*args, **kwargs)
@@ -313,4 +333,4 @@ def start_job(work: Callable[..., Any] | Generator[Any, Any, Any], *args: Any,
     return runner().start(work, *args, **options)
 
 
-__all__ = ["Job", "JobRunner", "is_progress", "runner", "start_job"]
+__all__ = ["Job", "JobRunner", "hold_serial_jobs", "is_progress", "runner", "start_job"]

@@ -63,6 +63,7 @@ def _titled(title: str, widget: QWidget) -> QWidget:
 
 
 WORKSPACE_DELAY_MS = 1  # see _on_dataset
+SHOW_HOLD_S = 0.25  # see _on_dataset
 CHART_DELAY_MS = 30  # after the workspace's turn
 
 
@@ -301,7 +302,12 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentWidget(shown)
 
     def _on_dataset(self, dataset: Dataset) -> None:
+        from .jobs import hold_serial_jobs
         from .main_thread_gc import adopt
+
+        # The plan, the reconcile and the path index this listing sets off start once it is
+        # shown (SHOW_HOLD_S): they would make each of the turns below wait for the GIL.
+        hold_serial_jobs(SHOW_HOLD_S)
 
         # A listing arrives from a worker holding every path: frozen now, or the next cycle
         # collection on this thread walks its million entries (20-30 ms).

@@ -170,7 +170,9 @@ class MarkFilter(QObject):
                 self.refresh()
             return
         marks = c.project.marks
-        at, codes = _indexed_codes(((p, marks.get(p)) for p in paths), self.model.sample_index_of)
+        at, codes = _indexed_codes(
+            ((p, marks.get(p)) for p in paths), self.model.sample_index_lookup()
+        )
         if not len(at):
             return
         self._codes[at] = codes
@@ -185,7 +187,9 @@ class MarkFilter(QObject):
             return self._codes
         if not self.model.index_ready:
             return None
-        self._codes = _mark_codes(project.marks, len(dataset.paths), self.model.sample_index_of)
+        self._codes = _mark_codes(
+            project.marks, len(dataset.paths), self.model.sample_index_lookup()
+        )
         self._codes_of = (dataset, project)
         return self._codes
 

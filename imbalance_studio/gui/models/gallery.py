@@ -22,7 +22,7 @@ changes.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
@@ -280,6 +280,12 @@ class GalleryModel(QIdentityProxyModel):
             return self._paths.index(rel_path)
         except ValueError:
             return None
+
+    def sample_index_lookup(self) -> Callable[[str], int | None]:
+        """`sample_index_of` as one callable to call per path: the index's own `dict.get`
+        once it is built (marking 10,000 images looks each up; a method call per path
+        doubled that)."""
+        return self._index.get if self._index is not None else self.sample_index_of
 
     def row_of(self, rel_path: str) -> int | None:
         """Row showing `rel_path`, or None (not in the dataset, or filtered out)."""
