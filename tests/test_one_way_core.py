@@ -133,3 +133,23 @@ def test_class_counts_are_counted_once_and_match_the_labels():
     dataset.counts().append(99)  # callers get their own list; the dataset's stays
     assert dataset.counts() == [2, 0, 1]
     assert Dataset(root="/nowhere", classes=("a",)).counts() == [0]
+
+
+def test_the_path_index_finds_every_sample_and_nothing_else():
+    """Dataset.path_index (dicts sharded by hash): the sample index of every path, one at a
+    time or many at once; None for a path not in the dataset."""
+    from pathlib import Path
+
+    from imbalance_studio.core.dataset import Dataset, PathIndex
+
+    paths = [f"class_{k % 3}/img_{k:05d}.png" for k in range(5000)]
+    ds = Dataset(root=Path("/data"), classes=("class_0", "class_1", "class_2"), paths=paths,
+                 labels=[k % 3 for k in range(5000)])  # fmt: skip
+    index = ds.path_index()
+    assert isinstance(index, PathIndex) and index is ds.path_index()  # made once
+    assert len(index) == len(paths)
+    assert index.lookup(paths) == list(range(len(paths)))
+    assert all(index.get(p) == i and p in index for i, p in list(enumerate(paths))[::97])
+    assert index.lookup(["class_0/missing.png", paths[7]]) == [None, 7]
+    assert index.get("class_0/missing.png") is None and "class_0/missing.png" not in index
+    assert index.get("nope", -1) == -1 and 3 not in index

@@ -228,10 +228,9 @@ class _MarkArrays:
         self.missing = 0
         if not marks:
             return
-        index = dataset.path_index()
         at, removes, copies = [], [], []
-        for path, mark in marks.items():
-            i = index.get(path)
+        found = dataset.path_index().lookup(marks)
+        for i, mark in zip(found, marks.values(), strict=True):
             if i is None:
                 self.missing += 1
             else:

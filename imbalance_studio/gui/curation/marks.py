@@ -7,7 +7,7 @@ key press costs the size of the selection, not of the dataset."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, QPoint, QRect, Qt
@@ -24,6 +24,8 @@ from .controller import CurationController
 
 REMOVE_COLOR = QColor("#c62828")
 DUPLICATE_COLOR = QColor("#1565c0")
+# The sample indices of many paths in one call (None where a path is not in the dataset).
+Lookup = Callable[[list[str]], list[int | None]]
 
 # Filter label -> what it keeps (see `filter_mask`).
 FILTERS = (
@@ -59,33 +61,32 @@ def filter_mask(
     if which == FILTERS[0] or controller.project is None:
         return None
     if which in MARK_FILTERS:
-        index = {p: i for i, p in enumerate(dataset.paths)}
         return (
-            _mark_codes(controller.project.marks, len(dataset.paths), index.get)
+            _mark_codes(controller.project.marks, len(dataset.paths), dataset.path_index().lookup)
             == (MARK_FILTERS[which])
         )
     return _split_mask(which, dataset, controller, plan)
 
 
-def _mark_codes(marks: dict[str, Mark], n: int, index_of: Callable[[str], int | None]):
+def _mark_codes(marks: dict[str, Mark], n: int, lookup: Lookup):
     """Mark state of every sample: O(number of marks), never O(samples) in Python."""
     codes = np.zeros(n, np.int8)
-    at, values = _indexed_codes(marks.items(), index_of)
+    at, values = _indexed_codes(list(marks), list(marks.values()), lookup)
     codes[at] = values
     return codes
 
 
 def _indexed_codes(
-    items: Iterable[tuple[str, Mark | None]], index_of: Callable[[str], int | None]
+    paths: list[str], marks: list[Mark | None], lookup: Lookup
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(sample indices, mark codes) of the (path, mark) pairs whose path is in the dataset.
-    An edit of 10,000 images shares a few Mark objects: each is coded once, by identity
-    (all are alive while this runs, so no two share an id)."""
+    """(sample indices, mark codes) of the paths (with their marks) that are in the dataset;
+    `lookup` finds the sample indices of all paths in one call. An edit of 10,000 images
+    shares a few Mark objects: each is coded once, by identity (all are alive while this
+    runs, so no two share an id)."""
     code_of: dict[int, int] = {}
     at: list[int] = []
     codes: list[int] = []
-    for path, mark in items:
-        i = index_of(path)
+    for i, mark in zip(lookup(paths), marks, strict=True):
         if i is None:
             continue
         code = code_of.get(id(mark))
@@ -170,9 +171,7 @@ class MarkFilter(QObject):
                 self.refresh()
             return
         marks = c.project.marks
-        at, codes = _indexed_codes(
-            ((p, marks.get(p)) for p in paths), self.model.sample_index_lookup()
-        )
+        at, codes = _indexed_codes(paths, [marks.get(p) for p in paths], self.model.sample_indices)
         if not len(at):
             return
         self._codes[at] = codes
@@ -187,9 +186,7 @@ class MarkFilter(QObject):
             return self._codes
         if not self.model.index_ready:
             return None
-        self._codes = _mark_codes(
-            project.marks, len(dataset.paths), self.model.sample_index_lookup()
-        )
+        self._codes = _mark_codes(project.marks, len(dataset.paths), self.model.sample_indices)
         self._codes_of = (dataset, project)
         return self._codes
 
