@@ -94,7 +94,7 @@ class MainWindow(QMainWindow):
         self.start_page = StartPage()
         self.class_list = ClassListView(self.class_model)
         self.chart = DistributionChart()
-        self._chart_dataset: Dataset | None = None  # the chart is drawn for it (next event)
+        self._chart_dataset: Dataset | None = None  # the chart is drawn for it (_on_dataset)
         self._workspace_dataset: Dataset | None = None  # shown on the next turn (_on_dataset)
         self.gallery = GalleryView(self.gallery_model)
         self.problems = ProblemsPanel(self.problems_model)

@@ -22,9 +22,9 @@ from ..core.dataset import Dataset
 
 def warm_imports() -> None:
     """Import, in a worker while the folder is listed, what showing the first dataset needs:
-    the class chart's pyqtgraph, the viewer's decoder (PIL) and the thumbnail cache. Imported on the GUI thread
-    when the listing arrives, they froze the window for 0.3-0.5 s. Modules only: no Qt object
-    is made here."""
+    the class chart's pyqtgraph, the viewer's decoder (PIL) and the thumbnail cache. Imported
+    on the GUI thread when the listing arrives, they froze the window for 0.3-0.5 s. Modules
+    only: no Qt object is made here."""
     from .qt_import_hook import import_pyqtgraph
 
     import_pyqtgraph()

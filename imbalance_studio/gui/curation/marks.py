@@ -27,7 +27,7 @@ DUPLICATE_COLOR = QColor("#1565c0")
 # The sample indices of many paths in one call (None where a path is not in the dataset).
 Lookup = Callable[[list[str]], list[int | None]]
 
-# Filter label -> what it keeps (see `filter_mask`).
+# Filter label -> what it keeps (see `MarkFilter`).
 FILTERS = (
     "All images",
     "Marked for removal",
@@ -51,21 +51,6 @@ SPLIT_FILTERS = {"Training split": 0, "Validation split": 1, "Test split": 2}  #
 
 def _code(mark: Mark | None) -> int:
     return UNMARKED if mark is None else REMOVE if mark.remove else DUPLICATE
-
-
-def filter_mask(
-    which: str, dataset: Dataset, controller: CurationController, plan: Plan | None
-) -> np.ndarray | None:
-    """A boolean mask over `dataset.samples` for a filter label (None: keep everything).
-    Builds it whole, for one-off use; the gallery uses `MarkFilter`, which keeps it."""
-    if which == FILTERS[0] or controller.project is None:
-        return None
-    if which in MARK_FILTERS:
-        return (
-            _mark_codes(controller.project.marks, len(dataset.paths), dataset.path_index().lookup)
-            == (MARK_FILTERS[which])
-        )
-    return _split_mask(which, dataset, controller, plan)
 
 
 def _mark_codes(marks: dict[str, Mark], n: int, lookup: Lookup):

@@ -2,8 +2,8 @@
 
 A million rows must cost no Python object per row: rows are a numpy array of indices into
 `Dataset.samples`, and `data()` looks a sample up only when a view paints it. The dataset's
-path -> sample index dict (`Dataset.path_index`, made in a worker when the dataset is large)
-lets `row_of` and the mark filter find a sample in O(1).
+path -> sample index (`Dataset.path_index`, made in a worker when the dataset is large) lets
+`row_of` and the mark filter find a sample in O(1).
 
 Nor may a million rows cost a call into Python per row. QListView lays its rows out in
 batches, and for every row it asks the model for an index, which in a QAbstractListModel
