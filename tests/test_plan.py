@@ -320,13 +320,14 @@ def test_content_groups_find_identical_files_and_keep_them_together(tmp_path):
 
 def test_split_ranking_is_by_keyed_hash_then_key_also_when_hashes_collide(monkeypatch):
     from imbalance_studio.core import split as split_module
+    from imbalance_studio.core.progress import drive
 
     keys = [f"c/{i}.png" for i in (5, 3, 9, 1, 7)]
     prefix = "0\x1fc\x1f"
     expected = sorted(keys, key=lambda k: (split_module.keyed_hash(0, "c", k), k))
-    assert split_module._ranked(keys, prefix) == expected  # numpy argsort, no tuple sort
+    assert drive(split_module._ranked(keys, prefix)) == expected  # numpy argsort, no tuples
     monkeypatch.setattr(split_module, "_hash8", lambda _text: 7)  # every hash the same
-    assert split_module._ranked(keys, prefix) == sorted(keys)  # ties go by key
+    assert drive(split_module._ranked(keys, prefix)) == sorted(keys)  # ties go by key
 
 
 def test_one_group_across_classes_is_named_in_the_singular(tmp_path):
@@ -362,3 +363,30 @@ def test_replan_reuses_a_fitting_split_and_remakes_one_that_no_longer_fits(tmp_p
     project.seed = 4
     _, _, reseeded = replan(ds, project, {}, split)
     assert reseeded is not split and reseeded.seed == 4
+
+
+def test_the_plan_in_short_steps_is_the_same_plan(tmp_path, monkeypatch):
+    """The window runs `iter_replan` a step at a time (so it can pause or drop it): steps of
+    a few samples give the same split and plan as one go, and each step says how far it is."""
+    from imbalance_studio.core import split as split_module
+    from imbalance_studio.core.plan import iter_replan, replan
+
+    write_digits(tmp_path / "d")
+    ds = scan(tmp_path / "d")
+    project = Project(dataset_root=str(ds.root), seed=5)
+    project.update_marks({ds.paths[1]: Mark(remove=True), ds.paths[-2]: Mark(duplicate=1)})
+    groups = {ds.paths[0]: "g", ds.paths[3]: "g"}
+    whole_plan, whole_counts, whole_split = replan(ds, project, groups)
+    monkeypatch.setattr(split_module, "STEP", 3)
+    gen, events = iter_replan(ds, project, groups), []
+    while True:
+        try:
+            events.append(next(gen))
+        except StopIteration as stop:
+            plan, counts, split = stop.value
+            break
+    assert split.splits == whole_split.splits and counts == whole_counts
+    assert plan.to_json() == whole_plan.to_json()
+    assert len(events) > len(ds.paths) // 3  # every few samples, not once at the end
+    assert {"grouping", "ranking", "planning"} <= {e.stage for e in events}
+    assert all(0 <= e.done <= e.total for e in events)

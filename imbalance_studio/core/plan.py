@@ -16,19 +16,21 @@ copies (highest copy numbers first), then the marked originals themselves.
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from .dataset import Dataset
 from .plan_notes import ClassNote, drastic, grouped, note
+from .progress import StepProgress, drive
 from .project import ClassTarget, Mark, Method, Project
-from .split import SplitAssignment, keyed_hash, make_split
+from .split import SplitAssignment, iter_split, keyed_hash
 from .text import plural, summarize
 
 __all__ = [
-    "SPLITS", "ClassSplitPlan", "Duplicate", "GenerationTask", "Plan", "make_plan",
-    "task_seed", "train_counts",
+    "SPLITS", "ClassSplitPlan", "Duplicate", "GenerationTask", "Plan", "iter_plan",
+    "iter_replan", "make_plan", "replan", "task_seed", "train_counts",
 ]  # fmt: skip
 
 SPLITS = ("train", "val", "test")
@@ -150,13 +152,25 @@ def make_plan(
 ) -> Plan:
     """Resolve `project` over `dataset`. `groups` (from `iter_content_groups`) keeps exact
     duplicates together; `split` (from `make_split`) may be passed to skip recomputing it.
+    `iter_plan` is the same in steps."""
+    return drive(iter_plan(dataset, project, groups=groups, split=split))
+
+
+def iter_plan(
+    dataset: Dataset,
+    project: Project,
+    *,
+    groups: dict[str, str] | None = None,
+    split: SplitAssignment | None = None,
+) -> Generator[StepProgress, None, Plan]:
+    """`make_plan` as a generator: a step per (split, class) after the split's own steps.
 
     Vectorised over samples (numpy on the label, split and mark arrays): at a million samples
     a plan runs in a worker while the user marks, and a Python loop per sample would hold
     the GIL, and so the window, for a second."""
     import numpy as np
 
-    split = _checked_split(dataset, project, groups, split)
+    split = yield from _checked_split(dataset, project, groups, split)
     names = dataset.classes
     marked = _MarkArrays(dataset, project.marks)
     warnings = list(split.warnings)
@@ -175,6 +189,7 @@ def make_plan(
     order = np.argsort(key, kind="stable")
     bounds = np.searchsorted(key[order], np.arange(len(SPLITS) * len(names) + 1))
     paths = dataset.path_array()
+    yield StepProgress("planning", 0, len(SPLITS) * len(names))
 
     held_dup = 0
     notes: list[ClassNote] = []
@@ -192,6 +207,7 @@ def make_plan(
                 kept = _strs(paths[idx[~gone]])
                 cp = ClassSplitPlan(split_name, ci, len(idx), _strs(paths[idx[gone]]), kept)
             plans.append(cp)
+            yield StepProgress("planning", k + 1, len(SPLITS) * len(names))
         out[split_name] = tuple(plans)
     if held_dup:
         warnings.append(
@@ -205,10 +221,10 @@ def make_plan(
 
 def _checked_split(
     dataset: Dataset, project: Project, groups: dict[str, str] | None, split: SplitAssignment | None
-) -> SplitAssignment:
+) -> Generator[StepProgress, None, SplitAssignment]:
     fractions = (project.split.train, project.split.val, project.split.test)
     if split is None:
-        split = make_split(dataset, project.seed, project.split, groups)
+        split = yield from iter_split(dataset, project.seed, project.split, groups)
     elif split.seed != project.seed or split.fractions != fractions:
         raise ValueError("the split given was made with another seed or other fractions")
     if len(split.splits) != len(dataset.samples):
@@ -330,7 +346,7 @@ def train_counts(
     policies and the target table start from (the plan's train counts with no targets)."""
     import numpy as np
 
-    split = _checked_split(dataset, project, groups, split)
+    split = drive(_checked_split(dataset, project, groups, split))
     marked = _MarkArrays(dataset, project.marks)
     train = (np.frombuffer(split.splits, np.uint8) == _TRAIN) & ~marked.remove
     labels, n = dataset.label_array()[train], len(dataset.classes)
@@ -347,6 +363,17 @@ def replan(
     split: SplitAssignment | None = None,
     near_groups: dict[str, str] | None = None,
 ) -> tuple[Plan, dict[str, int], SplitAssignment]:
+    """`iter_replan` in one call."""
+    return drive(iter_replan(dataset, project, groups, split, near_groups))
+
+
+def iter_replan(
+    dataset: Dataset,
+    project: Project,
+    groups: dict[str, str],
+    split: SplitAssignment | None = None,
+    near_groups: dict[str, str] | None = None,
+) -> Generator[StepProgress, None, tuple[Plan, dict[str, int], SplitAssignment]]:
     """The plan after an edit, the training counts after marks, and the split they share.
 
     `split` is reused while it fits (same dataset size, seed and fractions): at a million
@@ -364,6 +391,6 @@ def replan(
         or split.fractions != fractions
         or len(split.splits) != len(dataset.samples)
     ):
-        split = make_split(dataset, project.seed, project.split, groups)
-    plan = make_plan(dataset, project, groups=groups, split=split)
+        split = yield from iter_split(dataset, project.seed, project.split, groups)
+    plan = yield from iter_plan(dataset, project, groups=groups, split=split)
     return plan, train_counts(dataset, project, groups=groups, split=split), split

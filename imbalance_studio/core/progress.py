@@ -4,9 +4,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class StepProgress:
+    """How far a computation is, for work that has no progress type of its own (the split,
+    the plan). Its steps are short so that a runner can pause or cancel it between two."""
+
+    stage: str
+    done: int
+    total: int
+
+    @property
+    def message(self) -> str:
+        return f"{self.stage}: {self.done} of {self.total}"
 
 
 def drive(gen: Generator[Any, None, R], progress: Callable[[Any], None] | None = None) -> R:

@@ -18,15 +18,27 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Generator
 from dataclasses import dataclass, field
 
 from .dataset import Dataset
+from .progress import StepProgress, drive
 from .project import SplitSettings
 from .text import plural, summarize
 
-__all__ = ["SplitAssignment", "held_out_counts", "keyed_hash", "make_split", "min_splittable"]
+__all__ = [
+    "SplitAssignment",
+    "held_out_counts",
+    "iter_split",
+    "keyed_hash",
+    "make_split",
+    "min_splittable",
+]
 
 _TRAIN, _VAL, _TEST = 0, 1, 2
+# Samples per step of `iter_split`: ~5-10 ms of Python, so that a window's job runner can
+# pause it for the window's own turns (each needs the GIL) or drop it when a newer one starts.
+STEP = 16_384
 
 
 def keyed_hash(*parts: object, size: int = 8) -> int:
@@ -36,14 +48,20 @@ def keyed_hash(*parts: object, size: int = 8) -> int:
     return int.from_bytes(h.digest(), "big")
 
 
-def _ranked(keys: list[str], prefix: str) -> list[str]:
+def _ranked(keys: list[str], prefix: str) -> Generator[StepProgress, None, list[str]]:
     """`keys` sorted by (keyed_hash(seed, class name, key), key), `prefix` holding the first
     two parts. The hashes go into numpy and are argsorted there, without the GIL: `list.sort`
     of (hash, key) tuples compares in one C call that held the GIL, and so the window, for
     seconds at a million samples. Equal hashes (never seen in 64 bits) fall back to it."""
     import numpy as np
 
-    hashes = np.fromiter((_hash8(prefix + k) for k in keys), np.uint64, count=len(keys))
+    hashes = np.empty(len(keys), np.uint64)
+    for start in range(0, len(keys), STEP):
+        part = keys[start : start + STEP]
+        hashes[start : start + len(part)] = np.fromiter(
+            (_hash8(prefix + k) for k in part), np.uint64, count=len(part)
+        )
+        yield StepProgress("ranking", start + len(part), len(keys))
     order = np.argsort(hashes, kind="stable")
     ranked = hashes[order]
     if len(ranked) > 1 and bool((ranked[1:] == ranked[:-1]).any()):
@@ -93,7 +111,19 @@ def make_split(
     split: SplitSettings,
     groups: dict[str, str] | None = None,
 ) -> SplitAssignment:
+    """The split of `dataset` (see the module docstring); `iter_split` in steps."""
+    return drive(iter_split(dataset, seed, split, groups))
+
+
+def iter_split(
+    dataset: Dataset,
+    seed: int,
+    split: SplitSettings,
+    groups: dict[str, str] | None = None,
+) -> Generator[StepProgress, None, SplitAssignment]:
+    """`make_split` as a generator of short steps (about a second at a million samples)."""
     groups = groups or {}
+    total = len(dataset.paths)
     names = dataset.classes
     # Per class, unit key -> the sample index of a file of its own, or -1 for a content
     # group (its members in `grouped`). No list per sample: a million young lists would make
@@ -108,6 +138,8 @@ def make_split(
             grouped[ci][key].append(i)
         else:
             units[ci][key], grouped[ci][key] = -1, [i]
+        if i % STEP == STEP - 1:
+            yield StepProgress("grouping", i + 1, total)
     out = bytearray(len(dataset.paths))
     forced: dict[str, int] = {}  # group key -> split, for groups seen in an earlier class
     small: list[str] = []
@@ -130,8 +162,8 @@ def make_split(
                 elif forced[key] == _TEST:
                     test_q -= len(members[key])
         free = [key for key in class_units if key not in decided]
-        free = _ranked(free, f"{seed}\x1f{names[ci]}\x1f")
-        for key in free:
+        free = yield from _ranked(free, f"{seed}\x1f{names[ci]}\x1f")
+        for j, key in enumerate(free):
             size = len(members[key]) if key in members else 1
             if size <= test_q:
                 decided[key], test_q = _TEST, test_q - size
@@ -139,9 +171,13 @@ def make_split(
                 decided[key], val_q = _VAL, val_q - size
             else:
                 decided[key] = _TRAIN
-        for key, i in class_units.items():
+            if j % STEP == STEP - 1:
+                yield StepProgress(f"splitting {names[ci]}", j + 1, len(free))
+        for j, (key, i) in enumerate(class_units.items()):
             if i >= 0:
                 out[i] = decided[key]
+            if j % STEP == STEP - 1:
+                yield StepProgress(f"splitting {names[ci]}", j + 1, len(class_units))
         for key, group in members.items():
             for i in group:
                 out[i] = decided[key]
