@@ -115,6 +115,10 @@ class SampleView(Sequence[Sample]):
 
 
 _UNSET: Any = object()
+# Arrays over every sample are filled this many at a time: one numpy call holds the GIL
+# throughout, and filling a million paths in one took 24 ms (up to ~55 ms on a busy machine),
+# which the window's every call into Python waited for (benchmarks/bench_gallery.py).
+_GIL_CHUNK = 65_536
 
 
 class PathIndex:
@@ -285,7 +289,9 @@ class Dataset:
         if self._label_array is None:
             import numpy as np
 
-            array = np.fromiter(self._labels, dtype=np.int32, count=len(self._labels))
+            array = np.empty(len(self._labels), np.int32)
+            for start in range(0, len(array), _GIL_CHUNK):
+                array[start : start + _GIL_CHUNK] = self._labels[start : start + _GIL_CHUNK]
             array.flags.writeable = False
             self._label_array = array
         return self._label_array
@@ -297,7 +303,8 @@ class Dataset:
             import numpy as np
 
             array = np.empty(len(self._paths), dtype=object)
-            array[:] = self._paths
+            for start in range(0, len(array), _GIL_CHUNK):
+                array[start : start + _GIL_CHUNK] = self._paths[start : start + _GIL_CHUNK]
             array.flags.writeable = False
             self._path_array = array
         return self._path_array

@@ -46,7 +46,7 @@ def iter_content_groups(
     ends): the scan reports those. Run it in a worker; pass the result to
     `make_plan(..., groups=...)`.
     """
-    paths = [s.path for s in dataset.samples]
+    paths = dataset.paths  # not a Sample per file: 0.3 s at a million, in one step
     total = len(paths)
     by_size: dict[int, list[str]] = {}
     for i, rel in enumerate(paths, 1):
