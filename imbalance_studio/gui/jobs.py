@@ -100,13 +100,21 @@ def _relay(gen: Generator[Any, Any, Any]) -> Generator[Any, Any, Any]:
 
 
 _held_until = 0.0  # serial jobs wait until then (time.monotonic()): see hold_serial_jobs
+# A job's result (done, partial, error) is shown on the GUI thread, and what it sets off
+# (model resets, layout, the repaint) follows in the next turns of the loop: serial jobs that
+# run generators pause at their next step from just before that until this long after it.
+# Measured in bench_gallery: the reconcile's result arriving while the identical-file search
+# ran stalled the window 45-60 ms, 15 ms of it its own work and the rest GIL waits.
+_HOLD_AFTER_RESULT_S = 0.05
+_STEP_BREATH_S = 0.0005
 
 
 def hold_serial_jobs(seconds: float) -> None:
     """Keep serial jobs from starting for `seconds` (GUI thread, before a burst of work of
     its own: showing a new listing takes a few turns of the event loop, each calling into
-    Python dozens of times, and behind a busy serial job each call waits for the GIL). Jobs
-    already running go on; the ones that wait start when the hold ends."""
+    Python dozens of times, and behind a busy serial job each call waits for the GIL). A running
+    serial generator pauses at its next step, a running plain function goes on; the ones that
+    wait start when the hold ends."""
     global _held_until
     _held_until = max(_held_until, time.monotonic() + seconds)
 
@@ -117,13 +125,23 @@ def _wait_for_hold(job: Job) -> None:
 
 
 def _in_lane(gen: Generator[Any, Any, Any], job: Job) -> Generator[Any, Any, Any]:
-    """`gen`, stepped only while this thread holds the LANE (a serial job's generator)."""
+    """`gen`, stepped only while this thread holds the LANE (a serial job's generator). It
+    pauses between two steps while serial jobs are held, so a running one also gives way to
+    the window's own turns (a result arriving, see `_HOLD_AFTER_RESULT_S`)."""
     with LANE:
-        _wait_for_hold(job)
-        if job.cancelled:
-            gen.close()
-            return None
-        return (yield from gen)
+        while True:
+            _wait_for_hold(job)
+            if job.cancelled:
+                gen.close()
+                return None
+            try:
+                item = gen.send(None)
+            except StopIteration as stop:
+                return stop.value
+            yield item
+            # Let the GIL go for a moment: a thread waiting for it (the GUI thread) takes it
+            # now, instead of asking for it and waiting while this one runs on.
+            time.sleep(_STEP_BREATH_S)
 
 
 def _call_in_lane(job: Job, work: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
@@ -211,22 +229,26 @@ class JobRunner(QObject):
         job.worker = worker
         self._track(job)
 
-        def live(fn: Callback, always: bool = False) -> Callable[..., None]:
+        def live(fn: Callback, always: bool = False, hold: bool = False) -> Callable[..., None]:
             def call(*a: Any) -> None:
                 if fn is None or (owner is not None and not shiboken6.isValid(owner)):
                     return
                 if not always and job.cancelled:
                     return
+                if hold:
+                    hold_serial_jobs(_HOLD_AFTER_RESULT_S)
                 fn(*a)
+                if hold:
+                    hold_serial_jobs(_HOLD_AFTER_RESULT_S)
 
             return call
 
-        on_progress, on_partial = live(progress), live(partial)
+        on_progress, on_partial = live(progress), live(partial, hold=True)
 
         def yielded(item: object) -> None:
             (on_progress if is_progress(item) else on_partial)(item)
 
-        on_error = live(error)
+        on_error = live(error, hold=True)
 
         def errored(exc: BaseException) -> None:
             on_error(exc.args[0] if isinstance(exc, _JobFailed) else exc)
@@ -236,9 +258,10 @@ class JobRunner(QObject):
             self._untrack(job)
             live(finished, always=True)()
 
-        if gen is not None:
+        if gen is not None and (progress is not None or partial is not None):
+            # Unheard steps cost the GUI thread nothing (a plan yields a hundred of them).
             worker.yielded.connect(yielded)
-        worker.returned.connect(live(done))
+        worker.returned.connect(live(done, hold=True))
         worker.errored.connect(errored)
         worker.finished.connect(ended)
         worker.start()

@@ -224,3 +224,49 @@ def test_serial_jobs_run_one_at_a_time_and_a_cancelled_waiting_one_never_runs(qt
         "a job that is not serial should run beside the serial ones"
     )
     assert ("done", "b") in recs["b"].events and ("done", "a") in recs["a"].events
+
+
+def test_a_running_serial_generator_pauses_while_serial_jobs_are_held(qtbot, runner):
+    """The window holds serial jobs for its own turns (a listing shown, a job's result
+    arriving): a serial generator already running takes no step while the hold lasts, and
+    goes on afterwards; a job that is not serial is not held."""
+    from imbalance_studio.gui import jobs
+
+    steps: list[float] = []
+
+    def ticking(n: int):
+        for i in range(n):
+            steps.append(time.monotonic())
+            time.sleep(0.01)
+            yield Step(i + 1, n)
+        return n
+
+    rec, free = Recorder(), Recorder()
+    runner.start(ticking, 60, serial=True, **rec.options())
+    qtbot.waitUntil(lambda: len(steps) >= 3, timeout=5000)
+    held_at = time.monotonic()
+    jobs.hold_serial_jobs(0.3)
+    free_steps_before = len(steps)
+    runner.start(lambda: time.monotonic(), **free.options())
+    wait_finished(qtbot, free)
+    assert free.events[0][0] == "done" and free.events[0][1] - held_at < 0.25
+    wait_finished(qtbot, rec, timeout=10_000)
+    assert ("done", 60) in rec.events
+    during = [t for t in steps if held_at + 0.03 < t < held_at + 0.3]
+    assert not during, f"{len(during)} steps ran while held"
+    assert len(steps) == 60 and free_steps_before < 60
+
+
+def test_a_jobs_result_holds_serial_jobs_for_the_windows_next_turns(qtbot, runner):
+    """Showing a result (done, partial, error) sets off model resets and a repaint in the
+    next turns of the loop: serial generators pause from just before it until a while
+    after (gui.jobs._HOLD_AFTER_RESULT_S)."""
+    from imbalance_studio.gui import jobs
+
+    shown: list[float] = []
+    rec = Recorder()
+    runner.start(
+        lambda: 1, done=lambda _r: shown.append(time.monotonic()), finished=rec.cb("finished")
+    )
+    wait_finished(qtbot, rec)
+    assert shown and jobs._held_until >= shown[0] + jobs._HOLD_AFTER_RESULT_S - 0.01

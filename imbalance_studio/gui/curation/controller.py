@@ -18,7 +18,7 @@ from PySide6.QtGui import QUndoStack
 
 from ...core.dataset import Dataset
 from ...core.duplicates import iter_content_groups
-from ...core.plan import Plan, replan
+from ...core.plan import Plan, iter_replan
 from ...core.policies import apply_policy
 from ...core.project import ClassTarget, Mark, Method, Project, ProjectError, SplitSettings
 from ...core.reconcile import reconcile
@@ -307,7 +307,7 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
                 self._on_plan(result)
 
         self.run_job(
-            replan,
+            iter_replan,
             self.dataset,
             snapshot(self.project),
             self._groups,
