@@ -256,6 +256,9 @@ def curation_bench(app: QApplication, n: int, meter: StallMeter) -> list[tuple]:
 
     steps.measure(f"open a project ({len(project.marks):,} marks) on a changed dataset", reopen)
     window.close()
+    import shutil
+
+    shutil.rmtree(home, ignore_errors=True)  # the window's autosaves and caches
     return steps.rows
 
 
