@@ -101,11 +101,13 @@ def _relay(gen: Generator[Any, Any, Any]) -> Generator[Any, Any, Any]:
 
 _held_until = 0.0  # serial jobs wait until then (time.monotonic()): see hold_serial_jobs
 # A job's result (done, partial, error) is shown on the GUI thread, and what it sets off
-# (model resets, layout, the repaint) follows in the next turns of the loop: serial jobs that
-# run generators pause at their next step from just before that until this long after it.
-# Measured in bench_gallery: the reconcile's result arriving while the identical-file search
-# ran stalled the window 45-60 ms, 15 ms of it its own work and the rest GIL waits.
-_HOLD_AFTER_RESULT_S = 0.05
+# (model resets, layout, the repaint) follows in the next turns of the loop: while a serial
+# job runs, serial generators pause at their next step from just before that until
+# `JobRunner.result_hold_s` after it. Measured in bench_gallery: the reconcile's result
+# arriving while the identical-file search ran stalled the window 45-60 ms, 15 ms of it its
+# own work and the rest GIL waits. Worth it only where the window's turns are long (a listing
+# of a million): the window sets it by the listing's size (see MainWindow._on_dataset).
+RESULT_HOLD_S = 0.05
 _STEP_BREATH_S = 0.0005
 
 
@@ -127,7 +129,7 @@ def _wait_for_hold(job: Job) -> None:
 def _in_lane(gen: Generator[Any, Any, Any], job: Job) -> Generator[Any, Any, Any]:
     """`gen`, stepped only while this thread holds the LANE (a serial job's generator). It
     pauses between two steps while serial jobs are held, so a running one also gives way to
-    the window's own turns (a result arriving, see `_HOLD_AFTER_RESULT_S`)."""
+    the window's own turns (a result arriving, see `RESULT_HOLD_S`)."""
     with LANE:
         while True:
             _wait_for_hold(job)
@@ -188,6 +190,7 @@ class JobRunner(QObject):
             pool.setMaxThreadCount(max(pool.maxThreadCount(), MIN_POOL_THREADS))
         self._jobs: dict[int, Job] = {}
         self._by_key: dict[object, Job] = {}
+        self.result_hold_s = RESULT_HOLD_S  # see RESULT_HOLD_S
 
     # -- starting ---------------------------------------------------------------------------
     def start(
@@ -229,26 +232,29 @@ class JobRunner(QObject):
         job.worker = worker
         self._track(job)
 
-        def live(fn: Callback, always: bool = False, hold: bool = False) -> Callable[..., None]:
+        def live(fn: Callback, always: bool = False, held: bool = False) -> Callable[..., None]:
             def call(*a: Any) -> None:
                 if fn is None or (owner is not None and not shiboken6.isValid(owner)):
                     return
                 if not always and job.cancelled:
                     return
+                # Only while a serial job runs or waits: holding none would only delay the
+                # next one (the plan after a small folder's listing).
+                hold = self.result_hold_s if held and LANE.locked() else 0.0
                 if hold:
-                    hold_serial_jobs(_HOLD_AFTER_RESULT_S)
+                    hold_serial_jobs(hold)
                 fn(*a)
                 if hold:
-                    hold_serial_jobs(_HOLD_AFTER_RESULT_S)
+                    hold_serial_jobs(hold)
 
             return call
 
-        on_progress, on_partial = live(progress), live(partial, hold=True)
+        on_progress, on_partial = live(progress), live(partial, held=True)
 
         def yielded(item: object) -> None:
             (on_progress if is_progress(item) else on_partial)(item)
 
-        on_error = live(error, hold=True)
+        on_error = live(error, held=True)
 
         def errored(exc: BaseException) -> None:
             on_error(exc.args[0] if isinstance(exc, _JobFailed) else exc)
@@ -261,7 +267,7 @@ class JobRunner(QObject):
         if gen is not None and (progress is not None or partial is not None):
             # Unheard steps cost the GUI thread nothing (a plan yields a hundred of them).
             worker.yielded.connect(yielded)
-        worker.returned.connect(live(done, hold=True))
+        worker.returned.connect(live(done, held=True))
         worker.errored.connect(errored)
         worker.finished.connect(ended)
         worker.start()

@@ -64,6 +64,10 @@ def _titled(title: str, widget: QWidget) -> QWidget:
 
 WORKSPACE_DELAY_MS = 1  # see _on_dataset
 SHOW_HOLD_S = 0.25  # see _on_dataset
+# Listings this large get the whole hold (and jobs' results theirs: gui.jobs.RESULT_HOLD_S),
+# smaller ones a share: behind a plan over a few thousand paths (milliseconds) the window's
+# turns never wait, and holds only made the plan, and the demo's first screen, later.
+FULL_HOLD_SAMPLES = 200_000
 CHART_DELAY_MS = 30  # after the workspace's turn
 
 
@@ -302,12 +306,14 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentWidget(shown)
 
     def _on_dataset(self, dataset: Dataset) -> None:
-        from .jobs import hold_serial_jobs
+        from .jobs import RESULT_HOLD_S, hold_serial_jobs, runner
         from .main_thread_gc import adopt
 
         # The plan, the reconcile and the path index this listing sets off start once it is
         # shown (SHOW_HOLD_S): they would make each of the turns below wait for the GIL.
-        hold_serial_jobs(SHOW_HOLD_S)
+        share = min(1.0, len(dataset.paths) / FULL_HOLD_SAMPLES)
+        hold_serial_jobs(SHOW_HOLD_S * share)
+        runner().result_hold_s = RESULT_HOLD_S * share
 
         # A listing arrives from a worker holding every path: frozen now, or the next cycle
         # collection on this thread walks its million entries (20-30 ms).

@@ -259,14 +259,28 @@ def test_a_running_serial_generator_pauses_while_serial_jobs_are_held(qtbot, run
 
 def test_a_jobs_result_holds_serial_jobs_for_the_windows_next_turns(qtbot, runner):
     """Showing a result (done, partial, error) sets off model resets and a repaint in the
-    next turns of the loop: serial generators pause from just before it until a while
-    after (gui.jobs._HOLD_AFTER_RESULT_S)."""
+    next turns of the loop: while a serial job runs, serial generators pause from just
+    before it until a while after (runner.result_hold_s). With no serial job
+    running, a result holds nothing (the next plan is not made later for it)."""
     from imbalance_studio.gui import jobs
 
     shown: list[float] = []
-    rec = Recorder()
+    quiet = Recorder()
+    runner.start(lambda: 1, finished=quiet.cb("finished"))
+    wait_finished(qtbot, quiet)
+    assert jobs._held_until < time.monotonic()
+
+    def ticking():
+        for i in range(40):
+            time.sleep(0.01)
+            yield Step(i + 1, 40)
+
+    serial, rec = Recorder(), Recorder()
+    runner.start(ticking, serial=True, **serial.options())
+    qtbot.waitUntil(lambda: jobs.LANE.locked(), timeout=5000)
     runner.start(
         lambda: 1, done=lambda _r: shown.append(time.monotonic()), finished=rec.cb("finished")
     )
     wait_finished(qtbot, rec)
-    assert shown and jobs._held_until >= shown[0] + jobs._HOLD_AFTER_RESULT_S - 0.01
+    assert shown and jobs._held_until >= shown[0] + runner.result_hold_s - 0.01
+    wait_finished(qtbot, serial)

@@ -156,7 +156,7 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
             return
         self._near_groups = groups
         self._split = None  # made with other groups
-        self.schedule_plan()
+        self.schedule_plan(now=True)
 
     # -- edits (undoable) ---------------------------------------------------------------
     def set_marks(self, paths: list[str], mark: Mark | None, text: str) -> None:
@@ -291,9 +291,16 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
         self._autosave()
 
     # -- plan ---------------------------------------------------------------------------
-    def schedule_plan(self) -> None:
+    def schedule_plan(self, now: bool = False) -> None:
+        """Plan again, 30 ms after the last of a burst of edits (key presses), or `now` when
+        what the plan waited for has arrived (the groups): a newer plan replaces a running
+        one between two of its steps."""
         if self.dataset is not None and self.project is not None and self._groups is not None:
-            self._plan_timer.start()
+            if now:
+                self._plan_timer.stop()
+                self._start_plan()
+            else:
+                self._plan_timer.start()
 
     def _start_plan(self) -> None:
         if self.dataset is None or self.project is None or self._groups is None:
@@ -351,7 +358,7 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
                 self.status.emit(
                     f"{len(groups)} files have an identical twin; twins share a split."
                 )
-            self.schedule_plan()
+            self.schedule_plan(now=True)
 
         self.run_job(
             iter_content_groups, dataset, done=done, failed="Could not compare files", serial=True
