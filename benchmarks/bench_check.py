@@ -72,7 +72,7 @@ def breakdown(root: str, env: dict[str, str]) -> None:
     from PIL import Image
 
     from imbalance_studio.core.processes import worker_pool
-    from imbalance_studio.core.scanning import _check, check_batch
+    from imbalance_studio.core.scanning import check_batch, check_file
 
     top = sorted(os.listdir(root))[0]
     files = [os.path.join(root, top, n) for n in sorted(os.listdir(os.path.join(root, top)))]
@@ -88,7 +88,7 @@ def breakdown(root: str, env: dict[str, str]) -> None:
             return im.size
 
     h = statistics.median(per_file(header) for _ in range(3))
-    c = statistics.median(per_file(_check) for _ in range(3))
+    c = statistics.median(per_file(check_file) for _ in range(3))
     print(f"  per file, one process: header open {h * 1e6:.0f} us, check {c * 1e6:.0f} us")
     t = time.perf_counter()
     pool = worker_pool(2)
