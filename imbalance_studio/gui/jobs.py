@@ -101,14 +101,15 @@ def _relay(gen: Generator[Any, Any, Any]) -> Generator[Any, Any, Any]:
 
 _held_until = 0.0  # serial jobs wait until then (time.monotonic()): see hold_serial_jobs
 # A job's result (done, partial, error) is shown on the GUI thread, and what it sets off
-# (model resets, layout, the repaint) follows in the next turns of the loop: while a serial
-# job runs, serial generators pause at their next step from just before that until
-# `JobRunner.result_hold_s` after it. Measured in bench_gallery: the reconcile's result
+# (model resets, layout, the repaint) follows in the next turns of the loop: for a job
+# started with `hold_on_result`, while a serial job runs, serial generators pause at their
+# next step from just before that until `JobRunner.result_hold_s` after it. Measured in bench_gallery: the reconcile's result
 # arriving while the identical-file search ran stalled the window 45-60 ms, 15 ms of it its
 # own work and the rest GIL waits. Worth it only where the window's turns are long (a listing
 # of a million): the window sets it by the listing's size (see MainWindow._on_dataset).
 RESULT_HOLD_S = 0.05
 _STEP_BREATH_S = 0.0005
+_BREATH_EVERY_S = 0.005
 
 
 def hold_serial_jobs(seconds: float) -> None:
@@ -129,21 +130,28 @@ def _wait_for_hold(job: Job) -> None:
 def _in_lane(gen: Generator[Any, Any, Any], job: Job) -> Generator[Any, Any, Any]:
     """`gen`, stepped only while this thread holds the LANE (a serial job's generator). It
     pauses between two steps while serial jobs are held, so a running one also gives way to
-    the window's own turns (a result arriving, see `RESULT_HOLD_S`)."""
+    the window's own turns (a result arriving, see `RESULT_HOLD_S`). However it ends, `gen`
+    is closed here, in the worker and inside the lane (its clean-up may write a cache)."""
     with LANE:
-        while True:
-            _wait_for_hold(job)
-            if job.cancelled:
-                gen.close()
-                return None
-            try:
-                item = gen.send(None)
-            except StopIteration as stop:
-                return stop.value
-            yield item
-            # Let the GIL go for a moment: a thread waiting for it (the GUI thread) takes it
-            # now, instead of asking for it and waiting while this one runs on.
-            time.sleep(_STEP_BREATH_S)
+        try:
+            breathed = time.monotonic()
+            while True:
+                _wait_for_hold(job)
+                if job.cancelled:
+                    return None
+                try:
+                    item = gen.send(None)
+                except StopIteration as stop:
+                    return stop.value
+                yield item
+                # Let the GIL go for a moment: a thread waiting for it (the GUI thread) takes
+                # it now, instead of asking for it and waiting while this one runs on. At most
+                # every few ms, so that a job of many tiny steps is not slowed down by it.
+                if time.monotonic() - breathed >= _BREATH_EVERY_S:
+                    time.sleep(_STEP_BREATH_S)
+                    breathed = time.monotonic()
+        finally:
+            gen.close()
 
 
 def _call_in_lane(job: Job, work: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
@@ -205,6 +213,7 @@ class JobRunner(QObject):
         error: Callback = None,
         finished: Callback = None,
         serial: bool = False,
+        hold_on_result: bool = False,
         **kwargs: Any,
     ) -> Job:
         """Run `work(*args, **kwargs)` (or drive a generator object) in a worker thread.
@@ -213,7 +222,9 @@ class JobRunner(QObject):
         thread, only while `owner` (if given) is alive and the job is neither cancelled nor
         replaced; `finished` runs whenever the job ends while the owner is alive. A `serial`
         job runs Python-bound work and waits for the serial job before it (see `LANE`); one
-        cancelled while it waits ends without running."""
+        cancelled while it waits ends without running. `hold_on_result`: showing this job's
+        results sets off long turns of the window (a listing, a plan at a million samples),
+        so serial jobs pause around them (see `RESULT_HOLD_S`)."""
         if key is not None and (old := self._by_key.get(key)) is not None:
             old.cancel()
         gen = _as_generator(work, args, kwargs)
@@ -249,12 +260,12 @@ class JobRunner(QObject):
 
             return call
 
-        on_progress, on_partial = live(progress), live(partial, held=True)
+        on_progress, on_partial = live(progress), live(partial, held=hold_on_result)
 
         def yielded(item: object) -> None:
             (on_progress if is_progress(item) else on_partial)(item)
 
-        on_error = live(error, held=True)
+        on_error = live(error, held=hold_on_result)
 
         def errored(exc: BaseException) -> None:
             on_error(exc.args[0] if isinstance(exc, _JobFailed) else exc)
@@ -267,7 +278,7 @@ class JobRunner(QObject):
         if gen is not None and (progress is not None or partial is not None):
             # Unheard steps cost the GUI thread nothing (a plan yields a hundred of them).
             worker.yielded.connect(yielded)
-        worker.returned.connect(live(done, held=True))
+        worker.returned.connect(live(done, held=hold_on_result))
         worker.errored.connect(errored)
         worker.finished.connect(ended)
         worker.start()

@@ -124,6 +124,7 @@ class DatasetSession(QObject):
         start_job(
             scan_job, self.root, owner=self, key=self._key, progress=self._on_progress,
             partial=self._on_listed, done=self._on_checked, error=self._on_error,
+            hold_on_result=True,  # showing a listing takes the window a few long turns
         )  # fmt: skip
         self.warm_up()
 

@@ -57,6 +57,16 @@ def runner(qtbot):
     r.shutdown(5000)
 
 
+@pytest.fixture(autouse=True)
+def no_hold_left_over():
+    """Holds are module state (the window's, shared by its jobs): none leaks between tests."""
+    from imbalance_studio.gui import jobs
+
+    jobs._held_until = 0.0
+    yield
+    jobs._held_until = 0.0
+
+
 def wait_finished(qtbot, rec: Recorder, timeout=5000) -> None:
     qtbot.waitUntil(lambda: "finished" in rec.names(), timeout=timeout)
 
@@ -258,15 +268,16 @@ def test_a_running_serial_generator_pauses_while_serial_jobs_are_held(qtbot, run
 
 
 def test_a_jobs_result_holds_serial_jobs_for_the_windows_next_turns(qtbot, runner):
-    """Showing a result (done, partial, error) sets off model resets and a repaint in the
-    next turns of the loop: while a serial job runs, serial generators pause from just
-    before it until a while after (runner.result_hold_s). With no serial job
-    running, a result holds nothing (the next plan is not made later for it)."""
+    """Showing a result (done, partial, error) of a job started with hold_on_result sets off
+    model resets and a repaint in the next turns of the loop: while a serial job runs,
+    serial generators pause from just before it until a while after (runner.result_hold_s).
+    With no serial job running, a result holds nothing (the next plan is not made later for
+    it), and other jobs' results hold nothing either."""
     from imbalance_studio.gui import jobs
 
     shown: list[float] = []
     quiet = Recorder()
-    runner.start(lambda: 1, finished=quiet.cb("finished"))
+    runner.start(lambda: 1, finished=quiet.cb("finished"), hold_on_result=True)
     wait_finished(qtbot, quiet)
     assert jobs._held_until < time.monotonic()
 
@@ -279,8 +290,41 @@ def test_a_jobs_result_holds_serial_jobs_for_the_windows_next_turns(qtbot, runne
     runner.start(ticking, serial=True, **serial.options())
     qtbot.waitUntil(lambda: jobs.LANE.locked(), timeout=5000)
     runner.start(
-        lambda: 1, done=lambda _r: shown.append(time.monotonic()), finished=rec.cb("finished")
+        lambda: 1,
+        done=lambda _r: shown.append(time.monotonic()),
+        finished=rec.cb("finished"),
+        hold_on_result=True,
     )
     wait_finished(qtbot, rec)
     assert shown and jobs._held_until >= shown[0] + runner.result_hold_s - 0.01
+    jobs._held_until = 0.0
+    plain = Recorder()
+    runner.start(lambda: 2, finished=plain.cb("finished"))
+    wait_finished(qtbot, plain)
+    assert jobs._held_until == 0.0  # not started with hold_on_result
     wait_finished(qtbot, serial)
+
+
+def test_a_cancelled_serial_generator_is_closed_in_its_worker_inside_the_lane(qtbot, runner):
+    """Its clean-up (a cache write) runs in the worker thread while it still holds the lane,
+    not later beside the next serial job, nor on the GUI thread."""
+    from imbalance_studio.gui import jobs
+
+    rec, cleanup, in_lane = Recorder(), [], []
+
+    def steps():
+        try:
+            for i in range(500):
+                time.sleep(0.005)
+                yield Step(i + 1, 500)
+        finally:
+            cleanup.append(threading.get_ident())
+            in_lane.append(jobs.LANE.locked())
+
+    job = runner.start(steps, serial=True, **rec.options())
+    qtbot.waitUntil(lambda: "progress" in rec.names(), timeout=5000)
+    jobs.hold_serial_jobs(0.2)  # cancelled while paused, too
+    job.cancel()
+    wait_finished(qtbot, rec)
+    assert "done" not in rec.names()
+    assert cleanup and cleanup[0] != threading.get_ident() and in_lane == [True]

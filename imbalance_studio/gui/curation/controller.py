@@ -397,4 +397,5 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
         return start_job(
             fn, *args, owner=self, key=key, done=done,
             error=report if failed is not None else None, finished=ended, serial=serial,
+            hold_on_result=serial,  # a plan or a reconcile at a million samples: long turns
         )  # fmt: skip
