@@ -23,7 +23,15 @@ def folder(tmp_path):
     # size is read too (same size, other bytes)
     shutil.copy(root / "digit_0/digit_0_000.png", root / "digit_0/copy_a.png")
     shutil.copy(root / "digit_0/digit_0_003.png", root / "digit_1/copy_b.png")
+    age(root, 3600)
     return root
+
+
+def age(root, seconds: int) -> None:
+    """Date every file `seconds` back: digests of files written moments ago are not kept."""
+    for path in root.rglob("*.png"):
+        st = os.stat(path)
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - seconds * 1_000_000_000))
 
 
 def counting_digests(monkeypatch) -> list[str]:
@@ -79,3 +87,44 @@ def test_a_damaged_cache_is_rebuilt_not_trusted(folder, monkeypatch):
     read.clear()
     assert content_groups(scan(folder)) == expected
     assert read == []  # and the rebuilt cache serves the next open
+
+
+def test_a_file_written_moments_ago_is_grouped_but_its_digest_not_kept(folder, monkeypatch):
+    """Rewritten again within the file system's time resolution, at the same size, it would
+    keep its size and mtime: so its digest is used now and read again next time."""
+    fresh = folder / "digit_0/copy_c.png"
+    shutil.copy(folder / "digit_0/digit_0_001.png", fresh)  # mtime: now
+    read = counting_digests(monkeypatch)
+    groups = content_groups(scan(folder))
+    assert groups["digit_0/copy_c.png"] == groups["digit_0/digit_0_001.png"]
+    read.clear()
+    assert content_groups(scan(folder)) == groups
+    assert read == [str(fresh)]
+
+
+def test_a_file_changed_while_it_is_hashed_is_neither_grouped_nor_kept(folder, monkeypatch):
+    target = folder / "digit_0/copy_a.png"
+    real = duplicates._file_digest
+
+    def digest_then_touch(path: str) -> bytes:
+        out = real(path)
+        if path == str(target):  # rewritten just after it was read
+            st = os.stat(path)
+            os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+        return out
+
+    monkeypatch.setattr(duplicates, "_file_digest", digest_then_touch)
+    groups = content_groups(scan(folder))
+    assert "digit_0/copy_a.png" not in groups
+    monkeypatch.setattr(duplicates, "_file_digest", real)
+    read = counting_digests(monkeypatch)
+    assert "digit_0/copy_a.png" in content_groups(scan(folder))  # read again, grouped now
+    assert read == [str(target)]
+
+
+def test_an_unusable_cache_folder_does_not_stop_the_search(folder, tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would go")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    groups = content_groups(scan(folder))
+    assert groups["digit_0/digit_0_000.png"] == groups["digit_0/copy_a.png"]

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .dataset import ProblemReason
-from .file_cache import FileCache
+from .file_cache import FileCache, open_optional
 
 #: The cache table of check results; bump the version when the check finds things differently
 #: (new reasons, other limits), so older results are not trusted.
@@ -32,10 +32,7 @@ _REASONS = frozenset(v for k, v in vars(ProblemReason).items() if k.isupper())
 
 def open_cache(root: str | os.PathLike[str]) -> FileCache | None:
     """The dataset's check cache, or None when it cannot be used here."""
-    try:
-        return FileCache(Path(root), KIND)
-    except (OSError, ValueError):
-        return None
+    return open_optional(Path(root), KIND)
 
 
 def encode(
@@ -68,6 +65,9 @@ def cached_rows(cache: FileCache | None) -> dict[str, tuple[int, int, bytes]]:
         return cache.entries()
     except Exception:  # an unusable cache is an empty one
         return {}
+
+
+_UNSEEN: Any = object()  # not decoded yet (None: decoded, and not a record of this version)
 
 
 def iter_known(
@@ -110,9 +110,6 @@ def iter_known(
                     known[rel] = facts
         yield min(start + _STAT_STEP, total)
     return known
-
-
-_UNSEEN: Any = object()
 
 
 def store(cache: FileCache | None, rows: Iterable[tuple[str, int, int, bytes]]) -> None:

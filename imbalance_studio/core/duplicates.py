@@ -12,20 +12,24 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import time
 from collections.abc import Callable, Generator
+from contextlib import suppress
 from dataclasses import dataclass
 
 from .dataset import Dataset
-from .file_cache import FileCache
+from .file_cache import FileCache, open_optional
 from .progress import drive
 from .safe_read import InputFileError, open_regular
 
 #: The file cache's table of whole-file digests (blake2b, 20 bytes); bump if that changes.
 DIGEST_KIND = "content.v1"
 _DIGEST_BYTES = 20
-# A stat costs a few microseconds, a hash a file read: steps of about the same time (~10 ms),
-# few enough that a runner's pause between two steps costs little.
+# A stat costs a few microseconds, a hash a whole file read: sizing takes eight files for
+# every one hashed in a step, so that neither kind of step is tiny.
 _SIZING_PER_HASHING = 8
+_STORE_EVERY = 4096  # digests written to the cache at a time
+_SETTLED_NS = 2_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,13 +47,6 @@ def _file_digest(path: str) -> bytes:
         while block := f.read(1 << 20):
             h.update(block)
     return h.digest()
-
-
-def _open_cache(root: os.PathLike[str] | str) -> FileCache | None:
-    try:
-        return FileCache(root, DIGEST_KIND)
-    except (OSError, ValueError):
-        return None
 
 
 def iter_content_groups(
@@ -80,11 +77,11 @@ def iter_content_groups(
     candidates = [
         (rel, size, mtime) for size, same in by_size.items() if len(same) > 1 for rel, mtime in same
     ]
-    cache = _open_cache(dataset.root) if use_cache and candidates else None
+    cache = open_optional(dataset.root, DIGEST_KIND) if use_cache and candidates else None
+    known = _cached_digests(cache, candidates)
+    by_digest: dict[str, list[str]] = {}
+    fresh: list[tuple[str, int, int, bytes]] = []
     try:
-        known = cache.lookup(candidates) if cache is not None else {}
-        by_digest: dict[str, list[str]] = {}
-        fresh: list[tuple[str, int, int, bytes]] = []
         for i, (rel, size, mtime) in enumerate(candidates, 1):
             digest = known.get(rel)
             if digest is None or len(digest) != _DIGEST_BYTES:
@@ -92,14 +89,34 @@ def iter_content_groups(
             if digest:
                 by_digest.setdefault(f"{size}:{digest.hex()}", []).append(rel)
             if i % chunk == 0 or i == len(candidates):
+                if len(fresh) >= _STORE_EVERY:
+                    _store(cache, fresh)
                 yield GroupProgress(
                     "hashing", i, len(candidates), f"hashed {i} of {len(candidates)}"
                 )
     finally:
+        _store(cache, fresh)  # what was hashed before a cancel is kept too
         if cache is not None:
-            cache.store(fresh)
-            cache.close()
+            with suppress(Exception):
+                cache.close()
     return {rel: key for key, same in by_digest.items() if len(same) > 1 for rel in same}
+
+
+def _cached_digests(cache: FileCache | None, keys: list[tuple[str, int, int]]) -> dict[str, bytes]:
+    if cache is None:
+        return {}
+    try:
+        return cache.lookup(keys)
+    except Exception:  # an unusable cache (say, a folder that cannot be made) is an empty one
+        return {}
+
+
+def _store(cache: FileCache | None, fresh: list[tuple[str, int, int, bytes]]) -> None:
+    """Record `fresh` digests (and empty it); a cache that cannot be written stays as it is."""
+    if cache is not None and fresh:
+        with suppress(Exception):
+            cache.store(fresh)
+    fresh.clear()
 
 
 def _hash_unchanged(
@@ -115,7 +132,10 @@ def _hash_unchanged(
         return None
     if (st.st_size, st.st_mtime_ns) != (size, mtime):
         return None
-    fresh.append((rel, size, mtime, digest))
+    # A file written in the last moments could be rewritten again, to the same size, within
+    # the file system's time resolution: its digest is used now but not kept.
+    if time.time_ns() - mtime > _SETTLED_NS:
+        fresh.append((rel, size, mtime, digest))
     return digest
 
 

@@ -188,6 +188,15 @@ class FileCache:
         self._discard()
 
 
+def open_optional(dataset_root: Path | str, kind: str) -> FileCache | None:
+    """The dataset's cache of `kind`, or None when it cannot be used here (the callers then
+    work without it: the cache is an optimisation, never a requirement)."""
+    try:
+        return FileCache(dataset_root, kind)
+    except (OSError, ValueError):
+        return None
+
+
 def _encode(path: str) -> bytes:
     # Paths are stored as their file-system bytes: a name that is not valid UTF-8 (surrogate
     # escapes, as os.listdir gives it) cannot be SQLite text.
