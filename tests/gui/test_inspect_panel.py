@@ -30,10 +30,12 @@ def test_opening_a_folder_shows_its_duplicates_and_flags(qtbot, window, wait_sca
     assert rows == sorted(rows, reverse=True) and rows[0]  # conflicts first
     flagged = {f.path for f in panel.flags_model.items}
     assert set(corpus.flagged) <= flagged
-    title = window.panels.tabText(window.panels.indexOf(panel))
-    n = len(report.groups)
-    groups = f"{n} group" if n == 1 else f"{n} groups"
-    assert title == f"Inspect ({groups} · {len(panel.flags_model.items)} flagged)"
+    index = window.panels.indexOf(panel)
+    n, n_flagged = len(report.groups), len(panel.flags_model.items)
+    assert window.panels.tabText(index) == f"Inspect ({n + n_flagged})"
+    groups = f"{n} duplicate group" if n == 1 else f"{n} duplicate groups"
+    images = f"{n_flagged} image" if n_flagged == 1 else f"{n_flagged} images"
+    assert window.panels.tabToolTip(index) == f"{groups} · {images} flagged"
     # The split keeps every group together.
     for group in report.groups:
         assert len({c.plan.split_of(p) for p in group.paths}) == 1, group.paths

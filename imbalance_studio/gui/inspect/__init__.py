@@ -226,9 +226,13 @@ class Inspection(QObject):
         p.status.setText(
             f"{len(report.paths):,} images inspected{cached}. Duplicate groups are {kept}."
         )
-        self.window.panels.setTabText(
-            self.window.panels.indexOf(p),
-            f"Inspect ({plural(len(groups), 'group')} · {len(flags)} flagged)",
+        # A count in the title, as the Problems tab has; the words go in the tooltip: the
+        # longer title pushed the last tabs behind the tab bar's arrows at the default width.
+        tabs, index = self.window.panels, self.window.panels.indexOf(p)
+        tabs.setTabText(index, f"Inspect ({len(groups) + len(flags)})")
+        tabs.setTabToolTip(
+            index,
+            f"{plural(len(groups), 'duplicate group')} · {plural(len(flags), 'image')} flagged",
         )
         self.changed.emit()
 
