@@ -7,8 +7,8 @@ the grid exported with `imbalance-studio export` (the same seed, so the same spl
 judged with `iter_evaluate` (same model, training seeds, steps, size) on ~1,200 held-out
 digits that never entered the folder (bench_evaluate.held_out_val), so the verdict is not
 noise. Baseline: the `raw` recipe of the same run. Reports the held-out score of every recipe,
-the gain of the default export (`export --policy oversample`, nothing chosen: the safe stack
-and a new project's CutMix for the rarest classes) over raw, and where the search's winner
+the gain of the default export (`export --policy oversample`, nothing chosen: the safe stack,
+no CutMix) over raw, and where the search's winner
 ranks on held-out digits.
 Bars (issue 15): the default export >= +3 points over raw; the search's winner does at least
 as well as the best recipe tried by hand (held-out).
@@ -109,7 +109,7 @@ def main() -> None:
                 for s in seeds
             ]
         # The default export as a user makes it: `export FOLDER OUT --policy oversample`, no
-        # stack and no CutMix chosen (a new project: the safe stack, CutMix for the rarest).
+        # stack and no CutMix chosen (a new project: the safe stack, no CutMix).
         default_out = base / "default-export"
         with contextlib.redirect_stdout(io.StringIO()):
             rc = run_cli(["export", str(base / "digits"), str(default_out), "--policy",
@@ -137,8 +137,8 @@ def main() -> None:
                   f"{100 * (v - raw):+7.1f}{mark}")  # fmt: skip
         gain = 100 * (statistics.mean(held["default export"]) - raw)
         wins = sum(a > r for a, r in zip(held["default export"], held["raw"], strict=True))
-        print(f"  default export (--policy oversample, nothing chosen: the safe stack, CutMix "
-              f"for the rarest classes) vs raw: {gain:+.1f} points, better in {wins} of "
+        print(f"  default export (--policy oversample, nothing chosen: the safe stack, no "
+              f"CutMix) vs raw: {gain:+.1f} points, better in {wins} of "
               f"{len(seeds)} seeds (bar >= +3.0: {'met' if gain >= 3 else 'NOT met'})")  # fmt: skip
         means = {n: statistics.mean(v) for n, v in held.items() if n != "default export"}
         best = max(means, key=means.get)
