@@ -85,7 +85,7 @@ def iter_known(
     prefix = os.fspath(root) + os.sep
     get, stat_, is_reg = rows.get, os.stat, stat.S_ISREG
     # Most records are alike ("usable, W x H, upright"): each distinct value is decoded once
-    # (decoding every one was a quarter of a reopen).
+    # (decoding every one was about a sixth of a profiled reopen of 100,000 files).
     decoded: dict[bytes, tuple[str | None, str, int, int, int] | None] = {}
     total = len(rel_paths)
     for start in range(0, total, _STAT_STEP):

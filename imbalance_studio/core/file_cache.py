@@ -137,13 +137,7 @@ class FileCache:
                 rows = self._connect().execute(
                     f"SELECT path, size, mtime, value FROM {self._table}"
                 )
-                # Paths are bytes in this layout: decoded inline, not by a call per row.
-                return {
-                    path.decode("utf-8", "surrogateescape")
-                    if type(path) is bytes
-                    else _decode(path): (size, mtime, value)
-                    for path, size, mtime, value in rows
-                }
+                return {_decode(path): (size, mtime, value) for path, size, mtime, value in rows}
             except sqlite3.DatabaseError:
                 self._reset()
                 return {}

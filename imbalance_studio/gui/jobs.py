@@ -103,10 +103,11 @@ _held_until = 0.0  # serial jobs wait until then (time.monotonic()): see hold_se
 # A job's result (done, partial, error) is shown on the GUI thread, and what it sets off
 # (model resets, layout, the repaint) follows in the next turns of the loop: for a job
 # started with `hold_on_result`, while a serial job runs, serial generators pause at their
-# next step from just before that until `JobRunner.result_hold_s` after it. Measured in bench_gallery: the reconcile's result
-# arriving while the identical-file search ran stalled the window 45-60 ms, 15 ms of it its
-# own work and the rest GIL waits. Worth it only where the window's turns are long (a listing
-# of a million): the window sets it by the listing's size (see MainWindow._on_dataset).
+# next step from just before that until `JobRunner.result_hold_s` after it. Measured in
+# bench_gallery: the reconcile's result arriving while the identical-file search ran stalled
+# the window 45-60 ms, 15 ms of it its own work and the rest GIL waits. Worth it only where
+# the window's turns are long (a listing of a million): the window sets it by the listing's
+# size (see MainWindow._on_dataset).
 RESULT_HOLD_S = 0.05
 _STEP_BREATH_S = 0.0005
 _BREATH_EVERY_S = 0.005
@@ -115,9 +116,9 @@ _BREATH_EVERY_S = 0.005
 def hold_serial_jobs(seconds: float) -> None:
     """Keep serial jobs from starting for `seconds` (GUI thread, before a burst of work of
     its own: showing a new listing takes a few turns of the event loop, each calling into
-    Python dozens of times, and behind a busy serial job each call waits for the GIL). A running
-    serial generator pauses at its next step, a running plain function goes on; the ones that
-    wait start when the hold ends."""
+    Python dozens of times, and behind a busy serial job each call waits for the GIL). A
+    running serial generator pauses at its next step, a running plain function goes on; the
+    ones that wait start when the hold ends."""
     global _held_until
     _held_until = max(_held_until, time.monotonic() + seconds)
 
