@@ -43,6 +43,7 @@ def test_a_new_folder_replaces_a_running_scan_and_cancel_keeps_the_listing(
     qtbot, tmp_path, monkeypatch
 ):
     from imbalance_studio.core import scanning
+    from imbalance_studio.core.file_cache import cache_path_for
     from imbalance_studio.gui.session import DatasetSession
 
     first, second = tmp_path / "first", tmp_path / "second"
@@ -61,6 +62,11 @@ def test_a_new_folder_replaces_a_running_scan_and_cancel_keeps_the_listing(
         scanning, "check_file", lambda path: gate.wait(10) and real_check(path)
     )
     session.checkCancelled.connect(lambda: cancelled.append(True))
+    # The replaced first scan's workers may have checked (and cached) every file before it
+    # was dropped; then this reopen would check nothing, and pass "checking" too fast to see.
+    cache = cache_path_for(first)
+    for stale in cache.parent.glob(cache.name + "*"):  # with its -wal and -shm files
+        stale.unlink()
     session.open_folder(first)
     qtbot.waitUntil(lambda: session.phase == "checking", timeout=30_000)
     session.cancel_check()
