@@ -89,6 +89,15 @@ def test_policy_fills_table_and_chart_then_cell_edit(qtbot, window, wait_scanned
     assert finals == [largest] * 10
     assert panel.chart.after == [largest] * 10  # the chart shows the training split
     assert "→ 1.0:1" in panel.chart.summary.text()
+    # The bars are drawn when the Balance tab is shown, not while it is hidden.
+    chart = panel.chart
+    assert not chart.isVisible() and chart.plot is None
+    tabs = window.panels
+    tabs.setCurrentIndex(next(i for i in range(tabs.count()) if tabs.tabText(i) == "Balance"))
+    window.show()
+    qtbot.waitUntil(lambda: chart.plot is not None, timeout=5_000)
+    bars = [i for i in chart.plot.getPlotItem().items if type(i).__name__ == "BarGraphItem"]
+    assert len(bars) == 2 and list(bars[1].opts["width"]) == [largest] * 10
     # Generation, not copies, closes the gap by default (the article's advice).
     assert sum(len(cp.generate) for cp in c.plan.splits["train"]) > 0
     assert sum(len(cp.duplicates) for cp in c.plan.splits["train"]) == 0

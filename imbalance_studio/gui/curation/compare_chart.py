@@ -59,6 +59,7 @@ class CompareChart(QWidget):
         self.plan: Plan | None = None
         self.before: list[int] = []
         self.after: list[int] = []
+        self._stale = False  # bars not drawn for the current numbers
 
     @property
     def split(self) -> str:
@@ -68,18 +69,41 @@ class CompareChart(QWidget):
         self.plan = plan
         self._redraw()
 
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._draw_bars()
+
     def _redraw(self) -> None:
+        """The numbers at once; the bars when the chart is on screen (the Balance tab is
+        hidden at start-up, and a pyqtgraph plot costs 10-20 ms of the GUI thread)."""
+        if self.plan is None:
+            self.before, self.after = [], []
+            self.summary.setText("The plan appears once the folder has been scanned.")
+        else:
+            before, after = plan_counts(self.plan, self.split)
+            self.before, self.after = before, after
+            self.summary.setText(
+                f"<b>Imbalance ratio</b> {_ratio(before)} → {_ratio(after)} &nbsp;·&nbsp; "
+                f"<b>majority-class baseline accuracy</b> {majority_baseline(before):.1%} → "
+                f"{majority_baseline(after):.1%} &nbsp;·&nbsp; images {sum(before):,} → "
+                f"{sum(after):,}"
+            )
+        self._stale = True
+        if self.isVisible():
+            self._draw_bars()
+
+    def _draw_bars(self) -> None:
         import pyqtgraph as pg
 
+        self._stale = False
         if self.plot is None:
             self.plot = make_count_plot(self, min_height=140)
             self._layout.addWidget(self.plot, 1)
         self.plot.clear()
         if self.plan is None:
-            self.summary.setText("The plan appears once the folder has been scanned.")
             return
-        before, after = plan_counts(self.plan, self.split)
-        self.before, self.after = before, after
+        before, after = self.before, self.after
         n = len(before)
         ys = [n - 1 - i for i in range(n)]
         self.plot.addItem(
@@ -107,9 +131,3 @@ class CompareChart(QWidget):
         top = max([*before, *after, 1])
         self.plot.setXRange(0, top * 1.05, padding=0)
         self.plot.setYRange(-0.6, n - 0.4, padding=0)
-        self.summary.setText(
-            f"<b>Imbalance ratio</b> {_ratio(before)} → {_ratio(after)} &nbsp;·&nbsp; "
-            f"<b>majority-class baseline accuracy</b> {majority_baseline(before):.1%} → "
-            f"{majority_baseline(after):.1%} &nbsp;·&nbsp; images {sum(before):,} → "
-            f"{sum(after):,}"
-        )

@@ -161,8 +161,9 @@ def make_count_plot(owner: QWidget, min_height: int) -> Any:
     """A static pyqtgraph plot for image counts (no zoom, pan or context menu)."""
     import pyqtgraph as pg
 
-    plot = pg.PlotWidget(background=owner.palette().base().color())
-    plot.setMenuEnabled(False)
+    # enableMenu=False: the view box never builds its context menu (a few ms of the GUI
+    # thread per plot, for a menu this static chart would hide anyway).
+    plot = pg.PlotWidget(background=owner.palette().base().color(), enableMenu=False)
     plot.setMouseEnabled(x=False, y=False)
     plot.hideButtons()
     plot.getPlotItem().setLabel("bottom", "images")
