@@ -191,75 +191,80 @@ def curation_bench(app: QApplication, n: int, meter: StallMeter) -> list[tuple]:
     home = tempfile.mkdtemp(prefix="bench-gallery-")
     for var in ("XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME"):
         os.environ[var] = os.path.join(home, var.lower())
-    window = MainWindow()
-    window.show()
-    cur = window.curation
-    c = cur.controller
-    view, model = window.gallery, window.gallery_model
-    steps = Steps(app, meter, c)
-    dataset = synthetic_dataset(n)
-    classes = dataset.label_array()  # the scan worker makes it; off the clock here
-    dataset.counts()  # so does it count the classes (gui.session.scan_job)
-    # While the scan lists the folder the session warms the imports showing it needs (in a
-    # worker); the benchmark has no folder to list, so it waits for that job off the clock.
-    from imbalance_studio.gui.jobs import runner
-    from imbalance_studio.gui.session import WARM_UP_KEY
+    try:
+        window = MainWindow()
+        window.show()
+        cur = window.curation
+        c = cur.controller
+        view, model = window.gallery, window.gallery_model
+        steps = Steps(app, meter, c)
+        dataset = synthetic_dataset(n)
+        classes = dataset.label_array()  # the scan worker makes it; off the clock here
+        dataset.counts()  # so does it count the classes (gui.session.scan_job)
+        # While the scan lists the folder the session warms the imports showing it needs (in a
+        # worker); the benchmark has no folder to list, so it waits for that job off the clock.
+        from imbalance_studio.gui.jobs import runner
+        from imbalance_studio.gui.session import WARM_UP_KEY
 
-    # As the session does when a scan starts: the window gets ready (thumbnail cache threads)
-    # and the imports are warmed while the folder is listed.
-    window.session.scanStarted.emit(str(dataset.root))
-    window.session.warm_up()
-    while runner().running(WARM_UP_KEY):
-        run_for(app, 20)
-    run_for(app, 50)  # what the session does once warm (the chart's empty plot is made)
-    steps.measure(
-        "open the dataset (listing shown, first plan)",
-        lambda: show_dataset(window, dataset, classes),
-    )
+        # As the session does when a scan starts: the window gets ready (thumbnail cache threads)
+        # and the imports are warmed while the folder is listed.
+        window.session.scanStarted.emit(str(dataset.root))
+        window.session.warm_up()
+        while runner().running(WARM_UP_KEY):
+            run_for(app, 20)
+        run_for(app, 50)  # what the session does once warm (the chart's empty plot is made)
+        steps.measure(
+            "open the dataset (listing shown, first plan)",
+            lambda: show_dataset(window, dataset, classes),
+        )
 
-    def select(first: int, count: int) -> None:
-        top, bottom = model.index(first, 0), model.index(first + count - 1, 0)
-        sel = view.selectionModel()
-        sel.select(QItemSelection(top, bottom), QItemSelectionModel.SelectionFlag.ClearAndSelect)
-        sel.setCurrentIndex(top, QItemSelectionModel.SelectionFlag.NoUpdate)
-        view.scrollTo(top)
+        def select(first: int, count: int) -> None:
+            top, bottom = model.index(first, 0), model.index(first + count - 1, 0)
+            sel = view.selectionModel()
+            sel.select(
+                QItemSelection(top, bottom), QItemSelectionModel.SelectionFlag.ClearAndSelect
+            )
+            sel.setCurrentIndex(top, QItemSelectionModel.SelectionFlag.NoUpdate)
+            view.scrollTo(top)
 
-    def mark_round(action, name: str, first: int, count: int) -> None:
-        steps.measure(f"select {count:,}", lambda: select(first, count))
-        steps.measure(f"{name} on {count:,}", action.trigger)
-        steps.measure(f"  undo {name} on {count:,}", c.undo_stack.undo)
-        steps.measure(f"  redo {name} on {count:,}", c.undo_stack.redo)
+        def mark_round(action, name: str, first: int, count: int) -> None:
+            steps.measure(f"select {count:,}", lambda: select(first, count))
+            steps.measure(f"{name} on {count:,}", action.trigger)
+            steps.measure(f"  undo {name} on {count:,}", c.undo_stack.undo)
+            steps.measure(f"  redo {name} on {count:,}", c.undo_stack.redo)
 
-    print("marking (filter: all images):")
-    for count in (1, 100, 10_000):
-        mark_round(window.action("edit.remove"), "Del", model.rowCount() // 2, count)
-        mark_round(window.action("edit.duplicate"), "D", model.rowCount() // 4, count)
-    print("marking with the filter 'Unmarked' on (marked rows leave the view):")
-    steps.measure("filter Unmarked", lambda: cur.filter_box.setCurrentText("Unmarked"))
-    for count in (1, 100, 10_000):
-        mark_round(window.action("edit.remove"), "Del", model.rowCount() // 3, count)
-    print(f"filtering ({len(c.project.marks):,} marks present):")
-    for label in FILTERS[1:]:
-        steps.measure(f"filter {label}", lambda t=label: cur.filter_box.setCurrentText(t))
-        steps.measure("  filter off", lambda: cur.filter_box.setCurrentText(FILTERS[0]))
+        print("marking (filter: all images):")
+        for count in (1, 100, 10_000):
+            mark_round(window.action("edit.remove"), "Del", model.rowCount() // 2, count)
+            mark_round(window.action("edit.duplicate"), "D", model.rowCount() // 4, count)
+        print("marking with the filter 'Unmarked' on (marked rows leave the view):")
+        steps.measure("filter Unmarked", lambda: cur.filter_box.setCurrentText("Unmarked"))
+        for count in (1, 100, 10_000):
+            mark_round(window.action("edit.remove"), "Del", model.rowCount() // 3, count)
+        print(f"filtering ({len(c.project.marks):,} marks present):")
+        for label in FILTERS[1:]:
+            steps.measure(f"filter {label}", lambda t=label: cur.filter_box.setCurrentText(t))
+            steps.measure("  filter off", lambda: cur.filter_box.setCurrentText(FILTERS[0]))
 
-    print("reconciling (a project saved on the dataset, opened on a changed one):")
-    changed = synthetic_dataset(n, root="/nonexistent/bench-changed", drop_every=100)
-    project = Project(dataset_root=str(changed.root), snapshot=snapshot_of(dataset))
-    project.marks = {p: Mark(remove=True) for p in dataset.paths[::97]}
-    changed_classes = changed.label_array()
-    changed.counts()
+        print("reconciling (a project saved on the dataset, opened on a changed one):")
+        changed = synthetic_dataset(n, root="/nonexistent/bench-changed", drop_every=100)
+        project = Project(dataset_root=str(changed.root), snapshot=snapshot_of(dataset))
+        project.marks = {p: Mark(remove=True) for p in dataset.paths[::97]}
+        changed_classes = changed.label_array()
+        changed.counts()
 
-    def reopen() -> None:
-        c.adopt_project(project, None)
-        show_dataset(window, changed, changed_classes)
+        def reopen() -> None:
+            c.adopt_project(project, None)
+            show_dataset(window, changed, changed_classes)
 
-    steps.measure(f"open a project ({len(project.marks):,} marks) on a changed dataset", reopen)
-    window.close()
-    import shutil
+        steps.measure(f"open a project ({len(project.marks):,} marks) on a changed dataset", reopen)
+        window.close()
+        return steps.rows
+    finally:
+        import shutil
 
-    shutil.rmtree(home, ignore_errors=True)  # the window's autosaves and caches
-    return steps.rows
+        # The window's autosaves and caches, also when a step failed.
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def main() -> int:
