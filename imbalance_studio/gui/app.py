@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -61,6 +62,9 @@ def recent_folders() -> list[str]:
 
 
 def add_recent_folder(folder: str) -> list[str]:
+    # Absolute: a folder opened as "digits" from a terminal must still be found when the
+    # app is next started from elsewhere (or from the desktop).
+    folder = os.path.abspath(folder)
     folders = [folder, *(f for f in recent_folders() if f != folder)][:MAX_RECENT]
     settings().setValue(RECENT_KEY, folders)
     return folders
@@ -85,6 +89,7 @@ def recent_projects() -> list[tuple[str, str]]:
 
 
 def add_recent_project(file: str, root: str) -> list[tuple[str, str]]:
+    file, root = os.path.abspath(file), os.path.abspath(root)
     projects = [(file, root), *(p for p in recent_projects() if p[0] != file)][:MAX_RECENT]
     settings().setValue(
         RECENT_PROJECTS_KEY, [json.dumps({"file": f, "root": r}) for f, r in projects]

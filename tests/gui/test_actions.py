@@ -220,3 +220,14 @@ def test_accept_and_reject_keys_act_in_the_window_generate_tab(
     qtbot.waitUntil(lambda: not panel.busy and not c.busy, timeout=120_000)
     # Delete in the Generate tab rejects there; it never marks gallery images for removal.
     assert not any(m.remove for m in c.project.marks.values())
+
+
+def test_a_folder_opened_by_a_relative_path_is_remembered_absolute(
+    qtbot, window, wait_scanned, tmp_path, monkeypatch
+):
+    write_digits(tmp_path / "digits", [6, 3])
+    monkeypatch.chdir(tmp_path)
+    window.open_folder("digits")
+    wait_scanned(window)
+    assert str(tmp_path / "digits") in [a.text() for a in window.recent_menu.actions()]
+    assert "digits" not in [a.text() for a in window.recent_menu.actions()]
