@@ -100,3 +100,22 @@ def test_a_split_with_every_class_loads_without_a_note(tmp_path, monkeypatch):
     assert "Each loads with `torchvision.datasets.ImageFolder`" in text
     assert "has no image of" not in text
     assert _run_snippet(text, out, monkeypatch)["loss"].ndim == 0
+
+
+def test_the_snippet_balances_with_a_weighted_loss_or_a_sampler_never_both(
+    root, tmp_path, monkeypatch
+):
+    from torch.utils.data import WeightedRandomSampler
+
+    out = tmp_path / "out"
+    text = _export(root, out)
+    loss_way = _run_snippet(text, out, monkeypatch)
+    assert loss_way["criterion"].weight is not None
+    assert not isinstance(loss_way["loader"].sampler, WeightedRandomSampler)
+    chosen = 'BALANCE_WITH = "loss"'
+    assert text.count(chosen) == 1
+    sampler_way = _run_snippet(text.replace(chosen, 'BALANCE_WITH = "sampler"'), out, monkeypatch)
+    assert sampler_way["criterion"].weight is None
+    assert isinstance(sampler_way["loader"].sampler, WeightedRandomSampler)
+    assert len(sampler_way["sample_weights"]) == len(sampler_way["train"])
+    assert sampler_way["loss"].ndim == 0

@@ -49,15 +49,22 @@ with open(os.path.join(OUT, "weights.json"), encoding="utf-8") as fh:
     cfg = json.load(fh)
 assert train.class_to_idx == val.class_to_idx == test.class_to_idx == cfg["class_to_idx"]
 
-# Weights of the train split as exported; see "Which weights" in the README.
-weight = torch.tensor(cfg["class_weight"]["balanced_train"], dtype=torch.float)
-criterion = torch.nn.CrossEntropyLoss(weight=weight)
+# Correct what imbalance train/ still has in ONE of two ways (see "Which weights" in the
+# README): a weighted loss over shuffled batches, or balanced batches drawn by a sampler with
+# a plain loss. Both at once corrects twice and over-predicts the rarest classes.
+BALANCE_WITH = "loss"  # or "sampler"
+if BALANCE_WITH == "loss":
+    weight = torch.tensor(cfg["class_weight"]["balanced_train"], dtype=torch.float)
+    criterion = torch.nn.CrossEntropyLoss(weight=weight)
+    loader = DataLoader(train, batch_size=32, shuffle=True)
+else:
+    # One weight per training image, rows in ImageFolder order.
+    with open(os.path.join(OUT, "sampler_weights.csv"), encoding="utf-8") as fh:
+        sample_weights = [float(row["weight"]) for row in csv.DictReader(fh)]
+    sampler = WeightedRandomSampler(sample_weights, num_samples=len(sample_weights))
+    criterion = torch.nn.CrossEntropyLoss()
+    loader = DataLoader(train, batch_size=32, sampler=sampler)
 
-# Or balance the batches with a sampler instead (rows are in ImageFolder order):
-with open(os.path.join(OUT, "sampler_weights.csv"), encoding="utf-8") as fh:
-    sample_weights = [float(row["weight"]) for row in csv.DictReader(fh)]
-sampler = WeightedRandomSampler(sample_weights, num_samples=len(sample_weights))
-loader = DataLoader(train, batch_size=32, sampler=sampler)
 images, labels = next(iter(loader))
 loss = criterion(torch.zeros(len(labels), len(train.classes)), labels)
 """
