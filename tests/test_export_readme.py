@@ -119,3 +119,12 @@ def test_the_snippet_balances_with_a_weighted_loss_or_a_sampler_never_both(
     assert isinstance(sampler_way["loader"].sampler, WeightedRandomSampler)
     assert len(sampler_way["sample_weights"]) == len(sampler_way["train"])
     assert sampler_way["loss"].ndim == 0
+
+
+def test_an_imbalanced_split_exported_as_it_was_is_not_called_balanced(root, tmp_path):
+    text = _export(root, tmp_path / "out")
+    assert text.startswith("# Export of `") and "# Balanced export" not in text
+    assert "**The training split was not rebalanced**" in text
+    targets = {n: ClassTarget(target=28, method=Method.DUPLICATE) for n in ("digit_1", "digit_2")}
+    text = _export(root, tmp_path / "balanced", targets=targets)
+    assert text.startswith("# Balanced export of `") and "not rebalanced" not in text

@@ -126,6 +126,7 @@ def _review_gate(generated, project, staging, accept: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..core.export.report import imbalance_text, left_imbalanced
     from ..core.export.run import ExportError, check_destination, iter_export
     from ..core.inspect import leak_check
     from ..core.plan import make_plan
@@ -188,10 +189,23 @@ def run(args: argparse.Namespace) -> int:
     if leaks:
         print(f"warning: {leaks} near-duplicate pairs cross splits (see README.md)")
     sizes = ", ".join(f"{s} {sum(c['after'])}" for s, c in rep.counts.items())
+    order = sorted(rep.origins.items(), key=lambda kv: (kv[0] != "original", kv[0]))
+    origins = ", ".join(f"{k} {v}" for k, v in order if v)
     how = f"{rep.linked} hard-linked, {rep.copied} copied"
     if rep.upright:
         how += f", {rep.upright} turned upright (EXIF orientation)"
-    print(f"exported {rep.files} files to {printable(str(rep.out))} ({sizes}; {how})")
+    print(
+        f"exported {rep.files} files to {printable(str(rep.out))} ({sizes}; by origin: "
+        f"{origins}; written: {how})"
+    )
+    train = rep.counts["train"]
+    if left_imbalanced(train["before"], train["after"]):
+        print(
+            "note: the training split keeps its class counts (imbalance ratio "
+            f"{imbalance_text(train['before'])}): no policy or class target balanced it. Use "
+            "the class or sampler weights in weights.json, or export with --policy "
+            "oversample (see README.md)"
+        )
     for note in rep.notes:
         print(f"note: {printable(note)}")
     if rep.empty_classes:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..dataset import imbalance_ratio
 from ..names import display_name
 from .charts import MANY, bar_chart
 from .labels import label
@@ -105,6 +107,40 @@ def _escaped_labels_note(classes: Sequence[str]) -> list[str]:
     ]
 
 
+# A training split this close to even needs no warning that it was left as it was.
+NEARLY_EVEN = 1.5
+
+
+def rebalanced(before: Sequence[int], after: Sequence[int]) -> bool:
+    """Whether the export made the training split clearly more even (a few removed files
+    do not make an export "balanced")."""
+    return imbalance_ratio(list(after)) < imbalance_ratio(list(before)) * 0.95
+
+
+def left_imbalanced(before: Sequence[int], after: Sequence[int]) -> bool:
+    """An imbalanced training split exported as it was (the README and the CLI say so)."""
+    return not rebalanced(before, after) and imbalance_ratio(list(before)) > NEARLY_EVEN
+
+
+def _not_rebalanced_note(before: Sequence[int], balanced: bool) -> list[str]:
+    """Said first when an imbalanced training split was left as it was: nothing here is
+    balanced until the loss or the sampler does it."""
+    if balanced or imbalance_ratio(list(before)) <= NEARLY_EVEN:
+        return []
+    return [
+        f"**The training split was not rebalanced**: it keeps its class counts (imbalance "
+        f"ratio {imbalance_text(list(before))}). Correct for it in training with the class "
+        "weights or the sampler weights below, or export again with a policy (for example "
+        "`--policy oversample`, or targets in the window's Balance tab).",
+        "",
+    ]
+
+
+def imbalance_text(counts: list[int]) -> str:
+    r = imbalance_ratio(counts)
+    return "–" if r == 0 else ("∞ : 1, a class has no image" if math.isinf(r) else f"{r:,.1f} : 1")
+
+
 def _fmt(w: float) -> str:
     return f"{w:.4f}"
 
@@ -122,8 +158,10 @@ def readme(
 ) -> str:
     name = _md(Path(dataset_root).name or dataset_root)
     added = any(origins.get(k) for k in ("duplicate", "augmented", "cutmix"))
+    tr = counts["train"]
+    balanced = rebalanced(tr["before"], tr["after"])
     out: list[str] = [
-        f"# Balanced export of `{name}`",
+        f"# {'Balanced export' if balanced else 'Export'} of `{name}`",
         "",
         f"Made by Imbalance Studio from `{_md(dataset_root)}`. Validation and test hold only "
         "original images in their original distribution; "
@@ -134,6 +172,7 @@ def readme(
             else "no duplicates or generated images were added."
         ),
         "",
+        *_not_rebalanced_note(tr["before"], balanced),
         "## Training split, before and after",
         "",
         f"![train before]({CHART_BEFORE})",
@@ -146,7 +185,7 @@ def readme(
         "| idx | class | train before | train after | val | test |",
         "|---:|---|---:|---:|---:|---:|",
     ]
-    tr, va, te = counts["train"], counts["val"], counts["test"]
+    va, te = counts["val"], counts["test"]
     for i, c in enumerate(classes):
         out.append(
             f"| {i} | {_md(c)} | {tr['before'][i]} | {tr['after'][i]} | "
