@@ -20,15 +20,15 @@ from typing import NoReturn
 from ..core.text import printable
 
 # Command name -> module under imbalance_studio.cli. Modules import heavy things lazily.
-COMMANDS: dict[str, str] = {
+COMMANDS: dict[str, str] = {  # in the order of the workflow (help lists them so)
     "scan": "scan",
-    "export": "export",
+    "inspect": "inspect",
     "plan": "plan",
     "generate": "generate",
-    "features": "features",
-    "inspect": "inspect",
+    "export": "export",
     "evaluate": "evaluate",
     "recipes": "recipes",
+    "features": "features",
 }
 
 DEBUG_ENV = "IMBALANCE_STUDIO_DEBUG"

@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from .. import __version__
+
 # Set by a benchmark or test: write {"modules": [...], "shown_at": epoch seconds} there
 # right after the window is shown.
 REPORT_ENV = "IMBALANCE_STUDIO_REPORT_MODULES"
@@ -24,9 +26,10 @@ EXIT_WAIT_MS = 5000
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="imbalance-studio",
-        description="Curate and balance labelled image datasets. Headless commands: scan, "
-        "plan, generate, export (see imbalance-studio COMMAND --help).",
+        description="Curate and balance labelled image datasets. Headless commands: "
+        f"{_command_list()} (see imbalance-studio COMMAND --help).",
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("folder", nargs="?", help="dataset folder: one sub-folder per class")
     p.add_argument("--demo", action="store_true", help="open the synthetic demo dataset")
     p.add_argument(
@@ -51,7 +54,7 @@ def launch(argv: list[str]) -> int:
         if not args.screenshot:
             print(
                 "imbalance-studio: no display (DISPLAY and WAYLAND_DISPLAY are not set). "
-                "Use the headless commands (scan, plan, generate, export) or --screenshot.",
+                f"Use the headless commands ({_command_list()}) or --screenshot.",
                 file=sys.stderr,
             )
             return 2
@@ -111,6 +114,12 @@ def _drain_jobs() -> None:
     pool = QThreadPool.globalInstance()
     pool.clear()
     pool.waitForDone(EXIT_WAIT_MS)
+
+
+def _command_list() -> str:
+    from ..cli import COMMANDS  # a dict of names: nothing heavy
+
+    return ", ".join(COMMANDS)
 
 
 def _has_display() -> bool:
