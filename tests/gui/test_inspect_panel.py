@@ -102,3 +102,25 @@ def test_the_export_counts_pairs_across_splits(qtbot, window, wait_scanned, corp
     weights = json.loads((tmp_path / "out" / "weights.json").read_text())
     assert weights["leak_check"] == {k: v for k, v in check.items() if k != "warning"}
     assert check["warning"] in weights["warnings"]
+
+
+def test_the_inspect_tab_never_widens_the_window(qtbot, window, wait_scanned, corpus):
+    """A tab's minimum width is the window's, hidden or not: while an inspection ran, its
+    progress row beside the settings asked for 731 px, and with a folder of long class names
+    beside it the window grew to 1387 px, past a 1366 px screen."""
+    from imbalance_studio.gui.main_window import DEFAULT_SIZE
+
+    inspection, _c = _inspected(qtbot, window, wait_scanned, corpus.root)
+    panel = inspection.panel
+    assert "Duplicate groups: " in panel.groups_title.text()  # the long, filled-in title
+    window.panels.setCurrentWidget(panel)
+    panel.show_running(True)
+    try:
+        qtbot.wait(10)  # the layouts take in the shown progress row
+        assert panel.progress.isVisible()
+        # What the default window leaves a tab once the class list and the viewer have
+        # their minimum widths (about 650 px with long class names).
+        assert panel.minimumSizeHint().width() <= DEFAULT_SIZE.width() - 700
+        assert window.minimumSizeHint().width() <= DEFAULT_SIZE.width()
+    finally:
+        panel.show_running(False)

@@ -71,9 +71,12 @@ class InspectPanel(QWidget):
             "pairs that cross splits."
         )
         self.grouping.toggled.connect(lambda _on: self.settingsChanged.emit())
+        # The progress has a row of its own: beside the settings it made the tab (and with
+        # it the window) wider than a 1366 px screen while an inspection ran.
+        running = QHBoxLayout()
+        running.addWidget(self.progress, 1)
+        running.addWidget(self.cancel)
         top = QHBoxLayout()
-        top.addWidget(self.progress)
-        top.addWidget(self.cancel)
         top.addStretch(1)
         top.addWidget(QLabel("Near-duplicate threshold"))
         top.addWidget(self.near)
@@ -89,6 +92,9 @@ class InspectPanel(QWidget):
         self.groups_view.setSelectionMode(QListView.SelectionMode.ExtendedSelection)
         self.groups_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.groups_title = QLabel("<b>Duplicate groups</b>")
+        # Wrapped: the title grows into a sentence of counts, which must never widen the
+        # window (a tab's minimum width is the window's, hidden or not).
+        self.groups_title.setWordWrap(True)
         self.mark_selected = QPushButton("Mark All but One (Selected Groups)")
         self.mark_selected.setToolTip(
             "Keep the largest (then sharpest) image of each selected group; mark the rest "
@@ -121,6 +127,7 @@ class InspectPanel(QWidget):
         self.flags_view.setWordWrap(True)
         self.flags_view.setMovement(QListView.Movement.Static)
         self.flags_title = QLabel("<b>Flagged images</b>")
+        self.flags_title.setWordWrap(True)
         self.issue_filter = QComboBox()
         self.issue_filter.addItem("Every issue", "")
         for issue in ISSUES:
@@ -167,6 +174,7 @@ class InspectPanel(QWidget):
         split.setSizes([330, 330])
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
+        layout.addLayout(running)
         layout.addLayout(top)
         layout.addWidget(split, 1)
 
