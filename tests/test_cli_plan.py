@@ -120,3 +120,12 @@ def test_bad_options_exit_2(digits_root, tmp_path):
         out = cli(digits_root, *args)
         assert out.returncode == 2, out.stderr
         assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_list_files_without_json_is_refused_not_ignored(digits_root, capsys):
+    from imbalance_studio.cli import run_cli
+
+    assert run_cli(["plan", str(digits_root), "--list-files"]) == 2
+    assert "--list-files lists the kept files in the JSON output: add --json" in (
+        capsys.readouterr().err
+    )

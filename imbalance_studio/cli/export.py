@@ -92,7 +92,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=os.cpu_count() or 1,
         help="processes used to decode-check and generate images (default: all cores)",
     )
-    add_min_size_argument(p)
+    add_min_size_argument(p, has_quick=False)
     add_dask_argument(p)
     add_duplicate_arguments(p)
     p.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -34,9 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=os.cpu_count() or 1,
         help="processes that make images (default: all cores)",
     )
-    p.add_argument(
-        "--augment", metavar="STACK", help=STACK_HELP + " (the default stack for this run)"
-    )
+    p.add_argument("--augment", metavar="STACK", help=STACK_HELP)
     add_dask_argument(p)
     p.add_argument("--quick", action="store_true", help="do not decode images while scanning")
     add_min_size_argument(p)

@@ -69,7 +69,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="with --save-project: replace P even if it is not a project file",
     )
-    p.add_argument("--augment", metavar="STACK", help=STACK_HELP + " (the default stack)")
+    p.add_argument("--augment", metavar="STACK", help=STACK_HELP)
     add_duplicate_arguments(p)
     p.add_argument("--quick", action="store_true", help="do not decode images while scanning")
     p.add_argument(
@@ -172,6 +172,8 @@ def build_inspected_project(args: argparse.Namespace) -> tuple[Project, Dataset,
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.list_files and not args.json:
+        raise CliError("--list-files lists the kept files in the JSON output: add --json")
     if args.save_project:  # refused before minutes of scanning, and checked again at the end
         check_save_target(args.save_project, args.overwrite_project)
     project, dataset, groups = build_project(args)

@@ -67,7 +67,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--workers", type=count_arg, default=os.cpu_count() or 1, help="processes for decoding"
     )
-    add_min_size_argument(p)
+    add_min_size_argument(p, has_quick=False)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 

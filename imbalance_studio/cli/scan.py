@@ -35,15 +35,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def add_min_size_argument(p: argparse.ArgumentParser) -> None:
-    """--min-size, shared by every command that scans."""
+def add_min_size_argument(p: argparse.ArgumentParser, has_quick: bool = True) -> None:
+    """--min-size, shared by every command that scans (`has_quick`: it has --quick)."""
+    quick = ", so not with --quick" if has_quick else ""
     p.add_argument(
         "--min-size",
         type=count_arg,
         default=MIN_SIDE,
         metavar="PX",
         help=f"images narrower or lower than PX pixels are problems, not samples "
-        f"(default: {MIN_SIDE}; checked when images are decoded, so not with --quick)",
+        f"(default: {MIN_SIDE}; checked when images are decoded{quick})",
     )
 
 
