@@ -88,8 +88,15 @@ def test_planted_quality_problems_are_flagged(corpus, report):
 def test_thresholds_change_the_flags_without_decoding(report):
     default = {f.path for f in report.quality()}
     strict = {f.path for f in report.quality({"blurry": 0.0, "dark": 0.0})}
-    loose = {f.path for f in report.quality({"dark": 0.9})}
+    loose = {f.path for f in report.quality({"dark": 0.5})}  # 24 of 105 images
     assert strict < default < loose
+    # At 0.9, 79 of 105 images are "dark": a trait of the folder, counted once, flagging
+    # no image (the rest of the flags are as by default).
+    assert report.traits({"dark": 0.9}) == {"dark": 79}
+    assert report.traits() == {}
+    most = report.quality({"dark": 0.9})
+    assert not any("dark" in f.issues for f in most)
+    assert {f.path for f in most} <= default
     with pytest.raises(ValueError, match="unknown quality issue"):
         report.quality({"fuzzy": 0.5})
 
@@ -202,3 +209,15 @@ def test_duplicate_groups_are_the_connected_components_scipy_finds():
             expected.setdefault(int(labels[k]), []).append(k)
         want = sorted((g for g in expected.values() if len(g) > 1), key=lambda g: g[0])
         assert components(n, i, j) == want
+
+
+def test_grayscale_digits_are_not_all_flagged_grayscale(digits_root):
+    """Handwritten digits are grey strokes on black: grayscale and low information are what
+    the folder is, not flaws of 85-100% of its images."""
+    result = inspect(scan(digits_root), workers=1, use_cache=False)
+    n = len(result.paths)
+    common = result.traits()
+    assert common["grayscale"] == n
+    assert "grayscale" in common and "low_information" in common
+    assert not any({"grayscale", "low_information"} & set(f.issues) for f in result.quality())
+    assert result.to_json()["traits"] == common

@@ -5,7 +5,8 @@ The folder is listed and every image decoded once by the inspection itself (resu
 per file by path, size and mtime, so a second run decodes only what changed). Files that do
 not decode are listed on stderr, as the scan lists them; `--json` prints one object:
 {"root", "duplicates": [{"kind", "paths", "classes"}], "quality": [{"path", "issues",
-"scores"}]}, paths relative to the dataset root.
+"scores"}], "traits": {issue: count}}, paths relative to the dataset root. A trait is an issue
+most images have (grayscale digits): counted once, flagged on no image.
 """
 
 from __future__ import annotations
@@ -141,3 +142,10 @@ def _print(report, thresholds) -> None:
     summary = ", ".join(f"{k} {v}" for k, v in counts.items()) or "none"
     print(f"\nflagged images: {len(flags)} ({summary})")
     print_list([f"{f.path}: {', '.join(f.issues)}" for f in flags], "--json lists them all")
+    common = report.traits(thresholds)
+    if common:
+        n = len(report.paths)
+        print(
+            "not flagged, as most images have it (a trait of this dataset): "
+            + ", ".join(f"{k} ({v:,} of {n:,} images)" for k, v in common.items())
+        )

@@ -44,6 +44,10 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
 }
 
 _BLUR_SCALE = 22.4  # s = 8 (a clearly soft picture) scores 0.3
+# An issue most images have is a trait of the dataset (grayscale scans, handwriting on a
+# blank page, night photos), not a flaw of those images: flagging 85% of a folder buries the
+# few real outliers. Such an issue is reported once, with its count, and flags no image.
+TRAIT_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -94,11 +98,25 @@ def score_table(features: Sequence[Features]) -> dict[str, np.ndarray]:
     }
 
 
+def traits(scores: Mapping[str, np.ndarray], thresholds: Mapping[str, float]) -> dict[str, int]:
+    """{issue: how many images have it} for the issues more than TRAIT_SHARE of the images
+    have under `thresholds`: traits of the dataset, which `flags` does not flag."""
+    limits = check_thresholds(thresholds)
+    n = len(scores[ISSUES[0]]) if scores else 0
+    out: dict[str, int] = {}
+    for name in ISSUES:
+        k = int(np.count_nonzero(scores[name] < limits[name])) if n else 0
+        if k > TRAIT_SHARE * n:
+            out[name] = k
+    return out
+
+
 def flags(
     paths: Sequence[str], scores: Mapping[str, np.ndarray], thresholds: Mapping[str, float]
 ) -> list[QualityFlag]:
     """The images with at least one issue, in the order of `paths`, each with all its
-    scores (rounded to 4 places)."""
+    scores (rounded to 4 places). Issues that are traits of the dataset (`traits`) flag
+    no image."""
     limits = check_thresholds(thresholds)
     if not len(paths):
         return []
@@ -106,6 +124,8 @@ def flags(
     # A dark or washed-out picture has a narrow histogram, hence a low entropy, whatever it
     # shows: that issue explains it, and a second flag would only double the list.
     hit["low_information"] &= ~(hit["dark"] | hit["light"])
+    for name in traits(scores, limits):
+        hit[name] = np.zeros(len(paths), dtype=bool)
     any_hit = np.zeros(len(paths), dtype=bool)
     for mask in hit.values():
         any_hit |= mask

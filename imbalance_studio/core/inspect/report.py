@@ -13,7 +13,7 @@ import numpy as np
 from ..dataset import Problem
 from .features import Features
 from .near import components, near_pairs
-from .quality import DEFAULT_THRESHOLDS, QualityFlag, flags, score_table
+from .quality import DEFAULT_THRESHOLDS, QualityFlag, flags, score_table, traits
 
 #: Default Hamming distance (of 64 bits) under which two pictures are near duplicates:
 #: re-encodes, resizes and brightness changes land at 0-6, crops of 3-6 % mostly at 2-12,
@@ -99,6 +99,10 @@ class InspectReport:
         """Images with at least one issue under `thresholds` (defaults for those not given)."""
         return flags(self.paths, self.scores, thresholds or DEFAULT_THRESHOLDS)
 
+    def traits(self, thresholds: Mapping[str, float] | None = None) -> dict[str, int]:
+        """{issue: images with it} for issues most images have: not flagged one by one."""
+        return traits(self.scores, thresholds or DEFAULT_THRESHOLDS)
+
     def split_groups(self) -> dict[str, str]:
         """{path: group key} for every member of a duplicate group: what `make_split` keeps
         in one split (the key is the group's first path)."""
@@ -124,4 +128,5 @@ class InspectReport:
                 {"path": f.path, "issues": list(f.issues), "scores": f.scores}
                 for f in self.quality(thresholds)
             ],
+            "traits": self.traits(thresholds),
         }

@@ -210,7 +210,14 @@ class Inspection(QObject):
             f"<b>Duplicate groups: {len(groups)}</b> ({conflicts} label conflicts, shown first;"
             f" threshold {report.near_threshold} bits)"
         )
-        p.flags_title.setText(f"<b>Flagged images: {len(flags)}</b>")
+        common = report.traits(p.threshold_values())
+        traits = (
+            " · not flagged, as most images have it: "
+            + ", ".join(f"{k.replace('_', ' ')} ({v:,})" for k, v in common.items())
+            if common
+            else ""
+        )
+        p.flags_title.setText(f"<b>Flagged images: {len(flags)}</b>{traits}")
         gone = all_but_one(report, groups)
         p.groups_counts.setText(
             f"All but one in every group: {len(gone)} images would go"
