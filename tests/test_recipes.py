@@ -223,6 +223,9 @@ def test_cli_table_and_budget(folder, capsys):
     assert "one seed instead of two" in out.err
     assert "21 steps instead of 2000" in out.err and "seeds [1], 21 steps" in out.out
     assert "winner: " in out.out and "augment-safe" in out.out
+    # One seed measures no spread, and a cut run says its ranking is provisional.
+    assert "(spread: n/a with one seed" in out.out
+    assert "caution: 21 steps instead of 2000, to fit the budget" in out.out
 
 
 def test_cancel_stops_and_removes_its_temporary_folder(dataset, folder, tmp_path):

@@ -133,6 +133,7 @@ def _print_table(table: dict) -> None:
     )
     print(f"{'recipe':24} {'n_train':>7} {'bal.acc':>8} {'spread':>7} {'macro-F1':>8} "
           f"{'rare rec.':>9}  vs best")  # fmt: skip
+    one_seed = len(table["seeds"]) == 1
     for name, r in table["recipes"].items():
         if name == table["winner"]:
             verdict = "winner"
@@ -141,7 +142,8 @@ def _print_table(table: dict) -> None:
         else:
             verdict = "within noise" if r["within_noise_of_best"] else "worse"
         print(
-            f"{name:24} {r['n_train']:7d} {r['balanced_accuracy']:8.3f} {r['spread']:7.3f} "
+            f"{name:24} {r['n_train']:7d} {r['balanced_accuracy']:8.3f} "
+            f"{'n/a' if one_seed else format(r['spread'], '.3f'):>7} "
             f"{r['macro_f1']:8.3f} {r['rarest_recall']:9.3f}  {verdict}"
         )
     print(f"(rare rec.: mean recall of the rarest classes: {rare})")
@@ -152,3 +154,11 @@ def _print_table(table: dict) -> None:
     if gain is not None:
         line += f" ({100 * gain:+.1f} balanced-accuracy points over raw)"
     print(f"{line}: {table['winner_why']}")
+    if one_seed:
+        print("(spread: n/a with one seed; --seeds 2 or more measures it)")
+    cut = [n for n in table["notes"] if "steps instead of" in n]
+    if cut:
+        print(
+            f"caution: {cut[0]}: models this short of their training rank recipes by how fast "
+            "they learn, which may not be how well; give a larger --budget for a verdict"
+        )
