@@ -151,12 +151,13 @@ def run(args: argparse.Namespace) -> int:
     staging = None
     if any(cp.generate for cp in plan.splits["train"]):
         from ..core.generation import GenerateError, as_problem, iter_generate
-
-        # Say how much will be made before making it: a huge target must not run silently.
-        print(plan.generation_summary(), flush=True)
+        from .generate import already_made
 
         try:
             staging = project.staging_path(project_file, dataset)
+            # Say how much will be made before making it: a huge target must not run silently.
+            made = already_made(dataset, project, plan, staging)
+            print(plan.generation_summary(made), flush=True)
             with generation_executor(args, dataset, staging) as (executor, workers):
                 gen = iter_generate(dataset, project, plan, staging, workers, executor=executor)
                 generated = run_steps(gen, "generate", args.quiet)

@@ -42,6 +42,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def already_made(dataset, project, plan, staging) -> int:
+    """How many of the plan's images wait in `staging` from an earlier run (reused)."""
+    from ..core.generation import staged_for_plan
+
+    return len(staged_for_plan(dataset, project, plan, staging)[0])
+
+
 def run(args: argparse.Namespace) -> int:
     from ..core.generation import GenerateError, iter_generate, shutdown_pool
     from ..core.plan import make_plan
@@ -71,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         print("nothing to generate: no class has an augment target above its training count")
         return 0
     # Say how much will be made before making it: a huge target must not run silently.
-    print(plan.generation_summary(), flush=True)
+    print(plan.generation_summary(already_made(dataset, project, plan, staging)), flush=True)
     try:
         with generation_executor(args, dataset, staging) as (executor, workers):
             gen = iter_generate(dataset, project, plan, staging, workers, executor=executor)

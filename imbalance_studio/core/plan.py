@@ -98,12 +98,19 @@ class Plan:
         counts = [len(cp.generate) for cp in self.splits["train"] if cp.generate]
         return sum(counts), len(counts)
 
-    def generation_summary(self) -> str:
-        """The line "will make N images for K classes", or "nothing to generate"."""
+    def generation_summary(self, already_made: int = 0) -> str:
+        """The line "will make N images for K classes", or "nothing to generate"; with
+        `already_made` (staged images the plan reuses), what is left to make."""
         n, k = self.generation_total()
         if not n:
             return "nothing to generate"
-        return f"will make {n:,} image{'s' * (n != 1)} for {k} class{'es' * (k != 1)}"
+        classes = f"{k} class{'es' * (k != 1)}"
+        made = min(already_made, n)
+        if made == n:
+            return f"all {n:,} planned images for {classes} are already made: reused"
+        if made:
+            return f"{n:,} planned images for {classes}: {made:,} already made (reused), {n - made:,} to make"
+        return f"will make {n:,} image{'s' * (n != 1)} for {classes}"
 
     def to_json(self, list_files: bool = False) -> dict:
         """The `imbalance-studio plan --json` object."""
