@@ -221,3 +221,12 @@ def test_grayscale_digits_are_not_all_flagged_grayscale(digits_root):
     assert "grayscale" in common and "low_information" in common
     assert not any({"grayscale", "low_information"} & set(f.issues) for f in result.quality())
     assert result.to_json()["traits"] == common
+    # 8 x 8 digits of one class look alike to a 64-bit perceptual hash: chains of "near
+    # duplicates" hold half the folder, and the report says to look before marking.
+    note = result.loose_groups_note()
+    assert " near-duplicate groups of 10 or more images hold " in note
+    assert "lower the near-duplicate threshold" in note
+
+
+def test_a_photo_folder_with_real_copies_gets_no_loose_groups_warning(report):
+    assert report.groups and report.loose_groups_note() == ""

@@ -138,6 +138,9 @@ def _print(report, thresholds) -> None:
         ],
         "--json lists them all",
     )
+    loose = report.loose_groups_note()
+    if loose:
+        print(f"warning: {loose}")
     counts = Counter(issue for f in flags for issue in f.issues)
     summary = ", ".join(f"{k} {v}" for k, v in counts.items()) or "none"
     print(f"\nflagged images: {len(flags)} ({summary})")

@@ -36,6 +36,7 @@ def test_opening_a_folder_shows_its_duplicates_and_flags(qtbot, window, wait_sca
     groups = f"{n} duplicate group" if n == 1 else f"{n} duplicate groups"
     images = f"{n_flagged} image" if n_flagged == 1 else f"{n_flagged} images"
     assert window.panels.tabToolTip(index) == f"{groups} · {images} flagged"
+    assert panel.groups_warning.isHidden()  # real copies make small groups: no warning
     # The split keeps every group together.
     for group in report.groups:
         assert len({c.plan.split_of(p) for p in group.paths}) == 1, group.paths
@@ -124,3 +125,16 @@ def test_the_inspect_tab_never_widens_the_window(qtbot, window, wait_scanned, co
         assert window.minimumSizeHint().width() <= DEFAULT_SIZE.width()
     finally:
         panel.show_running(False)
+
+
+def test_chains_of_alike_digits_are_flagged_before_marking(
+    qtbot, window, wait_scanned, digits_root
+):
+    inspection, _c = _inspected(qtbot, window, wait_scanned, digits_root)
+    panel = inspection.panel
+    assert not panel.groups_warning.isHidden()
+    assert "near-duplicate groups of 10 or more images hold" in panel.groups_warning.text()
+    # Traits are said once in the title and flag no image.
+    assert "not flagged, as most images have it: " in panel.flags_title.text()
+    assert "grayscale (" in panel.flags_title.text()
+    assert not any("grayscale" in f.issues for f in panel.flags_model.items)

@@ -15,6 +15,12 @@ from .features import Features
 from .near import components, near_pairs
 from .quality import DEFAULT_THRESHOLDS, QualityFlag, flags, score_table, traits
 
+# A picture and its edited copies make near-duplicate groups of a few; groups of CHAIN_SIZE
+# or more holding over LOOSE_SHARE of the images are chains of alike, not copied, pictures
+# (the digits: groups of 64 and 34), and the CLI and the Inspect tab say so.
+CHAIN_SIZE = 10
+LOOSE_SHARE = 0.1
+
 #: Default Hamming distance (of 64 bits) under which two pictures are near duplicates:
 #: re-encodes, resizes and brightness changes land at 0-6, crops of 3-6 % mostly at 2-12,
 #: distinct photographs at 14 and more (measured on scikit-image's photographs).
@@ -102,6 +108,22 @@ class InspectReport:
     def traits(self, thresholds: Mapping[str, float] | None = None) -> dict[str, int]:
         """{issue: images with it} for issues most images have: not flagged one by one."""
         return traits(self.scores, thresholds or DEFAULT_THRESHOLDS)
+
+    def loose_groups_note(self) -> str:
+        """A warning when large near-duplicate groups hold a good share of the images: a
+        copy and its edits make groups of a few; on small or very alike pictures (8 x 8
+        digits, icons) a perceptual hash within the threshold chains different images into
+        groups of dozens, and "all but one" would remove them. (Exact groups are copies.)"""
+        big = [g for g in self.groups if g.kind == "near" and len(g.paths) >= CHAIN_SIZE]
+        held, n = sum(len(g.paths) for g in big), len(self.paths)
+        if not n or held <= LOOSE_SHARE * n:
+            return ""
+        return (
+            f"{len(big)} near-duplicate groups of {CHAIN_SIZE} or more images hold {held:,} "
+            f"of {n:,} images ({held / n:.0%}): groups this large usually chain different "
+            "but alike pictures (small or simple images), not copies. Look at them, or lower "
+            "the near-duplicate threshold, before marking all but one."
+        )
 
     def split_groups(self) -> dict[str, str]:
         """{path: group key} for every member of a duplicate group: what `make_split` keeps

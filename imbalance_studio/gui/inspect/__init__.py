@@ -223,6 +223,9 @@ class Inspection(QObject):
             f"All but one in every group: {len(gone)} images would go"
             + (f" ({_per_class_text(per_class(report, gone))})" if gone else "")
         )
+        loose = report.loose_groups_note()
+        p.groups_warning.setText(f"⚠ {loose[:1].upper()}{loose[1:]}" if loose else "")
+        p.groups_warning.setVisible(bool(loose))
         shown = [f.path for f in flags]
         p.flags_counts.setText(
             f"{len(shown)} images would go"

@@ -105,6 +105,12 @@ class InspectPanel(QWidget):
         self.mark_all.clicked.connect(lambda: self.markGroupsRequested.emit(True))
         self.groups_counts = QLabel("")
         self.groups_counts.setWordWrap(True)
+        # Full width under the title: large groups of merely alike pictures (see
+        # InspectReport.loose_groups_note), said before anyone marks all but one.
+        self.groups_warning = QLabel("")
+        self.groups_warning.setWordWrap(True)
+        self.groups_warning.setStyleSheet("color: #9a5b00;")
+        self.groups_warning.hide()
         dup_buttons = QHBoxLayout()
         dup_buttons.addWidget(self.mark_selected)
         dup_buttons.addWidget(self.mark_all)
@@ -113,6 +119,7 @@ class InspectPanel(QWidget):
         dl = QVBoxLayout(dup_box)
         dl.setContentsMargins(0, 0, 0, 0)
         dl.addWidget(self.groups_title)
+        dl.addWidget(self.groups_warning)
         dl.addWidget(self.groups_view, 1)
         dl.addLayout(dup_buttons)
 
