@@ -12,7 +12,13 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in COMMANDS:
         return run_cli(argv)
     if argv and argv[0] == "help":  # `help` and `help COMMAND`, as git and pip have them
-        argv = [argv[1], "--help"] if argv[1:] and argv[1] in COMMANDS else ["--help"]
+        if argv[1:] and argv[1] not in COMMANDS:
+            print(
+                f"imbalance-studio: unknown command {argv[1]!r} (commands: {', '.join(COMMANDS)})",
+                file=sys.stderr,
+            )
+            return 2
+        argv = [argv[1], "--help"] if argv[1:] else ["--help"]
         if argv[0] in COMMANDS:
             return run_cli(argv)
     from .gui.launch import launch

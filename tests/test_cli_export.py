@@ -25,7 +25,7 @@ def test_export_a_folder_in_one_run(digits_root, tmp_path, capsys):
     stdout = capsys.readouterr().out
     assert f"to {out}" in stdout and "0 hard-linked" in stdout
     assert "by origin: original " in stdout and ", duplicate " in stdout
-    assert "keeps its class counts" not in stdout  # the median policy balanced it
+    assert "still imbalanced" not in stdout  # the median policy balanced it
     w = json.loads((out / "weights.json").read_text())
     # The same plan as the core makes from the same options.
     dataset = scan(digits_root)
@@ -141,6 +141,6 @@ def test_exporting_a_folder_without_a_policy_says_it_stays_imbalanced(
     out = tmp_path / "out"
     assert run_cli(["export", str(digits_root), str(out), "--quiet", "--workers", "1"]) == 0
     stdout = capsys.readouterr().out
-    assert "note: the training split keeps its class counts (imbalance ratio " in stdout
+    assert "note: the training split is still imbalanced (imbalance ratio " in stdout
     assert "--policy oversample" in stdout
     assert (out / "README.md").read_text(encoding="utf-8").startswith("# Export of `")

@@ -43,8 +43,36 @@ def test_generate_then_rerun_reuses_everything(root, tmp_path, capsys):
     assert f"15 of 15 images ready in {staging}" in out and "made 15, reused 0" in out
     assert "digit_2: 8 of 8" in out
     assert len(load_staging(staging)) == 15
+    assert out.splitlines()[0] == "will make 15 images for 2 classes"
     assert run_cli(["generate", str(project), "--quiet"]) == 0
-    assert "made 0, reused 15" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "made 0, reused 15" in out
+    # Said before generating: nothing is made again.
+    assert out.splitlines()[0] == "all 15 planned images for 2 classes are already made: reused"
+    # One more image wanted: only it is made, and the line says so.
+    project = save_project(root, tmp_path, digit_1=15, digit_2=13)
+    out_dir = tmp_path / "out"
+    assert run_cli(["export", str(project), str(out_dir), "--quiet", "--workers", "1"]) == 0
+    assert "16 planned images for 2 classes: 15 already made (reused), 1 to make" in (
+        capsys.readouterr().out
+    )
+
+
+def test_a_rerun_that_cannot_generate_is_a_one_line_refusal(root, tmp_path, capsys):
+    """Counting what is already made reads the project's generation settings as generation
+    does: a class switched to diffusion with no model is refused in one line, not a bug."""
+    from imbalance_studio.core.project import Method
+
+    project = save_project(root, tmp_path, digit_2=12)
+    assert run_cli(["generate", str(project), "--workers", "1", "--quiet"]) == 0
+    capsys.readouterr()
+    saved = Project.load(project)
+    saved.targets["digit_2"] = ClassTarget(target=12, method=Method.DIFFUSION)
+    saved.save(project)
+    assert run_cli(["generate", str(project), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "unexpected" not in err and "bug" not in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_augment_option_sets_the_stack(root, tmp_path, capsys):

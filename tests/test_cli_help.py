@@ -32,3 +32,9 @@ def test_version(capsys):
         main(["--version"])
     assert exit_.value.code == 0
     assert capsys.readouterr().out.strip() == f"imbalance-studio {__version__}"
+
+
+def test_help_on_an_unknown_command_says_so(capsys):
+    assert main(["help", "nosuch"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown command 'nosuch'" in err and "scan" in err

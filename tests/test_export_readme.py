@@ -124,7 +124,24 @@ def test_the_snippet_balances_with_a_weighted_loss_or_a_sampler_never_both(
 def test_an_imbalanced_split_exported_as_it_was_is_not_called_balanced(root, tmp_path):
     text = _export(root, tmp_path / "out")
     assert text.startswith("# Export of `") and "# Balanced export" not in text
-    assert "**The training split was not rebalanced**" in text
+    assert "**The training split is still imbalanced**" in text
     targets = {n: ClassTarget(target=28, method=Method.DUPLICATE) for n in ("digit_1", "digit_2")}
     text = _export(root, tmp_path / "balanced", targets=targets)
-    assert text.startswith("# Balanced export of `") and "not rebalanced" not in text
+    assert text.startswith("# Balanced export of `") and "still imbalanced" not in text
+
+
+def test_rebalanced_ignores_empty_classes_and_a_few_removals():
+    from imbalance_studio.core.export.report import left_imbalanced, rebalanced
+
+    assert rebalanced([100, 10, 0], [100, 100, 0])  # oversampled; one class has no image
+    assert not rebalanced([100, 10], [90, 10])  # a few majority duplicates dropped: 9:1
+    assert left_imbalanced([100, 10], [90, 10])
+    assert not left_imbalanced([50, 48], [50, 48])  # even already: nothing to say
+    assert rebalanced([100, 10], [100, 60])  # 10:1 -> 1.7:1
+
+
+def test_the_snippet_refuses_an_unknown_balance_choice(root, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    text = _export(root, out).replace('BALANCE_WITH = "loss"', 'BALANCE_WITH = "sampeler"')
+    with pytest.raises(ValueError, match="BALANCE_WITH must be"):
+        _run_snippet(text, out, monkeypatch)

@@ -230,3 +230,22 @@ def test_grayscale_digits_are_not_all_flagged_grayscale(digits_root):
 
 def test_a_photo_folder_with_real_copies_gets_no_loose_groups_warning(report):
     assert report.groups and report.loose_groups_note() == ""
+
+
+def test_traits_need_a_real_majority_and_an_issue_asked_for_is_always_flagged():
+    import numpy as np
+
+    from imbalance_studio.core.inspect.quality import ISSUES, flags, traits
+
+    def table(n: int, dark: int) -> dict:
+        scores = {name: np.ones(n) for name in ISSUES}
+        scores["dark"][:dark] = 0.1  # under the default 0.32
+        return scores
+
+    paths = [f"p{i}" for i in range(40)]
+    few = table(3, 2)  # 2 of 3 dark: too few images for "most" to mean a trait
+    assert traits(few, {}) == {} and len(flags(paths[:3], few, {})) == 2
+    many = table(40, 30)  # 30 of 40: a trait, flagged only when asked for by name
+    assert traits(many, {}) == {"dark": 30}
+    assert flags(paths, many, {}) == []
+    assert len(flags(paths, many, {}, keep=("dark",))) == 30

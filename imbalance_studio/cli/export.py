@@ -191,7 +191,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {leaks} near-duplicate pairs cross splits (see README.md)")
     sizes = ", ".join(f"{s} {sum(c['after'])}" for s, c in rep.counts.items())
     order = sorted(rep.origins.items(), key=lambda kv: (kv[0] != "original", kv[0]))
-    origins = ", ".join(f"{k} {v}" for k, v in order if v)
+    origins = ", ".join(f"{k} {v}" for k, v in order if v) or "none"
     how = f"{rep.linked} hard-linked, {rep.copied} copied"
     if rep.upright:
         how += f", {rep.upright} turned upright (EXIF orientation)"
@@ -202,10 +202,10 @@ def run(args: argparse.Namespace) -> int:
     train = rep.counts["train"]
     if left_imbalanced(train["before"], train["after"]):
         print(
-            "note: the training split keeps its class counts (imbalance ratio "
-            f"{imbalance_text(train['before'])}): no policy or class target balanced it. Use "
-            "the class or sampler weights in weights.json, or export with --policy "
-            "oversample (see README.md)"
+            "note: the training split is still imbalanced (imbalance ratio "
+            f"{imbalance_text(train['after'])}): this export did not rebalance it. Use the "
+            "class weights (weights.json) or sampler weights (sampler_weights.csv), or "
+            "export with a policy such as --policy oversample (see README.md)"
         )
     for note in rep.notes:
         print(f"note: {printable(note)}")

@@ -77,9 +77,10 @@ def run(args: argparse.Namespace) -> int:
     if not wanted:
         print("nothing to generate: no class has an augment target above its training count")
         return 0
-    # Say how much will be made before making it: a huge target must not run silently.
-    print(plan.generation_summary(already_made(dataset, project, plan, staging)), flush=True)
     try:
+        # Say how much will be made before making it: a huge target must not run silently.
+        made = already_made(dataset, project, plan, staging)  # may refuse, as generation does
+        print(plan.generation_summary(made), flush=True)
         with generation_executor(args, dataset, staging) as (executor, workers):
             gen = iter_generate(dataset, project, plan, staging, workers, executor=executor)
             result = run_steps(gen, "generate", args.quiet)

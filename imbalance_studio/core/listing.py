@@ -60,7 +60,16 @@ def iter_list(root: str | os.PathLike[str]) -> Generator[ScanProgress, None, Dat
                 )
             )
     if not class_dirs:
-        raise ScanError(f"{root}: no class folders (expected one sub-folder per class)")
+        hint = ""
+        if any(p.reason == ProblemReason.LOOSE_FILE for p in problems):
+            # Images straight in the folder: most often one class folder was opened instead
+            # of the dataset folder that holds them all.
+            hint = (
+                f"; its {sum(p.reason == ProblemReason.LOOSE_FILE for p in problems):,} files "
+                "would be one class: open the folder that holds the class folders (perhaps "
+                f"{os.path.dirname(os.path.abspath(root)) or root})"
+            )
+        raise ScanError(f"{root}: no class folders (expected one sub-folder per class){hint}")
 
     # sorted() of the names, exactly as torchvision's find_classes does.
     classes = tuple(sorted(e.name for e in class_dirs))

@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="imbalance-studio",
         description="Curate and balance labelled image datasets. Headless commands: "
-        f"{_command_list()} (see imbalance-studio COMMAND --help).",
+        f"{_command_list()} (see imbalance-studio help COMMAND).",
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("folder", nargs="?", help="dataset folder: one sub-folder per class")

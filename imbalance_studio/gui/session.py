@@ -112,7 +112,9 @@ class DatasetSession(QObject):
         return self.dataset.label_array() if self.dataset is not None else None
 
     def open_folder(self, folder: str | Path, *, demo: bool = False) -> None:
-        self.root = Path(folder).expanduser()
+        # Absolute: the project made for it and the recent lists must not depend on the
+        # directory the app was started from.
+        self.root = Path(os.path.abspath(Path(folder).expanduser()))
         self._unusable = {}
         self.is_demo = demo
         self.checked = False

@@ -231,3 +231,8 @@ def test_a_folder_opened_by_a_relative_path_is_remembered_absolute(
     wait_scanned(window)
     assert str(tmp_path / "digits") in [a.text() for a in window.recent_menu.actions()]
     assert "digits" not in [a.text() for a in window.recent_menu.actions()]
+    # The project made for it names the folder the same way (saved elsewhere, it must still
+    # point at this folder).
+    c = window.curation.controller
+    qtbot.waitUntil(lambda: c.project is not None, timeout=10_000)
+    assert c.project.dataset_root == str(tmp_path / "digits")

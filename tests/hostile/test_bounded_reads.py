@@ -209,21 +209,3 @@ def test_generate_says_how_many_images_it_will_make_first(tiny_root, tmp_path, c
     assert run_cli(["generate", str(path), "--quiet", "--workers", "1"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "will make 6 images for 2 classes"
-
-
-def test_a_second_run_says_the_planned_images_are_reused_not_made(tiny_root, tmp_path, capsys):
-    project = Project(dataset_root=str(tiny_root))
-    project.targets = {"digit_2": ClassTarget(target=7), "digit_1": ClassTarget(target=9)}
-    path = tmp_path / "p.isproj.json"
-    project.save(path)
-    assert run_cli(["generate", str(path), "--quiet", "--workers", "1"]) == 0
-    capsys.readouterr()
-    assert run_cli(["generate", str(path), "--quiet", "--workers", "1"]) == 0
-    assert capsys.readouterr().out.splitlines()[0] == (
-        "all 6 planned images for 2 classes are already made: reused"
-    )
-    # One more image wanted: only it is made.
-    project.targets["digit_2"] = ClassTarget(target=8)
-    project.save(path)
-    assert run_cli(["export", str(path), str(tmp_path / "out"), "--quiet", "--workers", "1"]) == 0
-    assert "7 planned images for 2 classes: 6 already made (reused), 1 to make" in capsys.readouterr().out

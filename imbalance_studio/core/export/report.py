@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -59,13 +58,15 @@ if BALANCE_WITH == "loss":
     weight = torch.tensor(cfg["class_weight"]["balanced_train"], dtype=torch.float)
     criterion = torch.nn.CrossEntropyLoss(weight=weight)
     loader = DataLoader(train, batch_size=32, shuffle=True)
-else:
+elif BALANCE_WITH == "sampler":
     # One weight per training image, rows in ImageFolder order.
     with open(os.path.join(OUT, "sampler_weights.csv"), encoding="utf-8") as fh:
         sample_weights = [float(row["weight"]) for row in csv.DictReader(fh)]
     sampler = WeightedRandomSampler(sample_weights, num_samples=len(sample_weights))
     criterion = torch.nn.CrossEntropyLoss()
     loader = DataLoader(train, batch_size=32, sampler=sampler)
+else:
+    raise ValueError(f"BALANCE_WITH must be 'loss' or 'sampler', not {BALANCE_WITH!r}")
 
 images, labels = next(iter(loader))
 loss = criterion(torch.zeros(len(labels), len(train.classes)), labels)
@@ -109,36 +110,47 @@ def _escaped_labels_note(classes: Sequence[str]) -> list[str]:
 
 # A training split this close to even needs no warning that it was left as it was.
 NEARLY_EVEN = 1.5
+# An export counts as balanced when it brings the split near even, or cuts its imbalance
+# ratio by at least this factor (dropping a few duplicates of the majority does not).
+CLEAR_CUT = 1.5
+
+
+def _ratio(counts: Sequence[int]) -> float:
+    """Largest over smallest class among the classes the split has images of: a class with
+    no training image at all is its own warning (see `empty_classes`), not imbalance."""
+    present = [c for c in counts if c > 0]
+    return imbalance_ratio(present) if present else 0.0
 
 
 def rebalanced(before: Sequence[int], after: Sequence[int]) -> bool:
-    """Whether the export made the training split clearly more even (a few removed files
-    do not make an export "balanced")."""
-    return imbalance_ratio(list(after)) < imbalance_ratio(list(before)) * 0.95
+    """Whether the export made the training split clearly more even."""
+    rb, ra = _ratio(before), _ratio(after)
+    return (ra <= NEARLY_EVEN < rb) or ra * CLEAR_CUT <= rb
 
 
 def left_imbalanced(before: Sequence[int], after: Sequence[int]) -> bool:
-    """An imbalanced training split exported as it was (the README and the CLI say so)."""
-    return not rebalanced(before, after) and imbalance_ratio(list(before)) > NEARLY_EVEN
+    """An imbalanced training split that this export left about as imbalanced (the README
+    and the CLI say so, with what to do)."""
+    return not rebalanced(before, after) and _ratio(after) > NEARLY_EVEN
 
 
-def _not_rebalanced_note(before: Sequence[int], balanced: bool) -> list[str]:
-    """Said first when an imbalanced training split was left as it was: nothing here is
-    balanced until the loss or the sampler does it."""
-    if balanced or imbalance_ratio(list(before)) <= NEARLY_EVEN:
+def imbalance_text(counts: Sequence[int]) -> str:
+    return f"{_ratio(counts):,.1f} : 1"
+
+
+def _not_rebalanced_note(before: Sequence[int], after: Sequence[int]) -> list[str]:
+    """Said first when an imbalanced training split was left about as it was: nothing here
+    is balanced until the loss or the sampler does it."""
+    if not left_imbalanced(before, after):
         return []
     return [
-        f"**The training split was not rebalanced**: it keeps its class counts (imbalance "
-        f"ratio {imbalance_text(list(before))}). Correct for it in training with the class "
-        "weights or the sampler weights below, or export again with a policy (for example "
+        f"**The training split is still imbalanced** (imbalance ratio {imbalance_text(after)}, "
+        "largest over smallest class): this export did not rebalance it. Correct for it in "
+        "training with the class weights (`weights.json`) or the sampler weights "
+        "(`sampler_weights.csv`) below, or export again with a policy (for example "
         "`--policy oversample`, or targets in the window's Balance tab).",
         "",
     ]
-
-
-def imbalance_text(counts: list[int]) -> str:
-    r = imbalance_ratio(counts)
-    return "–" if r == 0 else ("∞ : 1, a class has no image" if math.isinf(r) else f"{r:,.1f} : 1")
 
 
 def _fmt(w: float) -> str:
@@ -172,7 +184,7 @@ def readme(
             else "no duplicates or generated images were added."
         ),
         "",
-        *_not_rebalanced_note(tr["before"], balanced),
+        *_not_rebalanced_note(tr["before"], tr["after"]),
         "## Training split, before and after",
         "",
         f"![train before]({CHART_BEFORE})",

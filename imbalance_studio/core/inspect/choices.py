@@ -35,7 +35,8 @@ def flagged(
     report: InspectReport, thresholds: Mapping[str, float] | None, issue: str = ""
 ) -> list[str]:
     """Paths flagged under `thresholds` (only those with `issue`, when given)."""
-    return [f.path for f in report.quality(thresholds) if not issue or issue in f.issues]
+    flags = report.quality(thresholds, issue)
+    return [f.path for f in flags if not issue or issue in f.issues]
 
 
 def per_class(report: InspectReport, paths: Iterable[str]) -> dict[str, int]:

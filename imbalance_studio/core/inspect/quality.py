@@ -22,7 +22,7 @@ in one vectorised pass, so changing a threshold never decodes anything.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -48,6 +48,8 @@ _BLUR_SCALE = 22.4  # s = 8 (a clearly soft picture) scores 0.3
 # blank page, night photos), not a flaw of those images: flagging 85% of a folder buries the
 # few real outliers. Such an issue is reported once, with its count, and flags no image.
 TRAIT_SHARE = 0.5
+# In a handful of images, "most" is one or two: those are flagged as usual.
+TRAIT_MIN_IMAGES = 20
 
 
 @dataclass(frozen=True)
@@ -98,34 +100,45 @@ def score_table(features: Sequence[Features]) -> dict[str, np.ndarray]:
     }
 
 
-def traits(scores: Mapping[str, np.ndarray], thresholds: Mapping[str, float]) -> dict[str, int]:
-    """{issue: how many images have it} for the issues more than TRAIT_SHARE of the images
-    have under `thresholds`: traits of the dataset, which `flags` does not flag."""
-    limits = check_thresholds(thresholds)
-    n = len(scores[ISSUES[0]]) if scores else 0
-    out: dict[str, int] = {}
-    for name in ISSUES:
-        k = int(np.count_nonzero(scores[name] < limits[name])) if n else 0
-        if k > TRAIT_SHARE * n:
-            out[name] = k
-    return out
-
-
-def flags(
-    paths: Sequence[str], scores: Mapping[str, np.ndarray], thresholds: Mapping[str, float]
-) -> list[QualityFlag]:
-    """The images with at least one issue, in the order of `paths`, each with all its
-    scores (rounded to 4 places). Issues that are traits of the dataset (`traits`) flag
-    no image."""
-    limits = check_thresholds(thresholds)
-    if not len(paths):
-        return []
+def _hits(scores: Mapping[str, np.ndarray], limits: Mapping[str, float]) -> dict:
     hit = {name: scores[name] < limits[name] for name in ISSUES}
     # A dark or washed-out picture has a narrow histogram, hence a low entropy, whatever it
     # shows: that issue explains it, and a second flag would only double the list.
     hit["low_information"] &= ~(hit["dark"] | hit["light"])
-    for name in traits(scores, limits):
-        hit[name] = np.zeros(len(paths), dtype=bool)
+    return hit
+
+
+def _traits(hit: Mapping[str, np.ndarray], n: int) -> dict[str, int]:
+    if n < TRAIT_MIN_IMAGES:
+        return {}
+    counts = {name: int(np.count_nonzero(hit[name])) for name in ISSUES}
+    return {name: k for name, k in counts.items() if k > TRAIT_SHARE * n}
+
+
+def traits(scores: Mapping[str, np.ndarray], thresholds: Mapping[str, float]) -> dict[str, int]:
+    """{issue: how many images have it} for the issues more than TRAIT_SHARE of the images
+    have under `thresholds` (in a folder of TRAIT_MIN_IMAGES or more): traits of the
+    dataset, which `flags` flags only when asked for by name."""
+    n = len(scores[ISSUES[0]]) if scores else 0
+    return _traits(_hits(scores, check_thresholds(thresholds)), n) if n else {}
+
+
+def flags(
+    paths: Sequence[str],
+    scores: Mapping[str, np.ndarray],
+    thresholds: Mapping[str, float],
+    keep: Collection[str] = (),
+) -> list[QualityFlag]:
+    """The images with at least one issue, in the order of `paths`, each with all its
+    scores (rounded to 4 places). Issues that are traits of the dataset (`traits`) flag no
+    image unless named in `keep` (a view filtered on that issue shows them all)."""
+    limits = check_thresholds(thresholds)
+    if not len(paths):
+        return []
+    hit = _hits(scores, limits)
+    for name in _traits(hit, len(paths)):
+        if name not in keep:
+            hit[name] = np.zeros(len(paths), dtype=bool)
     any_hit = np.zeros(len(paths), dtype=bool)
     for mask in hit.values():
         any_hit |= mask

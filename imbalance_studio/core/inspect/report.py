@@ -101,9 +101,13 @@ class InspectReport:
         groups.sort(key=lambda g: not g.conflict)
         self.groups = groups
 
-    def quality(self, thresholds: Mapping[str, float] | None = None) -> list[QualityFlag]:
-        """Images with at least one issue under `thresholds` (defaults for those not given)."""
-        return flags(self.paths, self.scores, thresholds or DEFAULT_THRESHOLDS)
+    def quality(
+        self, thresholds: Mapping[str, float] | None = None, issue: str = ""
+    ) -> list[QualityFlag]:
+        """Images with at least one issue under `thresholds` (defaults for those not given);
+        an `issue` asked for by name is flagged even where it is a trait of the dataset."""
+        keep = (issue,) if issue else ()
+        return flags(self.paths, self.scores, thresholds or DEFAULT_THRESHOLDS, keep)
 
     def traits(self, thresholds: Mapping[str, float] | None = None) -> dict[str, int]:
         """{issue: images with it} for issues most images have: not flagged one by one."""

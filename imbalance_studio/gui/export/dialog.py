@@ -226,8 +226,6 @@ class ExportDialog(JobDialog):
             self.cancel_button.setEnabled(False)
             self._job.cancel()
 
-
-
     # -- job callbacks --------------------------------------------------------------------
 
     def _on_progress(self, event: Any) -> None:

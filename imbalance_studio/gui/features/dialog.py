@@ -222,8 +222,6 @@ class FeaturesDialog(JobDialog):
             self.cancel_button.setEnabled(False)
             self._job.cancel()
 
-
-
     # -- jobs ---------------------------------------------------------------------------
 
     def _start(self, kind: str, work: Any, message: str, *args: Any) -> None:

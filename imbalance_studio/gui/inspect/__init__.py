@@ -191,7 +191,7 @@ class Inspection(QObject):
         if self.report is None:
             return []
         issue = self.panel.issue()
-        flags = self.report.quality(self.panel.threshold_values())
+        flags = self.report.quality(self.panel.threshold_values(), issue)
         return [f for f in flags if not issue or issue in f.issues]
 
     def _refresh(self) -> None:
