@@ -102,6 +102,21 @@ class Workbench(QObject):
             c.set_dataset(window.current_dataset())
 
     # -- declared actions ---------------------------------------------------------------
+    def _generate_tip(self) -> str:
+        """What Generate does, or why it is greyed out (a disabled button that says nothing
+        leaves a new user guessing)."""
+        c = self.controller
+        if self._generation_running():
+            return "Generation is running (see the Generate tab)"
+        if c.plan is None:
+            return "Generate: open a folder first; its plan says which images to make"
+        if not any(cp.generate for cp in c.plan.splits["train"]):
+            return (
+                "Nothing to generate: the plan makes no new image. Set a policy or a class "
+                "target above its count in the Balance tab (method augment or diffusion)"
+            )
+        return "Make the new minority images the plan asks for, in the background"
+
     def panel_actions(self) -> list[PanelAction]:
         from .generation.review_actions import review_actions
 
@@ -114,7 +129,7 @@ class Workbench(QObject):
                 menu="Tools",
                 section="work",
                 shortcuts=("Ctrl+G",),
-                tip="Make the new minority images the plan asks for, in the background",
+                tip=self._generate_tip,
                 icon_text="Generate",
                 toolbar=True,
                 enabled_when=lambda: (

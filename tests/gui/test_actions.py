@@ -90,7 +90,7 @@ def test_menus_and_toolbar_are_laid_out_in_their_fixed_order(window):
         "&Export Balanced Dataset…", "Export &Features (HOG + SMOTE)…", "----", "&Quit",
     ]  # fmt: skip
     assert layout(menus["Edit"]) == [
-        "&Undo", "&Redo", "----", "Remove", "Duplicate", "−1 copy", "Clear mark",
+        "&Undo", "&Redo", "----", "Remove", "Duplicate", "Fewer Copies", "Clear mark",
         "Mark All but One in Every Duplicate Group", "Mark All Flagged Images as Removed",
         "----", "&Accept Generated Image", "Re&ject Generated Image",
     ]  # fmt: skip
@@ -102,7 +102,7 @@ def test_menus_and_toolbar_are_laid_out_in_their_fixed_order(window):
     toolbar = window.layout_of_actions.toolbar
     items = ["----" if a.isSeparator() else a.iconText() for a in toolbar.actions()]
     assert items == [
-        "Remove", "Duplicate", "−1 copy", "Clear mark", "Undo", "Redo", "----",
+        "Remove", "Duplicate", "Fewer Copies", "Clear mark", "Undo", "Redo", "----",
         "", "----", "Generate", "Export…",
     ]  # fmt: skip
     assert toolbar.widgetForAction(toolbar.actions()[7]) is window.curation.filter_box
@@ -236,3 +236,18 @@ def test_a_folder_opened_by_a_relative_path_is_remembered_absolute(
     c = window.curation.controller
     qtbot.waitUntil(lambda: c.project is not None, timeout=10_000)
     assert c.project.dataset_root == str(tmp_path / "digits")
+
+
+def test_a_greyed_out_generate_says_why(qtbot, window, wait_scanned, tmp_path):
+    root = tmp_path / "digits"
+    write_digits(root, [20, 6])
+    window.open_folder(root)
+    wait_scanned(window)
+    c = window.curation.controller
+    qtbot.waitUntil(lambda: c.plan is not None and not c.busy, timeout=30_000)
+    generate = window.action("tools.generate")
+    assert not generate.isEnabled()
+    assert generate.toolTip().startswith("Nothing to generate: the plan makes no new image")
+    c.set_target("digit_1", ClassTarget(target=9))
+    qtbot.waitUntil(lambda: not c.busy and generate.isEnabled(), timeout=30_000)
+    assert generate.toolTip().startswith("Make the new minority images")

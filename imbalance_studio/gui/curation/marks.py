@@ -236,7 +236,7 @@ class MarkActions(QObject):
             ),
             mark(
                 "edit.unduplicate",
-                "−1 copy",
+                "Fewer Copies",
                 "Shift+D",
                 lambda: self.change_duplicates(-1),
                 "Take one copy away from each selected image",
