@@ -181,15 +181,21 @@ def test_recent_folders_fill_the_file_menu(qtbot, window, wait_scanned, tmp_path
     assert str(root) in [a.text() for a in window.recent_menu.actions()]
 
 
-def test_accept_and_reject_keys_act_in_the_window_generate_tab(
-    qtbot, window, wait_scanned, tmp_path
-):
+def _planned_digits(qtbot, window, wait_scanned, tmp_path):
+    """Two digit classes (20 and 6) opened and planned; returns the controller."""
     root = tmp_path / "digits"
     write_digits(root, [20, 6])
     window.open_folder(root)
     wait_scanned(window)
     c = window.curation.controller
     qtbot.waitUntil(lambda: c.plan is not None and not c.busy, timeout=30_000)
+    return c
+
+
+def test_accept_and_reject_keys_act_in_the_window_generate_tab(
+    qtbot, window, wait_scanned, tmp_path
+):
+    c = _planned_digits(qtbot, window, wait_scanned, tmp_path)
     c.set_target("digit_1", ClassTarget(target=9))
     qtbot.waitUntil(lambda: not c.busy and bool(c.plan.splits["train"][1].generate), timeout=WAIT)
     bench = window.workbench
@@ -239,12 +245,7 @@ def test_a_folder_opened_by_a_relative_path_is_remembered_absolute(
 
 
 def test_a_greyed_out_generate_says_why(qtbot, window, wait_scanned, tmp_path):
-    root = tmp_path / "digits"
-    write_digits(root, [20, 6])
-    window.open_folder(root)
-    wait_scanned(window)
-    c = window.curation.controller
-    qtbot.waitUntil(lambda: c.plan is not None and not c.busy, timeout=30_000)
+    c = _planned_digits(qtbot, window, wait_scanned, tmp_path)
     generate = window.action("tools.generate")
     assert not generate.isEnabled()
     assert generate.toolTip().startswith("Nothing to generate: the plan makes no new image")
