@@ -46,7 +46,8 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
 _BLUR_SCALE = 22.4  # s = 8 (a clearly soft picture) scores 0.3
 # An issue most images have is a trait of the dataset (grayscale scans, handwriting on a
 # blank page, night photos), not a flaw of those images: flagging 85% of a folder buries the
-# few real outliers. Such an issue is reported once, with its count, and flags no image.
+# few real outliers. Such an issue is reported once, with its count, and lists its images
+# only when asked for by name (the Inspect tab's "Show" filter).
 TRAIT_SHARE = 0.5
 # In a handful of images, "most" is one or two: those are flagged as usual.
 TRAIT_MIN_IMAGES = 20
