@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    print(printable(str(dataset.root)))
+    print(printable(os.path.abspath(dataset.root)))  # as plan and export name it
     names = [printable(c["name"]) for c in report["classes"]]  # a newline keeps its row
     width = max((len(n) for n in names), default=5)
     print(f"  {'idx':>3}  {'class':<{width}}  {'count':>7}  {'share':>6}")
