@@ -47,7 +47,24 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     from .main_thread_gc import install
 
     install(app)  # Qt objects must never be garbage-collected from a worker thread
+    if app.platformName() == "offscreen":
+        _quiet_offscreen_warnings()
     return app  # type: ignore[return-value]
+
+
+# The offscreen platform (--screenshot, tests) has no window manager to pass size hints to
+# and says so for every top-level window: noise on stderr, not a problem of ours.
+_OFFSCREEN_NOISE = ("This plugin does not support propagateSizeHints()",)
+
+
+def _quiet_offscreen_warnings() -> None:
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def handler(_kind, _context, message: str) -> None:
+        if message not in _OFFSCREEN_NOISE:
+            print(message, file=sys.stderr)
+
+    qInstallMessageHandler(handler)
 
 
 def settings() -> QSettings:
