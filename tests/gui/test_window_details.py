@@ -91,3 +91,17 @@ def test_a_long_status_message_never_runs_into_the_summary(qtbot, window, wait_s
     assert shown.endswith("…") and shown != long
     assert label.fontMetrics().horizontalAdvance(shown) <= label.width()
     assert label.toolTip() == long
+
+
+def test_ten_classes_fit_the_class_list_without_scrolling(qtbot, window, wait_scanned, digits_root):
+    from imbalance_studio.gui.main_window import DEFAULT_SIZE
+
+    window.resize(DEFAULT_SIZE)
+    window.open_folder(digits_root)  # digit_0 .. digit_9
+    wait_scanned(window)
+    view = window.class_list
+    assert view.model().rowCount() == 10
+    qtbot.waitUntil(lambda: view.viewport().height() > 0, timeout=5_000)
+    last = view.visualRect(view.model().index(9, 0))
+    assert last.bottom() <= view.viewport().height()  # the tenth row is whole
+    assert view.verticalScrollBar().maximum() == 0

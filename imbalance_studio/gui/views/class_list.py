@@ -77,7 +77,12 @@ class ClassListView(QTableView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setShowGrid(False)
         self.setAlternatingRowColors(True)
-        self.verticalHeader().hide()
+        rows = self.verticalHeader()
+        rows.hide()
+        # Compact rows: ten classes (digits, CIFAR-10) fit the default window without a
+        # scroll bar (Qt's default row of ~30 px cut the tenth in half).
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 10)
         self.setWordWrap(False)
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.horizontalHeader()
