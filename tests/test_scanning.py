@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -75,9 +76,18 @@ def test_decoded_odd_modes_are_uint8_and_exif_rotated(bad_corpus):
 def test_scan_errors_are_clear(tmp_path):
     with pytest.raises(ScanError, match="no such folder"):
         scan(tmp_path / "missing")
-    (tmp_path / "file.jpg").write_bytes(b"x")
-    with pytest.raises(ScanError, match="no class folders"):
-        scan(tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ScanError, match="no class folders") as nothing:
+        scan(empty)
+    assert "would be one class" not in str(nothing.value)
+    cats = tmp_path / "data" / "cats"
+    cats.mkdir(parents=True)
+    (cats / "file.jpg").write_bytes(b"x")
+    with pytest.raises(ScanError, match="no class folders") as one_class:
+        scan(cats)  # a class folder opened instead of the folder holding the classes
+    assert "its 1 file would be one class" in str(one_class.value)
+    assert f"perhaps {tmp_path / 'data'}" in str(one_class.value)
 
 
 def run_cli(*args):
@@ -203,3 +213,13 @@ def test_an_export_names_each_too_small_image_with_its_size(tmp_path):
     why = "too small: 1×1 px, minimum 8 px per side"
     assert ("a/one_pixel.png", why) in report.problems and report.files == 2
     assert f"`a/one_pixel.png`: {why}" in (tmp_path / "out/README.md").read_text(encoding="utf-8")
+
+
+def test_cli_scan_names_the_folder_by_its_absolute_path(digits_root):
+    proc = subprocess.run(
+        [sys.executable, "-m", "imbalance_studio", "scan", digits_root.name, "--quick"],
+        capture_output=True, text=True, timeout=120, cwd=digits_root.parent,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    first = proc.stdout.splitlines()[0]
+    assert os.path.isabs(first) and os.path.samefile(first, digits_root)

@@ -14,6 +14,7 @@ from itertools import repeat
 from pathlib import Path
 
 from .dataset import IMG_EXTENSIONS, Dataset, Problem, ProblemReason
+from .text import plural
 
 
 class ScanError(Exception):
@@ -61,13 +62,14 @@ def iter_list(root: str | os.PathLike[str]) -> Generator[ScanProgress, None, Dat
             )
     if not class_dirs:
         hint = ""
-        if any(p.reason == ProblemReason.LOOSE_FILE for p in problems):
+        loose = sum(p.reason == ProblemReason.LOOSE_FILE for p in problems)
+        if loose:
             # Images straight in the folder: most often one class folder was opened instead
             # of the dataset folder that holds them all.
+            parent = os.path.dirname(os.path.abspath(root)) or str(root)
             hint = (
-                f"; its {sum(p.reason == ProblemReason.LOOSE_FILE for p in problems):,} files "
-                "would be one class: open the folder that holds the class folders (perhaps "
-                f"{os.path.dirname(os.path.abspath(root)) or root})"
+                f"; its {plural(loose, 'file')} would be one class: open the folder that "
+                f"holds the class folders (perhaps {parent})"
             )
         raise ScanError(f"{root}: no class folders (expected one sub-folder per class){hint}")
 
