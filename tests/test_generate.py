@@ -356,3 +356,22 @@ def test_reduced_plan_is_the_plan_of_the_lower_target(small_root, tmp_path):
     made = drive(iter_generate(dataset, project, plan, tmp_path / "s"))
     images, missing = staged_for_plan(dataset, project, plan, tmp_path / "s")
     assert missing == 0 and [g.id for g in images] == [g.id for g in made]
+
+
+def test_a_pool_let_go_without_waiting_is_joined_before_exit():
+    """The window lets the pool go without waiting (its thread must not block); the exit
+    joins it first, so Python's own exit clean-up cannot race it (a 'Bad file descriptor'
+    traceback on Python 3.11)."""
+    import multiprocessing
+
+    from imbalance_studio.core.generation import run
+
+    pool = run.shared_pool(1)
+    assert pool.submit(abs, -3).result(timeout=60) == 3
+    children = set(multiprocessing.active_children())
+    assert children
+    run.shutdown_pool()  # returns at once
+    assert run._LETTING_GO
+    run.join_pool()
+    assert not run._LETTING_GO
+    assert not children & set(multiprocessing.active_children())  # the workers are gone

@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     except GenerateError as exc:
         raise CliError(str(exc)) from exc
     except KeyboardInterrupt:  # Ctrl+C, or SIGTERM/SIGHUP (see cli.signals)
-        shutdown_pool()  # queued batches never start; running ones finish and stay valid
+        shutdown_pool(wait=True)  # queued batches never start; running ones finish and stay valid
         print(
             f"interrupted: the finished images are kept in {printable(str(staging))}; "
             "run again to finish",

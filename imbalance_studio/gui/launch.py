@@ -114,6 +114,12 @@ def _drain_jobs() -> None:
     pool = QThreadPool.globalInstance()
     pool.clear()
     pool.waitForDone(EXIT_WAIT_MS)
+    # Closing the window let the generation pool go without waiting (the GUI thread must
+    # not block); the event loop is over now, so wait for its running batches here rather
+    # than race its clean-up at exit (see `shutdown_pool`).
+    generation = sys.modules.get("imbalance_studio.core.generation.run")
+    if generation is not None:
+        generation.join_pool()
 
 
 def _command_list() -> str:

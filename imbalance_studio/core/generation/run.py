@@ -14,6 +14,7 @@ progress event, and closing the generator stops the image in progress within one
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Generator, Iterable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -52,6 +53,7 @@ MAX_BATCH = 4
 # albumentations in them) costs seconds, a second Generate should not pay it again.
 _POOL: ProcessPoolExecutor | None = None
 _POOL_WORKERS = 0
+_LETTING_GO: list[threading.Thread] = []  # pools shutting down (see shutdown_pool)
 
 
 def shared_pool(workers: int) -> ProcessPoolExecutor:
@@ -65,11 +67,35 @@ def shared_pool(workers: int) -> ProcessPoolExecutor:
     return _POOL
 
 
-def shutdown_pool() -> None:
+def shutdown_pool(wait: bool = False) -> None:
+    """Cancel the shared pool's queued batches and let it go; the running ones finish.
+
+    Without `wait` (the window: its GUI thread must not block) a thread of its own waits
+    for them, and `join_pool` joins that thread before the process exits. An exit while a
+    pool is still shutting down races its clean-up on Python 3.11:
+    `concurrent.futures.process._python_exit` writes to a wake-up pipe the pool's manager
+    thread is closing, and prints an 'OSError: Bad file descriptor' traceback. `wait=True`
+    (the CLI on Ctrl+C) waits here; the exit would have waited for those batches anyway."""
     global _POOL, _POOL_WORKERS
-    if _POOL is not None:
-        _POOL.shutdown(wait=False, cancel_futures=True)
-    _POOL, _POOL_WORKERS = None, 0
+    pool, _POOL, _POOL_WORKERS = _POOL, None, 0
+    if pool is not None and wait:
+        pool.shutdown(wait=True, cancel_futures=True)
+    elif pool is not None:
+        closer = threading.Thread(
+            target=pool.shutdown,
+            kwargs={"wait": True, "cancel_futures": True},
+            name="generation-pool-shutdown",
+        )
+        closer.start()
+        _LETTING_GO.append(closer)
+    if wait:
+        join_pool()
+
+
+def join_pool() -> None:
+    """Wait for every pool `shutdown_pool` let go without waiting (before a process exits)."""
+    while _LETTING_GO:
+        _LETTING_GO.pop().join()
 
 
 def check_staging(
