@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 from collections import OrderedDict, deque
 from concurrent.futures import Executor, Future
@@ -40,6 +41,8 @@ READ_SPLIT = 8  # paths below which a read is not split between the cache thread
 # Thumbnails per pool job at most. A job costs ~0.2 ms of CPU to send and return, 5% of a
 # photo's thumbnail; 8 to a job cut that to a few per cent, and 2 jobs per worker in flight
 # hold ~60 ms of work, short enough that stale requests are dropped soon after a scroll.
+# The generation of a request no `new_generation` makes stale.
+STICKY = sys.maxsize
 POOL_BATCH = 8
 
 
@@ -93,25 +96,30 @@ class ThumbnailLoader(QObject):
         self._timer.timeout.connect(self._pump)
 
     # -- what views call -------------------------------------------------------------
-    def pixmap(self, path: str) -> QPixmap | None:
-        """The thumbnail if it is here; otherwise it is requested and None returned."""
+    def pixmap(self, path: str, *, sticky: bool = False) -> QPixmap | None:
+        """The thumbnail if it is here; otherwise it is requested and None returned.
+        `sticky`: the request outlives `new_generation` (see `request`)."""
         pm = self._pixmaps.get(path)
         if pm is not None:
             self._pixmaps.move_to_end(path)
             return pm
         if path not in self._failed:
-            self.request(path)
+            self.request(path, sticky=sticky)
         return None
 
     def failure(self, path: str) -> str | None:
         """Why no thumbnail can be made for `path` (None while unknown or fine)."""
         return self._failed.get(path)
 
-    def request(self, path: str) -> None:
+    def request(self, path: str, *, sticky: bool = False) -> None:
+        """Ask for `path`'s thumbnail. The gallery makes its requests stale on every scroll
+        (`new_generation`) and asks again for what is still on screen; other views (the
+        Inspect tab's groups and flags) paint once and wait, so their requests are `sticky`:
+        a scroll of the gallery in between must not drop them and leave grey tiles."""
         if path in self._inflight_paths:
             return
-        self._pending.pop(path, None)
-        self._pending[path] = self._generation
+        before = self._pending.pop(path, None)
+        self._pending[path] = STICKY if sticky or before == STICKY else self._generation
         self._idle_said = False
         if not self._timer.isActive():
             self._timer.start()
@@ -252,8 +260,8 @@ class ThumbnailLoader(QObject):
                     del self._pending[path]
                 self._submit(pool, misses, slots)
         self._flush_stores()
-        if self._pending and next(iter(self._pending.values())) < current:
-            # Oldest first: drop the stale requests that the pool never got to.
+        if any(g < current for g in self._pending.values()):
+            # Drop the stale requests that the pool never got to.
             self._pending = OrderedDict((p, g) for p, g in self._pending.items() if g >= current)
         if ready:
             self.thumbnailsReady.emit(ready)

@@ -100,3 +100,20 @@ def test_cached_thumbnails_are_served_without_starting_the_process_pool(qtbot, t
     # What the pool made was written to the dataset's pack by the loader's cache threads.
     assert set(ThumbnailCache(cache_dir, root=root).get_many(paths)) == set(paths)
     assert ThumbnailCache(cache_dir).get_many(paths) == {}  # not to the other images' pack
+
+
+def test_a_sticky_request_survives_a_gallery_scroll(qtbot, tmp_path, monkeypatch):
+    """The Inspect tab paints its group tiles once and waits; a gallery scroll in between
+    (a new generation) dropped those requests and left the tiles grey for good."""
+    write_digits(tmp_path / "d", [2])
+    first, second = sorted(str(p) for p in (tmp_path / "d").rglob("*.png"))
+    loader = loader_on_threads(tmp_path, monkeypatch, delay=0.0, workers=1)
+    try:
+        assert loader.pixmap(first, sticky=True) is None
+        assert loader.pixmap(second) is None
+        loader.new_generation()  # the gallery scrolled before either was pumped
+        qtbot.waitUntil(lambda: loader.pixmap(first) is not None, timeout=30_000)
+        qtbot.wait(200)
+        assert loader._pixmaps.get(second) is None  # an ordinary request went stale, as before
+    finally:
+        loader.shutdown()

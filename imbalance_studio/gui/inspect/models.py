@@ -87,7 +87,7 @@ class GroupDelegate(QStyledItemDelegate):
         loader = self.model.loader
         for path, cls in list(zip(g.paths, g.classes, strict=True))[:MAX_TILES]:
             cell = QRect(x, r.top() + 6, TILE, TILE)
-            pm = loader.pixmap(self.model.root + path)
+            pm = loader.pixmap(self.model.root + path, sticky=True)
             if pm is not None:
                 scaled = pm.scaled(cell.size(), Qt.AspectRatioMode.KeepAspectRatio)
                 dx, dy = (TILE - scaled.width()) // 2, (TILE - scaled.height()) // 2
@@ -132,7 +132,7 @@ class FlagsModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return ", ".join(i.replace("_", " ") for i in f.issues)
         if role == Qt.ItemDataRole.DecorationRole:
-            pm = self.loader.pixmap(self.root + f.path)
+            pm = self.loader.pixmap(self.root + f.path, sticky=True)
             return QIcon(pm) if pm is not None else None  # an icon is scaled to iconSize
         if role == Qt.ItemDataRole.ToolTipRole:
             scores = ", ".join(f"{k} {v:.2f}" for k, v in f.scores.items())
