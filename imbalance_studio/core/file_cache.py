@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import suppress
@@ -27,6 +28,8 @@ from .. import APP_NAME  # not from .project: that would import pydantic into ev
 LAYOUT_VERSION = 2  # 2: paths stored as bytes
 #: Rows written per transaction: large enough to be fast, small enough to keep memory flat.
 _BATCH = 5000
+#: The table of per-dataset blobs, one per kind (`FileCache.put_summary`).
+_SUMMARIES = "summaries"
 
 
 def cache_folder() -> Path:
@@ -86,6 +89,10 @@ class FileCache:
                 f"CREATE TABLE IF NOT EXISTS {self._table} ("
                 "path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime INTEGER NOT NULL, "
                 "value BLOB NOT NULL) WITHOUT ROWID"
+            )
+            db.execute(
+                f"CREATE TABLE IF NOT EXISTS {_SUMMARIES} "
+                "(kind TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID"
             )
             db.commit()
         except Exception:
@@ -163,6 +170,22 @@ class FileCache:
                 self._reset()
         return written
 
+    def put_summary(self, value: bytes) -> None:
+        """Keep one blob of this kind for the whole dataset (what `read_summary` returns,
+        e.g. the verdicts of the last complete check), replacing the one before."""
+        with self._lock:
+            try:
+                db = self._connect()
+                db.execute(
+                    f"INSERT OR REPLACE INTO {_SUMMARIES} (kind, value) VALUES (?, ?)",
+                    (self.kind, value),
+                )
+                db.commit()
+            except sqlite3.OperationalError:
+                return  # locked by another process: the cache is optional
+            except sqlite3.DatabaseError:
+                self._reset()
+
     def forget(self, paths: Iterable[str]) -> None:
         with self._lock:
             try:
@@ -180,6 +203,25 @@ class FileCache:
                 self._db.close()
             self._db = None
         self._discard()
+
+
+def read_summary(dataset_root: Path | str, kind: str) -> bytes | None:
+    """The blob last kept with `FileCache.put_summary`, read the quickest way: no cache file
+    is made, and the file is not checked as a whole (`FileCache` does that on opening, ~17 ms
+    for 100,000 rows); the caller must check the blob itself (a digest inside it). None when
+    there is none or the file cannot be read."""
+    path = cache_path_for(dataset_root)
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return None  # a FIFO or link planted at our name is never opened
+        db = sqlite3.connect(path, timeout=0.1)
+        try:
+            row = db.execute(f"SELECT value FROM {_SUMMARIES} WHERE kind = ?", (kind,)).fetchone()
+        finally:
+            db.close()
+    except (OSError, sqlite3.Error):
+        return None
+    return None if row is None else bytes(row[0])
 
 
 def open_optional(dataset_root: Path | str, kind: str) -> FileCache | None:

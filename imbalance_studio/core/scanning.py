@@ -56,6 +56,14 @@ class Listed:
     dataset: Dataset
 
 
+@dataclass(frozen=True, slots=True)
+class Known(Listed):
+    """`Listed`, for a folder whose listing is unchanged since its last complete check: the
+    dataset carries that check's verdicts (problems, orientations), so a window shows them at
+    once. Still to be verified: the scan then stats every file against the cache, checks the
+    changed ones again, and returns the verified dataset."""
+
+
 def check_file(path: str) -> Checked:
     """Read one whole file (`imageio.verify_image`: a JPEG at its smallest DCT scale): the
     problem found (or None), with the size and mtime (fstat of the descriptor read) the
@@ -260,30 +268,36 @@ def iter_scan(
     help_here: bool = False,
     min_side: int = MIN_SIDE,
 ) -> Generator[ScanProgress | Listed, None, Dataset]:
-    """List `root`, yield `Listed`, then (unless `check` is False) check every file and
-    return the checked dataset (`check=False`: the listed one).
+    """List `root`, yield `Listed` (or `Known`), then (unless `check` is False) check every
+    file and return the checked dataset (`check=False`: the listed one).
 
     `decode=False` only stats each file (`stat_file`, the CLI's `--quick`); images smaller
     than `min_side` pixels on a side are problems ("too small"). Decoding uses
     a process pool of `workers` processes (None: every core) when there are enough images
     for one to pay off. Results are kept in the dataset's file cache (`use_cache=False`:
-    neither read nor written), so unchanged files are not decoded again next time. Closing
-    the generator (a cancelled job, Ctrl+C) cancels the queued decodes and waits only for
-    the ones running; what was checked is kept in the cache.
+    neither read nor written), so unchanged files are not decoded again next time, and a
+    folder listed as at its last complete check is handed over as `Known`, with that check's
+    verdicts, before its files are verified. Closing the generator (a cancelled job, Ctrl+C)
+    cancels the queued decodes and waits only for the ones running; what was checked is kept
+    in the cache.
 
     `help_here=True` makes this process check files too while the pool's workers start and
     run (the CLI: its process would only wait); a window leaves it False, so the scan's
     thread does not take the interpreter from the GUI thread.
     """
     dataset = yield from iter_list(root)
-    yield Listed(dataset)
-    if not check:
-        return dataset
-    n = (os.cpu_count() or 1) if workers is None else workers
+    if not (check and decode and use_cache):
+        yield Listed(dataset)
+        if not check:
+            return dataset
     if not decode:
         return (yield from iter_check(dataset, None, decode=False))
     from . import check_cache
 
+    if use_cache:
+        shown = check_cache.last_verdicts(dataset, min_side)
+        yield Listed(dataset) if shown is None else Known(shown)
+    n = (os.cpu_count() or 1) if workers is None else workers
     cache = check_cache.open_cache(dataset.root) if use_cache else None
     try:
         known = yield from _iter_known(dataset, check_cache.cached_rows(cache))
@@ -295,10 +309,13 @@ def iter_scan(
             checks = iter_check(
                 dataset, pool, known=known, cache=cache, help_here=help_here, min_side=min_side
             )
-            return (yield from checks)
+            checked = yield from checks
         finally:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
+        if cache is not None:  # complete: its verdicts are shown first next time
+            check_cache.store_verdicts(cache, check_cache.verdicts_blob(dataset, checked, min_side))
+        return checked
     finally:
         check_cache.close(cache)
 

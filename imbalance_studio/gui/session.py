@@ -71,6 +71,10 @@ def scan_job(root: str | os.PathLike[str]) -> Generator[Any, None, Dataset]:
         steps.close()  # a cancelled scan shuts its process pool down here, in the worker
 
 
+def _same_verdicts(a: Dataset, b: Dataset) -> bool:
+    return a.paths == b.paths and a.problems == b.problems and a.orientations == b.orientations
+
+
 class DatasetSession(QObject):
     scanStarted = Signal(str)  # folder
     progress = Signal(
@@ -94,6 +98,7 @@ class DatasetSession(QObject):
         self._key = ("dataset session", id(self))
         self._phase = ""
         self._unusable: dict[str, str] = {}  # found after the scan (by generation)
+        self._shown_verdicts: Dataset | None = None  # a reopen's last verdicts, unverified
 
     @property
     def busy(self) -> bool:
@@ -197,24 +202,42 @@ class DatasetSession(QObject):
     # -- job callbacks (GUI thread; dropped once the job is replaced or cancelled) ------
     def _on_progress(self, event: Any) -> None:
         phase, done, total = event.phase, event.done, event.total or 0
-        if phase == "checking":
+        if phase == "checking" and self._shown_verdicts is not None:
+            message = f"Verifying images against their last check {done:,}/{total:,}"
+        elif phase == "checking":
             message = f"Checking images {done:,}/{total:,}"
         else:
             message = f"Listing… {done}/{total} class folders"
         self.progress.emit(phase, done, total, message)
 
-    def _on_listed(self, listed: Any) -> None:  # core.scanning.Listed
+    def _on_listed(self, listed: Any) -> None:  # core.scanning.Listed, or Known
+        from ..core.scanning import Known
+
         self.dataset = listed.dataset
+        self._shown_verdicts = listed.dataset if isinstance(listed, Known) else None
         self._phase = "checking"
         self.datasetChanged.emit(listed.dataset)
         total = len(listed.dataset.paths)
-        self.progress.emit("checking", 0, total, f"Checking images 0/{total:,}")
+        verb = (
+            "Verifying images against their last check"
+            if self._shown_verdicts
+            else "Checking images"
+        )
+        self.progress.emit("checking", 0, total, f"{verb} 0/{total:,}")
 
     def _on_checked(self, dataset: Dataset) -> None:
         self._phase = ""
-        self.dataset = self._without_unusable(dataset)
+        shown, self._shown_verdicts = self._shown_verdicts, None
+        if shown is not None and _same_verdicts(shown, dataset):
+            # The last check's verdicts, shown on reopening, were verified unchanged: the
+            # window keeps the dataset it shows (no second replan of the same data).
+            dataset = shown
+        checked = self._without_unusable(dataset)
+        changed = checked is not self.dataset
+        self.dataset = checked
         self.checked = True
-        self.datasetChanged.emit(self.dataset)
+        if changed:
+            self.datasetChanged.emit(self.dataset)
         self.scanFinished.emit(self.dataset)
 
     def _on_error(self, exc: BaseException) -> None:

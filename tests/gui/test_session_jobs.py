@@ -39,6 +39,38 @@ def test_the_listed_dataset_the_window_shows_is_never_changed_by_the_check(
     assert not jobs.runner().running(session._key)
 
 
+def test_a_reopened_folder_shows_its_last_verdicts_at_once_and_its_changes_after(
+    qtbot, tmp_path
+):
+    from imbalance_studio.gui.session import DatasetSession
+
+    root = tmp_path / "digits"
+    write_digits(root, [30, 9])
+    bad = sorted(p.relative_to(root).as_posix() for p in (root / "digit_1").iterdir())[0]
+    (root / bad).write_bytes(CORRUPT)
+
+    def reopen():
+        session = DatasetSession()
+        seen = []
+        session.datasetChanged.connect(seen.append)
+        with qtbot.waitSignal(session.scanFinished, timeout=60_000):
+            session.open_folder(root)
+        qtbot.waitUntil(lambda: not session.busy)
+        return session, seen
+
+    reopen()  # the first check
+    session, seen = reopen()
+    # One dataset, shown with the verdicts of the last check (the corrupt file left out)
+    # before any file was verified, and kept: verified unchanged, it is not announced again.
+    assert len(seen) == 1 and bad not in seen[0].paths and session.dataset is seen[0]
+    changed = root / "digit_0" / "digit_0_002.png"
+    changed.write_bytes(CORRUPT)  # corrupted in place: the listing is the same
+    session, seen = reopen()
+    assert len(seen) == 2  # the last verdicts, then the verified ones
+    assert "digit_0/digit_0_002.png" in seen[0].paths
+    assert "digit_0/digit_0_002.png" not in seen[1].paths and session.dataset is seen[1]
+
+
 def test_a_new_folder_replaces_a_running_scan_and_cancel_keeps_the_listing(
     qtbot, tmp_path, monkeypatch
 ):
