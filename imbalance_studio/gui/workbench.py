@@ -16,46 +16,17 @@ from typing import TYPE_CHECKING, Any
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer, SignalInstance
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from ..core.project import ProjectError
 from .actions import PanelAction
 from .app_session import AppSession, install_app_session
 from .curation import Curation, install_curation
 from .curation.controller import snapshot
+from .lazy_tab import LazyTab
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
-
-
-class LazyTab(QWidget):
-    """A tab whose real widget is built on first show (keeps heavy imports off start-up)."""
-
-    def __init__(self, factory, placeholder: str) -> None:
-        super().__init__()
-        self._factory = factory
-        self.widget: Any = None
-        self._layout = QVBoxLayout(self)
-        self._layout.setContentsMargins(0, 0, 0, 0)
-        self._placeholder = QLabel(placeholder)
-        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._layout.addWidget(self._placeholder)
-
-    def ensure(self) -> Any:
-        if self.widget is None:
-            self.widget = self._factory()
-            # A scroll area keeps a wide panel from growing the whole window.
-            scroll = QScrollArea()
-            scroll.setWidgetResizable(True)
-            scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-            scroll.setWidget(self.widget)
-            self._layout.replaceWidget(self._placeholder, scroll)
-            self._placeholder.deleteLater()
-        return self.widget
-
-    def showEvent(self, event) -> None:
-        self.ensure()
-        super().showEvent(event)
 
 
 class Workbench(QObject):

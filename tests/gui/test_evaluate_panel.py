@@ -89,7 +89,8 @@ def test_the_window_has_an_evaluate_tab_and_action(window, export):
     tabs = [window.panels.tabText(i) for i in range(window.panels.count())]
     assert "Evaluate" in tabs
     window.action("tools.evaluate").trigger()
-    assert window.panels.currentWidget().widget() is bench.evaluate.panel
+    assert window.panels.currentWidget() is bench.evaluate.tab
+    assert bench.evaluate.tab.widget is bench.evaluate.panel  # built on showing
     # A finished export becomes the one to evaluate.
     bench.evaluate.exported(type("Report", (), {"out": export})())
     assert bench.evaluate.panel.export_path == export

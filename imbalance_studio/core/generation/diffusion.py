@@ -15,10 +15,8 @@ on, so the export asks before including one a person has not looked at.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
-import sys
 import threading
 import warnings
 from collections.abc import Callable
@@ -28,12 +26,11 @@ from typing import Any
 
 import numpy as np
 
+from ..extras import missing_diffusion as missing_extra
 from ..safe_read import RECORD_MAX_BYTES, load_json_bounded
 
 GENERATOR = "diffusion-img2img"
 UNREVIEWED = "unreviewed"
-INSTALL_COMMAND = 'pip install "imbalance-studio[diffusion]"'
-EXTRA_MODULES = ("diffusers", "transformers", "safetensors")
 SINGLE_FILE_SUFFIXES = (".safetensors", ".ckpt")
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".ckpt", ".pt", ".pth")
 # Components an img2img pipeline cannot run without (model_index.json lists them).
@@ -48,24 +45,6 @@ class DiffusionError(Exception):
 
 class Cancelled(Exception):
     """Raised from the step callback: the image in progress is abandoned."""
-
-
-def missing_extra() -> str | None:
-    """None when the extra is installed, else one line with the install command. Cheap: it
-    looks the modules up without importing them (the window asks at start-up)."""
-    for name in EXTRA_MODULES:
-        if not _importable(name):
-            return f"diffusion needs the optional extra ({name} is missing): {INSTALL_COMMAND}"
-    return None
-
-
-def _importable(name: str) -> bool:
-    if name in sys.modules:
-        return sys.modules[name] is not None  # None: imports of it are blocked
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        return False
 
 
 # -- the model on disk -------------------------------------------------------------------

@@ -39,7 +39,7 @@ POLICIES = {
 def disable_diffusion_without_extra(box: QComboBox) -> None:
     """Without the [diffusion] extra the diffusion entry stays listed, greyed out, and its
     tooltip gives the one-line install command."""
-    from ...core.generation.diffusion import missing_extra
+    from ...core.extras import missing_diffusion as missing_extra
 
     hint = missing_extra()
     i = box.findData(Method.DIFFUSION)

@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, SignalInstance
 
 from ..actions import PanelAction
-from .panel import EvaluatePanel
+from ..lazy_tab import LazyTab
 
 if TYPE_CHECKING:
     from ..curation.controller import CurationController
     from ..main_window import MainWindow
+    from .panel import EvaluatePanel
+    from .recipes import RecipeSearch
 
 LAST_EXPORT_KEY = "last_export"
 
@@ -35,23 +37,34 @@ class Evaluate(QObject):
     def __init__(self, window: MainWindow, controller: CurationController | None = None) -> None:
         super().__init__(window)
         self.window = window
-        from PySide6.QtWidgets import QScrollArea
+        self._controller = controller
+        self._recipes: RecipeSearch | None = None
+        # Built when first shown: its modules and widgets cost the first paint ~40 ms, for a
+        # tab a user opens only once an export exists.
+        self.tab = LazyTab(self._build, "")
+        self.index = window.add_panel(self.tab, "Evaluate")
 
-        self.panel = EvaluatePanel()
-        self.recipes = None
-        if controller is not None:  # the recipe search works on the open dataset's project
+    def _build(self) -> EvaluatePanel:
+        from .panel import EvaluatePanel
+
+        panel = EvaluatePanel()
+        if self._controller is not None:  # the search works on the open dataset's project
             from .recipes import RecipeSearch
 
-            self.recipes = RecipeSearch(controller)
-            self.panel.layout().insertWidget(1, self.recipes)
-        # A scroll area: the table and plots never widen the window.
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(self.panel)
-        self.index = window.add_panel(scroll, "Evaluate")
+            self._recipes = RecipeSearch(self._controller)
+            panel.layout().insertWidget(1, self._recipes)
         if folder := last_export():
-            self.panel.set_export(folder)
+            panel.set_export(folder)
+        return panel
+
+    @property
+    def panel(self) -> EvaluatePanel:
+        return self.tab.ensure()
+
+    @property
+    def recipes(self) -> RecipeSearch | None:
+        self.tab.ensure()
+        return self._recipes
 
     def panel_actions(self) -> list[PanelAction]:
         return [
@@ -70,12 +83,14 @@ class Evaluate(QObject):
         return []
 
     def show(self) -> None:
+        self.tab.ensure()  # also in a window not on screen yet (no show event)
         self.window.panels.setCurrentIndex(self.index)
 
     def exported(self, report) -> None:
         """An export finished in the window: it becomes the one to evaluate."""
         remember_export(str(report.out))
-        self.panel.offer_export(report.out)
+        if self.tab.widget is not None:  # else the panel starts with it when first shown
+            self.tab.widget.offer_export(report.out)
 
 
 def install_evaluate(window: MainWindow, controller: CurationController | None = None) -> Evaluate:

@@ -29,7 +29,7 @@ class DiffusionSettingsBox(QGroupBox):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Diffusion img2img (classes whose method is diffusion)", parent)
-        from ...core.generation.diffusion import missing_extra
+        from ...core.extras import missing_diffusion as missing_extra
 
         self.project: Any = None
         self.hint = missing_extra()
