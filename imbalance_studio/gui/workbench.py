@@ -46,6 +46,8 @@ class Workbench(QObject):
         window.add_panel(self.generate_tab, "Generate")
         # The export waiting for the Generate panel's job: (dataset, project, plan, staging).
         self._export_pending: tuple | None = None
+        # The folder of an export asked for while its images were checked (None: none).
+        self._export_after_check: Any = None
         self._synced: Any = None  # the project whose stacks the editor shows
         self.export_dialog: Any = None
 
@@ -317,6 +319,15 @@ class Workbench(QObject):
             # Two generations in one staging folder would trip over each other's files.
             bar.showMessage("Generation is running: export when it has finished.", 8000)
             return
+        session = self.window.session
+        if session.phase == "checking":
+            # Never export a file the check has not passed: it may not decode (the verdicts a
+            # reopened folder shows first are verified only now).
+            bar.showMessage("Images are being checked: the export opens when the check is done.")
+            if self._export_after_check is None:
+                session.scanFinished.connect(self._export_when_checked)
+            self._export_after_check = session.root
+            return
         if c.busy:  # an edit is still being planned: export what the user sees, not the old plan
             bar.showMessage("Updating the plan…")
             c.planChanged.connect(self._export_after_plan)
@@ -344,6 +355,12 @@ class Workbench(QObject):
             return
         bar.showMessage("Export: making the planned new images first (Generate tab)…", 8000)
         self._update_actions()
+
+    def _export_when_checked(self, dataset) -> None:
+        self.window.session.scanFinished.disconnect(self._export_when_checked)
+        asked_for, self._export_after_check = self._export_after_check, None
+        if dataset.root == asked_for:  # not for another folder opened meanwhile
+            QTimer.singleShot(0, self.export)  # after the checked dataset is planned
 
     def _export_after_plan(self, _plan) -> None:
         self.controller.planChanged.disconnect(self._export_after_plan)

@@ -133,3 +133,35 @@ def test_export_asks_the_generate_tab_and_cancel_opens_no_dialog(
     qtbot.waitUntil(lambda: bench.export_dialog is not None, timeout=60_000)
     assert len(bench.export_dialog._generated) == wanted
     assert not panel.busy and bench.generate_action.isEnabled()
+
+
+def test_an_export_asked_for_while_images_are_checked_waits_for_the_check(
+    qtbot, window, wait_scanned, tmp_path, monkeypatch
+):
+    import threading
+
+    from datasets import write_digits
+
+    import imbalance_studio.core.scanning as scanning
+
+    root = tmp_path / "digits"
+    write_digits(root, counts=[30, 10])
+    bad = "digit_1/digit_1_000.png"
+    (root / bad).write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    gate, real_check = threading.Event(), scanning.check_file
+    monkeypatch.setattr(scanning, "check_file", lambda path: gate.wait(10) and real_check(path))
+    bench = window.workbench
+    cur = window.curation
+    window.open_folder(root)
+    qtbot.waitUntil(
+        lambda: window.session.phase == "checking" and cur.controller.plan is not None
+        and not cur.controller.busy, timeout=30_000,
+    )  # fmt: skip
+    bench.export_action.trigger()
+    qtbot.wait(50)
+    assert bench.export_dialog is None, "no export of images the check has not passed"
+    assert "being checked" in window.statusBar().currentMessage()
+    gate.set()
+    qtbot.waitUntil(lambda: bench.export_dialog is not None, timeout=60_000)
+    assert window.session.checked
+    assert bad not in bench.export_dialog._dataset.paths  # the checked dataset, planned anew
