@@ -28,8 +28,6 @@ def warm_imports() -> None:
     from .qt_import_hook import import_pyqtgraph
 
     import_pyqtgraph()
-    import numpy.ma  # noqa: F401  (loaded by numpy.unique on a first mark: 10 ms)
-
     from ..core import thumbnails  # noqa: F401  (the gallery's first tiles: Pillow, SQLite)
     from . import workers  # noqa: F401
 
