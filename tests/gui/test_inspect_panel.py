@@ -138,3 +138,34 @@ def test_chains_of_alike_digits_are_flagged_before_marking(
     assert "not flagged, as most images have it: " in panel.flags_title.text()
     assert "grayscale (" in panel.flags_title.text()
     assert not any("grayscale" in f.issues for f in panel.flags_model.items)
+
+
+def test_identical_files_are_searched_once_per_open(
+    qtbot, window, wait_scanned, corpus, monkeypatch
+):
+    import imbalance_studio.core.inspect.split_groups as split_groups
+    import imbalance_studio.gui.curation.controller as controller
+    from imbalance_studio.core.duplicates import iter_content_groups
+
+    searched = []
+
+    def counted(dataset, *a, **kw):
+        searched.append(dataset.root)
+        return (yield from iter_content_groups(dataset, *a, **kw))
+
+    monkeypatch.setattr(controller, "iter_content_groups", counted)
+    monkeypatch.setattr(split_groups, "iter_content_groups", counted)
+    inspection, c = _inspected(qtbot, window, wait_scanned, corpus.root)
+    qtbot.waitUntil(lambda: not c.busy, timeout=30_000)
+    # The window's controller searched them (every file is stat'ed and its digest looked up:
+    # a second at 100,000 files); the inspection did not search them again.
+    assert searched == [corpus.root]
+    twins = [paths for paths in _twins(c) if len(paths) > 1]
+    assert twins and all(len({c.plan.split_of(p) for p in t}) == 1 for t in twins)
+
+
+def _twins(c):
+    by_key = {}
+    for path, key in c._groups.items():
+        by_key.setdefault(key, []).append(path)
+    return by_key.values()

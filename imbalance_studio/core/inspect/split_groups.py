@@ -52,14 +52,18 @@ def iter_split_groups(
     group_duplicates: bool = True,
     near_threshold: int | None = None,
     workers: int | None = None,
+    identical: bool = True,
 ) -> Generator[Any, None, SplitGroups]:
-    """Identical files, then the inspection (cached per file); returns `SplitGroups`."""
+    """Identical files, then the inspection (cached per file); returns `SplitGroups`.
+    `identical=False` leaves the identical files out (of the search and of `groups`): for a
+    caller that has them already (the window searches them on every listing, and a second
+    search at 100,000 files costs a second of stats and cache reads)."""
     options = {} if near_threshold is None else {"near_threshold": near_threshold}
-    identical = yield from iter_content_groups(dataset)
+    identical_files = (yield from iter_content_groups(dataset)) if identical else {}
     report = yield from iter_inspect(dataset, workers=workers, **options)
     if not group_duplicates:
-        return SplitGroups(identical, report, False)
-    return SplitGroups(merge_groups(identical, report.split_groups()), report, True)
+        return SplitGroups(identical_files, report, False)
+    return SplitGroups(merge_groups(identical_files, report.split_groups()), report, True)
 
 
 def leak_check(found: SplitGroups, split_of: Callable[[str], str | None]) -> dict:

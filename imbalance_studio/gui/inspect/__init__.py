@@ -104,6 +104,7 @@ class Inspection(QObject):
             iter_split_groups, dataset, owner=self, key=self._key, progress=self._progress,
             done=self._done, error=self._error, finished=self._finished,
             group_duplicates=settings.group_duplicates, near_threshold=settings.near_threshold,
+            identical=False,  # the curation controller finds those on every listing
         )  # fmt: skip
 
     def cancel(self) -> None:
