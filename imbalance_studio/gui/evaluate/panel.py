@@ -169,6 +169,9 @@ class EvaluatePanel(QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.results, 1)
+        # Until there are results, the rest of the height goes below the controls, not
+        # between them (a hidden widget's stretch counts for nothing).
+        layout.addStretch(1)
         self._update_estimate()
 
     # -- choosing the export ------------------------------------------------------------
@@ -203,7 +206,7 @@ class EvaluatePanel(QWidget):
             return
         if self.report is not None and Path(self.report.get("export", "")) != path:
             self.report = None  # another export's results must not pass for this one's
-            self.results.hide()
+            self._show_results(False)
             self.status.setText("")
         start_job(read_saved, path, owner=self, key=("evaluate-load", id(self)),
                   done=lambda rep: self.show_report(rep, saved=True) if rep else None)  # fmt: skip
@@ -310,7 +313,12 @@ class EvaluatePanel(QWidget):
             f"Evaluation {where}: {m['input_size']} px, {m['steps']} steps per arm, seed "
             f"{report['seed']}, on {m['device']}. Saved as evaluation.json and .png in the export."
         )
-        self.results.show()
+        self._show_results(True)
+
+    def _show_results(self, visible: bool) -> None:
+        self.results.setVisible(visible)
+        layout = self.layout()
+        layout.setStretch(layout.count() - 1, 0 if visible else 1)  # the trailing stretch
 
     def _fill_table(self, report: dict) -> None:
         classes = report["classes"][:MAX_RECALL_COLUMNS]
