@@ -4,10 +4,13 @@ is checked again and a damaged or stale record of the verdicts is never shown.""
 
 from __future__ import annotations
 
-import os
+import hashlib
+import json
 import sqlite3
 
+import pytest
 from datasets import write_digits
+from PIL import Image
 
 from imbalance_studio.core import check_cache
 from imbalance_studio.core.dataset import ProblemReason
@@ -53,6 +56,7 @@ def test_a_reopened_folder_shows_its_last_verdicts_before_verifying(tmp_path):
     assert reasons(shown) == reasons(first) == {BAD: ProblemReason.CORRUPT}
     assert shown.paths == first.paths == again.paths and BAD not in shown.paths
     assert shown.problems == again.problems and shown.orientations == again.orientations
+    assert again is shown  # verified unchanged: the very dataset shown, so a window knows
 
 
 def test_a_file_changed_since_is_shown_as_it_was_then_checked_again(tmp_path):
@@ -78,7 +82,7 @@ def test_a_changed_listing_or_minimum_size_shows_no_verdicts(tmp_path):
     handed, result = scan(root)
     assert [type(h) for h in handed] == [Listed]
     assert reasons(result) == {BAD: ProblemReason.CORRUPT}
-    handed, _ = scan(root, min_side=9)  # 8 x 8 digits: all too small now, not as last time
+    handed, _ = scan(root, min_side=40)  # digits are 32 px wide: verdicts of another minimum
     assert [type(h) for h in handed] == [Listed]
 
 
@@ -98,23 +102,82 @@ def test_damaged_verdicts_are_not_shown_and_are_written_again(tmp_path):
     assert [type(h) for h in handed] == [Known]
 
 
-def test_a_foreign_file_at_the_cache_path_is_not_read(tmp_path):
+def test_a_link_at_the_cache_path_is_not_followed(tmp_path):
     root = digits(tmp_path)
+    _, listed = scan(root, use_cache=False, check=False)
+    scan(root)
     path = cache_path_for(root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.mkfifo(path)  # would block a reader that opened it
-    try:
-        assert check_cache.last_verdicts(scan(root, use_cache=False)[1], 8) is None
-    finally:
-        path.unlink()
+    assert check_cache.last_verdicts(listed, 8) is not None
+    elsewhere = tmp_path / "elsewhere.sqlite"
+    path.rename(elsewhere)  # a valid cache, reached through a link planted at our name
+    path.symlink_to(elsewhere)
+    assert check_cache.last_verdicts(listed, 8) is None
 
 
-def test_a_cancelled_check_leaves_no_verdicts(tmp_path):
+def _rewrite(root, change):
+    """Change the stored verdicts and sign them again (what another version, or someone
+    else, could write: the digest guards against damage, not against that)."""
+    path = cache_path_for(root)
+    with sqlite3.connect(path) as db:
+        (blob,) = db.execute("SELECT value FROM summaries").fetchone()
+        found = json.loads(bytes(blob).partition(b"\n")[2])
+        change(found)
+        text = json.dumps(found).encode()
+        signed = hashlib.sha256(text).hexdigest().encode() + b"\n" + text
+        db.execute("UPDATE summaries SET value = ?", (signed,))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda f: f.pop("listing"),
+        lambda f: f.update(problems=[[10_000, ProblemReason.CORRUPT, ""]]),  # no such file
+        lambda f: f.update(problems=[[0, "eaten by a grue", ""]]),
+        lambda f: f.update(orientations={"6": [-1]}),
+        lambda f: f.update(orientations={"6": check_cache._pack([10_000])}),  # no such file
+        lambda f: f.update(orientations={"6": "not base64!"}),
+        lambda f: f.update(orientations={"9": [0]}),
+        lambda f: f.update(min_side="8"),
+        lambda f: f.update(kind="check.v1"),
+    ],
+)
+def test_verdicts_that_do_not_make_sense_are_not_shown(tmp_path, change):
     root = digits(tmp_path)
+    scan(root)
+    _rewrite(root, change)
+    handed, result = scan(root)
+    assert [type(h) for h in handed] == [Listed]
+    assert reasons(result) == {BAD: ProblemReason.CORRUPT}
+
+
+def test_a_file_turned_on_its_side_is_announced_after_verifying(tmp_path):
+    root = digits(tmp_path)
+    _, first = scan(root)
+    assert first.orientations == {}
+    turned = root / "digit_0" / "digit_0_004.png"
+    image = Image.open(turned).convert("RGB")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees to display
+    turned.unlink()
+    image.save(turned, "PNG", exif=exif)
+    handed, result = scan(root)
+    assert [type(h) for h in handed] == [Known] and handed[0].dataset.orientations == {}
+    assert result is not handed[0].dataset
+    assert result.orientations == {"digit_0/digit_0_004.png": 6}
+    handed, again = scan(root)
+    assert handed[0].dataset.orientations == {"digit_0/digit_0_004.png": 6}
+    assert again is handed[0].dataset  # verified unchanged: the very dataset shown
+
+
+def test_a_check_cancelled_half_way_leaves_no_verdicts(tmp_path):
+    root = tmp_path / "digits"
+    write_digits(root, [150, 60])
     steps = iter_scan(root, workers=1)
     for item in steps:
-        if getattr(item, "phase", "") == "checking":
+        if getattr(item, "phase", "") == "checking" and 0 < item.done < item.total:
             break
+    else:
+        raise AssertionError("the check ended before it could be cancelled")
     steps.close()
     handed, _ = scan(root)
     assert [type(h) for h in handed] == [Listed]

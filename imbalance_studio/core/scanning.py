@@ -61,7 +61,8 @@ class Known(Listed):
     """`Listed`, for a folder whose listing is unchanged since its last complete check: the
     dataset carries that check's verdicts (problems, orientations), so a window shows them at
     once. Still to be verified: the scan then stats every file against the cache, checks the
-    changed ones again, and returns the verified dataset."""
+    changed ones again, and returns the verified dataset: this very dataset object when the
+    verification changed nothing."""
 
 
 def check_file(path: str) -> Checked:
@@ -294,8 +295,8 @@ def iter_scan(
         return (yield from iter_check(dataset, None, decode=False))
     from . import check_cache
 
+    shown = check_cache.last_verdicts(dataset, min_side) if use_cache else None
     if use_cache:
-        shown = check_cache.last_verdicts(dataset, min_side)
         yield Listed(dataset) if shown is None else Known(shown)
     n = (os.cpu_count() or 1) if workers is None else workers
     cache = check_cache.open_cache(dataset.root) if use_cache else None
@@ -313,8 +314,10 @@ def iter_scan(
         finally:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
-        if cache is not None:  # complete: its verdicts are shown first next time
-            check_cache.store_verdicts(cache, check_cache.verdicts_blob(dataset, checked, min_side))
+        if shown is not None and check_cache.same_verdicts(shown, checked):
+            return shown  # verified as shown: the same object, so a window knows at once
+        # Complete: its verdicts are shown first next time.
+        check_cache.store_verdicts(cache, dataset, checked, min_side)
         return checked
     finally:
         check_cache.close(cache)

@@ -69,10 +69,6 @@ def scan_job(root: str | os.PathLike[str]) -> Generator[Any, None, Dataset]:
         steps.close()  # a cancelled scan shuts its process pool down here, in the worker
 
 
-def _same_verdicts(a: Dataset, b: Dataset) -> bool:
-    return a.paths == b.paths and a.problems == b.problems and a.orientations == b.orientations
-
-
 class DatasetSession(QObject):
     scanStarted = Signal(str)  # folder
     progress = Signal(
@@ -186,6 +182,12 @@ class DatasetSession(QObject):
 
         runner().cancel(self._key)  # its worker closes the pool; nothing more is heard of it
         self._phase = ""
+        shown, self._shown_verdicts = self._shown_verdicts, None
+        if shown is not None and self.dataset is shown:
+            # A reopen's last verdicts, not verified: the files left out stay out, but the
+            # orientations are unknown again (an export reads them from the files).
+            self.dataset = shown.replace(orientations=None)
+            self.datasetChanged.emit(self.dataset)
         self._apply_unusable()
         self.checkCancelled.emit()
         if self.dataset is not None:
@@ -225,11 +227,9 @@ class DatasetSession(QObject):
 
     def _on_checked(self, dataset: Dataset) -> None:
         self._phase = ""
-        shown, self._shown_verdicts = self._shown_verdicts, None
-        if shown is not None and _same_verdicts(shown, dataset):
-            # The last check's verdicts, shown on reopening, were verified unchanged: the
-            # window keeps the dataset it shows (no second replan of the same data).
-            dataset = shown
+        # The last check's verdicts, shown on reopening and verified unchanged, come back as
+        # the same object (`core.scanning.Known`): the window keeps what it shows, no replan.
+        self._shown_verdicts = None
         checked = self._without_unusable(dataset)
         changed = checked is not self.dataset
         self.dataset = checked
@@ -242,6 +242,7 @@ class DatasetSession(QObject):
         from ..core.listing import ScanError
 
         self._phase = ""
+        self._shown_verdicts = None
         # Anything but a ScanError is our bug, but the user still gets one readable line.
         message = str(exc) if isinstance(exc, ScanError) else f"{type(exc).__name__}: {exc}"
         self.dataset = None

@@ -11,6 +11,7 @@ editor the first time it is shown).
 from __future__ import annotations
 
 import sys
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
@@ -326,6 +327,8 @@ class Workbench(QObject):
             bar.showMessage("Images are being checked: the export opens when the check is done.")
             if self._export_after_check is None:
                 session.scanFinished.connect(self._export_when_checked)
+                session.scanFailed.connect(self._drop_export_wait)
+                session.scanStarted.connect(self._drop_export_wait)  # another folder
             self._export_after_check = session.root
             return
         if c.busy:  # an edit is still being planned: export what the user sees, not the old plan
@@ -357,10 +360,31 @@ class Workbench(QObject):
         self._update_actions()
 
     def _export_when_checked(self, dataset) -> None:
-        self.window.session.scanFinished.disconnect(self._export_when_checked)
-        asked_for, self._export_after_check = self._export_after_check, None
-        if dataset.root == asked_for:  # not for another folder opened meanwhile
+        asked_for = self._export_after_check
+        self._drop_export_wait()
+        if not self.window.session.checked:  # the check was cancelled
+            self.window.statusBar().showMessage(
+                "Export not opened: the check was cancelled, so some images are not verified. "
+                "Export again to export them as they are.",
+                15000,
+            )
+        elif dataset.root == asked_for:
             QTimer.singleShot(0, self.export)  # after the checked dataset is planned
+
+    def _drop_export_wait(self, *_: object) -> None:
+        """Forget an export asked for while images were checked (the check ended, failed,
+        or another folder is opened)."""
+        session = self.window.session
+        for signal, slot in (
+            (session.scanFinished, self._export_when_checked),
+            (session.scanFailed, self._drop_export_wait),
+            (session.scanStarted, self._drop_export_wait),
+        ):
+            with suppress(RuntimeError, TypeError):
+                signal.disconnect(slot)
+        if self._export_after_check is not None:
+            self._export_after_check = None
+            self.window.statusBar().clearMessage()
 
     def _export_after_plan(self, _plan) -> None:
         self.controller.planChanged.disconnect(self._export_after_plan)

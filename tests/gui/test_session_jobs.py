@@ -178,3 +178,39 @@ def test_reconcile_runs_as_a_job_and_a_newer_plan_replaces_the_older(
     qtbot.waitUntil(lambda: bool(plans) and not c.busy, timeout=30_000)
     qtbot.wait(50)
     assert len(plans) == 1
+
+
+def test_a_reopen_cancelled_before_verifying_keeps_no_unverified_orientation(
+    qtbot, tmp_path, monkeypatch
+):
+    from PIL import Image
+
+    from imbalance_studio.core import scanning
+    from imbalance_studio.gui.session import DatasetSession
+
+    root = tmp_path / "digits"
+    write_digits(root, [30, 9])
+    turned = root / "digit_0" / "digit_0_004.png"
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.open(turned).convert("RGB").save(turned, "PNG", exif=exif)
+    first = DatasetSession()
+    with qtbot.waitSignal(first.scanFinished, timeout=60_000):
+        first.open_folder(root)
+    assert first.dataset.orientations == {"digit_0/digit_0_004.png": 6}
+
+    changed = root / "digit_1" / "digit_1_001.png"
+    changed.write_bytes(changed.read_bytes())  # a new mtime: decoded on verifying
+    gate, real_check = threading.Event(), scanning.check_file
+    monkeypatch.setattr(scanning, "check_file", lambda path: gate.wait(10) and real_check(path))
+    session = DatasetSession()
+    seen = []
+    session.datasetChanged.connect(seen.append)
+    session.open_folder(root)
+    qtbot.waitUntil(lambda: session.phase == "checking" and bool(seen), timeout=30_000)
+    assert seen[0].orientations == {"digit_0/digit_0_004.png": 6}  # the last check's
+    session.cancel_check()
+    gate.set()
+    assert session.dataset.orientations is None  # unverified: read from the files again
+    assert session.dataset.paths == seen[0].paths and seen[-1] is session.dataset
+    qtbot.waitUntil(lambda: not session.busy, timeout=30_000)

@@ -165,3 +165,46 @@ def test_an_export_asked_for_while_images_are_checked_waits_for_the_check(
     qtbot.waitUntil(lambda: bench.export_dialog is not None, timeout=60_000)
     assert window.session.checked
     assert bad not in bench.export_dialog._dataset.paths  # the checked dataset, planned anew
+
+
+def test_a_waiting_export_is_dropped_on_cancel_and_on_another_folder(
+    qtbot, window, wait_scanned, tmp_path, monkeypatch
+):
+    import threading
+
+    from datasets import write_digits
+
+    import imbalance_studio.core.scanning as scanning
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    write_digits(first, counts=[30, 10])
+    write_digits(second, counts=[12, 6])
+    gate, real_check = threading.Event(), scanning.check_file
+    monkeypatch.setattr(scanning, "check_file", lambda path: gate.wait(10) and real_check(path))
+    bench, cur = window.workbench, window.curation
+
+    def ask_while_checking(root):
+        window.open_folder(root)
+        qtbot.waitUntil(
+            lambda: window.session.phase == "checking" and cur.controller.plan is not None
+            and not cur.controller.busy, timeout=30_000,
+        )  # fmt: skip
+        bench.export_action.trigger()
+        assert "being checked" in window.statusBar().currentMessage()
+
+    ask_while_checking(first)
+    window.session.cancel_check()
+    assert "check was cancelled" in window.statusBar().currentMessage()
+    gate.set()
+    qtbot.wait(200)
+    assert bench.export_dialog is None  # not with images the check never passed
+
+    gate.clear()
+    again = first / "digit_0" / "digit_0_000.png"
+    again.write_bytes(again.read_bytes())  # a new mtime: this reopen decodes it again
+    ask_while_checking(first)
+    window.open_folder(second)  # the export asked for was the first folder's
+    gate.set()
+    wait_scanned(window)
+    qtbot.wait(200)
+    assert bench.export_dialog is None and window.session.dataset.root == second
