@@ -321,9 +321,10 @@ class Workbench(QObject):
             bar.showMessage("Generation is running: export when it has finished.", 8000)
             return
         session = self.window.session
-        if session.phase == "checking":
+        if session.phase in ("listing", "checking"):
             # Never export a file the check has not passed: it may not decode (the verdicts a
-            # reopened folder shows first are verified only now).
+            # reopened folder shows first are verified only now). While a folder is listed,
+            # the window still shows the one before: the export is the new folder's.
             bar.showMessage("Images are being checked: the export opens when the check is done.")
             if self._export_after_check is None:
                 session.scanFinished.connect(self._export_when_checked)
