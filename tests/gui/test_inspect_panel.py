@@ -155,7 +155,7 @@ def test_identical_files_are_searched_once_per_open(
 
     monkeypatch.setattr(controller, "iter_content_groups", counted)
     monkeypatch.setattr(split_groups, "iter_content_groups", counted)
-    inspection, c = _inspected(qtbot, window, wait_scanned, corpus.root)
+    _, c = _inspected(qtbot, window, wait_scanned, corpus.root)
     qtbot.waitUntil(lambda: not c.busy, timeout=30_000)
     # The window's controller searched them (every file is stat'ed and its digest looked up:
     # a second at 100,000 files); the inspection did not search them again.
