@@ -2,6 +2,7 @@
 
 import csv
 
+import pytest
 from datasets import tree_hash
 from PySide6.QtCore import Qt
 
@@ -135,76 +136,72 @@ def test_export_asks_the_generate_tab_and_cancel_opens_no_dialog(
     assert not panel.busy and bench.generate_action.isEnabled()
 
 
-def test_an_export_asked_for_while_images_are_checked_waits_for_the_check(
-    qtbot, window, wait_scanned, tmp_path, monkeypatch
-):
+@pytest.fixture
+def gated_check(monkeypatch):
+    """An Event: until it is set, every image the scan decodes waits (the window stays in
+    its "checking" phase)."""
     import threading
-
-    from datasets import write_digits
 
     import imbalance_studio.core.scanning as scanning
 
-    root = tmp_path / "digits"
-    write_digits(root, counts=[30, 10])
-    bad = "digit_1/digit_1_000.png"
-    (root / bad).write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
     gate, real_check = threading.Event(), scanning.check_file
     monkeypatch.setattr(scanning, "check_file", lambda path: gate.wait(10) and real_check(path))
-    bench = window.workbench
+    yield gate
+    gate.set()
+
+
+def ask_export_while_checking(qtbot, window, root) -> None:
     cur = window.curation
     window.open_folder(root)
     qtbot.waitUntil(
         lambda: window.session.phase == "checking" and cur.controller.plan is not None
         and not cur.controller.busy, timeout=30_000,
     )  # fmt: skip
-    bench.export_action.trigger()
+    window.workbench.export_action.trigger()
+    assert "being checked" in window.statusBar().currentMessage()
+
+
+def test_an_export_asked_for_while_images_are_checked_waits_for_the_check(
+    qtbot, window, tmp_path, gated_check
+):
+    from datasets import write_digits
+
+    root = tmp_path / "digits"
+    write_digits(root, counts=[30, 10])
+    bad = "digit_1/digit_1_000.png"
+    (root / bad).write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    bench = window.workbench
+    ask_export_while_checking(qtbot, window, root)
     qtbot.wait(50)
     assert bench.export_dialog is None, "no export of images the check has not passed"
-    assert "being checked" in window.statusBar().currentMessage()
-    gate.set()
+    gated_check.set()
     qtbot.waitUntil(lambda: bench.export_dialog is not None, timeout=60_000)
     assert window.session.checked
     assert bad not in bench.export_dialog._dataset.paths  # the checked dataset, planned anew
 
 
 def test_a_waiting_export_is_dropped_on_cancel_and_on_another_folder(
-    qtbot, window, wait_scanned, tmp_path, monkeypatch
+    qtbot, window, wait_scanned, tmp_path, gated_check
 ):
-    import threading
-
     from datasets import write_digits
-
-    import imbalance_studio.core.scanning as scanning
 
     first, second = tmp_path / "first", tmp_path / "second"
     write_digits(first, counts=[30, 10])
     write_digits(second, counts=[12, 6])
-    gate, real_check = threading.Event(), scanning.check_file
-    monkeypatch.setattr(scanning, "check_file", lambda path: gate.wait(10) and real_check(path))
-    bench, cur = window.workbench, window.curation
-
-    def ask_while_checking(root):
-        window.open_folder(root)
-        qtbot.waitUntil(
-            lambda: window.session.phase == "checking" and cur.controller.plan is not None
-            and not cur.controller.busy, timeout=30_000,
-        )  # fmt: skip
-        bench.export_action.trigger()
-        assert "being checked" in window.statusBar().currentMessage()
-
-    ask_while_checking(first)
+    bench = window.workbench
+    ask_export_while_checking(qtbot, window, first)
     window.session.cancel_check()
     assert "check was cancelled" in window.statusBar().currentMessage()
-    gate.set()
+    gated_check.set()
     qtbot.wait(200)
     assert bench.export_dialog is None  # not with images the check never passed
 
-    gate.clear()
+    gated_check.clear()
     again = first / "digit_0" / "digit_0_000.png"
     again.write_bytes(again.read_bytes())  # a new mtime: this reopen decodes it again
-    ask_while_checking(first)
+    ask_export_while_checking(qtbot, window, first)
     window.open_folder(second)  # the export asked for was the first folder's
-    gate.set()
+    gated_check.set()
     wait_scanned(window)
     qtbot.wait(200)
     assert bench.export_dialog is None and window.session.dataset.root == second
