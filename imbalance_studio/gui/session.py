@@ -218,11 +218,8 @@ class DatasetSession(QObject):
         self._phase = "checking"
         self.datasetChanged.emit(listed.dataset)
         total = len(listed.dataset.paths)
-        verb = (
-            "Verifying images against their last check"
-            if self._shown_verdicts
-            else "Checking images"
-        )
+        verifying = self._shown_verdicts is not None
+        verb = "Verifying images against their last check" if verifying else "Checking images"
         self.progress.emit("checking", 0, total, f"{verb} 0/{total:,}")
 
     def _on_checked(self, dataset: Dataset) -> None:
