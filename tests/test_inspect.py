@@ -249,3 +249,12 @@ def test_traits_need_a_real_majority_and_an_issue_asked_for_is_always_flagged():
     assert traits(many, {}) == {"dark": 30}
     assert flags(paths, many, {}) == []
     assert len(flags(paths, many, {}, keep=("dark",))) == 30
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 9, 10, 1001])
+def test_helpers_that_spare_numpy_ma_match_numpy(n):
+    from imbalance_studio.core.arrays import median, sorted_unique
+
+    values = np.random.default_rng(n).integers(8, 4000, n).astype(np.float64)
+    assert median(values) == float(np.median(values))
+    assert np.array_equal(sorted_unique(values.astype(np.int64)), np.unique(values))

@@ -17,6 +17,8 @@ from itertools import combinations
 
 import numpy as np
 
+from ..arrays import sorted_unique
+
 BANDS = 4
 BAND_BITS = 16
 #: The largest threshold searched with the index (radius 4 per band: 2,517 probes a band).
@@ -78,7 +80,7 @@ def near_pairs(hashes: np.ndarray, threshold: int) -> tuple[np.ndarray, np.ndarr
     i = np.concatenate(out_i).astype(np.int64)
     j = np.concatenate(out_j).astype(np.int64)
     lo, hi = np.minimum(i, j), np.maximum(i, j)
-    key = np.unique(lo * n + hi)
+    key = sorted_unique(lo * n + hi)
     return key // n, key % n
 
 
@@ -118,7 +120,7 @@ def _unique_pairs(uniq: np.ndarray, threshold: int) -> tuple[np.ndarray, np.ndar
                 found.append(np.minimum(r, q) * m + np.maximum(r, q))
     if not found:
         return empty, empty
-    key = np.unique(np.concatenate(found))
+    key = sorted_unique(np.concatenate(found))
     return key // m, key % m
 
 
@@ -136,7 +138,7 @@ def components(n: int, i: np.ndarray, j: np.ndarray) -> list[list[int]]:
     if not len(i):
         return []
     labels = _component_labels(n, np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64))
-    involved = np.unique(np.concatenate([i, j]))
+    involved = sorted_unique(np.concatenate([i, j]))
     by_label: dict[int, list[int]] = {}
     for k in involved.tolist():
         by_label.setdefault(int(labels[k]), []).append(k)

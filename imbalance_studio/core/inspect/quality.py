@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import arrays
 from .features import Features
 
 ISSUES = (
@@ -87,7 +88,7 @@ def score_table(features: Sequence[Features]) -> dict[str, np.ndarray]:
     )
     w, h, p99, p5, entropy, sharp, chroma = cols.T
     side = np.sqrt(w * h)
-    median = float(np.median(side))
+    median = arrays.median(side)  # np.median would import numpy.ma
     with np.errstate(over="ignore", invalid="ignore"):
         blurry = np.where(np.isinf(sharp), 1.0, 1.0 - np.exp(-sharp / _BLUR_SCALE))
     return {

@@ -155,7 +155,9 @@ class GalleryModel(QIdentityProxyModel):
             indices, values = indices[shown], values[shown]
         if not len(indices):
             return
-        leaving, joining = _sorted_unique(indices[~values]), _sorted_unique(indices[values])
+        from ...core.arrays import sorted_unique  # np.unique would import numpy.ma
+
+        leaving, joining = sorted_unique(indices[~values]), sorted_unique(indices[values])
         if len(leaving) and len(joining):
             self.set_sample_mask(_with(mask, indices, values))
             return
@@ -354,14 +356,3 @@ def _runs(positions: np.ndarray) -> list[tuple[int, int]]:
 def _with(mask: np.ndarray, indices: np.ndarray, values: np.ndarray) -> np.ndarray:
     mask[indices] = values
     return mask
-
-
-def _sorted_unique(a: np.ndarray) -> np.ndarray:
-    """`np.unique` of a 1-d array, without importing numpy.ma as `np.unique` does (~25 ms
-    on a first mark, or before the first paint when imported ahead)."""
-    import numpy as np
-
-    a = np.sort(a)
-    if len(a) > 1:
-        a = a[np.concatenate(([True], a[1:] != a[:-1]))]
-    return a
