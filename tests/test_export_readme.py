@@ -145,3 +145,11 @@ def test_the_snippet_refuses_an_unknown_balance_choice(root, tmp_path, monkeypat
     text = _export(root, out).replace('BALANCE_WITH = "loss"', 'BALANCE_WITH = "sampeler"')
     with pytest.raises(ValueError, match="BALANCE_WITH must be"):
         _run_snippet(text, out, monkeypatch)
+
+
+def test_the_settings_say_what_bare_oversample_does(root, tmp_path):
+    text = _export(root, tmp_path / "out", policy="oversample")
+    row = next(line for line in text.splitlines() if line.startswith("- policy: "))
+    assert "1.5 × the largest" in row and "oversample:1 fills to the largest only" in row
+    text = _export(root, tmp_path / "plain", policy="oversample:1")
+    assert "\n- policy: oversample:1\n" in text

@@ -13,11 +13,36 @@ def targets(result: dict[str, ClassTarget]) -> dict[str, int | None]:
 
 
 def test_oversample_raises_every_class_to_the_largest_by_the_chosen_method():
-    result = apply_policy("oversample", COUNTS)
-    assert targets(result) == dict.fromkeys(COUNTS, 100)
-    assert {t.method for t in result.values()} == {Method.AUGMENT}
     dup = apply_policy("oversample", COUNTS, Method.DUPLICATE)
+    assert targets(dup) == dict.fromkeys(COUNTS, 100)
     assert {t.method for t in dup.values()} == {Method.DUPLICATE}
+    plain = apply_policy("oversample:1", COUNTS)
+    assert targets(plain) == dict.fromkeys(COUNTS, 100)
+    assert {t.method for t in plain.values()} == {Method.AUGMENT}
+
+
+@pytest.mark.parametrize("method", [Method.AUGMENT, Method.DIFFUSION])
+def test_oversample_with_new_images_gives_the_largest_class_new_images_too(method):
+    """Filled only up to the largest, new images would exist only in the smaller classes."""
+    result = apply_policy("oversample", COUNTS, method)
+    assert targets(result) == dict.fromkeys(COUNTS, 150)
+    assert {t.method for t in result.values()} == {method}
+    level = {"a": 40, "b": 40, "empty": 0}  # nothing to balance: nothing made
+    assert targets(apply_policy("oversample", level, method)) == dict.fromkeys(level, 40)
+    assert targets(apply_policy("oversample", {"a": 3, "b": 2}, method)) == {"a": 5, "b": 5}
+
+
+def test_oversample_takes_the_multiple_of_the_largest():
+    assert targets(apply_policy("oversample:2", COUNTS)) == dict.fromkeys(COUNTS, 200)
+    assert targets(apply_policy("oversample:1.25", COUNTS, Method.DUPLICATE)) == dict.fromkeys(
+        COUNTS, 125
+    )
+    assert parse_policy(" Oversample:1.5 ") == ("oversample", 1.5)
+    for bad in ("oversample:", "oversample:x", "oversample:0.5", "oversample:11", "oversample:nan"):
+        with pytest.raises(ValueError, match="oversample"):
+            parse_policy(bad)
+    with pytest.raises(ValueError, match="limit"):
+        apply_policy("oversample", {"a": 900_000, "b": 1})
 
 
 def test_undersample_lowers_every_class_to_the_smallest():
@@ -88,7 +113,9 @@ def test_method_must_close_a_gap_upwards():
     counts=st.dictionaries(
         st.text("abcdef", min_size=1, max_size=3), st.integers(0, 500), min_size=1
     ),
-    policy=st.sampled_from(["oversample", "undersample", "median", "target:7", "cap:1", "cap:4"]),
+    policy=st.sampled_from(
+        ["oversample", "oversample:1", "undersample", "median", "target:7", "cap:1", "cap:4"]
+    ),
 )
 def test_every_class_gets_a_target_and_undersample_only_lowers(counts, policy):
     result = apply_policy(policy, counts)

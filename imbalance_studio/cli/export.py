@@ -14,6 +14,7 @@ import os
 import sys
 from pathlib import Path
 
+from ..core.policies import POLICY_HELP
 from ..core.text import printable, summarize
 from . import CliError
 from .dask_arg import add_dask_argument, generation_executor, require_dask
@@ -52,7 +53,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("source", help="a project file (*.isproj.json) or a dataset folder")
     p.add_argument("out", help="the folder to create")
-    p.add_argument("--policy", help="oversample, undersample, median, target:N or cap:K")
+    p.add_argument("--policy", help=POLICY_HELP)
     p.add_argument(
         "--method",
         choices=("augment", "duplicate", "diffusion"),

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..core.features.hog import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE
 from ..core.features.resample import DEFAULT_SAMPLER, SAMPLERS
+from ..core.policies import POLICY_HELP
 from ..core.text import printable
 from . import CliError, count_arg
 from .export import add_overwrite_arguments
@@ -42,8 +43,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help=f"side in pixels of the square every image is resized to before HOG "
         f"(default {DEFAULT_SIZE}; {MIN_SIZE}-{MAX_SIZE})",
     )
-    p.add_argument("--policy", help="oversample, undersample, median, target:N or cap:K "
-                   "(the training targets; default: every class up to the largest)")  # fmt: skip
+    p.add_argument("--policy", help=f"{POLICY_HELP} (the training targets, as plan and export "
+                   "set them; default: every class up to the largest)")  # fmt: skip
     p.add_argument("--split", help="train,val,test fractions, e.g. 0.7,0.15,0.15")
     p.add_argument("--seed", type=int, help="seed of the split and of the sampler")
     add_overwrite_arguments(p)

@@ -12,7 +12,17 @@ import statistics
 
 from .project import MAX_TARGET, ClassTarget, Method, target_limit_message
 
-POLICY_HELP = "oversample, undersample, median, target:N or cap:K"
+POLICY_HELP = "oversample[:F], undersample, median, target:N or cap:K"
+# `oversample` with new images (augment, diffusion) fills every class to this multiple of the
+# largest, so the largest class gets new images too. Filled only up to the largest, new
+# images exist only in the smaller classes, and "looks generated" becomes a sign of a rare
+# class that a model can learn in place of the class itself. On long-tailed digits (held-out
+# verdict, 200 steps at 32 px, 8 training seeds each): +3.0 points of balanced accuracy over
+# raw where filling to the largest gave +2.3 (seeds 2-9), +2.9 vs +2.0 (seeds 10-17); 1.75
+# and 2 did no better (+3.0, +2.9) for more images to make. `oversample:1` fills to the
+# largest only.
+NEW_IMAGES_FACTOR = 1.5
+MAX_OVERSAMPLE_FACTOR = 10.0
 # target:N may ask for at most this many times the largest class: beyond it a class would be
 # over 99% synthetic, made from the same few originals again and again.
 TARGET_FACTOR = 100
@@ -23,10 +33,26 @@ def parse_policy(policy: str) -> tuple[str, float | None]:
     text = policy.strip().lower()
     name, sep, arg = text.partition(":")
     name = name.strip()
-    if name in ("oversample", "undersample", "median"):
+    if name in ("undersample", "median"):
         if sep:
             raise ValueError(f"policy {policy!r}: {name} takes no value")
         return name, None
+    if name == "oversample":
+        if not sep:
+            return name, None
+        try:
+            f = float(arg)
+        except ValueError:
+            raise ValueError(
+                f"policy {policy!r}: expected oversample:F with a number F (e.g. oversample:1 "
+                "to fill every class up to the largest only)"
+            ) from None
+        if not math.isfinite(f) or not 1 <= f <= MAX_OVERSAMPLE_FACTOR:
+            raise ValueError(
+                f"policy {policy!r}: F must be from 1 (every class up to the largest) to "
+                f"{MAX_OVERSAMPLE_FACTOR:g}"
+            )
+        return name, f
     if name == "target":
         try:
             n = int(arg)
@@ -63,7 +89,9 @@ def apply_policy(
 ) -> dict[str, ClassTarget]:
     """Targets for every class of `train_counts` (class name -> training count after removals).
 
-    - `oversample`: every class up to the largest, gaps closed by `method`.
+    - `oversample`: every class up to the largest, gaps closed by `method`; with a method
+      that makes new images, up to `NEW_IMAGES_FACTOR` × the largest (every class then gets
+      new images) unless the classes are already level. `oversample:F`: F × the largest.
     - `undersample`: every class down to the smallest (non-empty) class.
     - `median`: every class to the median count (rounded half up): big ones undersampled,
       small ones closed by `method`.
@@ -90,7 +118,9 @@ def apply_policy(
             for c, n in train_counts.items()
         }
     if name == "oversample":
-        target = max(counts)
+        target = math.floor(oversample_factor(arg, counts, method) * max(counts) + 0.5)
+        if target > MAX_TARGET:
+            raise ValueError(f"policy {policy!r}: {target_limit_message(target)}")
     elif name == "undersample":
         target = min(counts)
     elif name == "median":
@@ -109,3 +139,31 @@ def apply_policy(
         c: ClassTarget(target=target, method=Method.UNDERSAMPLE if n > target else method)
         for c, n in train_counts.items()
     }
+
+
+def oversample_factor(arg: float | None, counts: list[int], method: Method) -> float:
+    """The multiple of the largest class `oversample` fills every class to: F of
+    `oversample:F`; else `NEW_IMAGES_FACTOR` when the gaps are closed by new images and some
+    class is below the largest (level classes need nothing), else 1."""
+    if arg is not None:
+        return arg
+    makes_new = method in (Method.AUGMENT, Method.DIFFUSION)
+    return NEW_IMAGES_FACTOR if makes_new and min(counts) < max(counts) else 1.0
+
+
+def describe_policy(policy: str | None) -> str:
+    """The policy as the export report names it, with what bare `oversample` does."""
+    if not policy:
+        return "none"
+    try:
+        name, arg = parse_policy(policy)
+    except ValueError:
+        return policy
+    if name == "oversample" and arg is None:
+        return (
+            f"{policy} (filled by new images: every class to {NEW_IMAGES_FACTOR:g} × the "
+            "largest, so the largest class gets new images too and a new image is no sign of "
+            "a rare class; filled by duplicates: to the largest; oversample:1 fills to the "
+            "largest only)"
+        )
+    return policy

@@ -81,13 +81,14 @@ def test_policy_fills_table_and_chart_then_cell_edit(qtbot, window, wait_scanned
     cur = open_and_plan(qtbot, window, wait_scanned, digits_root)
     c, panel = cur.controller, cur.plan_panel
     largest = max(c.train_counts.values())
-    panel.policy_box.setCurrentText("Oversample every class to the largest")
+    panel.policy_box.setCurrentText("Oversample every class (new images in each)")
     qtbot.mouseClick(panel.apply_button, Qt.MouseButton.LeftButton)
     wait_plan(qtbot, c)
     model = panel.model
     finals = [model.index(r, COL_FINAL).data() for r in range(model.rowCount())]
-    assert finals == [largest] * 10
-    assert panel.chart.after == [largest] * 10  # the chart shows the training split
+    target = round(1.5 * largest)  # filled by augmentation: 1.5 x the largest
+    assert finals == [target] * 10
+    assert panel.chart.after == [target] * 10  # the chart shows the training split
     assert "→ 1.0:1" in panel.chart.summary.text()
     # The bars are drawn when the Balance tab is shown, not while it is hidden.
     chart = panel.chart
@@ -97,7 +98,7 @@ def test_policy_fills_table_and_chart_then_cell_edit(qtbot, window, wait_scanned
     window.show()
     qtbot.waitUntil(lambda: chart.plot is not None, timeout=5_000)
     bars = [i for i in chart.plot.getPlotItem().items if type(i).__name__ == "BarGraphItem"]
-    assert len(bars) == 2 and list(bars[1].opts["width"]) == [largest] * 10
+    assert len(bars) == 2 and list(bars[1].opts["width"]) == [target] * 10
     # Generation, not copies, closes the gap by default (the article's advice).
     assert sum(len(cp.generate) for cp in c.plan.splits["train"]) > 0
     assert sum(len(cp.duplicates) for cp in c.plan.splits["train"]) == 0
@@ -108,7 +109,7 @@ def test_policy_fills_table_and_chart_then_cell_edit(qtbot, window, wait_scanned
     assert model.index(9, COL_FINAL).data() == 20
     c.undo_stack.undo()
     wait_plan(qtbot, c)
-    assert model.index(9, COL_FINAL).data() == largest
+    assert model.index(9, COL_FINAL).data() == target
 
 
 def test_save_reopen_and_cli_plan_matches(qtbot, window, wait_scanned, digits_root, tmp_path):
@@ -237,7 +238,7 @@ def test_plan_panel_states_the_total_to_generate_and_refuses_huge_targets(
     cur = open_and_plan(qtbot, window, wait_scanned, digits_root)
     c, panel = cur.controller, cur.plan_panel
     assert panel.generation_total.text() == "Nothing to generate"
-    panel.policy_box.setCurrentText("Oversample every class to the largest")
+    panel.policy_box.setCurrentText("Oversample every class (new images in each)")
     qtbot.mouseClick(panel.apply_button, Qt.MouseButton.LeftButton)
     wait_plan(qtbot, c)
     made = [len(cp.generate) for cp in c.plan.splits["train"] if cp.generate]

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from .. import weights as W
 from ..dataset import ProblemReason
+from ..policies import describe_policy
 from . import metadata, report
 from .layout import SPLITS, Layout
 
@@ -50,7 +51,7 @@ def settings_rows(project, plan, link_mode: str, orientation: str) -> list[tuple
         ("dataset root", str(project.dataset_root)),
         ("seed", str(plan.seed)),
         ("split (train / val / test)", f"{sp.train:g} / {sp.val:g} / {sp.test:g}"),
-        ("policy", str(plan.policy or project.policy or "none")),
+        ("policy", describe_policy(plan.policy or project.policy)),
         ("originals written as", link_mode),
         ("EXIF orientation", orientation),
     ]

@@ -26,9 +26,9 @@ from .compare_chart import CompareChart
 from .controller import CurationController
 from .targets_model import COL_CLASS, COL_METHOD, METHODS, TargetsModel
 
-# Label shown -> (policy name, takes a number, spin-box range, tooltip)
+# Label shown -> (policy name, spin-box range and default of its number, or None)
 POLICIES = {
-    "Oversample every class to the largest": ("oversample", None),
+    "Oversample every class (new images in each)": ("oversample", None),
     "Undersample every class to the smallest": ("undersample", None),
     "Meet at the median": ("median", None),
     "Fixed target N per class": ("target", (1, MAX_TARGET, 100)),
@@ -112,6 +112,14 @@ class PlanPanel(QWidget):
         # Policy
         self.policy_box = QComboBox()
         self.policy_box.addItems(list(POLICIES))
+        self.policy_box.setItemData(
+            0,
+            "Filled by augmentation or diffusion: every class to 1.5 × the largest, so the "
+            "largest gets new images too and a new image is no sign of a rare class. Filled "
+            "by duplicates: every class to the largest. (Fixed target N = the largest fills "
+            "to the largest only.)",
+            Qt.ItemDataRole.ToolTipRole,
+        )
         self.policy_arg = QSpinBox()
         self.method_box = QComboBox()
         self.method_box.addItem("augment (new views)", Method.AUGMENT)
