@@ -54,3 +54,21 @@ def test_features_from_a_saved_project_follow_its_policy(tmp_path):
     info = json.loads((out / "features.json").read_text())
     finals = [c["final"] for c in plan["splits"]["train"].values()]
     assert info["counts"]["train"]["after"] == finals and info["policy"] == "median"
+
+
+def test_bare_oversample_fills_feature_rows_to_the_largest_class_only(tmp_path):
+    """Export's oversample fills every class to 1.5 x the largest with augmented images;
+    SMOTE rows have no augmented look to hide, so features fill to the largest."""
+    root = tmp_path / "digits"
+    write_digits(root, counts=[40, 30, 12, 5])
+    out = tmp_path / "out"
+    r = run_cli("features", root, out, "--size", "32", "--policy", "oversample", "--quiet")
+    assert r.returncode == 0, r.stderr
+    info = json.loads((out / "features.json").read_text())
+    before, after = info["counts"]["train"]["before"], info["counts"]["train"]["after"]
+    assert after == [max(before)] * 4 and info["policy"] == "oversample:1"
+    wide = run_cli("features", root, tmp_path / "wide", "--size", "32", "--policy",
+                   "oversample:2", "--quiet")  # fmt: skip
+    assert wide.returncode == 0, wide.stderr
+    info = json.loads((tmp_path / "wide" / "features.json").read_text())
+    assert info["counts"]["train"]["after"] == [2 * max(before)] * 4

@@ -1,6 +1,7 @@
 """`imbalance-studio plan` in a subprocess, on the real digits dataset."""
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -38,15 +39,19 @@ def test_json_matches_the_core_plan(digits_root):
     got = plan_json(digits_root, "--policy", "oversample", "--seed", "3", "--split",
                     "0.8,0.1,0.1", "--list-files")  # fmt: skip
     ds = scan(digits_root)
-    project = Project(dataset_root=str(digits_root), seed=3, policy="oversample")
+    # The policy is kept as applied: bare oversample with the multiple it used.
+    project = Project(dataset_root=str(digits_root), seed=3, policy="oversample:1.5")
     project.split = SplitSettings(train=0.8, val=0.1, test=0.1)
     # The CLI keeps identical and near-duplicate images in one split (core.inspect).
     groups = drive(iter_split_groups(ds, workers=1)).groups
     project.targets = apply_policy("oversample", train_counts(ds, project, groups=groups))
     assert got == make_plan(ds, project, groups=groups).to_json(list_files=True)
     train = got["splits"]["train"]
-    # Filled by augmentation: every class to 1.5 x the largest, which gets new images too.
-    assert {row["final"] for row in train.values()} == {train["digit_0"]["original"] * 3 // 2}
+    # Filled by augmentation: every class to 1.5 x the largest (rounded half up), which gets
+    # new images too.
+    assert {row["final"] for row in train.values()} == {
+        math.floor(1.5 * train["digit_0"]["original"] + 0.5)
+    }
     assert all(row["duplicated"] == 0 for row in train.values())  # augment by default
     assert got["classes"] == [f"digit_{i}" for i in range(10)]
     held = {p for s in ("val", "test") for files in got["files"][s].values() for p in files}

@@ -147,9 +147,9 @@ def test_the_snippet_refuses_an_unknown_balance_choice(root, tmp_path, monkeypat
         _run_snippet(text, out, monkeypatch)
 
 
-def test_the_settings_say_what_bare_oversample_does(root, tmp_path):
-    text = _export(root, tmp_path / "out", policy="oversample")
+def test_the_settings_say_what_oversample_did(root, tmp_path):
+    text = _export(root, tmp_path / "out", policy="oversample:1.5")
     row = next(line for line in text.splitlines() if line.startswith("- policy: "))
-    assert "1.5 × the largest" in row and "oversample:1 fills to the largest only" in row
+    assert "every class to 1.5 × the largest, so the largest class gets new images" in row
     text = _export(root, tmp_path / "plain", policy="oversample:1")
-    assert "\n- policy: oversample:1\n" in text
+    assert "\n- policy: oversample:1 (every class to the largest)\n" in text

@@ -2,7 +2,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from imbalance_studio.core.policies import apply_policy, parse_policy
+from imbalance_studio.core.policies import (
+    apply_policy,
+    describe_policy,
+    parse_policy,
+    resolved_policy,
+)
 from imbalance_studio.core.project import ClassTarget, Method
 
 COUNTS = {"a": 100, "b": 40, "c": 10, "d": 25}
@@ -21,15 +26,26 @@ def test_oversample_raises_every_class_to_the_largest_by_the_chosen_method():
     assert {t.method for t in plain.values()} == {Method.AUGMENT}
 
 
-@pytest.mark.parametrize("method", [Method.AUGMENT, Method.DIFFUSION])
-def test_oversample_with_new_images_gives_the_largest_class_new_images_too(method):
+def test_oversample_by_augmentation_gives_the_largest_class_new_images_too():
     """Filled only up to the largest, new images would exist only in the smaller classes."""
-    result = apply_policy("oversample", COUNTS, method)
+    result = apply_policy("oversample", COUNTS)
     assert targets(result) == dict.fromkeys(COUNTS, 150)
-    assert {t.method for t in result.values()} == {method}
-    level = {"a": 40, "b": 40, "empty": 0}  # nothing to balance: nothing made
-    assert targets(apply_policy("oversample", level, method)) == dict.fromkeys(level, 40)
-    assert targets(apply_policy("oversample", {"a": 3, "b": 2}, method)) == {"a": 5, "b": 5}
+    assert {t.method for t in result.values()} == {Method.AUGMENT}
+    assert resolved_policy("oversample", COUNTS) == "oversample:1.5"
+    assert targets(apply_policy("oversample", {"a": 7, "b": 2})) == {"a": 11, "b": 11}  # 10.5 up
+    # Level or nearly level classes (within 10%) are filled to the largest only.
+    for level in ({"a": 40, "b": 40, "empty": 0}, {"a": 100, "b": 91}):
+        assert targets(apply_policy("oversample", level)) == dict.fromkeys(
+            level, max(level.values())
+        )
+        assert resolved_policy("oversample", level) == "oversample:1"
+    assert targets(apply_policy("oversample", {"a": 100, "b": 89}))["b"] == 150
+    # Diffusion (unmeasured, seconds of a GPU an image) and duplicates: to the largest.
+    for method in (Method.DIFFUSION, Method.DUPLICATE):
+        assert targets(apply_policy("oversample", COUNTS, method)) == dict.fromkeys(COUNTS, 100)
+        assert resolved_policy("oversample", COUNTS, method) == "oversample:1"
+    assert resolved_policy("oversample:2", COUNTS) == "oversample:2"
+    assert resolved_policy("median", COUNTS) == "median"
 
 
 def test_oversample_takes_the_multiple_of_the_largest():
@@ -41,8 +57,15 @@ def test_oversample_takes_the_multiple_of_the_largest():
     for bad in ("oversample:", "oversample:x", "oversample:0.5", "oversample:11", "oversample:nan"):
         with pytest.raises(ValueError, match="oversample"):
             parse_policy(bad)
-    with pytest.raises(ValueError, match="limit"):
+    with pytest.raises(ValueError, match=r"limit.*oversample:1 fills"):
         apply_policy("oversample", {"a": 900_000, "b": 1})
+
+
+def test_the_report_says_what_oversample_did():
+    assert "every class to 1.5 × the largest" in describe_policy("oversample:1.5")
+    assert describe_policy("oversample:1") == "oversample:1 (every class to the largest)"
+    assert describe_policy("oversample") == "oversample"  # a project saved before the rule
+    assert describe_policy(None) == "none" and describe_policy("cap:3") == "cap:3"
 
 
 def test_undersample_lowers_every_class_to_the_smallest():

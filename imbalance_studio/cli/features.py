@@ -5,12 +5,13 @@ classical models. SOURCE is read and planned exactly as `export` does."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 from pathlib import Path
 
 from ..core.features.hog import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE
 from ..core.features.resample import DEFAULT_SAMPLER, SAMPLERS
-from ..core.policies import POLICY_HELP
+from ..core.policies import POLICY_HELP, parse_policy
 from ..core.text import printable
 from . import CliError, count_arg
 from .export import add_overwrite_arguments
@@ -43,8 +44,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help=f"side in pixels of the square every image is resized to before HOG "
         f"(default {DEFAULT_SIZE}; {MIN_SIZE}-{MAX_SIZE})",
     )
-    p.add_argument("--policy", help=f"{POLICY_HELP} (the training targets, as plan and export "
-                   "set them; default: every class up to the largest)")  # fmt: skip
+    p.add_argument("--policy", help=f"{POLICY_HELP} (the training targets, as plan sets them, "
+                   "but oversample fills to the largest; default: every class up to the "
+                   "largest)")  # fmt: skip
     p.add_argument("--split", help="train,val,test fractions, e.g. 0.7,0.15,0.15")
     p.add_argument("--seed", type=int, help="seed of the split and of the sampler")
     add_overwrite_arguments(p)
@@ -79,6 +81,11 @@ def run(args: argparse.Namespace) -> int:
     # The same project as `plan` and `export` build from the same options.
     args.target, args.quick, args.json = args.source, False, args.quiet
     args.method, args.augment = None, None
+    # SMOTE rows are not images with an augmented look: bare `oversample` fills every class
+    # to the largest here, as it always did (an explicit oversample:F is kept).
+    with contextlib.suppress(ValueError):  # a bad policy is reported by build_project
+        if parse_policy(args.policy or "") == ("oversample", None):
+            args.policy = "oversample:1"
     project, dataset, groups = build_project(args)
     plan = make_plan(dataset, project, groups=groups)
     try:

@@ -13,15 +13,19 @@ import statistics
 from .project import MAX_TARGET, ClassTarget, Method, target_limit_message
 
 POLICY_HELP = "oversample[:F], undersample, median, target:N or cap:K"
-# `oversample` with new images (augment, diffusion) fills every class to this multiple of the
-# largest, so the largest class gets new images too. Filled only up to the largest, new
-# images exist only in the smaller classes, and "looks generated" becomes a sign of a rare
-# class that a model can learn in place of the class itself. On long-tailed digits (held-out
-# verdict, 200 steps at 32 px, 8 training seeds each): +3.0 points of balanced accuracy over
-# raw where filling to the largest gave +2.3 (seeds 2-9), +2.9 vs +2.0 (seeds 10-17); 1.75
-# and 2 did no better (+3.0, +2.9) for more images to make. `oversample:1` fills to the
-# largest only.
+# `oversample` filled by augmentation fills every class to this multiple of the largest, so
+# the largest class gets new images too. Filled only up to the largest, new images exist only
+# in the smaller classes, and "looks augmented" becomes a sign of a rare class that a model
+# can learn in place of the class itself. On long-tailed digits (held-out verdict, 200 steps
+# at 32 px, 8 training seeds each): +3.0 points of balanced accuracy over raw where filling
+# to the largest gave +2.3 (seeds 2-9), +2.9 vs +2.0 (seeds 10-17); 1.75 and 2 did no better
+# (+3.0, +2.9 on seeds 2-9) for more images to make. Not for diffusion (no measurement, and
+# each image costs seconds of a GPU) nor duplicates (a copy looks like its original).
+# `oversample:1` fills to the largest only.
 NEW_IMAGES_FACTOR = 1.5
+# Classes this close to level (the smallest at least this share of the largest) are filled to
+# the largest: the few new images then say little about any class.
+NEARLY_LEVEL = 0.9
 MAX_OVERSAMPLE_FACTOR = 10.0
 # target:N may ask for at most this many times the largest class: beyond it a class would be
 # over 99% synthetic, made from the same few originals again and again.
@@ -89,9 +93,9 @@ def apply_policy(
 ) -> dict[str, ClassTarget]:
     """Targets for every class of `train_counts` (class name -> training count after removals).
 
-    - `oversample`: every class up to the largest, gaps closed by `method`; with a method
-      that makes new images, up to `NEW_IMAGES_FACTOR` × the largest (every class then gets
-      new images) unless the classes are already level. `oversample:F`: F × the largest.
+    - `oversample`: every class up to the largest, gaps closed by `method`; by augmentation
+      up to `NEW_IMAGES_FACTOR` × the largest (every class then gets new images) unless the
+      classes are nearly level. `oversample:F`: F × the largest.
     - `undersample`: every class down to the smallest (non-empty) class.
     - `median`: every class to the median count (rounded half up): big ones undersampled,
       small ones closed by `method`.
@@ -120,7 +124,10 @@ def apply_policy(
     if name == "oversample":
         target = math.floor(oversample_factor(arg, counts, method) * max(counts) + 0.5)
         if target > MAX_TARGET:
-            raise ValueError(f"policy {policy!r}: {target_limit_message(target)}")
+            raise ValueError(
+                f"policy {policy!r}: {target_limit_message(target)} (oversample:1 fills every "
+                "class to the largest only)"
+            )
     elif name == "undersample":
         target = min(counts)
     elif name == "median":
@@ -143,27 +150,40 @@ def apply_policy(
 
 def oversample_factor(arg: float | None, counts: list[int], method: Method) -> float:
     """The multiple of the largest class `oversample` fills every class to: F of
-    `oversample:F`; else `NEW_IMAGES_FACTOR` when the gaps are closed by new images and some
-    class is below the largest (level classes need nothing), else 1."""
+    `oversample:F`; else `NEW_IMAGES_FACTOR` when augmentation closes the gaps and the
+    classes are not nearly level (see `NEARLY_LEVEL`), else 1."""
     if arg is not None:
         return arg
-    makes_new = method in (Method.AUGMENT, Method.DIFFUSION)
-    return NEW_IMAGES_FACTOR if makes_new and min(counts) < max(counts) else 1.0
+    uneven = min(counts) < NEARLY_LEVEL * max(counts)
+    return NEW_IMAGES_FACTOR if method == Method.AUGMENT and uneven else 1.0
+
+
+def resolved_policy(
+    policy: str, train_counts: dict[str, int], method: Method = Method.AUGMENT
+) -> str:
+    """The policy as `apply_policy` applied it, to keep in the project: bare `oversample` with
+    the multiple it used (`oversample:1.5`, `oversample:1`), so the project and the export's
+    README say what the targets are, whatever a later version makes of bare `oversample`."""
+    name, arg = parse_policy(policy)
+    counts = [n for n in train_counts.values() if n > 0]
+    if name != "oversample" or arg is not None or not counts:
+        return policy
+    return f"oversample:{oversample_factor(None, counts, method):g}"
 
 
 def describe_policy(policy: str | None) -> str:
-    """The policy as the export report names it, with what bare `oversample` does."""
+    """The policy as the export's README names it, with what `oversample:F` did."""
     if not policy:
         return "none"
     try:
         name, arg = parse_policy(policy)
     except ValueError:
         return policy
-    if name == "oversample" and arg is None:
-        return (
-            f"{policy} (filled by new images: every class to {NEW_IMAGES_FACTOR:g} × the "
-            "largest, so the largest class gets new images too and a new image is no sign of "
-            "a rare class; filled by duplicates: to the largest; oversample:1 fills to the "
-            "largest only)"
-        )
-    return policy
+    if name != "oversample" or arg is None:
+        return policy
+    if arg == 1:
+        return f"{policy} (every class to the largest)"
+    return (
+        f"{policy} (every class to {arg:g} × the largest, so the largest class gets new "
+        "images too and a new image is no sign of a rare class)"
+    )

@@ -206,7 +206,7 @@ def fit_budget(
 
 def _project_for(base: Project, recipe: Recipe, counts: dict[str, int]) -> Project:
     from .augment import PRESETS
-    from .policies import apply_policy
+    from .policies import apply_policy, resolved_policy
 
     p = base.model_copy(deep=True)
     p.staging_dir = None
@@ -217,8 +217,9 @@ def _project_for(base: Project, recipe: Recipe, counts: dict[str, int]) -> Proje
     if policy is None:
         p.targets, p.policy = {}, None
         return p
-    p.targets = apply_policy(policy, counts, Method(recipe.method or Method.AUGMENT.value))
-    p.policy = policy
+    method = Method(recipe.method or Method.AUGMENT.value)
+    p.targets = apply_policy(policy, counts, method)
+    p.policy = resolved_policy(policy, counts, method)
     if recipe.stack in PRESETS:
         p.augment.default_stack = PRESETS[recipe.stack]
         p.augment.class_stacks = {}
@@ -279,9 +280,11 @@ def iter_recipes(
         if key not in exports:  # one export per distinct set of training files
             folder = tmp / key
             folder.mkdir()
-            steps_gen = _make_export(
-                dataset, _project_for(project, recipe, counts), groups, folder, workers
-            )
+            try:
+                recipe_project = _project_for(project, recipe, counts)
+            except ValueError as exc:  # a target above the limit on a huge dataset
+                raise RecipeError(f"recipe {recipe.name}: {exc}") from exc
+            steps_gen = _make_export(dataset, recipe_project, groups, folder, workers)
             exports[key] = yield from _relay(steps_gen, recipe.name, "make", i, count)
         runs[recipe.name] = []
         for seed in seeds:

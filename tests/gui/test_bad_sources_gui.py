@@ -61,7 +61,7 @@ def test_a_source_that_breaks_after_the_scan_becomes_a_problem(
     wait_scanned(window)
     cur = window.curation
     qtbot.waitUntil(lambda: cur.controller.plan is not None and not cur.controller.busy)
-    cur.plan_panel.policy_box.setCurrentText("Oversample every class (new images in each)")
+    cur.plan_panel.policy_box.setCurrentText("Oversample every class (augment: 1.5 × the largest)")
     qtbot.mouseClick(cur.plan_panel.apply_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not cur.controller.busy, timeout=30_000)
     bad = cur.controller.plan.splits["train"][2].generate[0].source

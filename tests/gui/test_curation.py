@@ -1,6 +1,7 @@
 """Curating in the window: marks by keyboard, undo/redo, policies, targets, project files."""
 
 import json
+import math
 import subprocess
 import sys
 
@@ -81,12 +82,12 @@ def test_policy_fills_table_and_chart_then_cell_edit(qtbot, window, wait_scanned
     cur = open_and_plan(qtbot, window, wait_scanned, digits_root)
     c, panel = cur.controller, cur.plan_panel
     largest = max(c.train_counts.values())
-    panel.policy_box.setCurrentText("Oversample every class (new images in each)")
+    panel.policy_box.setCurrentText("Oversample every class (augment: 1.5 × the largest)")
     qtbot.mouseClick(panel.apply_button, Qt.MouseButton.LeftButton)
     wait_plan(qtbot, c)
     model = panel.model
     finals = [model.index(r, COL_FINAL).data() for r in range(model.rowCount())]
-    target = round(1.5 * largest)  # filled by augmentation: 1.5 x the largest
+    target = math.floor(1.5 * largest + 0.5)  # filled by augmentation: 1.5 x the largest
     assert finals == [target] * 10
     assert panel.chart.after == [target] * 10  # the chart shows the training split
     assert "→ 1.0:1" in panel.chart.summary.text()
@@ -238,7 +239,7 @@ def test_plan_panel_states_the_total_to_generate_and_refuses_huge_targets(
     cur = open_and_plan(qtbot, window, wait_scanned, digits_root)
     c, panel = cur.controller, cur.plan_panel
     assert panel.generation_total.text() == "Nothing to generate"
-    panel.policy_box.setCurrentText("Oversample every class (new images in each)")
+    panel.policy_box.setCurrentText("Oversample every class (augment: 1.5 × the largest)")
     qtbot.mouseClick(panel.apply_button, Qt.MouseButton.LeftButton)
     wait_plan(qtbot, c)
     made = [len(cp.generate) for cp in c.plan.splits["train"] if cp.generate]

@@ -41,7 +41,7 @@ def test_generate_then_export_from_the_window(qtbot, window, wait_scanned, tmp_p
     before = tree_hash(root)
     cur = ready(qtbot, window, wait_scanned, root)
     bench = window.workbench
-    cur.plan_panel.policy_box.setCurrentText("Oversample every class (new images in each)")
+    cur.plan_panel.policy_box.setCurrentText("Oversample every class (augment: 1.5 × the largest)")
     qtbot.mouseClick(cur.plan_panel.apply_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not cur.controller.busy, timeout=30_000)
     plan = cur.controller.plan
@@ -105,7 +105,7 @@ def test_export_asks_the_generate_tab_and_cancel_opens_no_dialog(
     write_digits(root, counts=[40, 8])
     cur = ready(qtbot, window, wait_scanned, root)
     bench = window.workbench
-    cur.plan_panel.policy_box.setCurrentText("Oversample every class (new images in each)")
+    cur.plan_panel.policy_box.setCurrentText("Oversample every class (augment: 1.5 × the largest)")
     qtbot.mouseClick(cur.plan_panel.apply_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not cur.controller.busy, timeout=30_000)
     wanted = sum(len(cp.generate) for cp in cur.controller.plan.splits["train"])
