@@ -132,8 +132,9 @@ def main() -> None:
             mark = "  <- search's winner" if name == table["winner"] else ""
             if name == table["best_on_validation"] and name != table["winner"]:
                 mark = "  <- best on val (within noise of the default)"
-            val = table["recipes"][name]["balanced_accuracy"] if name in table["recipes"] else 0
-            print(f"  {name:22} {val:12.3f} {v:9.3f} {max(vals) - min(vals):7.3f} "
+            row = table["recipes"].get(name)  # the default export is not one of the grid's
+            val = f"{row['balanced_accuracy']:.3f}" if row else "-"
+            print(f"  {name:22} {val:>12} {v:9.3f} {max(vals) - min(vals):7.3f} "
                   f"{100 * (v - raw):+7.1f}{mark}")  # fmt: skip
         gain = 100 * (statistics.mean(held["default export"]) - raw)
         wins = sum(a > r for a, r in zip(held["default export"], held["raw"], strict=True))
