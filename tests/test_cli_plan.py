@@ -39,8 +39,7 @@ def test_json_matches_the_core_plan(digits_root):
     got = plan_json(digits_root, "--policy", "oversample", "--seed", "3", "--split",
                     "0.8,0.1,0.1", "--list-files")  # fmt: skip
     ds = scan(digits_root)
-    # The policy is kept as applied: bare oversample with the multiple it used.
-    project = Project(dataset_root=str(digits_root), seed=3, policy="oversample:1.5")
+    project = Project(dataset_root=str(digits_root), seed=3, policy="oversample")
     project.split = SplitSettings(train=0.8, val=0.1, test=0.1)
     # The CLI keeps identical and near-duplicate images in one split (core.inspect).
     groups = drive(iter_split_groups(ds, workers=1)).groups

@@ -3,13 +3,15 @@ empty class folders included (run as written, with the real torchvision)."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
 from datasets import write_digits
 
 from imbalance_studio.core.export.run import export
-from imbalance_studio.core.plan import make_plan
+from imbalance_studio.core.plan import make_plan, train_counts
+from imbalance_studio.core.policies import apply_policy
 from imbalance_studio.core.project import ClassTarget, Method, Project, SplitSettings
 from imbalance_studio.core.scanning import check, scan
 
@@ -148,8 +150,17 @@ def test_the_snippet_refuses_an_unknown_balance_choice(root, tmp_path, monkeypat
 
 
 def test_the_settings_say_what_oversample_did(root, tmp_path):
-    text = _export(root, tmp_path / "out", policy="oversample:1.5")
-    row = next(line for line in text.splitlines() if line.startswith("- policy: "))
-    assert "every class to 1.5 × the largest, so the largest class gets new images" in row
-    text = _export(root, tmp_path / "plain", policy="oversample:1")
-    assert "\n- policy: oversample:1 (every class to the largest)\n" in text
+    dataset = check(scan(root))
+    counts = train_counts(dataset, Project(dataset_root=str(root)))
+    largest = max(counts.values())
+    rows = {}
+    for policy in ("oversample:1.5", "oversample"):  # filled by copies: no generation to run
+        targets = apply_policy(policy, counts, Method.DUPLICATE)
+        text = _export(root, tmp_path / policy.replace(":", "_"), policy=policy, targets=targets)
+        rows[policy] = next(line for line in text.splitlines() if line.startswith("- policy: "))
+    made = math.floor(1.5 * largest + 0.5)
+    said = f"every class to {made:,} training images, 1.5 × the largest class's {largest:,}"
+    assert said in rows["oversample:1.5"]
+    assert rows["oversample"] == (
+        f"- policy: oversample (every class to the largest, {largest:,} training images)"
+    )

@@ -2,12 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from imbalance_studio.core.policies import (
-    apply_policy,
-    describe_policy,
-    parse_policy,
-    resolved_policy,
-)
+from imbalance_studio.core.policies import apply_policy, describe_policy, parse_policy
 from imbalance_studio.core.project import ClassTarget, Method
 
 COUNTS = {"a": 100, "b": 40, "c": 10, "d": 25}
@@ -31,21 +26,16 @@ def test_oversample_by_augmentation_gives_the_largest_class_new_images_too():
     result = apply_policy("oversample", COUNTS)
     assert targets(result) == dict.fromkeys(COUNTS, 150)
     assert {t.method for t in result.values()} == {Method.AUGMENT}
-    assert resolved_policy("oversample", COUNTS) == "oversample:1.5"
     assert targets(apply_policy("oversample", {"a": 7, "b": 2})) == {"a": 11, "b": 11}  # 10.5 up
     # Level or nearly level classes (within 10%) are filled to the largest only.
     for level in ({"a": 40, "b": 40, "empty": 0}, {"a": 100, "b": 91}):
         assert targets(apply_policy("oversample", level)) == dict.fromkeys(
             level, max(level.values())
         )
-        assert resolved_policy("oversample", level) == "oversample:1"
     assert targets(apply_policy("oversample", {"a": 100, "b": 89}))["b"] == 150
     # Diffusion (unmeasured, seconds of a GPU an image) and duplicates: to the largest.
     for method in (Method.DIFFUSION, Method.DUPLICATE):
         assert targets(apply_policy("oversample", COUNTS, method)) == dict.fromkeys(COUNTS, 100)
-        assert resolved_policy("oversample", COUNTS, method) == "oversample:1"
-    assert resolved_policy("oversample:2", COUNTS) == "oversample:2"
-    assert resolved_policy("median", COUNTS) == "median"
 
 
 def test_oversample_takes_the_multiple_of_the_largest():
@@ -61,11 +51,16 @@ def test_oversample_takes_the_multiple_of_the_largest():
         apply_policy("oversample", {"a": 900_000, "b": 1})
 
 
-def test_the_report_says_what_oversample_did():
-    assert "every class to 1.5 × the largest" in describe_policy("oversample:1.5")
-    assert describe_policy("oversample:1") == "oversample:1 (every class to the largest)"
-    assert describe_policy("oversample") == "oversample"  # a project saved before the rule
-    assert describe_policy(None) == "none" and describe_policy("cap:3") == "cap:3"
+def test_the_report_says_what_oversample_did_from_the_plan_not_from_today_s_rule():
+    text = describe_policy("oversample", 630, [945, 945, 945])
+    assert "every class to 945 training images, 1.5 × the largest class's 630" in text
+    # A project saved when oversample filled to the largest keeps its targets: said so.
+    assert describe_policy("oversample", 630, [630, 630]) == (
+        "oversample (every class to the largest, 630 training images)"
+    )
+    assert describe_policy("oversample", 630, [630, 700]) == "oversample"  # edited by hand
+    assert describe_policy(None, 5, [5]) == "none"
+    assert describe_policy("cap:3", 30, [10]) == "cap:3"
 
 
 def test_undersample_lowers_every_class_to_the_smallest():

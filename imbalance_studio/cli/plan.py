@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from ..core.dataset import Dataset, ProblemReason, imbalance_ratio, majority_baseline
 from ..core.plan import SPLITS, Plan, make_plan, train_counts
-from ..core.policies import POLICY_HELP, apply_policy, parse_policy, resolved_policy
+from ..core.policies import POLICY_HELP, apply_policy, parse_policy
 from ..core.project import PROJECT_SUFFIX, Method, Project, SplitSettings
 from ..core.reconcile import snapshot_of
 from ..core.scanning import MIN_SIDE
@@ -164,11 +164,10 @@ def build_inspected_project(args: argparse.Namespace) -> tuple[Project, Dataset,
     if policy:
         try:
             counts = train_counts(dataset, project, groups=groups)
-            method = Method(args.method or Method.AUGMENT)
-            project.targets = apply_policy(policy, counts, method)
+            project.targets = apply_policy(policy, counts, Method(args.method or Method.AUGMENT))
         except ValueError as exc:
             raise CliError(str(exc)) from exc
-        project.policy = resolved_policy(policy, counts, method)
+        project.policy = policy
     return project, dataset, found
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Collection
 
 from .project import MAX_TARGET, ClassTarget, Method, target_limit_message
 
@@ -157,32 +158,24 @@ def oversample_factor(arg: float | None, counts: list[int], method: Method) -> f
     return NEW_IMAGES_FACTOR if method == Method.AUGMENT and uneven else 1.0
 
 
-def resolved_policy(
-    policy: str, train_counts: dict[str, int], method: Method = Method.AUGMENT
-) -> str:
-    """The policy as `apply_policy` applied it, to keep in the project: bare `oversample` with
-    the multiple it used (`oversample:1.5`, `oversample:1`), so the project and the export's
-    README say what the targets are, whatever a later version makes of bare `oversample`."""
-    name, arg = parse_policy(policy)
-    counts = [n for n in train_counts.values() if n > 0]
-    if name != "oversample" or arg is not None or not counts:
-        return policy
-    return f"oversample:{oversample_factor(None, counts, method):g}"
-
-
-def describe_policy(policy: str | None) -> str:
-    """The policy as the export's README names it, with what `oversample:F` did."""
+def describe_policy(policy: str | None, largest: int, finals: Collection[int]) -> str:
+    """The policy as the export's README names it. For oversampling, what it did, from the
+    plan (`largest`: the largest class's training count; `finals`: the classes' final
+    training counts), not from what `oversample` means today: a project keeps its targets."""
     if not policy:
         return "none"
     try:
-        name, arg = parse_policy(policy)
+        name, _ = parse_policy(policy)
     except ValueError:
         return policy
-    if name != "oversample" or arg is None:
+    levels = set(finals)
+    if name != "oversample" or len(levels) != 1 or largest < 1:
         return policy
-    if arg == 1:
-        return f"{policy} (every class to the largest)"
+    (target,) = levels
+    if target == largest:
+        return f"{policy} (every class to the largest, {target:,} training images)"
     return (
-        f"{policy} (every class to {arg:g} × the largest, so the largest class gets new "
-        "images too and a new image is no sign of a rare class)"
+        f"{policy} (every class to {target:,} training images, {target / largest:.3g} × the "
+        f"largest class's {largest:,}: the largest class gets new images too, so a new image "
+        "is no sign of a rare class)"
     )

@@ -206,7 +206,7 @@ def fit_budget(
 
 def _project_for(base: Project, recipe: Recipe, counts: dict[str, int]) -> Project:
     from .augment import PRESETS
-    from .policies import apply_policy, resolved_policy
+    from .policies import apply_policy
 
     p = base.model_copy(deep=True)
     p.staging_dir = None
@@ -217,9 +217,8 @@ def _project_for(base: Project, recipe: Recipe, counts: dict[str, int]) -> Proje
     if policy is None:
         p.targets, p.policy = {}, None
         return p
-    method = Method(recipe.method or Method.AUGMENT.value)
-    p.targets = apply_policy(policy, counts, method)
-    p.policy = resolved_policy(policy, counts, method)
+    p.targets = apply_policy(policy, counts, Method(recipe.method or Method.AUGMENT.value))
+    p.policy = policy
     if recipe.stack in PRESETS:
         p.augment.default_stack = PRESETS[recipe.stack]
         p.augment.class_stacks = {}

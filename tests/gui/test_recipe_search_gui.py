@@ -8,8 +8,6 @@ import pytest
 from datasets import write_digits
 
 from imbalance_studio.core.augment import PRESETS
-from imbalance_studio.core.policies import resolved_policy
-from imbalance_studio.core.project import Method
 from imbalance_studio.core.recipes import RECIPES
 
 pytest.importorskip("torch")
@@ -48,12 +46,7 @@ def test_find_shows_every_recipe_and_use_applies_the_winner(qtbot, opened):
     assert c.project.model_dump() == before  # searching changed nothing
     box.use_button.click()
     assert c.undo_stack.undoText() == f"Recipe {winner}"
-    apply = box.table_data["winner_apply"]
-    # Kept as applied: bare oversample with the multiple it used.
-    expected = apply["policy"] and resolved_policy(
-        apply["policy"], c.train_counts, Method(apply["method"])
-    )
-    assert c.project.policy == expected
+    assert c.project.policy == box.table_data["winner_apply"]["policy"]
     c.undo_stack.undo()
     assert c.project.model_dump() == before
 
@@ -69,7 +62,7 @@ def test_a_recipe_sets_policy_method_and_stack_undoably(opened):
     apply = {"policy": "oversample", "method": "augment", "stack": "medium", "loss": None}
     c.apply_recipe(apply, "augment-medium")
     assert c.project.augment.default_stack == PRESETS["medium"]
-    assert c.project.policy == "oversample:1.5"  # augmentation: every class to 1.5 x
+    assert c.project.policy == "oversample"
     c.undo_stack.undo()
     c.undo_stack.undo()
     assert c.project.model_dump() == before
@@ -89,8 +82,7 @@ def test_use_this_recipe_sets_cutmix_and_the_cap_in_one_undoable_step(qtbot, ope
                       "winner_apply": table["recipes"]["augment-safe+cutmix"]["apply"]}  # fmt: skip
     box.use_button.click()
     assert c.project.generation.cutmix_classes == ["digit_3"]
-    assert c.project.policy == "oversample:1.5"
-    assert c.project.augment.default_stack == PRESETS["safe"]
+    assert c.project.policy == "oversample" and c.project.augment.default_stack == PRESETS["safe"]
     assert "CutMix for digit_3" in box.status.text()
     assert c.undo_stack.undoText() == "Recipe augment-safe+cutmix"
     c.undo_stack.undo()

@@ -51,7 +51,7 @@ def settings_rows(project, plan, link_mode: str, orientation: str) -> list[tuple
         ("dataset root", str(project.dataset_root)),
         ("seed", str(plan.seed)),
         ("split (train / val / test)", f"{sp.train:g} / {sp.val:g} / {sp.test:g}"),
-        ("policy", describe_policy(plan.policy or project.policy)),
+        ("policy", _policy_text(plan, project)),
         ("originals written as", link_mode),
         ("EXIF orientation", orientation),
     ]
@@ -112,3 +112,10 @@ def problem_reason(problem) -> str:
     if problem.reason == ProblemReason.TOO_SMALL and problem.detail:
         return f"{problem.reason}: {problem.detail}"
     return problem.reason
+
+
+def _policy_text(plan, project) -> str:
+    train = plan.splits.get("train", ())
+    largest = max((len(cp.kept) for cp in train), default=0)
+    finals = [cp.final for cp in train if cp.final]
+    return describe_policy(plan.policy or project.policy, largest, finals)

@@ -19,7 +19,7 @@ from PySide6.QtGui import QUndoStack
 from ...core.dataset import Dataset
 from ...core.duplicates import iter_content_groups
 from ...core.plan import Plan, iter_replan
-from ...core.policies import apply_policy, resolved_policy
+from ...core.policies import apply_policy
 from ...core.project import ClassTarget, Mark, Method, Project, ProjectError, SplitSettings
 from ...core.reconcile import reconcile
 from ...core.split import SplitAssignment
@@ -190,7 +190,6 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
         if self.project is None or self.dataset is None:
             return
         targets = apply_policy(policy, self.train_counts, method)
-        policy = resolved_policy(policy, self.train_counts, method)
         self.undo_stack.push(SetTargetsCommand(self, dict(targets), f"Policy {policy}", policy))
 
     def split_groups(self) -> dict[str, str] | None:
@@ -217,7 +216,6 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
         targets: dict[str, ClassTarget] = {}
         if policy:
             targets = apply_policy(policy, self.train_counts, Method(apply["method"]))
-            policy = resolved_policy(policy, self.train_counts, Method(apply["method"]))
             if apply.get("stack") in PRESETS:
                 stack = PRESETS[apply["stack"]]
         command = ApplyRecipeCommand(self, targets, policy, stack, f"Recipe {name}")
