@@ -229,6 +229,7 @@ def test_a_closed_pipe_ends_quietly_with_status_141(tmp_path):
         head = [proc.stdout.readline() for _ in range(3)]  # `| head -3`
         proc.stdout.close()
         stderr = proc.stderr.read().decode()
+        proc.stderr.close()
         assert proc.wait(timeout=60) == EXIT_BROKEN_PIPE, stderr
         assert stderr == "" and all(head)
 

@@ -121,7 +121,8 @@ def check_destination(
     if not out.is_dir():
         raise ExportError(f"{out}: exists and is not a folder")
     try:
-        empty = next(os.scandir(out), None) is None
+        with os.scandir(out) as entries:  # closed now, not whenever the GC gets to it
+            empty = next(entries, None) is None
     except OSError as exc:
         raise ExportError(f"{out}: cannot read folder ({exc.strerror or exc})") from exc
     if empty:
