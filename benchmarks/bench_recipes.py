@@ -36,7 +36,7 @@ os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_evaluate import held_out_val
+from bench_evaluate import held_out_val, paired_gain
 from datasets import write_digits
 
 from imbalance_studio.cli import run_cli
@@ -139,8 +139,9 @@ def main() -> None:
         gain = 100 * (statistics.mean(held["default export"]) - raw)
         wins = sum(a > r for a, r in zip(held["default export"], held["raw"], strict=True))
         print(f"  default export (--policy oversample, nothing chosen: the safe stack, no "
-              f"CutMix) vs raw: {gain:+.1f} points, better in {wins} of "
-              f"{len(seeds)} seeds (bar >= +3.0: {'met' if gain >= 3 else 'NOT met'})")  # fmt: skip
+              f"CutMix) vs raw: {paired_gain(held['default export'], held['raw'])} points "
+              f"(± standard error over seeds), better in {wins} of {len(seeds)} seeds "
+              f"(bar >= +3.0: {'met' if gain >= 3 else 'NOT met'})")  # fmt: skip
         means = {n: statistics.mean(v) for n, v in held.items() if n != "default export"}
         best = max(means, key=means.get)
         gap = 100 * (means[best] - means[table["winner"]])
