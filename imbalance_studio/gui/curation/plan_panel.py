@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.plan import Plan
+from ...core.policies import NEARLY_LEVEL, NEW_IMAGES_FACTOR
 from ...core.project import MAX_TARGET, Method, SplitSettings
 from .compare_chart import CompareChart
 from .controller import CurationController
@@ -28,7 +29,7 @@ from .targets_model import COL_CLASS, COL_METHOD, METHODS, TargetsModel
 
 # Label shown -> (policy name, spin-box range and default of its number, or None)
 POLICIES = {
-    "Oversample every class (augment: 1.5 × the largest)": ("oversample", None),
+    f"Oversample every class (augment: {NEW_IMAGES_FACTOR:g} × the largest)": ("oversample", None),
     "Undersample every class to the smallest": ("undersample", None),
     "Meet at the median": ("median", None),
     "Fixed target N per class": ("target", (1, MAX_TARGET, 100)),
@@ -114,10 +115,11 @@ class PlanPanel(QWidget):
         self.policy_box.addItems(list(POLICIES))
         self.policy_box.setItemData(
             0,
-            "Filled by augmentation: every class to 1.5 × the largest, so the largest gets new "
-            "images too and a new image is no sign of a rare class (classes within 10% of "
-            "each other: to the largest). Filled by duplicates or diffusion: every class to "
-            "the largest. (Fixed target N = the largest fills to the largest only.)",
+            f"Filled by augmentation: every class to {NEW_IMAGES_FACTOR:g} × the largest, so the "
+            "largest gets new images too and a new image is no sign of a rare class (classes "
+            f"within {1 - NEARLY_LEVEL:.0%} of each other: to the largest). Filled by duplicates "
+            "or diffusion: every class to the largest. (Fixed target N = the largest fills to "
+            "the largest only.)",
             Qt.ItemDataRole.ToolTipRole,
         )
         self.policy_arg = QSpinBox()
