@@ -1,0 +1,137 @@
+"""The scan's fast check of plain JPEGs never passes a file that Pillow's check refuses.
+
+The fast path (`core/plain_jpeg.py`) may only ever say "usable"; every other file goes to
+Pillow's check. These tests damage real photographs thousands of ways (cut short, bytes
+changed in the header and in the compressed data, bytes inserted and dropped) and compare
+the two checks file by file.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from imbalance_studio.core import imageio
+from imbalance_studio.core.imageio import ImageDecodeError
+from imbalance_studio.core.scanning import check_file
+
+
+def _photo(name: str, size: int) -> Image.Image:
+    from skimage import data
+
+    arr = np.ascontiguousarray(getattr(data, name)())
+    img = Image.fromarray(arr[..., :3] if arr.ndim == 3 else arr)
+    return img.resize((size, size + size // 3))
+
+
+def _jpeg(img: Image.Image, **options) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", **options)
+    return buf.getvalue()
+
+
+# Plain JPEGs the way cameras, scripts and exporters write them: the fast path takes these.
+def _plain_variants() -> dict[str, bytes]:
+    rgb, gray = _photo("astronaut", 48), _photo("camera", 40)
+    return {
+        "baseline": _jpeg(rgb, quality=85),
+        "progressive": _jpeg(rgb, quality=75, progressive=True),
+        "optimized_444": _jpeg(rgb, quality=90, optimize=True, subsampling=0),
+        "grayscale": _jpeg(gray, quality=80),
+        "comment": _jpeg(rgb, quality=70, comment=b"made by a test"),
+        "restart_markers": _jpeg(rgb, quality=80, restart_marker_blocks=2),
+    }
+
+
+def _verdict(check, path: Path):
+    """What a check says of a file: its facts, or the reason it refused it."""
+    try:
+        v = check(path)
+    except ImageDecodeError as exc:
+        return ("refused", exc.reason)
+    return ("usable", v.format, v.width, v.height, v.orientation, v.stat.st_size)
+
+
+def test_plain_jpegs_take_the_fast_path_with_pillows_facts(tmp_path):
+    for name, data in _plain_variants().items():
+        path = tmp_path / f"{name}.jpg"
+        path.write_bytes(data)
+        fast = imageio._verify_plain_jpeg(path)
+        assert fast is not None, f"{name}: a plain JPEG should not need Pillow"
+        assert _verdict(lambda p, f=fast: f, path) == _verdict(imageio._verify_with_pillow, path)
+
+
+def test_jpegs_outside_the_plain_subset_go_to_pillow(tmp_path):
+    rgb = _photo("astronaut", 48)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored on its side: only Pillow's check reads the orientation
+    cases = {
+        "rotated.jpg": _jpeg(rgb, exif=exif.tobytes()),
+        "cmyk.jpg": _jpeg(rgb.convert("CMYK")),
+        "icc.jpg": _jpeg(rgb, icc_profile=b"\0" * 128),
+        "png_named.jpg": b"",  # filled below: PNG content behind a JPEG name
+        "jpeg_named.png": _jpeg(rgb),
+    }
+    buf = io.BytesIO()
+    rgb.save(buf, "PNG")
+    cases["png_named.jpg"] = buf.getvalue()
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        assert imageio._verify_plain_jpeg(tmp_path / name) is None, name
+    rotated = check_file(str(tmp_path / "rotated.jpg"))
+    assert rotated[4:] == (64, 48, 6)  # displayed size and orientation, from Pillow
+
+
+def _damaged(data: bytes, rng: random.Random) -> list[bytes]:
+    """One JPEG damaged many ways; about a third of the changes land in the header."""
+    sos = data.index(b"\xff\xda")
+    n = len(data)
+    out = [data[:cut] for cut in sorted(rng.sample(range(2, n), 40))]
+    out.append(data[:-2])  # no end-of-image marker
+    out.append(data + b"trailing bytes after the image")
+    for _ in range(120):
+        pos = rng.randrange(2, sos + 12) if rng.random() < 0.35 else rng.randrange(sos, n)
+        b = bytearray(data)
+        b[pos] = rng.choice((0x00, 0xFF, rng.randrange(256), b[pos] ^ (1 << rng.randrange(8))))
+        out.append(bytes(b))
+    for _ in range(20):
+        pos = rng.randrange(2, n)
+        out.append(data[:pos] + bytes([rng.randrange(256)]) * rng.randint(1, 3) + data[pos:])
+        out.append(data[:pos] + data[pos + rng.randint(1, 4) :])
+    return out
+
+
+@pytest.mark.parametrize("variant", sorted(_plain_variants()))
+def test_the_fast_path_never_passes_a_file_pillows_check_refuses(tmp_path, variant):
+    rng = random.Random(f"plain-jpeg-{variant}")
+    fast_usable = pillow_refused = 0
+    for i, data in enumerate(_damaged(_plain_variants()[variant], rng)):
+        path = tmp_path / f"{i:04d}.jpg"
+        path.write_bytes(data)
+        pillow = _verdict(imageio._verify_with_pillow, path)
+        pillow_refused += pillow[0] == "refused"
+        fast = imageio._verify_plain_jpeg(path)
+        if fast is None:
+            continue
+        fast_usable += 1
+        assert _verdict(lambda p, f=fast: f, path) == pillow, f"damaged copy {i} of {variant}"
+        # ... and the scan's check, which takes the fast path, says the same as Pillow.
+        assert _verdict(imageio.verify_image, path) == pillow
+    # The damage is real: Pillow refuses many copies, and the fast path still takes many.
+    assert pillow_refused >= 30, pillow_refused
+    assert fast_usable >= 20, fast_usable
+
+
+def test_a_cut_short_plain_jpeg_is_still_found_truncated(tmp_path):
+    data = _plain_variants()["baseline"]
+    path = tmp_path / "cut.jpg"
+    path.write_bytes(data[: len(data) * 2 // 3])
+    assert imageio._verify_plain_jpeg(path) is None
+    reason = check_file(str(path))[0]
+    assert reason == _verdict(imageio._verify_with_pillow, path)[1]
+    assert reason is not None
