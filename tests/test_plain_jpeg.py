@@ -135,3 +135,38 @@ def test_a_cut_short_plain_jpeg_is_still_found_truncated(tmp_path):
     reason = check_file(str(path))[0]
     assert reason == _verdict(imageio._verify_with_pillow, path)[1]
     assert reason is not None
+
+
+@pytest.mark.parametrize("side", [128, 256, 31])
+def test_thumbnails_of_plain_jpegs_have_the_pixels_pillows_draft_gives(tmp_path, side):
+    photos = {
+        "wide.jpg": _photo("astronaut", 300).resize((1024, 700)),
+        "tall.jpg": _photo("coffee", 120).resize((90, 260)),
+        "small.jpg": _photo("chelsea", 40),
+        "gray.jpg": _photo("camera", 200),
+    }
+    for name, img in photos.items():
+        for variant, options in {"": {}, "p_": {"progressive": True}}.items():
+            path = tmp_path / f"{variant}{name}"
+            path.write_bytes(_jpeg(img, quality=88, **options))
+            fast = imageio._load_plain_jpeg(path, side)
+            assert fast is not None, path.name
+            img_fast, info_fast = fast
+            img_pil, info_pil = imageio._load_with_pillow(path, side)
+            assert info_fast == info_pil, path.name
+            assert (info_fast.width, info_fast.height) == img.size  # the file's, not the draft's
+            assert img_fast.mode == img_pil.mode and img_fast.size == img_pil.size, path.name
+            assert np.array_equal(np.asarray(img_fast), np.asarray(img_pil)), path.name
+            assert max(img_fast.size) <= side
+
+
+def test_a_damaged_plain_jpeg_thumbnail_fails_as_pillows_does(tmp_path):
+    data = _plain_variants()["baseline"]
+    path = tmp_path / "cut.jpg"
+    path.write_bytes(data[: len(data) // 2])
+    assert imageio._load_plain_jpeg(path, 128) is None
+    with pytest.raises(ImageDecodeError) as fast:
+        imageio.load_image(path, max_side=128)
+    with pytest.raises(ImageDecodeError) as pillow:
+        imageio._load_with_pillow(path, 128)
+    assert fast.value.reason == pillow.value.reason

@@ -184,13 +184,27 @@ def load_image(
     """Decode a file fully: EXIF orientation applied, mode normalised.
 
     With `max_side`, JPEGs are decoded in draft (reduced DCT) mode and the result is shrunk so
-    its longer side is at most `max_side`; this is what thumbnails and previews use.
+    its longer side is at most `max_side`; this is what thumbnails and previews use. A plain
+    JPEG (`plain_jpeg`) is then decoded by libjpeg-turbo directly, to the same pixels.
     """
+    if max_side is not None:
+        plain = _load_plain_jpeg(path, max_side)
+        if plain is not None:
+            return plain
+    return _load_with_pillow(path, max_side)
+
+
+def _load_with_pillow(
+    path: str | os.PathLike[str], max_side: int | None
+) -> tuple[Image.Image, ImageInfo]:
+    """`load_image` by Pillow: any file, any format."""
     img, file_size = _open(path)
     try:
         with img:
             fmt = img.format or ""
             stored_mode = img.mode
+            # The file's own size: draft() below shrinks img.size to the DCT scale decoded.
+            width, height, orientation = _oriented_size(img)
             if max_side is not None and fmt == "JPEG":
                 img.draft(
                     "RGB" if img.mode not in ("L", "CMYK") else img.mode, (max_side, max_side)
@@ -202,7 +216,6 @@ def load_image(
                 out.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
             if out is img:
                 out = img.copy()  # detach from the closed file
-            width, height, orientation = _oriented_size(img)
         info = ImageInfo(
             width=width,
             height=height,
@@ -277,30 +290,45 @@ def _verify_with_pillow(path: str | os.PathLike[str]) -> Verified:
         raise error from exc
 
 
-def _verify_plain_jpeg(path: str | os.PathLike[str]) -> Verified | None:
-    """`verify_image` of a plain JPEG that decodes cleanly; None for any other file."""
+def _plain_jpeg(path: str | os.PathLike[str]):  # -> plain_jpeg.PlainJpeg | None
+    """A plain JPEG named as one and within the pixel limit, read whole; None otherwise."""
     from . import plain_jpeg
 
     if os.path.splitext(path)[1].lower() not in FORMAT_EXTENSIONS["JPEG"]:
         return None
-    try:
-        fd, st = open_regular(path)
-    except Exception:  # Pillow's check reports it
+    jpeg = plain_jpeg.read_plain(path)
+    if jpeg is None or jpeg.width * jpeg.height > Image.MAX_IMAGE_PIXELS:
         return None
-    try:
-        if not 0 < st.st_size <= plain_jpeg.MAX_BYTES:
-            return None
-        data = os.read(fd, st.st_size + 1)
-    except OSError:
+    return jpeg
+
+
+def _verify_plain_jpeg(path: str | os.PathLike[str]) -> Verified | None:
+    """`verify_image` of a plain JPEG that decodes cleanly; None for any other file."""
+    from . import plain_jpeg
+
+    jpeg = _plain_jpeg(path)
+    if jpeg is None or not plain_jpeg.decodes(jpeg.data):
         return None
-    finally:
-        os.close(fd)
-    size = plain_jpeg.plain_size(data) if len(data) == st.st_size else None
-    if size is None or size[0] * size[1] > Image.MAX_IMAGE_PIXELS:
+    return Verified("JPEG", jpeg.stat, jpeg.width, jpeg.height, 1)
+
+
+def _load_plain_jpeg(
+    path: str | os.PathLike[str], max_side: int
+) -> tuple[Image.Image, ImageInfo] | None:
+    """`load_image(path, max_side)` of a plain JPEG that decodes cleanly, by libjpeg-turbo
+    directly (the same pixels as Pillow's draft); None for any other file."""
+    from . import plain_jpeg
+
+    jpeg = _plain_jpeg(path)
+    arr = None if jpeg is None else plain_jpeg.decode_scaled(jpeg, max_side)
+    if arr is None:
         return None
-    if not plain_jpeg.decodes(data):
-        return None
-    return Verified("JPEG", st, size[0], size[1], 1)
+    img = Image.fromarray(arr)
+    if max(img.size) > max_side:
+        img.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    mode = "L" if jpeg.layers == 1 else "RGB"
+    info = ImageInfo(jpeg.width, jpeg.height, mode, "JPEG", jpeg.stat.st_size, True, 1)
+    return img, info
 
 
 def read_info(path: str | os.PathLike[str]) -> ImageInfo:

@@ -18,6 +18,14 @@ walk has checked them (JFIF APP0, DQT, DHT, DRI, COM, one baseline/extended/prog
 
 from __future__ import annotations
 
+import os
+from typing import TYPE_CHECKING, NamedTuple
+
+from .safe_read import open_regular
+
+if TYPE_CHECKING:
+    import numpy as np
+
 # Segments Pillow's parser only skips (DHT, DRI) or stores (COM): any well-formed length is
 # fine for it.
 _SKIPPED = frozenset((0xC4, 0xDD, 0xFE))
@@ -30,9 +38,38 @@ _DQT = 0xDB
 MAX_BYTES = 32 << 20
 
 
-def plain_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) of a plain JPEG's frame, read up to its first scan; None for anything
-    else (then Pillow's check decides)."""
+class PlainJpeg(NamedTuple):
+    """A plain JPEG read whole: its bytes, the fstat of the file read, its frame."""
+
+    data: bytes
+    stat: os.stat_result
+    width: int
+    height: int
+    layers: int  # 1: grayscale, 3: colour
+
+
+def read_plain(path: str | os.PathLike[str]) -> PlainJpeg | None:
+    """A regular file read whole if it is a plain JPEG of at most MAX_BYTES; None for any
+    other file and on any error (Pillow's check then says what is wrong)."""
+    try:
+        fd, st = open_regular(path)
+    except Exception:
+        return None
+    try:
+        if not 0 < st.st_size <= MAX_BYTES:
+            return None
+        data = os.read(fd, st.st_size + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    frame = plain_frame(data) if len(data) == st.st_size else None
+    return None if frame is None else PlainJpeg(data, st, *frame)
+
+
+def plain_frame(data: bytes) -> tuple[int, int, int] | None:
+    """(width, height, components) of a plain JPEG's frame, read up to its first scan; None
+    for anything else (then Pillow's check decides)."""
     n = len(data)
     if n < 4 or data[0] != 0xFF or data[1] != 0xD8:
         return None
@@ -55,7 +92,8 @@ def plain_size(data: bytes) -> tuple[int, int] | None:
                 return None
             if end - pos != 10 + 3 * layers:
                 return None
-            size = ((data[pos + 7] << 8) | data[pos + 8], (data[pos + 5] << 8) | data[pos + 6])
+            width = (data[pos + 7] << 8) | data[pos + 8]
+            size = (width, (data[pos + 5] << 8) | data[pos + 6], layers)
         elif marker == _DQT:
             # Pillow's DQT refuses a table cut short; its tables are 65 or 129 bytes.
             i = pos + 4
@@ -81,3 +119,24 @@ def decodes(data: bytes) -> bool:
     except Exception:  # whatever it is, Pillow's check will name it
         return False
     return True
+
+
+def decode_scaled(jpeg: PlainJpeg, max_side: int) -> np.ndarray | None:
+    """The pixels at the DCT scale Pillow's `draft(mode, (max_side, max_side))` picks (the
+    same libjpeg-turbo decode, so the same pixels): (h, w, 3) RGB or (h, w) grayscale. None
+    if the stream does not decode cleanly."""
+    import simplejpeg
+
+    ratio = min(jpeg.width // max_side, jpeg.height // max_side)
+    scale = next(s for s in (8, 4, 2, 1) if ratio >= s or s == 1)
+    try:
+        arr = simplejpeg.decode_jpeg(
+            jpeg.data,
+            colorspace="GRAY" if jpeg.layers == 1 else "RGB",
+            min_width=-(-jpeg.width // scale),
+            min_height=-(-jpeg.height // scale),
+            strict=True,
+        )
+    except Exception:  # whatever it is, Pillow will name it
+        return None
+    return arr[..., 0] if jpeg.layers == 1 else arr
