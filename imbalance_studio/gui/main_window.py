@@ -153,9 +153,11 @@ class MainWindow(QMainWindow):
         self.resize(DEFAULT_SIZE)
         # Curation, augmentation, generation and export panels add their tabs and menus
         # right after the window is shown: their imports (pydantic, superqt, numpy) would
-        # otherwise delay the first paint by more than half a second.
+        # otherwise delay the first paint by more than half a second. Two turns later, so
+        # that a folder opened at start-up (launch's timer) starts its scan first: the scan's
+        # worker then lists and verifies while this thread builds the panels.
         self._workbench: Workbench | None = None
-        QTimer.singleShot(0, lambda: self.workbench)
+        QTimer.singleShot(0, lambda: QTimer.singleShot(0, lambda: self.workbench))
 
     @property
     def workbench(self) -> Workbench:

@@ -49,11 +49,22 @@ def start_warm_up(then: Callable[[], None] | None = None) -> None:
     start_job(warm_imports, key=WARM_UP_KEY, done=done)
 
 
-def scan_job(root: str | os.PathLike[str]) -> Generator[Any, None, Dataset]:
+DEMO_MESSAGE = "Preparing the synthetic demo dataset (first run draws 1,000 images)…"
+
+
+def scan_job(root: str | os.PathLike[str], demo: bool = False) -> Generator[Any, None, Dataset]:
     """`iter_scan`, with each dataset's class array and counts made here in the worker thread (the
-    gallery filters rows by them; a million samples take ~200 ms, too long for the GUI)."""
+    gallery filters rows by them; a million samples take ~200 ms, too long for the GUI).
+    With `demo`, the demo dataset is first made at `root` if it is not there yet: in the
+    same job, so its scan never waits for a turn of the GUI thread in between."""
     from ..core.scanning import Listed, iter_scan
 
+    if demo:
+        from ..core.demo import ensure_demo_dataset
+        from ..core.listing import ScanProgress
+
+        yield ScanProgress("preparing", 0, None, DEMO_MESSAGE)
+        ensure_demo_dataset(Path(root))
     steps = iter_scan(root)
     try:
         while True:
@@ -117,13 +128,16 @@ class DatasetSession(QObject):
         self._unusable = {}
         self.is_demo = demo
         self.checked = False
-        self._phase = "listing"
+        self._phase = "preparing" if demo else "listing"
         self.scanStarted.emit(str(self.root))
-        self.progress.emit("listing", 0, 0, "Listing files…")
+        if demo:
+            self.progress.emit("preparing", 0, 0, DEMO_MESSAGE)
+        else:
+            self.progress.emit("listing", 0, 0, "Listing files…")
         from .jobs import start_job
 
         start_job(
-            scan_job, self.root, owner=self, key=self._key, progress=self._on_progress,
+            scan_job, self.root, demo, owner=self, key=self._key, progress=self._on_progress,
             partial=self._on_listed, done=self._on_checked, error=self._on_error,
             hold_on_result=True,  # showing a listing takes the window a few long turns
         )  # fmt: skip
@@ -134,21 +148,10 @@ class DatasetSession(QObject):
         start_warm_up(then=self.warmedUp.emit)
 
     def open_demo(self) -> None:
-        """Create the synthetic demo dataset on first use (in a worker), then open it."""
-        from ..core.demo import ensure_demo_dataset
-        from .jobs import start_job
+        """Open the synthetic demo dataset, made by the scan's job on first use."""
+        from ..core.demo import demo_root
 
-        self._phase = "preparing"
-        self.progress.emit(
-            "preparing",
-            0,
-            0,
-            "Preparing the synthetic demo dataset (first run draws 1,000 images)…",
-        )
-        start_job(
-            ensure_demo_dataset, owner=self, key=self._key,
-            done=lambda root: self.open_folder(root, demo=True), error=self._on_error,
-        )  # fmt: skip
+        self.open_folder(demo_root(), demo=True)
 
     def note_unusable(self, found: Mapping[str, str]) -> None:
         """Files found not to decode after the scan (rel path -> reason, e.g. by generation)
@@ -202,7 +205,9 @@ class DatasetSession(QObject):
     # -- job callbacks (GUI thread; dropped once the job is replaced or cancelled) ------
     def _on_progress(self, event: Any) -> None:
         phase, done, total = event.phase, event.done, event.total or 0
-        if phase == "checking" and self._shown_verdicts is not None:
+        if phase == "preparing":
+            message = event.message
+        elif phase == "checking" and self._shown_verdicts is not None:
             message = f"Verifying images against their last check {done:,}/{total:,}"
         elif phase == "checking":
             message = f"Checking images {done:,}/{total:,}"

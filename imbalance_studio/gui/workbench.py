@@ -321,7 +321,7 @@ class Workbench(QObject):
             bar.showMessage("Generation is running: export when it has finished.", 8000)
             return
         session = self.window.session
-        if session.phase in ("listing", "checking"):
+        if session.phase in ("preparing", "listing", "checking"):
             # Never export a file the check has not passed: it may not decode (the verdicts a
             # reopened folder shows first are verified only now). While a folder is listed,
             # the window still shows the one before: the export is the new folder's.
