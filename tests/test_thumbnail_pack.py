@@ -62,6 +62,20 @@ def test_workers_results_stored_by_one_writer_are_served_until_the_file_changes(
     assert (red.width, red.height) == (32, 8) and pixels(red)[4, 16, 0] > 200
 
 
+def test_a_warm_hit_has_exactly_the_pixels_pillow_decodes_from_the_stored_jpeg(tmp_path):
+    root = tmp_path / "data"
+    paths = digit_paths(root)
+    results = made(paths)
+    pack = ThumbnailPack(str(root), SIZE, tmp_path / "cache")
+    pack.put_many(r.entry for r in results.values())
+    hits = pack.get_many(paths)
+    for p in paths:
+        with Image.open(io.BytesIO(results[p].entry.data)) as img:
+            want = np.asarray(img.convert("RGB"))
+        assert np.array_equal(pixels(hits[p]), want)
+    pack.close()
+
+
 def test_one_pack_per_dataset_in_the_cache_folder(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     pa, pb = digit_paths(a, (2,)), digit_paths(b, (3,))

@@ -114,17 +114,27 @@ def _decode(width: int, height: int, mode: str, data: bytes) -> Thumbnail | None
     """Pixels of a stored thumbnail; None when they do not decode to what the row says."""
     try:
         if mode == "RGB":
-            # Straight into the JPEG decoder: the row already says the size and mode, so
-            # Image.open's header parsing (a sixth of the time at this size) is skipped.
-            img = Image.frombytes("RGB", (width, height), data, "jpeg", "RGB", "")
-        elif mode == "RGBA":
+            # Straight into libjpeg-turbo (the decoder Pillow uses, the same pixels, and it
+            # releases the GIL): the row already says the size and mode, so Pillow's header
+            # parsing and image set-up, 30% of a warm hit at this size, are skipped. Strict:
+            # a stored thumbnail that decodes only with warnings is damaged, and made again.
+            import simplejpeg
+
+            # The size from the header first: never allocate what the row does not say.
+            if simplejpeg.decode_jpeg_header(data)[:2] != (height, width):
+                return None
+            pixels = simplejpeg.decode_jpeg(data, colorspace="RGB", strict=True)
+            if pixels.shape != (height, width, 3):
+                return None
+            return Thumbnail(width, height, mode, pixels.tobytes())
+        if mode == "RGBA":
             with Image.open(io.BytesIO(data), formats=["PNG"]) as img:
                 img.load()
                 if img.mode != "RGBA":
                     return None
         else:
             return None
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+    except (OSError, ValueError, SyntaxError, RuntimeError, Image.DecompressionBombError):
         return None
     if img.size != (width, height):
         return None
