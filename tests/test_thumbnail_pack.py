@@ -62,12 +62,18 @@ def test_workers_results_stored_by_one_writer_are_served_until_the_file_changes(
     assert (red.width, red.height) == (32, 8) and pixels(red)[4, 16, 0] > 200
 
 
-def test_a_warm_hit_has_exactly_the_pixels_pillow_decodes_from_the_stored_jpeg(tmp_path):
+def filled_pack(tmp_path) -> tuple[list[str], dict, ThumbnailPack]:
+    """A pack holding the thumbnails of a small digits folder: (paths, results, pack)."""
     root = tmp_path / "data"
     paths = digit_paths(root)
     results = made(paths)
     pack = ThumbnailPack(str(root), SIZE, tmp_path / "cache")
     pack.put_many(r.entry for r in results.values())
+    return paths, results, pack
+
+
+def test_a_warm_hit_has_exactly_the_pixels_pillow_decodes_from_the_stored_jpeg(tmp_path):
+    paths, results, pack = filled_pack(tmp_path)
     hits = pack.get_many(paths)
     for p in paths:
         with Image.open(io.BytesIO(results[p].entry.data)) as img:
@@ -134,11 +140,7 @@ def test_a_pack_whose_table_is_not_ours_is_rebuilt(tmp_path):
 
 
 def test_a_damaged_thumbnail_inside_the_pack_is_a_miss_never_served(tmp_path):
-    root = tmp_path / "data"
-    paths = digit_paths(root)
-    results = made(paths)
-    pack = ThumbnailPack(str(root), SIZE, tmp_path / "cache")
-    pack.put_many(r.entry for r in results.values())
+    paths, results, pack = filled_pack(tmp_path)
     pack.close()  # the last connection folds the write-ahead log into the file
     raw = bytearray(pack.path.read_bytes())
     victim = results[paths[3]].entry.data
@@ -151,7 +153,7 @@ def test_a_damaged_thumbnail_inside_the_pack_is_a_miss_never_served(tmp_path):
     damaged[len(victim) - 40 + 8] ^= 0x55
     with Image.open(io.BytesIO(bytes(damaged))) as img:
         img.load()  # it still decodes (to wrong pixels): only the row's checksum tells
-    pack = ThumbnailPack(str(root), SIZE, tmp_path / "cache")
+    pack = ThumbnailPack(str(tmp_path / "data"), SIZE, tmp_path / "cache")
     hits = pack.get_many(paths)
     assert set(hits) == set(paths) - {paths[3]}
     pack.put_many([thumbnail_job((paths[3], SIZE)).entry])  # made again, replaced
