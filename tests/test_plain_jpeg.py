@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 
 from imbalance_studio.core import imageio
+from imbalance_studio.core.dataset import ProblemReason
 from imbalance_studio.core.imageio import ImageDecodeError
 from imbalance_studio.core.scanning import check_file
 
@@ -122,6 +123,11 @@ def test_the_fast_path_never_passes_a_file_pillows_check_refuses(tmp_path, varia
         assert _verdict(lambda p, f=fast: f, path) == pillow, f"damaged copy {i} of {variant}"
         # ... and the scan's check, which takes the fast path, says the same as Pillow.
         assert _verdict(imageio.verify_image, path) == pillow
+        # A thumbnail the fast path makes is Pillow's, pixel for pixel.
+        thumb = imageio._load_plain_jpeg(path, 16)
+        if thumb is not None:
+            want, info = imageio._load_with_pillow(path, 16)
+            assert thumb[1] == info and np.array_equal(np.asarray(thumb[0]), np.asarray(want))
     # The damage is real: Pillow refuses many copies, and the fast path still takes many.
     assert pillow_refused >= 30, pillow_refused
     assert fast_usable >= 20, fast_usable
@@ -131,10 +137,29 @@ def test_a_cut_short_plain_jpeg_is_still_found_truncated(tmp_path):
     data = _plain_variants()["baseline"]
     path = tmp_path / "cut.jpg"
     path.write_bytes(data[: len(data) * 2 // 3])
-    assert imageio._verify_plain_jpeg(path) is None
-    reason = check_file(str(path))[0]
-    assert reason == _verdict(imageio._verify_with_pillow, path)[1]
-    assert reason is not None
+    assert imageio._verify_plain_jpeg(path) is None  # refused: Pillow's check names it
+    assert check_file(str(path))[0] == ProblemReason.TRUNCATED
+
+
+@pytest.mark.parametrize("marker", [0xE0, 0xDB, 0xC4, 0xDD, 0xFE, 0xC0, 0xC1, 0xC2, 0xDA])
+def test_segments_of_any_short_length_never_raise_past_the_check(tmp_path, marker):
+    """A segment whose length field is 0-12, at the end of a file or before the rest of a
+    good one: the check names the file's problem (or passes it as Pillow does), nothing
+    else escapes."""
+    data = _plain_variants()["grayscale"]
+    sos = data.index(b"\xff\xda")
+    for length in range(13):
+        segment = bytes([0xFF, marker, length >> 8, length & 0xFF]) + bytes(range(length))[2:]
+        for where, content in {
+            "end": data[:2] + segment,
+            "middle": data[:sos] + segment + data[sos:],
+        }.items():
+            path = tmp_path / f"{marker:x}-{length}-{where}.jpg"
+            path.write_bytes(content)
+            pillow = _verdict(imageio._verify_with_pillow, path)
+            assert _verdict(imageio.verify_image, path) == pillow, path.name
+            assert check_file(str(path))[0] == (None if pillow[0] == "usable" else pillow[1])
+            imageio._load_plain_jpeg(path, 16)  # no exception: None or a thumbnail
 
 
 @pytest.mark.parametrize("side", [128, 256, 31])
@@ -160,13 +185,36 @@ def test_thumbnails_of_plain_jpegs_have_the_pixels_pillows_draft_gives(tmp_path,
             assert max(img_fast.size) <= side
 
 
-def test_a_damaged_plain_jpeg_thumbnail_fails_as_pillows_does(tmp_path):
+def test_a_damaged_plain_jpeg_thumbnail_is_refused_as_truncated(tmp_path):
     data = _plain_variants()["baseline"]
     path = tmp_path / "cut.jpg"
     path.write_bytes(data[: len(data) // 2])
-    assert imageio._load_plain_jpeg(path, 128) is None
-    with pytest.raises(ImageDecodeError) as fast:
+    assert imageio._load_plain_jpeg(path, 128) is None  # refused: Pillow's path names it
+    with pytest.raises(ImageDecodeError) as refused:
         imageio.load_image(path, max_side=128)
-    with pytest.raises(ImageDecodeError) as pillow:
-        imageio._load_with_pillow(path, 128)
-    assert fast.value.reason == pillow.value.reason
+    assert refused.value.reason == ProblemReason.TRUNCATED
+
+
+def _png_with_broken_pixels(path: Path) -> None:
+    """A PNG whose compressed pixel data is damaged, its chunk checksum made to match."""
+    import struct
+    import zlib
+
+    buf = io.BytesIO()
+    _photo("coffee", 40).save(buf, "PNG")
+    data = bytearray(buf.getvalue())
+    at = data.index(b"IDAT")
+    length = struct.unpack(">I", data[at - 4 : at])[0]
+    data[at + 4 + length // 2] ^= 0xFF
+    crc = zlib.crc32(bytes(data[at : at + 4 + length]))
+    data[at + 4 + length : at + 8 + length] = struct.pack(">I", crc)
+    path.write_bytes(bytes(data))
+
+
+def test_a_png_with_broken_pixels_is_refused_by_the_check_and_by_the_decoder(tmp_path):
+    path = tmp_path / "broken.png"
+    _png_with_broken_pixels(path)
+    assert check_file(str(path))[0] is not None
+    for side in (None, 16):
+        with pytest.raises(ImageDecodeError):
+            imageio.load_image(path, max_side=side)

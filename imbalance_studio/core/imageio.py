@@ -203,13 +203,14 @@ def _load_with_pillow(
         with img:
             fmt = img.format or ""
             stored_mode = img.mode
-            # The file's own size: draft() below shrinks img.size to the DCT scale decoded.
-            width, height, orientation = _oriented_size(img)
+            size = img.size  # the file's own: draft() below shrinks img.size
             if max_side is not None and fmt == "JPEG":
                 img.draft(
                     "RGB" if img.mode not in ("L", "CMYK") else img.mode, (max_side, max_side)
                 )
             img.load()
+            # After load(): a PNG's getexif() loads it, and a decode error there was lost.
+            width, height, orientation = _displayed(size, exif_orientation(img))
             out = ImageOps.exif_transpose(img) or img
             out = normalize_mode(out)
             if max_side is not None and max(out.size) > max_side:
@@ -273,10 +274,13 @@ def _verify_with_pillow(path: str | os.PathLike[str]) -> Verified:
     try:
         with img:
             fmt = img.format or ""
-            width, height, orientation = _oriented_size(img)  # before draft() shrinks it
+            size = img.size  # before draft() shrinks it
             if fmt == "JPEG":
                 img.draft("RGB" if img.mode not in ("L", "CMYK") else img.mode, (1, 1))
             img.load()
+            # After load(), as in load_image: a PNG's getexif() loads it, and a decode
+            # error there was swallowed, leaving a broken file "usable".
+            width, height, orientation = _displayed(size, exif_orientation(img))
             # As load_image: an EXIF block that does not parse, or a mode that does not
             # convert, makes the file unusable there, so it must here too. (A JPEG carries
             # its orientation only in an EXIF or XMP block.)
@@ -390,6 +394,10 @@ def exif_orientation(img: Image.Image) -> int:
 
 def _oriented_size(img: Image.Image) -> tuple[int, int, int]:
     """(width, height) as displayed, and the orientation tag."""
-    w, h = img.size
-    orientation = exif_orientation(img)
+    return _displayed(img.size, exif_orientation(img))
+
+
+def _displayed(size: tuple[int, int], orientation: int) -> tuple[int, int, int]:
+    """(width, height) of an image of stored `size` as displayed, and the orientation."""
+    w, h = size
     return (h, w, orientation) if orientation in (5, 6, 7, 8) else (w, h, orientation)

@@ -23,7 +23,7 @@ class ScanError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class ScanProgress:
-    phase: str  # "listing" or "checking"
+    phase: str  # "listing" or "checking" ("preparing": the demo dataset is made first)
     done: int
     total: int | None  # None while the total is not known yet
     message: str = ""

@@ -48,6 +48,9 @@ class AppSession(QObject):
         c.error.connect(self.show_error)
         window.installEventFilter(self)
         window.session.scanStarted.connect(self._offer_saved_project)
+        if window.session.root is not None:
+            # A folder opened at launch starts its scan before the panels are built.
+            self._offer_saved_project(str(window.session.root))
         window.start_page.openProjectRequested.connect(self.choose_project)
         window.start_page.openRecentProjectRequested.connect(lambda f: self.open_project(Path(f)))
         self._show_recent(app_facts.recent_projects())

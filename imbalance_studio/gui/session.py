@@ -99,7 +99,7 @@ class DatasetSession(QObject):
         self.root: Path | None = None
         self.is_demo = False
         self.checked = False
-        # One job at a time (demo creation, then the scan): a new one replaces the old.
+        # One job at a time (the scan, which makes the demo first): a new one replaces it.
         self._key = ("dataset session", id(self))
         self._phase = ""
         self._unusable: dict[str, str] = {}  # found after the scan (by generation)

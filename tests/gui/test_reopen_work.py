@@ -121,3 +121,18 @@ def test_a_click_on_a_recent_project_opens_it(qtbot, saved, wait_scanned, tmp_pa
     wait_scanned(window)
     assert window.session.root == Path(root)
     assert window.windowTitle() == "mine — Imbalance Studio"
+
+
+def test_a_folder_opened_at_launch_offers_its_saved_project_too(qtbot, saved, wait_scanned):
+    from imbalance_studio.gui.main_window import MainWindow
+
+    _window, root, _file = saved
+    again = MainWindow()  # as launch does: the folder's scan starts before the panels exist
+    qtbot.addWidget(again)
+    again.show()
+    again.open_folder(root)
+    assert again._workbench is None
+    bar = again.app_session.offer_bar()
+    qtbot.waitUntil(bar.isVisible, timeout=WAIT)
+    assert "mine" in bar.label.text()
+    wait_scanned(again)
