@@ -325,7 +325,7 @@ class Workbench(QObject):
             # Never export a file the check has not passed: it may not decode (the verdicts a
             # reopened folder shows first are verified only now). While a folder is listed,
             # the window still shows the one before: the export is the new folder's.
-            bar.showMessage("The folder is being scanned: the export opens when its check is done.")
+            bar.showMessage("Images are being checked: the export opens when the check is done.")
             if self._export_after_check is None:
                 session.scanFinished.connect(self._export_when_checked)
                 session.scanFailed.connect(self._drop_export_wait)
