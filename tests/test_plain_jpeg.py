@@ -218,3 +218,37 @@ def test_a_png_with_broken_pixels_is_refused_by_the_check_and_by_the_decoder(tmp
     for side in (None, 16):
         with pytest.raises(ImageDecodeError):
             imageio.load_image(path, max_side=side)
+
+
+def test_a_thumbnail_is_decoded_at_the_scale_of_its_fitted_size(tmp_path):
+    """draft() is asked for the size the image will have, not the square box: a 1024x768
+    photo for 128 px decodes at 1/8, straight to 128x96 (8x8 block means), and is closer to
+    a Lanczos reduction of the whole image than a 1/4 decode resampled."""
+    assert imageio.draft_box((1024, 768), 128) == (128, 96)
+    assert imageio.draft_box((768, 1024), 128) == (96, 128)
+    assert imageio.draft_box((1000, 333), 128) == (128, 43)  # rounded up: never smaller
+    assert imageio.draft_box((100, 60), 128) == (100, 60)
+    photo = _photo("astronaut", 300).resize((1024, 768), Image.Resampling.LANCZOS)
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(_jpeg(photo, quality=90))
+    with Image.open(path) as img:
+        img.draft("RGB", (128, 96))
+        img.load()
+        eighth = np.asarray(img)
+    assert eighth.shape == (96, 128, 3)
+    for load in (imageio.load_image, imageio._load_with_pillow):
+        thumb, info = load(path, 128)
+        assert np.array_equal(np.asarray(thumb), eighth)
+        assert (info.width, info.height) == (1024, 768)
+    with Image.open(path) as img:
+        reference = np.asarray(img.convert("RGB").resize((128, 96), Image.Resampling.LANCZOS))
+    with Image.open(path) as img:
+        img.draft("RGB", (128, 128))  # the square box: 1/4, then resampled
+        img.load()
+        assert img.size == (256, 192)
+        quarter = img.resize((128, 96), Image.Resampling.BILINEAR, reducing_gap=2.0)
+
+    def error(a) -> float:
+        return float(np.mean((np.asarray(a, dtype=float) - reference) ** 2))
+
+    assert error(eighth) < error(quarter)

@@ -132,17 +132,17 @@ def decodes(data: bytes) -> bool:
     return True
 
 
-def decode_scaled(jpeg: PlainJpeg, max_side: int) -> np.ndarray | None:
-    """The pixels at the DCT scale Pillow's `draft(mode, (max_side, max_side))` picks (a
-    libjpeg-turbo decode as Pillow's: the same pixels, tested): (h, w, 3) RGB or (h, w)
-    grayscale. None if the stream does not decode cleanly, and for an image under 8 px."""
+def decode_scaled(jpeg: PlainJpeg, box: tuple[int, int]) -> np.ndarray | None:
+    """The pixels at the DCT scale Pillow's `draft(mode, box)` picks (a libjpeg-turbo
+    decode as Pillow's: the same pixels, tested): (h, w, 3) RGB or (h, w) grayscale. None
+    if the stream does not decode cleanly, and for an image under 8 px."""
     import simplejpeg
 
     # simplejpeg takes the smallest of libjpeg's eighths that is large enough, draft() the
     # power of two: they agree unless the image is under 8 px on both sides.
-    if max_side < 1 or (jpeg.width < 8 and jpeg.height < 8):
+    if min(box) < 1 or (jpeg.width < 8 and jpeg.height < 8):
         return None
-    ratio = min(jpeg.width // max_side, jpeg.height // max_side)
+    ratio = min(jpeg.width // box[0], jpeg.height // box[1])
     scale = next(s for s in (8, 4, 2, 1) if ratio >= s or s == 1)
     try:
         arr = simplejpeg.decode_jpeg(
