@@ -11,12 +11,18 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import platformdirs
-from PIL import Image, ImageDraw, ImageFilter
 
 from .. import APP_NAME
+
+if TYPE_CHECKING:
+    import numpy as np
+    from PIL import Image
+
+# numpy and Pillow are imported where the images are drawn: the window asks for the demo's
+# folder (`demo_root`) on its GUI thread, and they were 50 ms of it there.
 
 DEMO_VERSION = 1
 DEMO_COUNTS = {"normal": 900, "scratch": 80, "dent": 20}
@@ -48,6 +54,8 @@ def ensure_demo_dataset(root: Path | None = None) -> Path:
 
 
 def write_demo_dataset(root: Path, counts: dict[str, int] | None = None, seed: int = 0) -> None:
+    import numpy as np
+
     for class_index, (name, n) in enumerate((counts or DEMO_COUNTS).items()):
         folder = root / name
         folder.mkdir(parents=True, exist_ok=True)
@@ -57,6 +65,9 @@ def write_demo_dataset(root: Path, counts: dict[str, int] | None = None, seed: i
 
 
 def _render(kind: str, rng: np.random.Generator) -> Image.Image:
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFilter
+
     s = DEMO_SIZE
     # Brushed-metal base: a tinted gradient with streaky noise.
     base = rng.uniform(110, 170)
