@@ -212,8 +212,8 @@ def _load_with_pillow(
             width, height, orientation = _displayed(size, exif_orientation(img))
             out = ImageOps.exif_transpose(img) or img
             out = normalize_mode(out)
-            if max_side is not None and max(out.size) > max_side:
-                out.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+            if max_side is not None:
+                _shrink(out, max_side)
             if out is img:
                 out = img.copy()  # detach from the closed file
         info = ImageInfo(
@@ -246,6 +246,12 @@ def draft_box(size: tuple[int, int], max_side: int) -> tuple[int, int]:
     if w >= h:
         return (max_side, max(1, -(-h * max_side // w)))
     return (max(1, -(-w * max_side // h)), max_side)
+
+
+def _shrink(img: Image.Image, max_side: int) -> None:
+    """Shrink a decoded image in place to fit in `max_side` (what a draft left larger)."""
+    if max(img.size) > max_side:
+        img.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
 
 
 def load_array(path: str | os.PathLike[str], max_side: int | None = None) -> np.ndarray:
@@ -344,8 +350,7 @@ def _load_plain_jpeg(
     if arr is None:
         return None
     img = Image.fromarray(arr)
-    if max(img.size) > max_side:
-        img.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    _shrink(img, max_side)
     mode = "L" if jpeg.layers == 1 else "RGB"
     info = ImageInfo(jpeg.width, jpeg.height, mode, "JPEG", jpeg.stat.st_size, True, 1)
     return img, info
