@@ -19,6 +19,8 @@ from .safe_read import NotRegularFileError, open_regular
 if TYPE_CHECKING:
     import numpy as np
 
+    from .plain_jpeg import PlainJpeg
+
 # numpy is imported where a pixel array is made, not here: it is a tenth of a second of
 # every worker's start-up. A scan's check needs it only once it meets a JPEG (simplejpeg
 # returns arrays), which on 20,000 JPEGs the faster decode repays many times over.
@@ -315,7 +317,7 @@ def _verify_with_pillow(path: str | os.PathLike[str]) -> Verified:
         raise error from exc
 
 
-def _plain_jpeg(path: str | os.PathLike[str]):  # -> plain_jpeg.PlainJpeg | None
+def _plain_jpeg(path: str | os.PathLike[str]) -> PlainJpeg | None:
     """A plain JPEG named as one and within the pixel limit, read whole; None otherwise."""
     from . import plain_jpeg
 

@@ -118,40 +118,40 @@ def plain_frame(data: bytes) -> tuple[int, int, int] | None:
     return None
 
 
-def decodes(data: bytes) -> bool:
-    """True if libjpeg-turbo decodes the whole stream (at 1/8 scale) with no error and no
-    warning: nothing truncated, no corrupt entropy-coded data, an end-of-image marker."""
+def _strict_decode(data: bytes, **options) -> np.ndarray | None:
+    """simplejpeg's decode with any warning an error; None when it fails, whatever the
+    reason (Pillow then names it)."""
     import simplejpeg
 
     try:
-        simplejpeg.decode_jpeg(
-            data, colorspace="GRAY", min_height=1, min_width=1, min_factor=8, strict=True
-        )
-    except Exception:  # whatever it is, Pillow's check will name it
-        return False
-    return True
+        return simplejpeg.decode_jpeg(data, strict=True, **options)
+    except Exception:
+        return None
+
+
+def decodes(data: bytes) -> bool:
+    """True if libjpeg-turbo decodes the whole stream (at 1/8 scale) with no error and no
+    warning: nothing truncated, no corrupt entropy-coded data, an end-of-image marker."""
+    options = {"colorspace": "GRAY", "min_height": 1, "min_width": 1, "min_factor": 8}
+    return _strict_decode(data, **options) is not None
 
 
 def decode_scaled(jpeg: PlainJpeg, box: tuple[int, int]) -> np.ndarray | None:
     """The pixels at the DCT scale Pillow's `draft(mode, box)` picks (a libjpeg-turbo
     decode as Pillow's: the same pixels, tested): (h, w, 3) RGB or (h, w) grayscale. None
     if the stream does not decode cleanly, and for an image under 8 px."""
-    import simplejpeg
-
     # simplejpeg takes the smallest of libjpeg's eighths that is large enough, draft() the
     # power of two: they agree unless the image is under 8 px on both sides.
     if min(box) < 1 or (jpeg.width < 8 and jpeg.height < 8):
         return None
     ratio = min(jpeg.width // box[0], jpeg.height // box[1])
     scale = next(s for s in (8, 4, 2, 1) if ratio >= s or s == 1)
-    try:
-        arr = simplejpeg.decode_jpeg(
-            jpeg.data,
-            colorspace="GRAY" if jpeg.layers == 1 else "RGB",
-            min_width=-(-jpeg.width // scale),
-            min_height=-(-jpeg.height // scale),
-            strict=True,
-        )
-    except Exception:  # whatever it is, Pillow will name it
-        return None
-    return arr[..., 0] if jpeg.layers == 1 else arr
+    arr = _strict_decode(
+        jpeg.data,
+        colorspace="GRAY" if jpeg.layers == 1 else "RGB",
+        min_width=-(-jpeg.width // scale),
+        min_height=-(-jpeg.height // scale),
+    )
+    if arr is None or jpeg.layers == 3:
+        return arr
+    return arr[..., 0]

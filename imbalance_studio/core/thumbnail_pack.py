@@ -115,17 +115,16 @@ def _decode(width: int, height: int, mode: str, data: bytes) -> Thumbnail | None
     try:
         if mode == "RGB":
             # Straight into libjpeg-turbo (simplejpeg's build; the same pixels as Pillow's,
-            # tested, and it releases the GIL): the row already says the size and mode, so Pillow's header
-            # parsing and image set-up, 30% of a warm hit at this size, are skipped. Strict:
-            # a stored thumbnail that decodes only with warnings is damaged, and made again.
+            # tested, and it releases the GIL): the row already says the size and mode, so
+            # Pillow's header parsing and image set-up, 30% of a warm hit at this size, are
+            # skipped. Strict: a stored thumbnail that decodes only with warnings is
+            # damaged, and made again.
             import simplejpeg
 
             # The size from the header first: never allocate what the row does not say.
             if simplejpeg.decode_jpeg_header(data)[:2] != (height, width):
                 return None
             pixels = simplejpeg.decode_jpeg(data, colorspace="RGB", strict=True)
-            if pixels.shape != (height, width, 3):
-                return None
             return Thumbnail(width, height, mode, pixels.tobytes())
         if mode == "RGBA":
             with Image.open(io.BytesIO(data), formats=["PNG"]) as img:
