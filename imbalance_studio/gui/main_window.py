@@ -157,7 +157,8 @@ class MainWindow(QMainWindow):
         # that a folder opened at start-up (launch's timer) starts its scan first: the scan's
         # worker then lists and verifies while this thread builds the panels.
         self._workbench: Workbench | None = None
-        QTimer.singleShot(0, lambda: QTimer.singleShot(0, lambda: self.workbench))
+        # With the window as context: a window closed and deleted first builds nothing.
+        QTimer.singleShot(0, self, lambda: QTimer.singleShot(0, self, lambda: self.workbench))
 
     @property
     def workbench(self) -> Workbench:

@@ -49,6 +49,7 @@ class Workbench(QObject):
         self._export_pending: tuple | None = None
         # The folder of an export asked for while its images were checked (None: none).
         self._export_after_check: Any = None
+        self._export_after_plan_wait = False  # an export waits for the plan of an edit
         self._synced: Any = None  # the project whose stacks the editor shows
         self.export_dialog: Any = None
 
@@ -332,9 +333,12 @@ class Workbench(QObject):
                 session.scanStarted.connect(self._drop_export_wait)  # another folder
             self._export_after_check = session.root
             return
-        if c.busy:  # an edit is still being planned: export what the user sees, not the old plan
+        if c.planning:  # an edit is being planned: export what the user sees, not the old plan
             bar.showMessage("Updating the plan…")
-            c.planChanged.connect(self._export_after_plan)
+            if not self._export_after_plan_wait:
+                self._export_after_plan_wait = True
+                c.planChanged.connect(self._export_after_plan)
+                c.error.connect(self._drop_plan_wait)  # e.g. the plan failed: none is coming
             return
         dataset, project, plan = c.dataset, snapshot(c.project), c.plan
         if not any(cp.generate for cp in plan.splits["train"]):
@@ -388,8 +392,14 @@ class Workbench(QObject):
             self.window.statusBar().clearMessage()
 
     def _export_after_plan(self, _plan) -> None:
-        self.controller.planChanged.disconnect(self._export_after_plan)
+        self._drop_plan_wait()
         QTimer.singleShot(0, self.export)
+
+    def _drop_plan_wait(self, *_: object) -> None:
+        if self._export_after_plan_wait:
+            self._export_after_plan_wait = False
+            self.controller.planChanged.disconnect(self._export_after_plan)
+            self.controller.error.disconnect(self._drop_plan_wait)
 
     def _open_export_dialog(self, dataset, project, plan, generated, staging=None) -> None:
         from .export import ExportDialog

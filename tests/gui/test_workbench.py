@@ -145,7 +145,14 @@ def gated_check(monkeypatch):
     import imbalance_studio.core.scanning as scanning
 
     gate, real_check = threading.Event(), scanning.check_file
-    monkeypatch.setattr(scanning, "check_file", lambda path: gate.wait(10) and real_check(path))
+
+    def gated(path: str):
+        # Never a verdict of the gate's own: a wait that timed out (a slow machine) would
+        # otherwise fail the scan, and the test with a misleading timeout.
+        gate.wait(120)
+        return real_check(path)
+
+    monkeypatch.setattr(scanning, "check_file", gated)
     yield gate
     gate.set()
 
@@ -175,7 +182,15 @@ def test_an_export_asked_for_while_images_are_checked_waits_for_the_check(
     qtbot.wait(50)
     assert bench.export_dialog is None, "no export of images the check has not passed"
     gated_check.set()
-    qtbot.waitUntil(lambda: bench.export_dialog is not None, timeout=60_000)
+    c = window.curation.controller
+    try:
+        qtbot.waitUntil(lambda: bench.export_dialog is not None, timeout=60_000)
+    except qtbot.TimeoutError:
+        raise AssertionError(
+            f"no export dialog: phase {window.session.phase!r}, checked "
+            f"{window.session.checked}, planning {c.planning}, busy {c.busy}, inspecting "
+            f"{bench.inspection.busy}, status {window.statusBar().currentMessage()!r}"
+        ) from None
     assert window.session.checked
     assert bad not in bench.export_dialog._dataset.paths  # the checked dataset, planned anew
 
@@ -205,3 +220,17 @@ def test_a_waiting_export_is_dropped_on_cancel_and_on_another_folder(
     wait_scanned(window)
     qtbot.wait(200)
     assert bench.export_dialog is None and window.session.dataset.root == second
+
+
+def test_export_opens_while_an_autosave_is_pending(qtbot, window, wait_scanned, tmp_path):
+    """An edit that needs no new plan (a threshold, a QA decision) leaves an autosave pending:
+    Export must not wait for a plan that is not coming."""
+    from datasets import write_digits
+
+    root = tmp_path / "digits"
+    write_digits(root, counts=[30, 10])
+    cur = ready(qtbot, window, wait_scanned, root)
+    cur.controller.project_edited(replan=False)
+    assert cur.controller.busy and not cur.controller.planning
+    window.workbench.export_action.trigger()
+    qtbot.waitUntil(lambda: window.workbench.export_dialog is not None, timeout=10_000)

@@ -102,6 +102,17 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
         )
 
     @property
+    def planning(self) -> bool:
+        """A new plan is on its way (`planChanged` follows): an edit waits for its debounce,
+        a plan is being made, or the identical-file search the plan needs still runs. Unlike
+        `busy`, not an autosave or a reconcile, after which no plan comes."""
+        from ..jobs import runner  # not at start-up: it brings superqt
+
+        return (
+            self._plan_timer.isActive() or self._finding_groups or runner().running(self._plan_key)
+        )
+
+    @property
     def split_assignment(self) -> SplitAssignment | None:
         """The split of every sample of `dataset` behind the current plan (None: not yet)."""
         return self._split
@@ -350,7 +361,6 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
         self._finding_groups = True
 
         def done(groups: dict[str, str], root: Path = dataset.root) -> None:
-            self._finding_groups = False
             if self.dataset is None or self.dataset.root != root:
                 return
             self._groups = groups
@@ -360,9 +370,13 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
                 )
             self.schedule_plan(now=True)
 
+        def ended() -> None:  # after `done`, or a failure (then no plan comes)
+            self._finding_groups = False
+
         self.run_job(
-            iter_content_groups, dataset, done=done, failed="Could not compare files", serial=True
-        )
+            iter_content_groups, dataset, done=done, failed="Could not compare files",
+            then=ended, serial=True,
+        )  # fmt: skip
 
     def run_job(
         self,
