@@ -50,6 +50,7 @@ class Workbench(QObject):
         # The folder of an export asked for while its images were checked (None: none).
         self._export_after_check: Any = None
         self._export_after_plan_wait = False  # an export waits for the plan of an edit
+        self._export_after_inspection = False  # an export waits for the duplicate search
         self._synced: Any = None  # the project whose stacks the editor shows
         self.export_dialog: Any = None
 
@@ -333,6 +334,18 @@ class Workbench(QObject):
                 session.scanStarted.connect(self._drop_export_wait)  # another folder
             self._export_after_check = session.root
             return
+        inspection = self.inspection
+        if inspection.busy and inspection.grouping:
+            # Near duplicates found later would be split apart by the plan exported now: the
+            # same picture in train and in val (a leak the export promises not to make).
+            bar.showMessage(
+                "Looking for near duplicates: the export opens when they are kept together."
+            )
+            if not self._export_after_inspection:
+                self._export_after_inspection = True
+                inspection.changed.connect(self._export_when_inspected)
+                session.scanStarted.connect(self._drop_inspection_wait)  # another folder
+            return
         if c.planning:  # an edit is being planned: export what the user sees, not the old plan
             bar.showMessage("Updating the plan…")
             if not self._export_after_plan_wait:
@@ -390,6 +403,17 @@ class Workbench(QObject):
         if self._export_after_check is not None:
             self._export_after_check = None
             self.window.statusBar().clearMessage()
+
+    def _export_when_inspected(self) -> None:
+        if not self.inspection.busy:  # done (its groups are being planned) or cancelled
+            self._drop_inspection_wait()
+            QTimer.singleShot(0, self.export)
+
+    def _drop_inspection_wait(self, *_: object) -> None:
+        if self._export_after_inspection:
+            self._export_after_inspection = False
+            self.inspection.changed.disconnect(self._export_when_inspected)
+            self.window.session.scanStarted.disconnect(self._drop_inspection_wait)
 
     def _export_after_plan(self, _plan) -> None:
         self._drop_plan_wait()

@@ -14,8 +14,8 @@ def ready(qtbot, window, wait_scanned, root):
     window.open_folder(root)
     wait_scanned(window)
     qtbot.waitUntil(
-        lambda: cur.controller.plan is not None and not cur.controller.busy, timeout=30_000
-    )
+        lambda: cur.controller.plan is not None and not window.workbench.busy, timeout=60_000
+    )  # the plan made with the inspection's duplicate groups
     return cur
 
 
@@ -234,3 +234,57 @@ def test_export_opens_while_an_autosave_is_pending(qtbot, window, wait_scanned, 
     assert cur.controller.busy and not cur.controller.planning
     window.workbench.export_action.trigger()
     qtbot.waitUntil(lambda: window.workbench.export_dialog is not None, timeout=10_000)
+
+
+def test_an_export_asked_for_while_duplicates_are_searched_keeps_them_together(
+    qtbot, window, wait_scanned, tmp_path, monkeypatch, request
+):
+    """Export waits for the inspection: a plan made before the near-duplicate groups were
+    known would put copies of one picture in train and in val."""
+    import threading
+
+    from photo_corpus import build_corpus
+
+    import imbalance_studio.core.inspect as inspect_mod
+
+    corpus = build_corpus(tmp_path / "photos", n_base=30, n_groups=12)
+    gate, real = threading.Event(), inspect_mod.iter_split_groups
+    request.addfinalizer(gate.set)
+
+    def gated(*args, **kwargs):
+        gate.wait(120)
+        return (yield from real(*args, **kwargs))
+
+    monkeypatch.setattr(inspect_mod, "iter_split_groups", gated)
+    bench = window.workbench
+    window.open_folder(corpus.root)
+    wait_scanned(window)
+    c = bench.controller
+    qtbot.waitUntil(lambda: c.plan is not None and not c.busy, timeout=30_000)
+    assert bench.inspection.busy
+    bench.export_action.trigger()
+    assert "near duplicates" in window.statusBar().currentMessage()
+    qtbot.wait(100)
+    assert bench.export_dialog is None, "no export of a split made without the groups"
+    gate.set()
+    qtbot.waitUntil(lambda: bench.export_dialog is not None, timeout=90_000)
+    assert bench.inspection.report.groups
+    leak = bench.export_dialog._leak_check
+    assert leak is not None and leak["near_duplicate_pairs_across_splits"] == 0
+
+
+def test_a_delivered_plan_is_no_longer_awaited(qtbot, window, wait_scanned, tmp_path):
+    """When `planChanged` arrives, no plan is still coming: an export woken by it must not wait
+    again (the plan's job is still winding down in its thread at that moment)."""
+    from datasets import write_digits
+
+    root = tmp_path / "digits"
+    write_digits(root, counts=[30, 10])
+    cur = ready(qtbot, window, wait_scanned, root)
+    c = cur.controller
+    seen: list[bool] = []
+    c.planChanged.connect(lambda _plan: seen.append(c.planning))
+    c.schedule_plan(now=True)
+    assert c.planning
+    qtbot.waitUntil(lambda: bool(seen), timeout=30_000)
+    assert seen == [False]

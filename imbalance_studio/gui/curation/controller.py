@@ -62,6 +62,7 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
         self._split: SplitAssignment | None = None
         self._pending_project: tuple[Project, Path | None] | None = None
         self._finding_groups = False
+        self._plan_token: object | None = None  # the plan being made (see `planning`)
         self._unsaved_outside_undo = False  # edits that are not on the undo stack
         self._jobs_running = 0  # jobs started by run_job that have not ended yet
         # A newer plan (or reconcile) replaces the one still running: the runner's key.
@@ -106,11 +107,9 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
         """A new plan is on its way (`planChanged` follows): an edit waits for its debounce,
         a plan is being made, or the identical-file search the plan needs still runs. Unlike
         `busy`, not an autosave or a reconcile, after which no plan comes."""
-        from ..jobs import runner  # not at start-up: it brings superqt
-
-        return (
-            self._plan_timer.isActive() or self._finding_groups or runner().running(self._plan_key)
-        )
+        # Not `runner().running(key)`: a job is still tracked for a moment after its result
+        # has been delivered, and a wait begun then would wait for a plan that never comes.
+        return self._plan_timer.isActive() or self._finding_groups or self._plan_token is not None
 
     @property
     def split_assignment(self) -> SplitAssignment | None:
@@ -317,8 +316,14 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
         if self.dataset is None or self.project is None or self._groups is None:
             return
         near = self._near_groups
+        token = self._plan_token = object()  # this plan is the one `planning` waits for
+
+        def delivered() -> None:  # its result arrived, it failed, or a newer plan replaced it
+            if self._plan_token is token:
+                self._plan_token = None
 
         def done(result: tuple[Plan, dict[str, int], SplitAssignment]) -> None:
+            delivered()  # before planChanged: whoever it wakes sees no plan still coming
             # A plan made before the inspection's groups changed is stale (its split too):
             # the plan scheduled by that change replaces it.
             if near is self._near_groups:
@@ -334,6 +339,7 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
             key=self._plan_key,
             done=done,
             failed="Could not make the plan",
+            then=delivered,
             serial=True,
         )
 
@@ -361,6 +367,7 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
         self._finding_groups = True
 
         def done(groups: dict[str, str], root: Path = dataset.root) -> None:
+            self._finding_groups = False
             if self.dataset is None or self.dataset.root != root:
                 return
             self._groups = groups
@@ -370,7 +377,7 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
                 )
             self.schedule_plan(now=True)
 
-        def ended() -> None:  # after `done`, or a failure (then no plan comes)
+        def ended() -> None:  # a failure: no plan comes
             self._finding_groups = False
 
         self.run_job(

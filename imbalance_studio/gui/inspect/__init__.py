@@ -82,6 +82,11 @@ class Inspection(QObject):
     def busy(self) -> bool:
         return self.running
 
+    @property
+    def grouping(self) -> bool:
+        """Whether the plan's split keeps the duplicate groups found here together."""
+        return self._settings().group_duplicates
+
     # -- the job ------------------------------------------------------------------------
     def start(self, dataset: Any = None) -> None:
         from ...core.inspect import iter_split_groups
