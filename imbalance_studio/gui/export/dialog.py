@@ -97,9 +97,16 @@ class ExportDialog(JobDialog):
 
         self.copy_button = QRadioButton("Copy originals")
         self.link_button = QRadioButton(
-            "Hard-link originals (same disk only: instant, no extra space; editing an exported "
-            "original in place would edit the dataset file)"
+            "Hard-link originals (same disk only: instant, no extra space)"
         )
+        # Wrapped under the choice, not in its text: a radio button does not wrap, and the
+        # dialog cut this warning off at its usual width.
+        self.link_note = QLabel(
+            "A hard-linked original is the dataset's own file: editing it in the export "
+            "in place edits the dataset too."
+        )
+        self.link_note.setWordWrap(True)
+        self.link_note.setEnabled(False)  # greyed: a note on the choice above
         self.copy_button.setChecked(True)
         group = QButtonGroup(self)
         group.addButton(self.copy_button)
@@ -121,6 +128,7 @@ class ExportDialog(JobDialog):
         form.addRow("Export to", row)
         form.addRow("Originals", self.copy_button)
         form.addRow("", self.link_button)
+        form.addRow("", self.link_note)
         form.addRow("", self.keep_exif)
         form.addRow("", self.overwrite)
         form.addRow("", self.overwrite_all)
