@@ -316,6 +316,11 @@ class Workbench(QObject):
         c = self.controller
         if c.dataset is None or c.project is None or c.plan is None:
             return
+        dialog = self.export_dialog
+        if dialog is not None and shiboken6.isValid(dialog) and dialog.isVisible():
+            dialog.raise_()  # one export dialog at a time (a second could write the same folder)
+            dialog.activateWindow()
+            return
         bar = self.window.statusBar()
         panel = self.generate_tab.widget
         if self._export_pending is not None or (panel is not None and panel.busy):
@@ -350,9 +355,14 @@ class Workbench(QObject):
             bar.showMessage("Updating the plan…")
             if not self._export_after_plan_wait:
                 self._export_after_plan_wait = True
-                c.planChanged.connect(self._export_after_plan)
-                c.error.connect(self._drop_plan_wait)  # e.g. the plan failed: none is coming
+                c.planningEnded.connect(self._export_after_plan)  # with a plan, or failed
+                session.scanStarted.connect(self._drop_plan_wait)  # another folder
             return
+        # Going ahead: a wait left from an earlier click must not open a second export.
+        if self._export_after_check is not None:
+            self._drop_export_wait()
+        self._drop_inspection_wait()
+        self._drop_plan_wait()
         dataset, project, plan = c.dataset, snapshot(c.project), c.plan
         if not any(cp.generate for cp in plan.splits["train"]):
             try:  # the export reads its record of unusable originals, if any
@@ -415,15 +425,15 @@ class Workbench(QObject):
             self.inspection.changed.disconnect(self._export_when_inspected)
             self.window.session.scanStarted.disconnect(self._drop_inspection_wait)
 
-    def _export_after_plan(self, _plan) -> None:
+    def _export_after_plan(self) -> None:
         self._drop_plan_wait()
-        QTimer.singleShot(0, self.export)
+        QTimer.singleShot(0, self.export)  # which looks again: a newer plan may be coming
 
     def _drop_plan_wait(self, *_: object) -> None:
         if self._export_after_plan_wait:
             self._export_after_plan_wait = False
-            self.controller.planChanged.disconnect(self._export_after_plan)
-            self.controller.error.disconnect(self._drop_plan_wait)
+            self.controller.planningEnded.disconnect(self._export_after_plan)
+            self.window.session.scanStarted.disconnect(self._drop_plan_wait)
 
     def _open_export_dialog(self, dataset, project, plan, generated, staging=None) -> None:
         from .export import ExportDialog

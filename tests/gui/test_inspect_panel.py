@@ -169,3 +169,17 @@ def _twins(c):
     for path, key in c._groups.items():
         by_key.setdefault(key, []).append(path)
     return by_key.values()
+
+
+def test_an_inspection_replaced_by_a_newer_one_is_still_running(
+    qtbot, window, wait_scanned, corpus
+):
+    """A restarted inspection's old job ends while the new one runs: the tab (and an export
+    waiting for the duplicate groups) must not take that for the end."""
+    inspection, _c = _inspected(qtbot, window, wait_scanned, corpus.root)
+    seen: list[bool] = []
+    inspection.changed.connect(lambda: seen.append(inspection.busy))
+    inspection.start()
+    inspection.start()  # replaces the first
+    qtbot.waitUntil(lambda: not inspection.busy, timeout=60_000)
+    assert seen[-1] is False and seen.count(False) == 1, seen  # one end: the newer job's

@@ -288,3 +288,59 @@ def test_a_delivered_plan_is_no_longer_awaited(qtbot, window, wait_scanned, tmp_
     assert c.planning
     qtbot.waitUntil(lambda: bool(seen), timeout=30_000)
     assert seen == [False]
+
+
+def test_planning_spans_a_folder_opened_while_the_last_one_is_compared(
+    qtbot, window, wait_scanned, tmp_path, monkeypatch, request
+):
+    """The first folder's identical-file search ending (for a folder no longer shown) does
+    not end the wait for the second folder's plan."""
+    import threading
+
+    from datasets import write_digits
+
+    import imbalance_studio.gui.curation.controller as controller_mod
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    write_digits(first, counts=[30, 10])
+    write_digits(second, counts=[12, 6])
+    gate, real = threading.Event(), controller_mod.iter_content_groups
+    request.addfinalizer(gate.set)
+    started: list[str] = []
+
+    def gated(dataset, *args, **kwargs):
+        started.append(dataset.root.name)
+        if dataset.root.name == "first":
+            gate.wait(120)
+        return (yield from real(dataset, *args, **kwargs))
+
+    monkeypatch.setattr(controller_mod, "iter_content_groups", gated)
+    c = window.workbench.controller
+    window.open_folder(first)
+    qtbot.waitUntil(lambda: started == ["first"], timeout=30_000)
+    window.open_folder(second)
+    wait_scanned(window)
+    assert c.planning and c.dataset.root == second
+    events: list[str] = []
+    c.planChanged.connect(lambda _plan: events.append("plan"))
+    c.planningEnded.connect(lambda: events.append("ended"))
+    gate.set()
+    qtbot.waitUntil(lambda: not c.planning and "ended" in events, timeout=30_000)
+    assert events[:2] == ["plan", "ended"], events  # no end before the second folder's plan
+    assert sum(c.plan.original_counts("train") + c.plan.original_counts("val")
+               + c.plan.original_counts("test")) == 18  # fmt: skip
+
+
+def test_a_second_export_click_raises_the_open_dialog(qtbot, window, wait_scanned, tmp_path):
+    from datasets import write_digits
+
+    root = tmp_path / "digits"
+    write_digits(root, counts=[30, 10])
+    ready(qtbot, window, wait_scanned, root)
+    bench = window.workbench
+    bench.export_action.trigger()
+    qtbot.waitUntil(lambda: bench.export_dialog is not None, timeout=10_000)
+    first = bench.export_dialog
+    bench.export_action.trigger()
+    qtbot.wait(100)
+    assert bench.export_dialog is first and first.isVisible()

@@ -43,6 +43,7 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
     projectChanged = Signal()  # project replaced, saved, or its file changed
     marksChanged = Signal(object)  # iterable of rel paths whose mark changed
     planChanged = Signal(object)  # Plan
+    planningEnded = Signal()  # `planning` turned False (after planChanged, or with no plan)
     status = Signal(str)  # one-line messages for the status bar
     error = Signal(str)  # a problem the user must see
     reconciled = Signal(object)  # ReconcileReport, after a project meets its folder
@@ -61,8 +62,10 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
         self._near_groups: dict[str, str] | None = None  # from the Inspect panel
         self._split: SplitAssignment | None = None
         self._pending_project: tuple[Project, Path | None] | None = None
-        self._finding_groups = False
-        self._plan_token: object | None = None  # the plan being made (see `planning`)
+        # The identical-file search and the plan being made (see `planning`); a token, not a
+        # flag: a search or plan replaced by a newer one must not end the newer one's wait.
+        self._search_token: object | None = None
+        self._plan_token: object | None = None
         self._unsaved_outside_undo = False  # edits that are not on the undo stack
         self._jobs_running = 0  # jobs started by run_job that have not ended yet
         # A newer plan (or reconcile) replaces the one still running: the runner's key.
@@ -110,6 +113,14 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
         # Not `runner().running(key)`: a job is still tracked for a moment after its result
         # has been delivered, and a wait begun then would wait for a plan that never comes.
         return self._plan_timer.isActive() or self._finding_groups or self._plan_token is not None
+
+    @property
+    def _finding_groups(self) -> bool:
+        return self._search_token is not None
+
+    def _planning_maybe_ended(self) -> None:
+        if not self.planning:
+            self.planningEnded.emit()
 
     @property
     def split_assignment(self) -> SplitAssignment | None:
@@ -314,6 +325,7 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
 
     def _start_plan(self) -> None:
         if self.dataset is None or self.project is None or self._groups is None:
+            self._planning_maybe_ended()  # the debounce ended with nothing to plan
             return
         near = self._near_groups
         token = self._plan_token = object()  # this plan is the one `planning` waits for
@@ -321,13 +333,18 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
         def delivered() -> None:  # its result arrived, it failed, or a newer plan replaced it
             if self._plan_token is token:
                 self._plan_token = None
+                self._planning_maybe_ended()
 
         def done(result: tuple[Plan, dict[str, int], SplitAssignment]) -> None:
-            delivered()  # before planChanged: whoever it wakes sees no plan still coming
             # A plan made before the inspection's groups changed is stale (its split too):
             # the plan scheduled by that change replaces it.
-            if near is self._near_groups:
-                self._on_plan(result)
+            if near is not self._near_groups:
+                delivered()
+                return
+            if self._plan_token is token:
+                self._plan_token = None  # planChanged's listeners see no plan coming
+            self._on_plan(result)
+            self._planning_maybe_ended()
 
         self.run_job(
             iter_replan,
@@ -364,21 +381,24 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
         )  # fmt: skip
 
     def _find_identical_files(self, dataset: Dataset) -> None:
-        self._finding_groups = True
+        token = self._search_token = object()
+
+        def ended() -> None:  # after `done`, or a failure (then no plan comes)
+            if self._search_token is token:
+                self._search_token = None
+                self._planning_maybe_ended()
 
         def done(groups: dict[str, str], root: Path = dataset.root) -> None:
-            self._finding_groups = False
-            if self.dataset is None or self.dataset.root != root:
-                return
-            self._groups = groups
-            if groups:  # silence otherwise: "scan complete" is the message that matters
-                self.status.emit(
-                    f"{len(groups)} files have an identical twin; twins share a split."
-                )
-            self.schedule_plan(now=True)
-
-        def ended() -> None:  # a failure: no plan comes
-            self._finding_groups = False
+            if self._search_token is token:
+                self._search_token = None  # the plan scheduled below takes over `planning`
+            if self.dataset is not None and self.dataset.root == root:
+                self._groups = groups
+                if groups:  # silence otherwise: "scan complete" is the message that matters
+                    self.status.emit(
+                        f"{len(groups)} files have an identical twin; twins share a split."
+                    )
+                self.schedule_plan(now=True)
+            self._planning_maybe_ended()  # when nothing was planned (another folder since)
 
         self.run_job(
             iter_content_groups, dataset, done=done, failed="Could not compare files",

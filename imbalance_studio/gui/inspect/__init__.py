@@ -139,8 +139,12 @@ class Inspection(QObject):
         self.panel.status.setText(f"Could not inspect the folder: {exc}")
 
     def _finished(self) -> None:
-        self.running = False
-        self.panel.show_running(False)
+        from ..jobs import runner
+
+        # A job replaced by a newer one (a rescan, another threshold) ends while the newer
+        # one runs: still running then.
+        self.running = runner().running(self._key)
+        self.panel.show_running(self.running)
         self.changed.emit()
 
     # -- settings (kept in the project) ---------------------------------------------------
