@@ -358,6 +358,11 @@ class Workbench(QObject):
                 c.planningEnded.connect(self._export_after_plan)  # with a plan, or failed
                 session.scanStarted.connect(self._drop_plan_wait)  # another folder
             return
+        if not c.plan_current:  # an edit's plan failed (its message is on screen)
+            bar.showMessage(
+                "Export not opened: the plan for what the window shows could not be made.", 15000
+            )
+            return
         # Going ahead: a wait left from an earlier click must not open a second export.
         if self._export_after_check is not None:
             self._drop_export_wait()

@@ -344,3 +344,30 @@ def test_a_second_export_click_raises_the_open_dialog(qtbot, window, wait_scanne
     bench.export_action.trigger()
     qtbot.wait(100)
     assert bench.export_dialog is first and first.isVisible()
+
+
+def test_export_is_not_opened_with_the_plan_from_before_a_failed_replan(
+    qtbot, window, wait_scanned, tmp_path, monkeypatch
+):
+    from datasets import write_digits
+
+    import imbalance_studio.gui.curation.controller as controller_mod
+
+    root = tmp_path / "digits"
+    write_digits(root, counts=[30, 10])
+    cur = ready(qtbot, window, wait_scanned, root)
+    c, bench = cur.controller, window.workbench
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no plan today")
+        yield
+
+    monkeypatch.setattr(controller_mod, "iter_replan", broken)
+    c.schedule_plan(now=True)  # as an edit does
+    bench.export_action.trigger()
+    assert "Updating the plan" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: not c.planning, timeout=30_000)
+    qtbot.wait(100)
+    assert bench.export_dialog is None, "not with the plan made before the edit"
+    assert "Export not opened" in window.statusBar().currentMessage()
+    assert not c.plan_current

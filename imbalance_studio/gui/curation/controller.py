@@ -66,6 +66,10 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
         # flag: a search or plan replaced by a newer one must not end the newer one's wait.
         self._search_token: object | None = None
         self._plan_token: object | None = None
+        self._plans_started = 0
+        # Whether `plan` is the plan of what is shown: not after another dataset arrived or
+        # an edit's plan failed (then the plan is of something else, and is not exported).
+        self.plan_current = False
         self._unsaved_outside_undo = False  # edits that are not on the undo stack
         self._jobs_running = 0  # jobs started by run_job that have not ended yet
         # A newer plan (or reconcile) replaces the one still running: the runner's key.
@@ -137,6 +141,7 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
             dataset is not None and self.dataset is not None and dataset.root == self.dataset.root
         )
         self.dataset = dataset
+        self.plan_current = False  # the plan was of the last sample list
         if dataset is None:
             self.project, self.plan = None, None
             self.projectChanged.emit()
@@ -329,10 +334,12 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
             return
         near = self._near_groups
         token = self._plan_token = object()  # this plan is the one `planning` waits for
+        self._plans_started += 1
 
         def delivered() -> None:  # its result arrived, it failed, or a newer plan replaced it
-            if self._plan_token is token:
+            if self._plan_token is token:  # failed (a delivered one gave its token up)
                 self._plan_token = None
+                self.plan_current = False
                 self._planning_maybe_ended()
 
         def done(result: tuple[Plan, dict[str, int], SplitAssignment]) -> None:
@@ -343,8 +350,10 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
                 return
             if self._plan_token is token:
                 self._plan_token = None  # planChanged's listeners see no plan coming
-            self._on_plan(result)
-            self._planning_maybe_ended()
+            try:
+                self._on_plan(result)
+            finally:
+                self._planning_maybe_ended()
 
         self.run_job(
             iter_replan,
@@ -364,6 +373,7 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
         from ..main_thread_gc import adopt
 
         self.plan, self.train_counts, self._split = result
+        self.plan_current = True
         adopt(len(self._split.splits))  # a plan holds every path of the dataset
         self.planChanged.emit(self.plan)
 
@@ -391,6 +401,7 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
         def done(groups: dict[str, str], root: Path = dataset.root) -> None:
             if self._search_token is token:
                 self._search_token = None  # the plan scheduled below takes over `planning`
+            started = self._plans_started
             if self.dataset is not None and self.dataset.root == root:
                 self._groups = groups
                 if groups:  # silence otherwise: "scan complete" is the message that matters
@@ -398,7 +409,8 @@ class CurationController(QaDecisions, ProjectFiles, QObject):
                         f"{len(groups)} files have an identical twin; twins share a split."
                     )
                 self.schedule_plan(now=True)
-            self._planning_maybe_ended()  # when nothing was planned (another folder since)
+            if self._plans_started == started:  # nothing planned (another folder since)
+                self._planning_maybe_ended()
 
         self.run_job(
             iter_content_groups, dataset, done=done, failed="Could not compare files",
