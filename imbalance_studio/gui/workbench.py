@@ -11,6 +11,7 @@ editor the first time it is shown).
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
@@ -49,8 +50,9 @@ class Workbench(QObject):
         self._export_pending: tuple | None = None
         # The folder of an export asked for while its images were checked (None: none).
         self._export_after_check: Any = None
-        self._export_after_plan_wait = False  # an export waits for the plan of an edit
-        self._export_after_inspection = False  # an export waits for the duplicate search
+        # An export waiting for the duplicate search or a plan: (signal, its slot), see
+        # `_export_when`.
+        self._export_wait: tuple[SignalInstance, Callable[..., None]] | None = None
         self._synced: Any = None  # the project whose stacks the editor shows
         self.export_dialog: Any = None
 
@@ -343,20 +345,13 @@ class Workbench(QObject):
         if inspection.busy and inspection.grouping:
             # Near duplicates found later would be split apart by the plan exported now: the
             # same picture in train and in val (a leak the export promises not to make).
-            bar.showMessage(
-                "Looking for near duplicates: the export opens when they are kept together."
-            )
-            if not self._export_after_inspection:
-                self._export_after_inspection = True
-                inspection.changed.connect(self._export_when_inspected)
-                session.scanStarted.connect(self._drop_inspection_wait)  # another folder
+            self._export_when(
+                inspection.changed, lambda: not inspection.busy,  # done, or cancelled
+                "Looking for near duplicates: the export opens when they are kept together.",
+            )  # fmt: skip
             return
         if c.planning:  # an edit is being planned: export what the user sees, not the old plan
-            bar.showMessage("Updating the plan…")
-            if not self._export_after_plan_wait:
-                self._export_after_plan_wait = True
-                c.planningEnded.connect(self._export_after_plan)  # with a plan, or failed
-                session.scanStarted.connect(self._drop_plan_wait)  # another folder
+            self._export_when(c.planningEnded, lambda: True, "Updating the plan…")
             return
         if not c.plan_current:  # an edit's plan failed (its message is on screen)
             bar.showMessage(
@@ -366,8 +361,7 @@ class Workbench(QObject):
         # Going ahead: a wait left from an earlier click must not open a second export.
         if self._export_after_check is not None:
             self._drop_export_wait()
-        self._drop_inspection_wait()
-        self._drop_plan_wait()
+        self._drop_wait()
         dataset, project, plan = c.dataset, snapshot(c.project), c.plan
         if not any(cp.generate for cp in plan.splits["train"]):
             try:  # the export reads its record of unusable originals, if any
@@ -419,26 +413,26 @@ class Workbench(QObject):
             self._export_after_check = None
             self.window.statusBar().clearMessage()
 
-    def _export_when_inspected(self) -> None:
-        if not self.inspection.busy:  # done (its groups are being planned) or cancelled
-            self._drop_inspection_wait()
-            QTimer.singleShot(0, self.export)
+    def _export_when(self, signal: SignalInstance, ready: Callable[[], bool], message: str) -> None:
+        """Export again once `signal` fires with `ready()` true (one wait at a time: a newer
+        one replaces it). Dropped when another folder is opened or an export goes ahead."""
+        self.window.statusBar().showMessage(message)
+        self._drop_wait()
 
-    def _drop_inspection_wait(self, *_: object) -> None:
-        if self._export_after_inspection:
-            self._export_after_inspection = False
-            self.inspection.changed.disconnect(self._export_when_inspected)
-            self.window.session.scanStarted.disconnect(self._drop_inspection_wait)
+        def fire(*_: object) -> None:
+            if ready():
+                self._drop_wait()
+                QTimer.singleShot(0, self.export)  # which looks again: more may be coming
 
-    def _export_after_plan(self) -> None:
-        self._drop_plan_wait()
-        QTimer.singleShot(0, self.export)  # which looks again: a newer plan may be coming
+        signal.connect(fire)
+        self.window.session.scanStarted.connect(self._drop_wait)
+        self._export_wait = (signal, fire)
 
-    def _drop_plan_wait(self, *_: object) -> None:
-        if self._export_after_plan_wait:
-            self._export_after_plan_wait = False
-            self.controller.planningEnded.disconnect(self._export_after_plan)
-            self.window.session.scanStarted.disconnect(self._drop_plan_wait)
+    def _drop_wait(self, *_: object) -> None:
+        if self._export_wait is not None:
+            (signal, fire), self._export_wait = self._export_wait, None
+            signal.disconnect(fire)
+            self.window.session.scanStarted.disconnect(self._drop_wait)
 
     def _open_export_dialog(self, dataset, project, plan, generated, staging=None) -> None:
         from .export import ExportDialog
