@@ -177,6 +177,8 @@ def test_split_settings_parse():
         ("0.7,0.3", "three fractions"),
         ("a,b,c", "numbers"),
         ("0.7,0.2,0.2", "add up"),
+        ("70,15,15", r"between 0 and 1, e\.g\. 0\.7,0\.15,0\.15"),  # percentages
+        ("1.2,-0.1,-0.1", "between 0 and 1"),
     ]:
         with pytest.raises(ValueError, match=msg):
             SplitSettings.parse(bad)

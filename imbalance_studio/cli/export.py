@@ -53,7 +53,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("source", help="a project file (*.isproj.json) or a dataset folder")
     p.add_argument("out", help="the folder to create")
-    p.add_argument("--policy", help=POLICY_HELP)
+    p.add_argument(
+        "--policy",
+        help=f"{POLICY_HELP} (default: a project's own targets; for a folder, none: the "
+        "classes keep their counts and the export says so)",
+    )
     p.add_argument(
         "--method",
         choices=("augment", "duplicate", "diffusion"),

@@ -97,6 +97,11 @@ class SplitSettings(StrictModel):
             train, val, test = (float(p) for p in parts)
         except ValueError:
             raise ValueError(f"split {text!r}: fractions must be numbers") from None
+        if not all(0 <= f <= 1 for f in (train, val, test)):
+            # "70,15,15" is the usual slip: say what is meant rather than three field errors.
+            raise ValueError(
+                f"split {text!r}: each fraction must be between 0 and 1, e.g. 0.7,0.15,0.15"
+            )
         try:
             return cls(train=train, val=val, test=test)
         except ValidationError as exc:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..dataset import Problem
+from ..text import plural
 from .features import Features
 from .near import components, near_pairs
 from .quality import DEFAULT_THRESHOLDS, QualityFlag, flags, score_table, traits
@@ -123,7 +124,8 @@ class InspectReport:
         if not n or held <= LOOSE_SHARE * n:
             return ""
         return (
-            f"{len(big)} near-duplicate groups of {CHAIN_SIZE} or more images hold {held:,} "
+            f"{plural(len(big), 'near-duplicate group')} of {CHAIN_SIZE} or more images "
+            f"{'holds' if len(big) == 1 else 'hold'} {held:,} "
             f"of {n:,} images ({held / n:.0%}): groups this large usually chain different "
             "but alike pictures (small or simple images), not copies. Look at them, or lower "
             "the near-duplicate threshold, before marking all but one."
