@@ -6,7 +6,14 @@ mode. What a decision does is in `review.py`.
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QListView, QSplitter
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QSplitter,
+    QVBoxLayout,
+)
 
 from .compare import CompareView
 from .model import STATUSES, ClassFilter, GeneratedModel
@@ -20,7 +27,7 @@ class QAGallery:
     """The gallery half of `GenerationPanel` (which lays out what `_build_gallery` returns
     and owns `plan`)."""
 
-    def _build_gallery(self) -> tuple[QHBoxLayout, QSplitter]:
+    def _build_gallery(self) -> tuple[QVBoxLayout, QSplitter]:
         """The filter row and the gallery beside the compare pane, wired to each other."""
         self.class_filter = QComboBox()
         self.class_filter.addItem("All classes", "")
@@ -35,10 +42,12 @@ class QAGallery:
         self.reject_mode = QComboBox()
         for key, label in REJECT_CHOICES:
             self.reject_mode.addItem(label, key)
-        filters = QHBoxLayout()
-        filters.addWidget(QLabel("Show:"))
-        filters.addWidget(self.class_filter)
-        filters.addWidget(self.state_filter)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Show:"))
+        row.addWidget(self.class_filter)
+        row.addWidget(self.state_filter)
+        row.addStretch(1)
+        row.addWidget(self.reject_mode)
         legend = QLabel(
             "Badges: <b>unreviewed</b> (diffusion: shown first, review before export), "
             "<b>pending</b>, <b>accepted</b>, <b>rejected</b> · A accept, R reject"
@@ -48,9 +57,13 @@ class QAGallery:
             "one replaces it (the new image appears right after it) or lowers the class's "
             "target, as chosen on the right"
         )
+        # On a line of its own, wrapped: beside the filters it made the tab wider than the
+        # window (a horizontal scroll bar, and the compare view cut off).
+        legend.setWordWrap(True)
+        filters = QVBoxLayout()
+        filters.setContentsMargins(0, 0, 0, 0)
+        filters.addLayout(row)
         filters.addWidget(legend)
-        filters.addStretch(1)
-        filters.addWidget(self.reject_mode)
 
         self.model = GeneratedModel(None, self, tile=TILE)
         self.proxy = ClassFilter(self)
