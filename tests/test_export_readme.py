@@ -164,3 +164,9 @@ def test_the_settings_say_what_oversample_did(root, tmp_path):
     assert rows["oversample"] == (
         f"- policy: oversample (every class to the largest, {largest:,} training images)"
     )
+
+
+def test_an_export_that_made_no_images_names_no_augmentation_stack(root, tmp_path):
+    text = _export(root, tmp_path / "out")  # no targets: nothing is generated
+    assert "- augmentation: none: this export made no new images" in text
+    assert "what generation used" not in text

@@ -64,21 +64,27 @@ def settings_rows(project, plan, link_mode: str, orientation: str) -> list[tuple
     marked_dup = sum(1 for m in project.marks.values() if m.duplicate)
     out.append(("marks", f"{marked_remove} removed, {marked_dup} marked for duplication"))
     aug = project.augment
-    out.append(
-        (
-            "augmentation",
+    if not any(cp.generate for cp in plan.splits["train"]):
+        # Naming a stack here would read as if images had been made with it.
+        out.append(("augmentation", "none: this export made no new images"))
+    else:
+        out.append(
             (
-                "default stack set"
-                if aug.default_stack
-                else "no stack chosen: the label-safe default preset `safe` (no flips, no hue "
-                "shifts or cut-outs: a small rotation/scale/shift/shear on every copy, "
-                "brightness/contrast), what generation used"
+                "augmentation",
+                (
+                    "default stack set"
+                    if aug.default_stack
+                    else "no stack chosen: the label-safe default preset `safe` (no flips, no "
+                    "hue shifts or cut-outs: a small rotation/scale/shift/shear on every copy, "
+                    "brightness/contrast), what generation used"
+                )
+                + (
+                    f"; class stacks: {', '.join(sorted(aug.class_stacks))}"
+                    if aug.class_stacks
+                    else ""
+                ),
             )
-            + (
-                f"; class stacks: {', '.join(sorted(aug.class_stacks))}" if aug.class_stacks else ""
-            ),
         )
-    )
     gen = project.generation
     if gen.cutmix_classes:
         out.append(
