@@ -234,17 +234,24 @@ def test_presets_are_valid_and_label_safe_has_no_colour_shift():
 
 def test_default_preset_cannot_change_what_the_picture_shows(digits_root):
     """The stack used when none is chosen: no flip (a mirrored 2 is no 2), no hue shift or
-    cut-out, no border mirrored into the frame; only small geometry and brightness/contrast."""
+    cut-out, no border mirrored into the frame; only small geometry, brightness/contrast, mild
+    blur and noise."""
     from imbalance_studio.core.augment import DEFAULT_PRESET, apply_stack, default_preset_stack
     from imbalance_studio.core.imageio import load_array
 
     stack = default_preset_stack()
     assert stack is PRESETS[DEFAULT_PRESET] and validate_stack(stack) == {}
-    names = {e.name for e in entries_from_stack(stack)}
-    assert names == {"Affine", "RandomBrightnessContrast"}
-    affine = next(e for e in entries_from_stack(stack) if e.name == "Affine").params
+    entries = {e.name: e.params for e in entries_from_stack(stack)}
+    assert set(entries) == {
+        "Affine", "Perspective", "RandomBrightnessContrast", "GaussianBlur", "GaussNoise",
+    }  # fmt: skip
+    affine = entries["Affine"]
     assert max(map(abs, affine["rotate"])) <= 20 and max(map(abs, affine["scale"])) <= 1.2
-    assert affine["border_mode"] == 0  # constant: a reflected border copies strokes inward
+    # Constant borders: a reflected border copies strokes inward.
+    assert affine["border_mode"] == 0 and entries["Perspective"]["border_mode"] == 0
+    assert max(entries["Perspective"]["scale"]) <= 0.06  # a slight change of viewpoint
+    assert max(entries["GaussianBlur"]["sigma_limit"]) <= 1.0  # defocus, not a smear
+    assert max(entries["GaussNoise"]["std_range"]) <= 0.08  # sensor noise, not snow
     # On a real digit (lightly blurred, so that a shift of a pixel costs little): nearly
     # every copy is closer to the source than to its mirror image, what a flip would make.
     from scipy.ndimage import gaussian_filter

@@ -76,7 +76,8 @@ def settings_rows(project, plan, link_mode: str, orientation: str) -> list[tuple
                     if aug.default_stack
                     else "no stack chosen: the label-safe default preset `safe` (no flips, no "
                     "hue shifts or cut-outs: a small rotation/scale/shift/shear on every copy, "
-                    "brightness/contrast), what generation used"
+                    "sometimes a slight perspective, brightness/contrast, mild blur or noise), "
+                    "what generation used"
                 )
                 + (
                     f"; class stacks: {', '.join(sorted(aug.class_stacks))}"
