@@ -249,6 +249,13 @@ class Workbench(QObject):
 
     def _on_generated(self, result: Any) -> None:
         self._note_unusable(result)
+        # The status bar's next step was the scan's ("mark images…"): say what comes now.
+        if result is not None:
+            self.window.scan_status.idle(
+                f"Generation done: {len(result):,} new images ready ({result.made:,} made, "
+                f"{result.reused:,} reused). Next: review them in the Generate tab "
+                "(A accepts, R rejects), then Export (Ctrl+E)."
+            )
         pending, self._export_pending = self._export_pending, None
         if pending is not None:
             if result is None:  # cancelled or failed: the panel's status says which

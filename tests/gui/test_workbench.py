@@ -53,6 +53,10 @@ def test_generate_then_export_from_the_window(qtbot, window, wait_scanned, tmp_p
     assert window.panels.currentWidget() is bench.generate_tab
     qtbot.waitUntil(lambda: not panel.busy and panel.last_result is not None, timeout=120_000)
     assert len(panel.last_result) == wanted
+    # The status bar's next step follows the work: no longer the scan's "mark images…".
+    status = window.scan_status.message.full_text()
+    assert status.startswith(f"Generation done: {wanted:,} new images ready"), status
+    assert "Export (Ctrl+E)" in status and "Scan complete" not in status
 
     bench.export_action.trigger()
     qtbot.waitUntil(lambda: bench.export_dialog is not None, timeout=60_000)
