@@ -164,3 +164,23 @@ def test_the_stack_dry_run_never_runs_on_the_gui_thread(qtbot, editor, monkeypat
     settle(qtbot, editor)
     assert threads and threading.get_ident() not in threads
     assert editor.entry_errors() == {}
+
+
+def test_the_catalogue_shows_whole_names_at_the_window_width(qtbot, editor):
+    """At the width the Augment tab has in a default window, the catalogue pane fits its
+    longest name (RandomBrightnessContrast and the like were cut off at 220 px)."""
+    editor.resize(945, 700)
+    editor._fit_catalogue()
+    qtbot.wait(50)
+    tree = editor.catalogue.tree
+    fm = tree.fontMetrics()
+    names = [editor.catalogue.tree.topLevelItem(i).child(j)
+             for i in range(tree.topLevelItemCount())
+             for j in range(tree.topLevelItem(i).childCount())]  # fmt: skip
+    assert len(names) > 50  # the whole catalogue, not the featured groups only
+    for item in names:
+        rect = tree.visualItemRect(item)
+        if rect.isEmpty():  # scrolled out of view: its indentation is that of its siblings
+            rect = tree.visualItemRect(tree.topLevelItem(0).child(0))
+        needed = rect.left() + fm.horizontalAdvance(item.text(0))
+        assert needed <= tree.viewport().width(), (item.text(0), needed, tree.viewport().width())

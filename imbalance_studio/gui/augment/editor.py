@@ -84,7 +84,7 @@ class AugmentEditor(StackEditing, PreviewSource, QWidget):
     # ----------------------------------------------------------------- layout
     def _build_ui(self) -> None:
         outer = QHBoxLayout(self)
-        split = QSplitter(Qt.Orientation.Horizontal)
+        split = self._split = QSplitter(Qt.Orientation.Horizontal)
         outer.addWidget(split)
 
         left = QWidget()
@@ -147,7 +147,7 @@ class AugmentEditor(StackEditing, PreviewSource, QWidget):
         split.addWidget(mid)
 
         split.addWidget(self._build_preview_pane())
-        split.setSizes([220, 380, 640])
+        split.setSizes([max(220, self.catalogue.wanted_width()), 380, 640])
         self._install_stack_editing()
         self._refresh_target_ui()
 
@@ -244,10 +244,20 @@ class AugmentEditor(StackEditing, PreviewSource, QWidget):
         self._infos = infos
         self.catalogue.set_infos(infos)
         self.catalogue.search.setPlaceholderText("Search transforms…")
+        self._fit_catalogue()
         self._refresh_target_ui()
         self._revalidate()
         self._row_selected(self.stack_list.currentRow())
         self.catalogueReady.emit()
+
+    def _fit_catalogue(self) -> None:
+        """Widen the catalogue pane to its longest name, taken from the preview pane (the
+        widest): the whole catalogue is known only now."""
+        sizes = self._split.sizes()
+        short = self.catalogue.wanted_width() - sizes[0]
+        if short > 0 and sum(sizes) > 0:
+            give = min(short, max(0, sizes[2] - 320))  # keep the previews usable
+            self._split.setSizes([sizes[0] + give, sizes[1], sizes[2] - give])
 
     def _on_loaded(self, stack: dict) -> None:
         self.set_stack(stack)

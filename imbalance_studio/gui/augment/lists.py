@@ -67,6 +67,21 @@ class CatalogueView(QWidget):
         self.tree.expandAll()
         self._filter(self.search.text())
 
+    def wanted_width(self) -> int:
+        """Pixels the pane needs to show every transform's whole name (indented under its
+        group, beside a vertical scroll bar): names like RandomBrightnessContrast were cut."""
+        fm = self.tree.fontMetrics()
+        widest = 0
+        for i in range(self.tree.topLevelItemCount()):
+            top = self.tree.topLevelItem(i)
+            widest = max(widest, fm.horizontalAdvance(top.text(0)))
+            for j in range(top.childCount()):
+                widest = max(widest, self.tree.indentation() + fm.horizontalAdvance(
+                    top.child(j).text(0)))  # fmt: skip
+        scroll = self.tree.verticalScrollBar().sizeHint().width()
+        # The root decoration, the frame and the item's own margins: a few pixels each side.
+        return widest + self.tree.indentation() + scroll + 2 * self.tree.frameWidth() + 16
+
     def names(self) -> list[str]:
         """The transforms the tree shows now (after the search), in order."""
         shown = []
