@@ -90,7 +90,12 @@ def test_policy_fills_table_and_chart_then_cell_edit(qtbot, window, wait_scanned
     target = math.floor(1.5 * largest + 0.5)  # filled by augmentation: 1.5 x the largest
     assert finals == [target] * 10
     assert panel.chart.after == [target] * 10  # the chart shows the training split
-    assert "→ 1.0:1" in panel.chart.summary.text()
+    # Each figure is one unbreakable run: the line wraps between figures, never inside one.
+    figures = panel.chart.summary.text().split("&nbsp;&nbsp;·&nbsp; ")
+    assert len(figures) == 3 and all(" " not in f for f in figures), figures
+    assert figures[0].endswith("→&nbsp;1.0:1")
+    before, after = sum(panel.chart.before), sum(panel.chart.after)
+    assert figures[2] == f"images&nbsp;{before:,}&nbsp;→&nbsp;{after:,}"
     # The bars are drawn when the Balance tab is shown, not while it is hidden.
     chart = panel.chart
     assert not chart.isVisible() and chart.plot is None

@@ -83,12 +83,15 @@ class CompareChart(QWidget):
         else:
             before, after = plan_counts(self.plan, self.split)
             self.before, self.after = before, after
-            self.summary.setText(
-                f"<b>Imbalance ratio</b> {_ratio(before)} → {_ratio(after)} &nbsp;·&nbsp; "
+            # Each figure is kept whole (non-breaking spaces): a narrow tab wraps between
+            # figures, never inside one ("images 700 →" above "42").
+            items = [
+                f"<b>Imbalance ratio</b> {_ratio(before)} → {_ratio(after)}",
                 f"<b>majority-class baseline accuracy</b> {majority_baseline(before):.1%} → "
-                f"{majority_baseline(after):.1%} &nbsp;·&nbsp; images {sum(before):,} → "
-                f"{sum(after):,}"
-            )
+                f"{majority_baseline(after):.1%}",
+                f"images {sum(before):,} → {sum(after):,}",
+            ]
+            self.summary.setText("&nbsp;&nbsp;·&nbsp; ".join(i.replace(" ", "&nbsp;") for i in items))
         self._stale = True
         if self.isVisible():
             self._draw_bars()
