@@ -50,9 +50,9 @@ class Workbench(QObject):
         self._export_pending: tuple | None = None
         # The folder of an export asked for while its images were checked (None: none).
         self._export_after_check: Any = None
-        # An export waiting for the duplicate search or a plan: (signal, its slot), see
-        # `_export_when`.
-        self._export_wait: tuple[SignalInstance, Callable[..., None]] | None = None
+        # An export or a generation waiting for the duplicate search or a plan: (signal, its
+        # slot), see `_plan_settled`.
+        self._wait: tuple[SignalInstance, Callable[..., None]] | None = None
         self._synced: Any = None  # the project whose stacks the editor shows
         self.export_dialog: Any = None
 
@@ -235,7 +235,10 @@ class Workbench(QObject):
         # QA decisions are the controller's undoable edits; the reject mode is a setting.
         # The window holds the panel's accept / reject actions (see panel_actions).
         panel = GenerationPanel(
-            thumbnails=self.window.loader, controller=self.controller, own_shortcuts=False
+            thumbnails=self.window.loader,
+            controller=self.controller,
+            own_shortcuts=False,
+            on_generate=self.generate,  # the button waits for the plan, as the action does
         )
         # Accept / Reject are enabled while the panel has a current image.
         panel.view.selectionModel().currentChanged.connect(
@@ -286,9 +289,19 @@ class Workbench(QObject):
 
     # -- reactions ----------------------------------------------------------------------
     def generate(self) -> None:
-        """Show the Generate tab and start generating what the plan asks for."""
+        """Show the Generate tab and start generating what the plan asks for, once the plan
+        is the one the window shows (images made for a plan about to change are wasted, and
+        the gallery would ask for a review of them)."""
         self.window.panels.setCurrentWidget(self.generate_tab)
-        self.generate_tab.ensure().generate()
+        panel = self.generate_tab.ensure()
+        if self._export_pending is not None or panel.busy:
+            panel.generate()  # runs again after the current one (the panel's own rule)
+            return
+        if not self._plan_settled(self.generate, "generation starts", "Generation not started"):
+            return
+        self._drop_wait()
+        self._sync_generation(panel)  # the settled plan
+        panel.generate()
 
     def _generation_running(self) -> bool:
         """Generate and Export are off while a generation runs (one job per staging folder)."""
@@ -348,22 +361,7 @@ class Workbench(QObject):
                 session.scanStarted.connect(self._drop_export_wait)  # another folder
             self._export_after_check = session.root
             return
-        inspection = self.inspection
-        if inspection.busy and inspection.grouping:
-            # Near duplicates found later would be split apart by the plan exported now: the
-            # same picture in train and in val (a leak the export promises not to make).
-            self._export_when(
-                inspection.changed, lambda: not inspection.busy,  # done, or cancelled
-                "Looking for near duplicates: the export opens when they are kept together.",
-            )  # fmt: skip
-            return
-        if c.planning:  # an edit is being planned: export what the user sees, not the old plan
-            self._export_when(c.planningEnded, lambda: True, "Updating the plan…")
-            return
-        if not c.plan_current:  # an edit's plan failed (its message is on screen)
-            bar.showMessage(
-                "Export not opened: the plan for what the window shows could not be made.", 15000
-            )
+        if not self._plan_settled(self.export, "the export opens", "Export not opened"):
             return
         # Going ahead: a wait left from an earlier click must not open a second export.
         if self._export_after_check is not None:
@@ -420,24 +418,53 @@ class Workbench(QObject):
             self._export_after_check = None
             self.window.statusBar().clearMessage()
 
-    def _export_when(self, signal: SignalInstance, ready: Callable[[], bool], message: str) -> None:
-        """Export again once `signal` fires with `ready()` true (one wait at a time: a newer
-        one replaces it). Dropped when another folder is opened or an export goes ahead."""
+    def _plan_settled(self, again: Callable[[], None], when: str, refused: str) -> bool:
+        """True when the plan is the one the window shows and will stay so; otherwise False,
+        with `again` asked for once it has settled (the status bar says what it waits for), or
+        refused when the plan could not be made. `when` ends the wait's message ("the export
+        opens"), `refused` starts the refusal ("Export not opened")."""
+        c = self.controller
+        inspection = self.inspection
+        if inspection.busy and inspection.grouping:
+            # Near duplicates found later would be split apart by the plan used now: the
+            # same picture in train and in val (a leak the export promises not to make).
+            self._when(
+                inspection.changed, lambda: not inspection.busy,  # done, or cancelled
+                f"Looking for near duplicates: {when} when they are kept together.", again,
+            )  # fmt: skip
+            return False
+        if c.planning:  # an edit is being planned: act on what the user sees, not the old plan
+            self._when(c.planningEnded, lambda: True, "Updating the plan…", again)
+            return False
+        if not c.plan_current:  # an edit's plan failed (its message is on screen)
+            self.window.statusBar().showMessage(
+                f"{refused}: the plan for what the window shows could not be made.", 15000
+            )
+            return False
+        return True
+
+    def _when(
+        self, signal: SignalInstance, ready: Callable[[], bool], message: str,
+        again: Callable[[], None],
+    ) -> None:  # fmt: skip
+        """Ask for `again` (export or generate) once `signal` fires with `ready()` true (one
+        wait at a time: a newer one replaces it). Dropped when another folder is opened or an
+        export or a generation goes ahead."""
         self.window.statusBar().showMessage(message)
         self._drop_wait()
 
         def fire(*_: object) -> None:
             if ready():
                 self._drop_wait()
-                QTimer.singleShot(0, self.export)  # which looks again: more may be coming
+                QTimer.singleShot(0, again)  # which looks again: more may be coming
 
         signal.connect(fire)
         self.window.session.scanStarted.connect(self._drop_wait)
-        self._export_wait = (signal, fire)
+        self._wait = (signal, fire)
 
     def _drop_wait(self, *_: object) -> None:
-        if self._export_wait is not None:
-            (signal, fire), self._export_wait = self._export_wait, None
+        if self._wait is not None:
+            (signal, fire), self._wait = self._wait, None
             signal.disconnect(fire)
             self.window.session.scanStarted.disconnect(self._drop_wait)
 

@@ -375,3 +375,56 @@ def test_export_is_not_opened_with_the_plan_from_before_a_failed_replan(
     assert bench.export_dialog is None, "not with the plan made before the edit"
     assert "Export not opened" in window.statusBar().currentMessage()
     assert not c.plan_current
+
+
+def _with_images_to_make(qtbot, window, wait_scanned, tmp_path):
+    from datasets import write_digits
+
+    root = tmp_path / "digits"
+    write_digits(root, counts=[30, 10])
+    cur = ready(qtbot, window, wait_scanned, root)
+    cur.plan_panel.policy_box.setCurrentText("Oversample every class (augment: 1.5 × the largest)")
+    qtbot.mouseClick(cur.plan_panel.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not cur.controller.busy, timeout=30_000)
+    assert any(cp.generate for cp in cur.controller.plan.splits["train"])
+    return cur.controller, window.workbench
+
+
+def test_generate_waits_for_the_plan_of_an_edit(qtbot, window, wait_scanned, tmp_path):
+    """Images made for the plan from before an edit are wasted and ask for a review: the
+    Generate button, like the action and Export, waits for the edit's plan."""
+    c, bench = _with_images_to_make(qtbot, window, wait_scanned, tmp_path)
+    panel = bench.generate_tab.ensure()
+    old = c.plan
+    c.schedule_plan(now=True)  # as an edit does
+    assert c.planning
+    qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
+    assert "Updating the plan" in window.statusBar().currentMessage()
+    assert not panel.busy and panel.last_result is None
+    qtbot.waitUntil(lambda: panel.busy or panel.last_result is not None, timeout=30_000)
+    assert c.plan is not old and panel.plan is c.plan, "generated for the new plan"
+    qtbot.waitUntil(lambda: not panel.busy and panel.last_result is not None, timeout=120_000)
+    assert len(panel.last_result) == sum(len(cp.generate) for cp in c.plan.splits["train"])
+
+
+def test_generate_is_not_started_with_the_plan_from_before_a_failed_replan(
+    qtbot, window, wait_scanned, tmp_path, monkeypatch
+):
+    import imbalance_studio.gui.curation.controller as controller_mod
+
+    c, bench = _with_images_to_make(qtbot, window, wait_scanned, tmp_path)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no plan today")
+        yield
+
+    monkeypatch.setattr(controller_mod, "iter_replan", broken)
+    c.schedule_plan(now=True)
+    bench.generate_action.trigger()
+    panel = bench.generate_tab.widget
+    assert window.panels.currentWidget() is bench.generate_tab
+    assert "Updating the plan" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: not c.planning, timeout=30_000)
+    qtbot.wait(100)
+    assert not panel.busy and panel.last_result is None, "not with the plan made before the edit"
+    assert "Generation not started" in window.statusBar().currentMessage()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +45,13 @@ class GenerationPanel(QAReview, QAGallery, QWidget):
         workers: int | None = None,
         controller: Any = None,
         own_shortcuts: bool = True,
+        on_generate: Callable[[], object] | None = None,
     ) -> None:
         super().__init__(parent)
         self._own_shortcuts = own_shortcuts
+        # What the Generate button asks for: in the window, the workbench's generate (which
+        # first waits for the plan to settle); alone, this panel's own.
+        self._on_generate = on_generate
         self.controller = controller  # the CurationController: QA decisions are its edits
         self.dataset: Any = None
         self.project: Any = None
@@ -97,7 +102,7 @@ class GenerationPanel(QAReview, QAGallery, QWidget):
         layout.addLayout(filters)
         layout.addWidget(split, 1)
 
-        self.generate_button.clicked.connect(self.generate)
+        self.generate_button.clicked.connect(lambda: (self._on_generate or self.generate)())
         self.cancel_button.clicked.connect(self.cancel)
         self._install_review()
         self._flush_timer = QTimer(self, interval=100)
