@@ -252,6 +252,15 @@ def test_default_preset_cannot_change_what_the_picture_shows(digits_root):
     assert max(entries["Perspective"]["scale"]) <= 0.06  # a slight change of viewpoint
     assert max(entries["GaussianBlur"]["sigma_limit"]) <= 1.0  # defocus, not a smear
     assert max(entries["GaussNoise"]["std_range"]) <= 0.08  # sensor noise, not snow
+    # Grey stays grey: the same noise in every channel of a grey picture saved as RGB.
+    grey = np.repeat(load_array(next((digits_root / "digit_3").iterdir()))[..., None], 3, axis=2)
+    noise = next(e for e in entries_from_stack(stack) if e.name == "GaussNoise")
+    noise.p = 1.0  # a copy: the preset is untouched
+    noise_only = stack_from_entries([noise])
+    for seed in range(5):
+        out, _ = apply_stack(noise_only, grey, seed)
+        assert not np.array_equal(out, grey)  # the noise was applied…
+        assert np.array_equal(out[..., 0], out[..., 1]) and np.array_equal(out[..., 1], out[..., 2])
     # On a real digit (lightly blurred, so that a shift of a pixel costs little): nearly
     # every copy is closer to the source than to its mirror image, what a flip would make.
     from scipy.ndimage import gaussian_filter

@@ -52,7 +52,7 @@ class Workbench(QObject):
         self._export_after_check: Any = None
         # An export or a generation waiting for the duplicate search or a plan: (signal, its
         # slot), see `_plan_settled`.
-        self._wait: tuple[SignalInstance, Callable[..., None]] | None = None
+        self._wait: tuple[SignalInstance, Callable[..., None], Callable[[], None]] | None = None
         self._synced: Any = None  # the project whose stacks the editor shows
         self.export_dialog: Any = None
 
@@ -239,6 +239,7 @@ class Workbench(QObject):
             controller=self.controller,
             own_shortcuts=False,
             on_generate=self.generate,  # the button waits for the plan, as the action does
+            on_cancel=self._cancel_generate,  # and Cancel calls off that wait too
         )
         # Accept / Reject are enabled while the panel has a current image.
         panel.view.selectionModel().currentChanged.connect(
@@ -252,8 +253,11 @@ class Workbench(QObject):
 
     def _on_generated(self, result: Any) -> None:
         self._note_unusable(result)
-        # The status bar's next step was the scan's ("mark images…"): say what comes now.
-        if result is not None:
+        # The status bar's next step was the scan's ("mark images…"): say what comes now;
+        # not when an export asked for the images (its dialog opens next), nor over a check's
+        # progress and Cancel button.
+        scanning = self.window.session.phase in ("preparing", "listing", "checking")
+        if result is not None and self._export_pending is None and not scanning:
             self.window.scan_status.idle(
                 f"Generation done: {len(result):,} new images ready ({result.made:,} made, "
                 f"{result.reused:,} reused). Next: review them in the Generate tab "
@@ -293,15 +297,38 @@ class Workbench(QObject):
         is the one the window shows (images made for a plan about to change are wasted, and
         the gallery would ask for a review of them)."""
         self.window.panels.setCurrentWidget(self.generate_tab)
+        self._generate()
+
+    def _generate(self) -> None:
         panel = self.generate_tab.ensure()
         if self._export_pending is not None or panel.busy:
             panel.generate()  # runs again after the current one (the panel's own rule)
             return
-        if not self._plan_settled(self.generate, "generation starts", "Generation not started"):
+        if self._wait is not None and self._wait[2] == self.export:
+            # The export waiting for the plan makes the planned images itself.
+            self.window.statusBar().showMessage(
+                "Export is waiting for the plan: it makes the planned images first."
+            )
             return
-        self._drop_wait()
+        # Asked again (not `generate`) once settled: the user may have moved to another tab.
+        if not self._plan_settled(self._generate, "generation starts", "Generation not started"):
+            panel.set_waiting(self.window.statusBar().currentMessage())
+            return
+        if self._drop_wait():
+            self.window.statusBar().clearMessage()  # "Updating the plan…" is over
+        panel.set_waiting("")
         self._sync_generation(panel)  # the settled plan
         panel.generate()
+
+    def _cancel_generate(self) -> None:
+        """The Generate tab's Cancel: stops a running generation, or one waiting for the plan."""
+        panel = self.generate_tab.widget
+        if self._wait is not None and self._wait[2] == self._generate:
+            self._drop_wait()
+            self.window.statusBar().clearMessage()
+        if panel is not None:
+            panel.set_waiting("")
+            panel.cancel()
 
     def _generation_running(self) -> bool:
         """Generate and Export are off while a generation runs (one job per staging folder)."""
@@ -456,17 +483,23 @@ class Workbench(QObject):
         def fire(*_: object) -> None:
             if ready():
                 self._drop_wait()
+                self.window.statusBar().clearMessage()  # over; a new wait says so again
                 QTimer.singleShot(0, again)  # which looks again: more may be coming
 
         signal.connect(fire)
         self.window.session.scanStarted.connect(self._drop_wait)
-        self._wait = (signal, fire)
+        self._wait = (signal, fire, again)
 
-    def _drop_wait(self, *_: object) -> None:
-        if self._wait is not None:
-            (signal, fire), self._wait = self._wait, None
-            signal.disconnect(fire)
-            self.window.session.scanStarted.disconnect(self._drop_wait)
+    def _drop_wait(self, *_: object) -> bool:
+        """Forget the wait, if any; True if there was one."""
+        if self._wait is None:
+            return False
+        (signal, fire, again), self._wait = self._wait, None
+        signal.disconnect(fire)
+        self.window.session.scanStarted.disconnect(self._drop_wait)
+        if again == self._generate and self.generate_tab.widget is not None:
+            self.generate_tab.widget.set_waiting("")
+        return True
 
     def _open_export_dialog(self, dataset, project, plan, generated, staging=None) -> None:
         from .export import ExportDialog

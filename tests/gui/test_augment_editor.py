@@ -166,15 +166,21 @@ def test_the_stack_dry_run_never_runs_on_the_gui_thread(qtbot, editor, monkeypat
     assert editor.entry_errors() == {}
 
 
-def test_the_catalogue_shows_whole_names_at_the_window_width(qtbot, editor):
+def test_the_catalogue_shows_whole_names_at_the_window_width(qtbot):
     """At the width the Augment tab has in a default window, the catalogue pane fits its
-    longest name (RandomBrightnessContrast and the like were cut off at 220 px)."""
-    editor.resize(945, 700)
-    editor._fit_catalogue()
+    longest name once albumentations is loaded (RandomBrightnessContrast and the like were
+    cut off at 220 px)."""
+    from imbalance_studio.gui.augment import AugmentEditor
+
+    ed = AugmentEditor(classes=["digit_0", "digit_9"])
+    qtbot.addWidget(ed)
+    ed.resize(945, 700)
+    ed.show()
+    qtbot.waitUntil(lambda: bool(ed._infos), timeout=60_000)  # the whole catalogue is in
     qtbot.wait(50)
-    tree = editor.catalogue.tree
+    tree = ed.catalogue.tree
     fm = tree.fontMetrics()
-    names = [editor.catalogue.tree.topLevelItem(i).child(j)
+    names = [tree.topLevelItem(i).child(j)
              for i in range(tree.topLevelItemCount())
              for j in range(tree.topLevelItem(i).childCount())]  # fmt: skip
     assert len(names) > 50  # the whole catalogue, not the featured groups only
@@ -184,3 +190,4 @@ def test_the_catalogue_shows_whole_names_at_the_window_width(qtbot, editor):
             rect = tree.visualItemRect(tree.topLevelItem(0).child(0))
         needed = rect.left() + fm.horizontalAdvance(item.text(0))
         assert needed <= tree.viewport().width(), (item.text(0), needed, tree.viewport().width())
+    assert ed.preview.width() >= 300  # the previews keep their room

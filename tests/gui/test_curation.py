@@ -91,11 +91,25 @@ def test_policy_fills_table_and_chart_then_cell_edit(qtbot, window, wait_scanned
     assert finals == [target] * 10
     assert panel.chart.after == [target] * 10  # the chart shows the training split
     # Each figure is one unbreakable run: the line wraps between figures, never inside one.
-    figures = panel.chart.summary.text().split("&nbsp;&nbsp;·&nbsp; ")
-    assert len(figures) == 3 and all(" " not in f for f in figures), figures
-    assert figures[0].endswith("→&nbsp;1.0:1")
+    from PySide6.QtGui import QTextDocument
+
+    label = panel.chart.summary
+    doc = QTextDocument()
+    doc.setDefaultFont(label.font())
+    doc.setHtml(label.text())
+    figures = doc.toPlainText().split("  ·  ")  # (no-break spaces read as spaces)
     before, after = sum(panel.chart.before), sum(panel.chart.after)
-    assert figures[2] == f"images&nbsp;{before:,}&nbsp;→&nbsp;{after:,}"
+    assert len(figures) == 3 and figures[0].endswith("→ 1.0:1")
+    assert figures[2] == f"images {before:,} → {after:,}"
+    for width in (400, 480, 560, 640):  # widths a figure fits in (~330 px): one line each
+        doc.setTextWidth(width)
+        doc.documentLayout().documentSize()  # lays the text out
+        layout = doc.firstBlock().layout()
+        assert layout.lineCount() >= 1
+        lines = [doc.toPlainText()[layout.lineAt(i).textStart():][: layout.lineAt(i).textLength()]
+                 for i in range(layout.lineCount())]  # fmt: skip
+        for figure in figures:
+            assert any(figure in line for line in lines), (width, figure, lines)
     # The bars are drawn when the Balance tab is shown, not while it is hidden.
     chart = panel.chart
     assert not chart.isVisible() and chart.plot is None

@@ -401,10 +401,48 @@ def test_generate_waits_for_the_plan_of_an_edit(qtbot, window, wait_scanned, tmp
     qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
     assert "Updating the plan" in window.statusBar().currentMessage()
     assert not panel.busy and panel.last_result is None
+    assert panel.status.text() == "Waiting: Updating the plan…"
+    assert panel.cancel_button.isEnabled()  # the wait can be called off
     qtbot.waitUntil(lambda: panel.busy or panel.last_result is not None, timeout=30_000)
     assert c.plan is not old and panel.plan is c.plan, "generated for the new plan"
+    assert window.statusBar().currentMessage() == ""  # no stale "Updating the plan…"
     qtbot.waitUntil(lambda: not panel.busy and panel.last_result is not None, timeout=120_000)
     assert len(panel.last_result) == sum(len(cp.generate) for cp in c.plan.splits["train"])
+    assert "Generation done" in window.scan_status.message.full_text()
+
+
+def test_cancel_calls_off_a_generation_waiting_for_the_plan(
+    qtbot, window, wait_scanned, tmp_path
+):
+    c, bench = _with_images_to_make(qtbot, window, wait_scanned, tmp_path)
+    panel = bench.generate_tab.ensure()
+    c.schedule_plan(now=True)
+    bench.generate_action.trigger()
+    assert panel.cancel_button.isEnabled() and not panel.busy
+    window.panels.setCurrentIndex(0)  # the user moves on
+    qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    assert not panel.cancel_button.isEnabled()
+    assert "Updating the plan" not in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: not c.planning, timeout=30_000)
+    qtbot.wait(100)
+    assert not panel.busy and panel.last_result is None, "called off"
+    assert window.panels.currentIndex() == 0
+
+
+def test_generate_leaves_an_export_waiting_for_the_plan_alone(
+    qtbot, window, wait_scanned, tmp_path
+):
+    """Export waits for the plan, then makes the images itself: a Generate click meanwhile
+    must not replace its wait (the export dialog would never open)."""
+    c, bench = _with_images_to_make(qtbot, window, wait_scanned, tmp_path)
+    c.schedule_plan(now=True)
+    bench.export_action.trigger()
+    assert "Updating the plan" in window.statusBar().currentMessage()
+    bench.generate_action.trigger()
+    assert "Export is waiting for the plan" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: bench.export_dialog is not None, timeout=120_000)
+    # The export asked for the images: its dialog is next, not "review, then Export".
+    assert "Generation done" not in window.scan_status.message.full_text()
 
 
 def test_generate_is_not_started_with_the_plan_from_before_a_failed_replan(

@@ -83,15 +83,18 @@ class CompareChart(QWidget):
         else:
             before, after = plan_counts(self.plan, self.split)
             self.before, self.after = before, after
-            # Each figure is kept whole (non-breaking spaces): a narrow tab wraps between
-            # figures, never inside one ("images 700 →" above "42").
+            # Each figure is kept whole (no wrap inside, not even at the hyphen of
+            # "majority-class"): a narrow tab wraps between figures ("images 700 →" above "42").
             items = [
                 f"<b>Imbalance ratio</b> {_ratio(before)} → {_ratio(after)}",
                 f"<b>majority-class baseline accuracy</b> {majority_baseline(before):.1%} → "
                 f"{majority_baseline(after):.1%}",
                 f"images {sum(before):,} → {sum(after):,}",
             ]
-            self.summary.setText("&nbsp;&nbsp;·&nbsp; ".join(i.replace(" ", "&nbsp;") for i in items))
+            # (Qt's rich text ignores white-space:nowrap for these breaks: no-break spaces, and
+            # U+2011, the no-break hyphen.)
+            whole = [i.replace(" ", "&nbsp;").replace("-", "\u2011") for i in items]
+            self.summary.setText(" &nbsp;·&nbsp; ".join(whole))
         self._stale = True
         if self.isVisible():
             self._draw_bars()

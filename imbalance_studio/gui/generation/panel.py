@@ -46,12 +46,15 @@ class GenerationPanel(QAReview, QAGallery, QWidget):
         controller: Any = None,
         own_shortcuts: bool = True,
         on_generate: Callable[[], object] | None = None,
+        on_cancel: Callable[[], object] | None = None,
     ) -> None:
         super().__init__(parent)
         self._own_shortcuts = own_shortcuts
-        # What the Generate button asks for: in the window, the workbench's generate (which
-        # first waits for the plan to settle); alone, this panel's own.
+        # What the Generate and Cancel buttons ask for: in the window, the workbench's (which
+        # first waits for the plan to settle, and can call that wait off); alone, this panel's.
         self._on_generate = on_generate
+        self._on_cancel = on_cancel
+        self._waiting = ""  # what a generation asked for waits for (see `set_waiting`)
         self.controller = controller  # the CurationController: QA decisions are its edits
         self.dataset: Any = None
         self.project: Any = None
@@ -103,7 +106,7 @@ class GenerationPanel(QAReview, QAGallery, QWidget):
         layout.addWidget(split, 1)
 
         self.generate_button.clicked.connect(lambda: (self._on_generate or self.generate)())
-        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.clicked.connect(lambda: (self._on_cancel or self.cancel)())
         self._install_review()
         self._flush_timer = QTimer(self, interval=100)
         self._flush_timer.timeout.connect(self._flush)
@@ -194,6 +197,16 @@ class GenerationPanel(QAReview, QAGallery, QWidget):
         self._flush_timer.start()
         self.busyChanged.emit(True)
         return True
+
+    def set_waiting(self, message: str) -> None:
+        """A generation asked for waits (for the plan): say so, and let Cancel call it off;
+        "" when it no longer waits."""
+        was, self._waiting = self._waiting, message
+        if message:
+            self._say(f"Waiting: {message}")
+        elif was and not self.busy:
+            self._say("")
+        self._set_enabled()
 
     def cancel(self) -> None:
         """Stop after the images in progress; finished images stay and are reused."""
@@ -320,7 +333,7 @@ class GenerationPanel(QAReview, QAGallery, QWidget):
     def _set_enabled(self) -> None:
         ready = self.staging is not None and self.plan is not None and self.wanted() > 0
         self.generate_button.setEnabled(ready and not self.busy)
-        self.cancel_button.setEnabled(self.busy)
+        self.cancel_button.setEnabled(self.busy or bool(self._waiting))
 
     def _say(self, text: str, error: bool = False) -> None:
         self.status.setText(text)
