@@ -8,6 +8,7 @@ import pytest
 from datasets import write_digits
 
 from imbalance_studio.core.augment import PRESETS
+from imbalance_studio.core.project import Method
 from imbalance_studio.core.recipes import RECIPES
 
 pytest.importorskip("torch")
@@ -108,3 +109,20 @@ def test_cancel_reenables_and_leaves_the_project(qtbot, opened):
     assert box.find_button.isEnabled() and not box.use_button.isEnabled()
     qtbot.waitUntil(lambda: not box.job.running, timeout=30_000)
     assert c.project.model_dump() == before
+
+
+def test_the_balance_form_shows_what_a_recipe_filled_the_targets_with(opened, window):
+    """After "Use this recipe" (and its undo) the Balance tab's policy and "fill gaps by"
+    show what the rows were filled with, not the form's last choice."""
+    _box, c = opened
+    panel = window.curation.plan_panel
+    panel.method_box.setCurrentIndex(panel.method_box.findData(Method.AUGMENT))
+    c.apply_recipe({"policy": "oversample", "method": "duplicate", "stack": None}, "duplicate")
+    assert panel.method_box.currentData() == Method.DUPLICATE
+    assert panel.policy_text() == "oversample"
+    c.apply_recipe({"policy": "target:40", "method": "augment", "stack": "safe"}, "safe")
+    assert panel.method_box.currentData() == Method.AUGMENT  # not the undersampled classes'
+    assert panel.policy_text() == "target:40"
+    c.undo_stack.undo()  # back to the duplicate recipe's targets
+    assert panel.method_box.currentData() == Method.DUPLICATE
+    assert panel.policy_text() == "oversample"

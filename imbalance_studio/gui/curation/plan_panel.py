@@ -185,6 +185,10 @@ class PlanPanel(QWidget):
 
         controller.planChanged.connect(self._on_plan)
         controller.projectChanged.connect(self._on_project)
+        # A recipe applied or undone (not any edit: a policy chosen but not yet applied stays).
+        controller.stacksChanged.connect(
+            lambda: controller.project is not None and self._show_policy(controller.project)
+        )
         self._on_project()
 
     @staticmethod
@@ -243,6 +247,29 @@ class PlanPanel(QWidget):
             spin.blockSignals(False)
         self.seed_spin.setValue(project.seed)
         self._update_train_label()
+        self._show_policy(project)
+
+    def _show_policy(self, project) -> None:
+        """The form shows the policy and method the targets were last filled with (by a
+        recipe, an undo, a project opened): "fill gaps by augment" beside rows filled by
+        duplicates would contradict itself, and Fill targets repeats what the form says."""
+        if project.policy:
+            name, _, arg = project.policy.partition(":")
+            label = next((k for k, (n, _a) in POLICIES.items() if n == name), None)
+            takes_arg = label is not None and POLICIES[label][1] is not None
+            if label is not None and (takes_arg or not arg):  # oversample:2 has no entry
+                self.policy_box.blockSignals(True)  # (the arg is set below, not to its default)
+                self.policy_box.setCurrentText(label)
+                self.policy_box.blockSignals(False)
+                self._policy_changed(label)
+                if takes_arg and arg:
+                    self.policy_arg.setValue(int(float(arg)))
+        # The methods that fill a gap (undersampled classes are not filled by anything).
+        box = self.method_box
+        methods = {t.method for t in project.targets.values() if t is not None}
+        filling = [i for i in range(box.count()) if box.itemData(i) in methods]
+        if len(filling) == 1 and box.model().item(filling[0]).isEnabled():
+            box.setCurrentIndex(filling[0])
 
     def _on_plan(self, plan: Plan) -> None:
         self.chart.set_plan(plan)
