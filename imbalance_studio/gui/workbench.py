@@ -26,6 +26,7 @@ from .app_session import AppSession, install_app_session
 from .curation import Curation, install_curation
 from .curation.controller import snapshot
 from .lazy_tab import LazyTab
+from .plan_wait import PlanWait
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -42,6 +43,8 @@ class Workbench(QObject):
         from .inspect import install_inspect
 
         self.inspection = install_inspect(window, self.controller)  # the Inspect tab
+        # Export and Generate wait for the duplicate groups and an edit's plan.
+        self.plan_wait = PlanWait(window, self.controller, self.inspection, self._wait_ended)
         self.augment_tab = LazyTab(self._make_editor, "Loading the augmentation catalogue…")
         window.add_panel(self.augment_tab, "Augment")
         self.generate_tab = LazyTab(self._make_generation, "")
@@ -50,9 +53,6 @@ class Workbench(QObject):
         self._export_pending: tuple | None = None
         # The folder of an export asked for while its images were checked (None: none).
         self._export_after_check: Any = None
-        # An export or a generation waiting for the duplicate search or a plan: (signal, its
-        # slot), see `_plan_settled`.
-        self._wait: tuple[SignalInstance, Callable[..., None], Callable[[], None]] | None = None
         self._synced: Any = None  # the project whose stacks the editor shows
         self.export_dialog: Any = None
 
@@ -304,27 +304,32 @@ class Workbench(QObject):
         if self._export_pending is not None or panel.busy:
             panel.generate()  # runs again after the current one (the panel's own rule)
             return
-        if self._wait is not None and self._wait[2] == self.export:
+        if self.plan_wait.waiting_for == self.export:
             # The export waiting for the plan makes the planned images itself.
             self.window.statusBar().showMessage(
                 "Export is waiting for the plan: it makes the planned images first."
             )
             return
         # Asked again (not `generate`) once settled: the user may have moved to another tab.
-        if not self._plan_settled(self._generate, "generation starts", "Generation not started"):
-            panel.set_waiting(self.window.statusBar().currentMessage())
+        if not self.plan_wait.settled(self._generate, "generation starts", "Generation not started"):
+            if self.plan_wait.waiting_for == self._generate:  # (not when refused)
+                panel.set_waiting(self.window.statusBar().currentMessage())
             return
-        if self._drop_wait():
+        if self.plan_wait.drop():
             self.window.statusBar().clearMessage()  # "Updating the plan…" is over
         panel.set_waiting("")
         self._sync_generation(panel)  # the settled plan
         panel.generate()
 
+    def _wait_ended(self, action: Callable[[], None]) -> None:
+        if action == self._generate and self.generate_tab.widget is not None:
+            self.generate_tab.widget.set_waiting("")  # Cancel has nothing to call off now
+
     def _cancel_generate(self) -> None:
         """The Generate tab's Cancel: stops a running generation, or one waiting for the plan."""
         panel = self.generate_tab.widget
-        if self._wait is not None and self._wait[2] == self._generate:
-            self._drop_wait()
+        if self.plan_wait.waiting_for == self._generate:
+            self.plan_wait.drop()
             self.window.statusBar().clearMessage()
         if panel is not None:
             panel.set_waiting("")
@@ -388,12 +393,12 @@ class Workbench(QObject):
                 session.scanStarted.connect(self._drop_export_wait)  # another folder
             self._export_after_check = session.root
             return
-        if not self._plan_settled(self.export, "the export opens", "Export not opened"):
+        if not self.plan_wait.settled(self.export, "the export opens", "Export not opened"):
             return
         # Going ahead: a wait left from an earlier click must not open a second export.
         if self._export_after_check is not None:
             self._drop_export_wait()
-        self._drop_wait()
+        self.plan_wait.drop()
         dataset, project, plan = c.dataset, snapshot(c.project), c.plan
         if not any(cp.generate for cp in plan.splits["train"]):
             try:  # the export reads its record of unusable originals, if any
@@ -444,62 +449,6 @@ class Workbench(QObject):
         if self._export_after_check is not None:
             self._export_after_check = None
             self.window.statusBar().clearMessage()
-
-    def _plan_settled(self, again: Callable[[], None], when: str, refused: str) -> bool:
-        """True when the plan is the one the window shows and will stay so; otherwise False,
-        with `again` asked for once it has settled (the status bar says what it waits for), or
-        refused when the plan could not be made. `when` ends the wait's message ("the export
-        opens"), `refused` starts the refusal ("Export not opened")."""
-        c = self.controller
-        inspection = self.inspection
-        if inspection.busy and inspection.grouping:
-            # Near duplicates found later would be split apart by the plan used now: the
-            # same picture in train and in val (a leak the export promises not to make).
-            self._when(
-                inspection.changed, lambda: not inspection.busy,  # done, or cancelled
-                f"Looking for near duplicates: {when} when they are kept together.", again,
-            )  # fmt: skip
-            return False
-        if c.planning:  # an edit is being planned: act on what the user sees, not the old plan
-            self._when(c.planningEnded, lambda: True, "Updating the plan…", again)
-            return False
-        if not c.plan_current:  # an edit's plan failed (its message is on screen)
-            self.window.statusBar().showMessage(
-                f"{refused}: the plan for what the window shows could not be made.", 15000
-            )
-            return False
-        return True
-
-    def _when(
-        self, signal: SignalInstance, ready: Callable[[], bool], message: str,
-        again: Callable[[], None],
-    ) -> None:  # fmt: skip
-        """Ask for `again` (export or generate) once `signal` fires with `ready()` true (one
-        wait at a time: a newer one replaces it). Dropped when another folder is opened or an
-        export or a generation goes ahead."""
-        self.window.statusBar().showMessage(message)
-        self._drop_wait()
-
-        def fire(*_: object) -> None:
-            if ready():
-                self._drop_wait()
-                self.window.statusBar().clearMessage()  # over; a new wait says so again
-                QTimer.singleShot(0, again)  # which looks again: more may be coming
-
-        signal.connect(fire)
-        self.window.session.scanStarted.connect(self._drop_wait)
-        self._wait = (signal, fire, again)
-
-    def _drop_wait(self, *_: object) -> bool:
-        """Forget the wait, if any; True if there was one."""
-        if self._wait is None:
-            return False
-        (signal, fire, again), self._wait = self._wait, None
-        signal.disconnect(fire)
-        self.window.session.scanStarted.disconnect(self._drop_wait)
-        if again == self._generate and self.generate_tab.widget is not None:
-            self.generate_tab.widget.set_waiting("")
-        return True
 
     def _open_export_dialog(self, dataset, project, plan, generated, staging=None) -> None:
         from .export import ExportDialog

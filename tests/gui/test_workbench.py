@@ -466,3 +466,4 @@ def test_generate_is_not_started_with_the_plan_from_before_a_failed_replan(
     qtbot.wait(100)
     assert not panel.busy and panel.last_result is None, "not with the plan made before the edit"
     assert "Generation not started" in window.statusBar().currentMessage()
+    assert not panel.status.text().startswith("Waiting") and not panel.cancel_button.isEnabled()
