@@ -315,9 +315,8 @@ class Workbench(QObject):
             if self.plan_wait.waiting_for == self._generate:  # (not when refused)
                 panel.set_waiting(self.window.statusBar().currentMessage())
             return
-        if self.plan_wait.drop():
+        if self.plan_wait.drop():  # (which ends the panel's "Waiting" too, see _wait_ended)
             self.window.statusBar().clearMessage()  # "Updating the plan…" is over
-        panel.set_waiting("")
         self._sync_generation(panel)  # the settled plan
         panel.generate()
 
@@ -329,10 +328,9 @@ class Workbench(QObject):
         """The Generate tab's Cancel: stops a running generation, or one waiting for the plan."""
         panel = self.generate_tab.widget
         if self.plan_wait.waiting_for == self._generate:
-            self.plan_wait.drop()
+            self.plan_wait.drop()  # the panel's "Waiting" ends with it (see _wait_ended)
             self.window.statusBar().clearMessage()
         if panel is not None:
-            panel.set_waiting("")
             panel.cancel()
 
     def _generation_running(self) -> bool:
