@@ -184,6 +184,7 @@ class PlanPanel(QWidget):
         layout.addWidget(splitter, 1)
 
         controller.planChanged.connect(self._on_plan)
+        self._form_of: object = None  # the project the policy form was last set from
         controller.projectChanged.connect(self._on_project)
         # A recipe applied or undone (not any edit: a policy chosen but not yet applied stays).
         controller.stacksChanged.connect(
@@ -247,7 +248,9 @@ class PlanPanel(QWidget):
             spin.blockSignals(False)
         self.seed_spin.setValue(project.seed)
         self._update_train_label()
-        self._show_policy(project)
+        if project is not self._form_of:  # another project (not a save: keep a pending choice)
+            self._form_of = project
+            self._show_policy(project)
 
     def _show_policy(self, project) -> None:
         """The form shows the policy and method the targets were last filled with (by a
