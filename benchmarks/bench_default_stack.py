@@ -75,7 +75,8 @@ def main() -> None:
             print(f"  seed {seed}: raw {rows['raw'][-1]:.3f}, safe {rows['safe'][-1]:.3f}, "
                   f"earlier {rows['earlier'][-1]:.3f}", flush=True)  # fmt: skip
         print(f"\n{steps} steps at 32 px, training seeds {first}-{last} "
-              f"({time.monotonic() - t0:.0f} s of training); balanced accuracy on held-out digits")  # fmt: skip
+              f"({time.monotonic() - t0:.0f} s of training); balanced accuracy on held-out "
+              "digits")  # fmt: skip
         for name in ("safe", "earlier"):
             gains = [100 * (x - r) for x, r in zip(rows[name], rows["raw"], strict=True)]
             blocks = ", ".join(

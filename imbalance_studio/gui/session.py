@@ -117,6 +117,11 @@ class DatasetSession(QObject):
         return self._phase
 
     @property
+    def scanning(self) -> bool:
+        """A folder is being prepared (the demo), listed or checked."""
+        return self._phase in ("preparing", "listing", "checking")
+
+    @property
     def class_array(self) -> Any:
         """Numpy int32 class index per sample of `dataset` (read-only), or None."""
         return self.dataset.label_array() if self.dataset is not None else None

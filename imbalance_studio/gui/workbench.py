@@ -256,8 +256,7 @@ class Workbench(QObject):
         # The status bar's next step was the scan's ("mark images…"): say what comes now;
         # not when an export asked for the images (its dialog opens next), nor over a check's
         # progress and Cancel button.
-        scanning = self.window.session.phase in ("preparing", "listing", "checking")
-        if result is not None and self._export_pending is None and not scanning:
+        if result is not None and self._export_pending is None and not self.window.session.scanning:
             self.window.scan_status.idle(
                 f"Generation done: {len(result):,} new images ready ({result.made:,} made, "
                 f"{result.reused:,} reused). Next: review them in the Generate tab "
@@ -311,7 +310,8 @@ class Workbench(QObject):
             )
             return
         # Asked again (not `generate`) once settled: the user may have moved to another tab.
-        if not self.plan_wait.settled(self._generate, "generation starts", "Generation not started"):
+        wait = self.plan_wait
+        if not wait.settled(self._generate, "generation starts", "Generation not started"):
             if self.plan_wait.waiting_for == self._generate:  # (not when refused)
                 panel.set_waiting(self.window.statusBar().currentMessage())
             return
@@ -380,7 +380,7 @@ class Workbench(QObject):
             bar.showMessage("Generation is running: export when it has finished.", 8000)
             return
         session = self.window.session
-        if session.phase in ("preparing", "listing", "checking"):
+        if session.scanning:
             # Never export a file the check has not passed: it may not decode (the verdicts a
             # reopened folder shows first are verified only now). While a folder is listed,
             # the window still shows the one before: the export is the new folder's.
