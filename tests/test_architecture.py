@@ -10,9 +10,13 @@ HEAVY = ("torch", "torchvision", "albumentations", "sklearn", "cv2")
 
 def loaded_after(code: str) -> set[str]:
     probe = textwrap.dedent(code) + "\nimport sys, json; print(json.dumps(sorted(sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         timeout=120, env={"QT_QPA_PLATFORM": "offscreen", "PATH": "",
-                                           "NO_ALBUMENTATIONS_UPDATE": "1"})
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"QT_QPA_PLATFORM": "offscreen", "PATH": "", "NO_ALBUMENTATIONS_UPDATE": "1"},
+    )
     assert out.returncode == 0, out.stderr
     import json
 

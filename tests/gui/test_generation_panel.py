@@ -154,10 +154,11 @@ def test_cancel_keeps_finished_files_and_the_gui_stays_responsive(qtbot, panel, 
     assert panel.busy and panel.cancel_button.isEnabled()
     qtbot.waitUntil(lambda: panel.progress.value() >= 20, timeout=60_000)
     # While images are being made the event loop keeps running: the timer fires, a
-    # filter change repaints.
+    # filter change repaints. (A second, not a blink: on a busy 2-core machine the worker
+    # processes share the cores with this one.)
     before = len(ticks)
-    qtbot.wait(300)
-    assert len(ticks) - before >= 5
+    qtbot.wait(1000)
+    assert len(ticks) - before >= 15
     panel.class_filter.setCurrentIndex(panel.class_filter.findData("digit_2"))
     with qtbot.waitSignal(panel.generationFinished, timeout=5_000) as blocker:
         panel.cancel_button.click()

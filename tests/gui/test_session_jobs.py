@@ -39,9 +39,7 @@ def test_the_listed_dataset_the_window_shows_is_never_changed_by_the_check(
     assert not jobs.runner().running(session._key)
 
 
-def test_a_reopened_folder_shows_its_last_verdicts_at_once_and_its_changes_after(
-    qtbot, tmp_path
-):
+def test_a_reopened_folder_shows_its_last_verdicts_at_once_and_its_changes_after(qtbot, tmp_path):
     from imbalance_studio.gui.session import DatasetSession
 
     root = tmp_path / "digits"
@@ -90,9 +88,7 @@ def test_a_new_folder_replaces_a_running_scan_and_cancel_keeps_the_listing(
     assert [ds.root for ds in finished] == [second]  # nothing of the first scan is heard
 
     cancelled, gate, real_check = [], threading.Event(), scanning.check_file
-    monkeypatch.setattr(
-        scanning, "check_file", lambda path: gate.wait(10) and real_check(path)
-    )
+    monkeypatch.setattr(scanning, "check_file", lambda path: gate.wait(10) and real_check(path))
     session.checkCancelled.connect(lambda: cancelled.append(True))
     # The replaced first scan's workers may have checked (and cached) every file before it
     # was dropped; then this reopen would check nothing, and pass "checking" too fast to see.

@@ -411,9 +411,7 @@ def test_generate_waits_for_the_plan_of_an_edit(qtbot, window, wait_scanned, tmp
     assert "Generation done" in window.scan_status.message.full_text()
 
 
-def test_cancel_calls_off_a_generation_waiting_for_the_plan(
-    qtbot, window, wait_scanned, tmp_path
-):
+def test_cancel_calls_off_a_generation_waiting_for_the_plan(qtbot, window, wait_scanned, tmp_path):
     c, bench = _with_images_to_make(qtbot, window, wait_scanned, tmp_path)
     panel = bench.generate_tab.ensure()
     c.schedule_plan(now=True)

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QTableWidget,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from ...core.names import display_name
 from ..jobs import start_job
+from ..views.progress_bar import ProgressBar
 
 ARMS_SHOWN = 5  # the estimate assumes every arm applies
 MAX_RECALL_COLUMNS = 30
@@ -94,7 +94,7 @@ class EvaluatePanel(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
-        self.progress = QProgressBar()
+        self.progress = ProgressBar()
         self.progress.setTextVisible(False)
         self.progress.hide()  # shown while a run goes on
         self.status = QLabel("")

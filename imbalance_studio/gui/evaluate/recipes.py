@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QProgressBar,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from ...core.recipes import DEFAULT_BUDGET_MIN
 from ..jobs import start_job
+from ..views.progress_bar import ProgressBar
 
 if TYPE_CHECKING:
     from ..curation.controller import CurationController
@@ -57,7 +57,7 @@ class RecipeSearch(QGroupBox):
         for b in (self.find_button, self.cancel_button, self.use_button):
             row.addWidget(b)
         row.addStretch(1)
-        self.progress = QProgressBar()
+        self.progress = ProgressBar()
         self.progress.hide()
         self.status = QLabel("")
         self.status.setWordWrap(True)

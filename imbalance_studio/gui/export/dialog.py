@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
-    QProgressBar,
     QPushButton,
     QRadioButton,
     QVBoxLayout,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from ..job_dialog import JobDialog
 from ..jobs import Job, start_job
+from ..views.progress_bar import ProgressBar
 
 ERROR_STYLE = "color: #b00020;"
 
@@ -133,7 +133,7 @@ class ExportDialog(JobDialog):
         form.addRow("", self.overwrite)
         form.addRow("", self.overwrite_all)
 
-        self.progress = QProgressBar()
+        self.progress = ProgressBar()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.status = QLabel("")

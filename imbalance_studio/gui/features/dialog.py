@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QRadioButton,
     QSpinBox,
@@ -33,6 +32,7 @@ from ...core.features.hog import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE
 from ...core.features.resample import DEFAULT_SAMPLER, SAMPLERS
 from ..job_dialog import JobDialog
 from ..jobs import Job, start_job
+from ..views.progress_bar import ProgressBar
 from . import views
 
 ERROR_STYLE = "color: #b00020;"
@@ -150,7 +150,7 @@ class FeaturesDialog(JobDialog):
         dest.addWidget(browse)
         dest.addWidget(self.overwrite)
 
-        self.progress = QProgressBar()
+        self.progress = ProgressBar()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.status = QLabel("Compute the vectors to see them and the SVC check before export.")

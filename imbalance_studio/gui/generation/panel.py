@@ -20,7 +20,6 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from ...core.generation import GeneratedImage, GenerateProgress
 from ..jobs import Job, start_job
+from ..views.progress_bar import ProgressBar
 from .qa_gallery import QAGallery
 from .review import REJECT_CHOICES, QAReview
 
@@ -82,7 +82,7 @@ class GenerationPanel(QAReview, QAGallery, QWidget):
         self.generate_button.setToolTip("Make the planned new images of the minority classes")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
-        self.progress = QProgressBar()
+        self.progress = ProgressBar()
         self.progress.setFormat("%v / %m")
         self.progress.setValue(0)
         self.status = QLabel("Open a dataset and plan targets to generate images")

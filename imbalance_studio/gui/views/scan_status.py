@@ -7,11 +7,12 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QSizePolicy,
     QWidget,
 )
+
+from .progress_bar import ProgressBar
 
 
 class ElidedLabel(QLabel):
@@ -50,7 +51,7 @@ class ScanStatus(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.message = ElidedLabel("")
-        self.bar = QProgressBar()
+        self.bar = ProgressBar()
         self.bar.setMaximumWidth(220)
         self.bar.setTextVisible(False)
         self.cancel = QPushButton("Cancel check")

@@ -1,0 +1,65 @@
+"""The progress bar every job panel uses: it follows each event without painting each one."""
+
+from PySide6.QtWidgets import QProgressBar
+
+from imbalance_studio.gui.views.progress_bar import ProgressBar
+
+
+def counting(cls):
+    """`cls` that counts its paints (a synchronous repaint passes no event filter)."""
+
+    class Counted(cls):
+        paints = 0
+
+        def paintEvent(self, event):
+            self.paints += 1
+            super().paintEvent(event)
+
+    return Counted()
+
+
+def test_a_thousand_values_are_painted_a_few_times_and_the_last_one_shows(qtbot):
+    bar = counting(ProgressBar)
+    qtbot.addWidget(bar)
+    bar.setFormat("%v / %m")  # every value is new text: a plain QProgressBar repaints each
+    bar.setRange(0, 1000)
+    bar.show()
+    qtbot.waitExposed(bar)
+    qtbot.wait(50)
+    bar.paints = 0
+    for done in range(1, 1001):
+        bar.setValue(done)
+        assert bar.value() == done  # what callers read back is the newest value
+    assert bar.paints == 0, "nothing was painted while the values came"
+    qtbot.waitUntil(lambda: bar.text() == "1000 / 1000", timeout=2_000)
+    qtbot.wait(100)
+    assert 1 <= bar.paints <= 3
+    assert bar.value() == 1000
+
+
+def test_a_value_given_before_a_new_range_shows_against_that_range(qtbot):
+    bar = ProgressBar()
+    qtbot.addWidget(bar)
+    bar.setRange(0, 10)
+    bar.setValue(15)  # a job that has learnt its total is larger, and says so next
+    bar.setMaximum(20)
+    qtbot.waitUntil(lambda: bar.text() == "75%", timeout=2_000)
+    bar.setValue(3)
+    bar.reset()  # a value still waiting is dropped with the rest
+    qtbot.wait(100)
+    assert bar.value() == -1 and bar.text() == ""
+
+
+def test_plain_qprogressbar_paints_every_value(qtbot):
+    """Why the class exists: the stock bar repaints, synchronously, on each new text."""
+    bar = counting(QProgressBar)
+    qtbot.addWidget(bar)
+    bar.setFormat("%v / %m")
+    bar.setRange(0, 100)
+    bar.show()
+    qtbot.waitExposed(bar)
+    qtbot.wait(50)
+    bar.paints = 0
+    for done in range(1, 101):
+        bar.setValue(done)
+    assert bar.paints >= 90
