@@ -18,15 +18,21 @@ def counting(cls):
     return Counted()
 
 
-def test_a_thousand_values_are_painted_a_few_times_and_the_last_one_shows(qtbot):
-    bar = counting(ProgressBar)
+def shown(qtbot, cls, maximum: int):
+    """A `cls` bar on screen, counting "%v / %m" (every value is new text), paints zeroed."""
+    bar = counting(cls)
     qtbot.addWidget(bar)
-    bar.setFormat("%v / %m")  # every value is new text: a plain QProgressBar repaints each
-    bar.setRange(0, 1000)
+    bar.setFormat("%v / %m")
+    bar.setRange(0, maximum)
     bar.show()
     qtbot.waitExposed(bar)
     qtbot.wait(50)
     bar.paints = 0
+    return bar
+
+
+def test_a_thousand_values_are_painted_a_few_times_and_the_last_one_shows(qtbot):
+    bar = shown(qtbot, ProgressBar, 1000)
     for done in range(1, 1001):
         bar.setValue(done)
         assert bar.value() == done  # what callers read back is the newest value
@@ -52,14 +58,7 @@ def test_a_value_given_before_a_new_range_shows_against_that_range(qtbot):
 
 def test_plain_qprogressbar_paints_every_value(qtbot):
     """Why the class exists: the stock bar repaints, synchronously, on each new text."""
-    bar = counting(QProgressBar)
-    qtbot.addWidget(bar)
-    bar.setFormat("%v / %m")
-    bar.setRange(0, 100)
-    bar.show()
-    qtbot.waitExposed(bar)
-    qtbot.wait(50)
-    bar.paints = 0
+    bar = shown(qtbot, QProgressBar, 100)
     for done in range(1, 101):
         bar.setValue(done)
     assert bar.paints >= 90

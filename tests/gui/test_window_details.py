@@ -93,6 +93,21 @@ def test_a_long_status_message_never_runs_into_the_summary(qtbot, window, wait_s
     assert label.toolTip() == long
 
 
+def test_a_passing_message_is_never_drawn_over_the_scan_status(qtbot, window):
+    """A temporary message hides the scan status. QStatusBar hides it "not explicitly", and
+    when the bar lays itself out anew (its height changed) it shows it again, over the
+    message: that must not happen."""
+    bar = window.statusBar()
+    window.scan_status.idle("Scan complete: 227 usable images")
+    qtbot.waitUntil(window.scan_status.isVisible)
+    bar.showMessage("4 files have an identical twin; twins share a split.", 6000)
+    window.summary.setText("227 images · 3 classes\n1 file left out")  # a taller status bar
+    qtbot.wait(100)
+    assert bar.currentMessage() and not window.scan_status.isVisible()
+    bar.clearMessage()
+    assert window.scan_status.isVisible(), "back when the message has gone"
+
+
 def test_ten_classes_fit_the_class_list_without_scrolling(qtbot, window, wait_scanned, digits_root):
     from imbalance_studio.gui.main_window import DEFAULT_SIZE
 
