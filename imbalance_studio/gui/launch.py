@@ -30,25 +30,45 @@ def build_parser() -> argparse.ArgumentParser:
         f"{_command_list()} (see imbalance-studio help COMMAND).",
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    p.add_argument("folder", nargs="?", help="dataset folder: one sub-folder per class")
+    p.add_argument(
+        "folder",
+        nargs="?",
+        help="dataset folder (one sub-folder per class), or a project file (.isproj.json)",
+    )
     p.add_argument("--demo", action="store_true", help="open the synthetic demo dataset")
     p.add_argument(
         "--screenshot",
         metavar="OUT.png",
-        help="wait until the folder is scanned and visible thumbnails are shown, "
-        "save a PNG of the window and exit",
+        help="wait until the folder is scanned and visible thumbnails are shown, save a PNG "
+        "of the window and exit: 0 when saved, 1 when the folder or project could not be "
+        "opened, 2 when OUT.png lies inside the dataset (never written to), 3 when --timeout "
+        "ran out, 4 when the PNG could not be written",
     )
     p.add_argument(
         "--timeout",
         type=float,
-        default=SCREENSHOT_TIMEOUT_S,
-        help="with --screenshot: give up after this many seconds (default: %(default)s)",
+        default=None,
+        help=f"with --screenshot: give up after this many seconds (default: "
+        f"{SCREENSHOT_TIMEOUT_S:g})",
     )
     return p
 
 
+def _refusal(args: argparse.Namespace) -> str | None:
+    """Why the options cannot be run as given (argparse's exit 2), or None."""
+    if args.timeout is not None:
+        if not args.screenshot:
+            return "--timeout applies to --screenshot only"
+        if not args.timeout > 0:  # also NaN
+            return f"--timeout must be more than 0 seconds, not {args.timeout:g}"
+    return None
+
+
 def launch(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if (refusal := _refusal(args)) is not None:
+        parser.error(refusal)
     os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
     if not _has_display():
         if not args.screenshot:
@@ -81,6 +101,10 @@ def launch(argv: list[str]) -> int:
     def start() -> None:
         if args.demo:
             window.open_demo()
+        elif args.folder and _is_project(args.folder):
+            if shooter is not None:  # a project that cannot be read ends the screenshot
+                window.app_session.controller.error.connect(shooter.fail)
+            window.app_session.open_project(Path(args.folder))
         elif args.folder:
             window.open_folder(args.folder)
 
@@ -93,7 +117,10 @@ def launch(argv: list[str]) -> int:
         from .screenshot import Screenshotter
 
         shooter = Screenshotter(
-            window, Path(args.screenshot), args.timeout, expect_scan=bool(args.demo or args.folder)
+            window,
+            Path(args.screenshot),
+            SCREENSHOT_TIMEOUT_S if args.timeout is None else args.timeout,
+            expect_scan=bool(args.demo or args.folder),
         )
         shooter.start()
     rc = app.exec()
@@ -120,6 +147,16 @@ def _drain_jobs() -> None:
     generation = sys.modules.get("imbalance_studio.core.generation.run")
     if generation is not None:
         generation.join_pool()
+
+
+def _is_project(target: str) -> bool:
+    """A project file rather than a dataset folder: what is not a folder, as the headless
+    commands take their FOLDER|PROJECT argument (a missing folder keeps the folder's message)."""
+    if os.path.isdir(target):
+        return False
+    from ..core.project import PROJECT_SUFFIX
+
+    return target.endswith(PROJECT_SUFFIX) or os.path.lexists(target)
 
 
 def _command_list() -> str:

@@ -44,9 +44,14 @@ class Screenshotter(QObject):
         self._failure = message
         self._scan_done = True
 
+    def fail(self, message: str) -> None:
+        """What was to be shown cannot be (a project file that does not load): the picture
+        is still saved, and the run exits 1 with `message`."""
+        self._on_failed(message)
+
     def _poll(self) -> None:
         if self._clock.elapsed() > self.timeout_ms:
-            self._finish(3, f"timed out after {self.timeout_ms / 1000:.0f} s waiting for the scan")
+            self._finish(3, f"timed out after {self.timeout_ms / 1000:g} s waiting for the scan")
             return
         if not self._scan_done or not self.window.is_settled():
             return
@@ -56,6 +61,10 @@ class Screenshotter(QObject):
         QApplication.processEvents()
         if not self.window.is_settled():
             return
+        refusal = self._inside_dataset()
+        if refusal:
+            self._finish(2, refusal)
+            return
         # Quality 80 is zlib's faster level for a PNG: a window's picture saves in ~40% of the
         # time of the default level (a few hundred ms on a busy machine), ~15% larger.
         if not pixmap.save(str(self.out), None, SAVE_QUALITY):
@@ -64,6 +73,22 @@ class Screenshotter(QObject):
             self._finish(1, self._failure)
         else:
             self._finish(0, "")
+
+    def _inside_dataset(self) -> str:
+        """Why the PNG may not be saved where asked: inside the dataset shown (read-only to
+        us; a picture in a class folder would be scanned as one more image). "" when it may."""
+        from ..core.fileio import dataset_folder_of, where_in_dataset
+
+        dataset = self.window.session.dataset
+        if dataset is None:
+            return ""
+        held = dataset_folder_of(self.out, dataset.root, dataset.real_dirs)
+        if held is None:
+            return ""
+        return (
+            f"{self.out} is {where_in_dataset(held, dataset.root)}; the dataset is never "
+            "written to: save the picture elsewhere"
+        )
 
     def _finish(self, code: int, message: str) -> None:
         self._timer.stop()

@@ -51,3 +51,53 @@ def test_screenshot_of_a_missing_folder_fails_with_a_message(tmp_path):
     assert proc.returncode == 1
     assert "no such folder" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def _tree(root):
+    return sorted((str(p.relative_to(root)), p.stat().st_size) for p in root.rglob("*"))
+
+
+def test_a_screenshot_is_never_saved_inside_the_dataset(tmp_path):
+    from datasets import write_digits
+
+    root = tmp_path / "digits"
+    write_digits(root, counts=[6, 3])
+    before = _tree(root)
+    out = root / "digit_1" / "shot.png"  # it would be scanned as one more digit_1 image
+    proc = run_app([str(root), "--screenshot", str(out)], tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "inside the dataset folder" in proc.stderr and "Traceback" not in proc.stderr
+    assert _tree(root) == before
+
+
+def test_timeout_is_checked_before_the_window_starts(tmp_path):
+    for args, said in (
+        (["--timeout", "5"], "--timeout applies to --screenshot only"),
+        (["--screenshot", "x.png", "--timeout", "-1"], "more than 0 seconds, not -1"),
+        (["--screenshot", "x.png", "--timeout", "nan"], "more than 0 seconds"),
+    ):
+        proc = run_app(["--demo", *args], tmp_path, timeout=30)
+        assert proc.returncode == 2 and said in proc.stderr, (args, proc.stderr)
+        assert not (tmp_path / "x.png").exists()
+
+
+def test_a_project_file_opens_like_its_folder_and_a_broken_one_says_why(tmp_path):
+    from datasets import write_digits
+
+    from imbalance_studio.core.project import Project
+
+    root = tmp_path / "digits"
+    write_digits(root, counts=[6, 3])
+    project_file = tmp_path / "p.isproj.json"
+    Project(dataset_root=str(root)).save(project_file)
+    out = tmp_path / "shot.png"
+    proc = run_app([str(project_file), "--screenshot", str(out)], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    with Image.open(out) as shot:
+        assert shot.size == (1366, 850)
+    broken = tmp_path / "broken.isproj.json"
+    broken.write_bytes(b'{"dataset_root": ')  # cut short
+    proc = run_app([str(broken), "--screenshot", str(tmp_path / "b.png"), "--timeout", "20"],
+                   tmp_path)  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert "broken.isproj.json" in proc.stderr and "Traceback" not in proc.stderr
