@@ -25,8 +25,11 @@ def test_json_contract(corpus):
     assert data["root"] == str(corpus.root)
     every = {*corpus.base, *corpus.flagged, *(p for _, g in corpus.groups for p in g)}
     for group in data["duplicates"]:
-        assert set(group) == {"kind", "paths", "classes"}
+        assert set(group) == {"kind", "paths", "classes", "identical"}
         assert group["kind"] in ("exact", "near")
+        for copies in group["identical"]:  # copies inside a near group
+            assert group["kind"] == "near" and len(copies) >= 2
+            assert set(copies) <= set(group["paths"])
         assert len(group["paths"]) >= 2 and len(group["classes"]) == len(group["paths"])
         assert set(group["paths"]) <= every  # relative to the root
     planted = {frozenset(g) for _, g in corpus.groups}

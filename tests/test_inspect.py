@@ -127,6 +127,26 @@ def test_a_changed_file_is_inspected_again(tmp_path):
     assert inspect(scan(root), workers=1).cached == len(corpus.base) - 1
 
 
+def test_a_near_group_names_the_identical_copies_it_holds(tmp_path):
+    """A photograph, its byte copy and a slightly brighter re-save are one near group; the
+    copy is said to be one, not lost among the near ones (nor the exact count short)."""
+    root = tmp_path / "data"
+    corpus = build_corpus(root, n_base=8, n_groups=0, n_flagged=0)
+    original = root / corpus.base[0]
+    folder = original.parent
+    (folder / "copy of it.png").write_bytes(original.read_bytes())
+    Image.open(original).point(lambda v: min(255, v + 6)).save(folder / "brighter.png")
+    report = inspect(scan(root), workers=1, use_cache=False)
+    cls = folder.name
+    copy, edit = f"{cls}/copy of it.png", f"{cls}/brighter.png"
+    group = next(g for g in report.groups if copy in g.paths)
+    assert group.kind == "near" and set(group.paths) == {corpus.base[0], copy, edit}
+    assert [set(c) for c in group.identical] == [{corpus.base[0], copy}]
+    assert group.copies == 2
+    assert group.to_json()["identical"] == [list(group.identical[0])]
+    assert all(g.identical == () for g in report.groups if g is not group)
+
+
 def test_undecodable_files_are_problems_not_errors(tmp_path):
     root = tmp_path / "data"
     corpus = build_corpus(root, n_base=6, n_groups=0, n_flagged=0)

@@ -110,7 +110,7 @@ _FILES = frozenset({ProblemReason.NOT_REGULAR, ProblemReason.EMPTY_FILE, Problem
 
 def _left_out(problems) -> None:
     if problems:
-        print(f"note: {len(problems)} files could not be inspected:", file=sys.stderr)
+        print(f"note: {plural(len(problems), 'file')} could not be inspected:", file=sys.stderr)
         print_list([f"{p.path}: {p.reason}" for p in problems], "see `scan`", file=sys.stderr)
 
 
@@ -120,19 +120,26 @@ def _print(report, thresholds) -> None:
     groups, flags = report.groups, report.quality(thresholds)
     conflicts = sum(g.conflict for g in groups)
     kinds = Counter(g.kind for g in groups)
+    files = len(report.paths) + len(report.problems)
     print(
-        f"{printable(str(report.root))}: {len(report.paths):,} images "
-        f"({report.cached:,} from the cache)"
+        f"{printable(str(report.root))}: {plural(len(report.paths), 'image')} "
+        f"({report.cached:,} of {plural(files, 'file')} answered from the cache)"
     )
+    # A near group may hold copies too (a file, its copy and an edit of it): said, so that
+    # "exact" never seems to be all the copies there are.
+    with_copies = sum(bool(g.identical) for g in groups)
+    held = f", {with_copies} of them holding identical copies" if with_copies else ""
     print(
-        f"\nduplicate groups: {len(groups)} ({kinds['exact']} exact, {kinds['near']} near; "
+        f"\nduplicate groups: {len(groups)} ({kinds['exact']} exact, {kinds['near']} near{held}; "
         f"{plural(conflicts, 'label conflict')}), near-duplicate threshold "
         f"{report.near_threshold} bits"
     )
     print_list(
         [
             (f"CONFLICT ({summarize(sorted(set(g.classes)))}) " if g.conflict else "")
-            + f"{g.kind}, {len(g.paths)} images: "
+            + f"{g.kind}, {len(g.paths)} images"
+            + (f" ({g.copies} of them identical copies)" if g.identical else "")
+            + ": "
             + summarize(f"{p} [{c}]" for p, c in zip(g.paths, g.classes, strict=True))
             for g in groups
         ],

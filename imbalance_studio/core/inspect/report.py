@@ -33,6 +33,14 @@ class DuplicateGroup:
     kind: str  # "exact" (same decoded pixels) or "near"
     paths: tuple[str, ...]  # dataset order
     classes: tuple[str, ...]  # the class of each path
+    # In a near group, the copies it holds: each set of members with the same decoded pixels
+    # (a file and its copy, with an edited third picture near them). () in an exact group.
+    identical: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def copies(self) -> int:
+        """How many of the group's images are identical to another of them."""
+        return len(self.paths) if self.kind == "exact" else sum(map(len, self.identical))
 
     @property
     def conflict(self) -> bool:
@@ -40,7 +48,12 @@ class DuplicateGroup:
         return len(set(self.classes)) > 1
 
     def to_json(self) -> dict:
-        return {"kind": self.kind, "paths": list(self.paths), "classes": list(self.classes)}
+        return {
+            "kind": self.kind,
+            "paths": list(self.paths),
+            "classes": list(self.classes),
+            "identical": [list(paths) for paths in self.identical],
+        }
 
 
 @dataclass
@@ -90,12 +103,16 @@ class InspectReport:
         self.pairs = (i, j)
         groups = []
         for members in components(len(self.paths), i, j):
-            digests = {self.features[k].digest for k in members}
+            by_digest: dict[bytes, list[str]] = {}
+            for k in members:
+                by_digest.setdefault(self.features[k].digest, []).append(self.paths[k])
+            near = len(by_digest) > 1
             groups.append(
                 DuplicateGroup(
-                    "exact" if len(digests) == 1 else "near",
+                    "near" if near else "exact",
                     tuple(self.paths[k] for k in members),
                     tuple(self.classes[self.labels[k]] for k in members),
+                    tuple(tuple(c) for c in by_digest.values() if len(c) > 1) if near else (),
                 )
             )
         # Label conflicts first (the same picture labelled twice), then dataset order.

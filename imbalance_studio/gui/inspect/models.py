@@ -78,6 +78,8 @@ class GroupDelegate(QStyledItemDelegate):
             else ("Exact copies" if g.kind == "exact" else "Near duplicates")
         )
         sub = f"{len(g.paths)} images"
+        if g.identical:  # a near group with copies in it
+            sub += f", {g.copies} identical"
         if g.conflict:
             sub += f"\n{g.kind}, {len(set(g.classes))} classes"
         painter.drawText(
