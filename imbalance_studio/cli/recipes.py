@@ -156,6 +156,8 @@ def _print_table(table: dict) -> None:
     print(f"{line}: {table['winner_why']}")
     if one_seed:
         print("(spread: n/a with one seed; --seeds 2 or more measures it)")
+    if table["caution"]:
+        print(f"caution: {table['caution']}")
     cut = [n for n in table["notes"] if "steps instead of" in n]
     if cut:
         print(

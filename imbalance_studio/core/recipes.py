@@ -37,6 +37,8 @@ from .project import Method, Project
 
 FORMAT = "imbalance-studio-recipes"
 RAREST = 2  # the recall of this many rarest classes is reported per recipe
+# raw's balanced accuracy within this of chance (1 / classes): the models had not learnt yet
+CHANCE_MARGIN = 0.02
 # The product's default recipe (oversample by label-safe augmentation, what the article
 # recommends). A validation split of a long-tailed folder is small (one or two images of the
 # rarest class), so "best on validation" alone swaps recipes on one image: raw once won the
@@ -386,12 +388,27 @@ def _table(grid, runs, seeds, steps, size, seconds, small) -> dict:
     winner = next((n for n in PREFERRED if n in rows and rows[n]["within_noise_of_best"]), best)
     why = "the best balanced accuracy on validation"
     if winner != best:
+        score = rows[winner]["balanced_accuracy"]
+        how = (
+            f"tied with {best} for the best balanced accuracy on validation"
+            if round(score, 9) == round(rows[best]["balanced_accuracy"], 9)
+            else f"{best} scored higher on validation, but within noise (the paired bootstrap "
+            "interval of the gap reaches 0)"
+        )
         why = (
-            f"{best} scored higher on validation, but within noise (the paired bootstrap "
-            f"interval of the gap reaches 0), so {winner} wins: of the recipes within noise, "
-            "the one that did best on held-out long-tailed digits"
+            f"{how}, so {winner} wins: of the recipes within noise, the one that did best on "
+            "held-out long-tailed digits"
         )
     raw = rows.get("raw", {}).get("balanced_accuracy")
+    caution = None
+    if raw is not None and raw <= 1 / len(present) + CHANCE_MARGIN:
+        # Without this the table reads as a verdict: "+44 points over raw" from a raw model
+        # that learnt nothing yet says how fast recipes learn, not which one helps.
+        caution = (
+            f"raw scored {raw:.3f}, chance level for {len(present)} classes "
+            f"({1 / len(present):.3f}): at {steps} steps the models had barely begun to "
+            "learn, so the gains over raw say little; give more steps (or a larger budget)"
+        )
     return {
         "format": FORMAT,
         "version": 1,
@@ -410,5 +427,6 @@ def _table(grid, runs, seeds, steps, size, seconds, small) -> dict:
         "winner_why": why,
         "winner_apply": rows[winner]["apply"],
         "gain_over_raw": None if raw is None else rows[winner]["balanced_accuracy"] - raw,
+        "caution": caution,
         "seconds": round(seconds, 1),
     }

@@ -157,9 +157,10 @@ class RecipeSearch(QGroupBox):
             line += f", {100 * gain:+.1f} balanced-accuracy points over raw"
         rare = ", ".join(table["rarest_classes"])
         small = ", ".join(table.get("cutmix_classes") or ()) or "none"
+        caution = f"<br><b>Caution:</b> {table['caution']}." if table.get("caution") else ""
         self.status.setText(
             f"{line} — {table['winner_why']} (validation split; rarest classes: {rare}; "
-            f"CutMix tried for: {small})."
+            f"CutMix tried for: {small}).{caution}"
         )
         self.use_button.setEnabled(True)
 

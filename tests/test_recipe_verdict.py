@@ -1,0 +1,61 @@
+"""The recipe table's verdict in words, on made-up validation predictions (no training):
+a tie is called a tie, and a search whose raw model scored at chance says its gains mean
+little."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from imbalance_studio.core.evaluate.metrics import scores
+from imbalance_studio.core.recipes import RECIPES, _table
+
+CLASSES = ["a", "b", "c"]
+LABELS = np.repeat([0, 1, 2], 10)  # 10 validation images a class
+
+
+def _runs(correct: dict[str, int]) -> dict:
+    """One seed per recipe: the first `correct[name]` images of each class predicted right,
+    the rest as the next class."""
+    runs = {}
+    for recipe in RECIPES:
+        n = correct.get(recipe.name, 4)
+        preds = np.array([y if i % 10 < n else (y + 1) % 3 for i, y in enumerate(LABELS)])
+        cm = np.zeros((3, 3), np.int64)
+        np.add.at(cm, (LABELS, preds), 1)
+        arm = {**scores(cm), "confusion": cm.tolist(), "n_train": 90}
+        runs[recipe.name] = [{
+            "classes": CLASSES, "val_counts": [10, 10, 10], "train_original_counts": [60, 20, 10],
+            "model": "made up", "arms": {recipe.arm: arm},
+            "predictions": {"paths": [f"p{i}" for i in range(30)], "labels": LABELS.tolist(),
+                            "arms": {recipe.arm: preds.tolist()}},
+        }]  # fmt: skip
+    return runs
+
+
+def _verdict(correct: dict[str, int]) -> dict:
+    return _table(list(RECIPES), _runs(correct), (1,), 200, 32, 1.0, [])
+
+
+def test_a_tie_is_called_a_tie():
+    table = _verdict({"augment-safe": 8, "augment-safe+cutmix": 8, "raw": 6})
+    assert table["best_on_validation"] != table["winner"] == "augment-safe+cutmix"
+    assert table["winner_why"].startswith(
+        f"tied with {table['best_on_validation']} for the best balanced accuracy"
+    )
+    assert "scored higher" not in table["winner_why"]
+
+
+def test_a_higher_score_within_noise_is_said_so():
+    table = _verdict({"augment-medium": 9, "augment-safe+cutmix": 8, "raw": 6})
+    assert table["best_on_validation"] == "augment-medium"
+    assert table["winner"] == "augment-safe+cutmix"
+    assert table["winner_why"].startswith("augment-medium scored higher on validation")
+
+
+def test_a_raw_model_at_chance_brings_a_caution_and_a_trained_one_none():
+    at_chance = _verdict({"raw": 3, "augment-safe": 8})  # 3 in 10: below 1/3
+    assert at_chance["recipes"]["raw"]["balanced_accuracy"] < 1 / 3
+    assert "chance level for 3 classes" in at_chance["caution"]
+    assert "200 steps" in at_chance["caution"]
+    trained = _verdict({"raw": 6, "augment-safe": 8})
+    assert trained["caution"] is None
