@@ -90,12 +90,13 @@ def test_scan_errors_are_clear(tmp_path):
     assert f"perhaps {tmp_path / 'data'}" in str(one_class.value)
 
 
-def run_cli(*args):
+def run_cli(*args, cwd=None):
     return subprocess.run(
         [sys.executable, "-m", "imbalance_studio", *args],
         capture_output=True,
         text=True,
         timeout=120,
+        cwd=cwd,
     )
 
 
@@ -109,6 +110,9 @@ def test_cli_scan_json(digits_root):
     assert report["imbalance_ratio"] == pytest.approx(150 / 8)
     assert report["problems"] == []
     assert report["root"] == str(digits_root)
+    # A folder named relative to the working directory is reported whole, as inspect does.
+    relative = run_cli("scan", digits_root.name, "--json", cwd=digits_root.parent)
+    assert json.loads(relative.stdout)["root"] == str(digits_root)
 
 
 def test_cli_scan_text_and_errors(bad_corpus, tmp_path):

@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 from ..core.policies import POLICY_HELP
-from ..core.text import printable, summarize
-from . import CliError
+from ..core.text import plural, printable, summarize
+from . import CliError, count_arg
 from .dask_arg import add_dask_argument, generation_executor, require_dask
 from .diffusion_arg import add_diffusion_arguments
 from .notes import print_list
@@ -93,7 +93,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_overwrite_arguments(p)
     p.add_argument(
         "--workers",
-        type=int,
+        type=count_arg,
         default=os.cpu_count() or 1,
         help="processes used to decode-check and generate images (default: all cores)",
     )
@@ -147,7 +147,6 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     # The same project as `imbalance-studio plan` builds from the same options.
     args.target, args.quick, args.json = args.source, False, args.quiet
-    args.workers = max(1, args.workers)
     project, dataset, found = build_inspected_project(args)
     groups = found.groups
     project_file = None if Path(args.source).is_dir() else Path(args.source)
@@ -224,6 +223,6 @@ def run(args: argparse.Namespace) -> int:
             "ImageFolder(..., allow_empty=True), as README.md shows"
         )
     if rep.problems:
-        print(f"{len(rep.problems)} files left out (listed in README.md):")
+        print(f"{plural(len(rep.problems), 'file')} left out (listed in README.md):")
         print_list([f"{path}: {reason}" for path, reason in rep.problems], "all in README.md")
     return 0

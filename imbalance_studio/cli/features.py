@@ -12,7 +12,7 @@ from pathlib import Path
 from ..core.features.hog import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE
 from ..core.features.resample import DEFAULT_SAMPLER, SAMPLERS
 from ..core.policies import POLICY_HELP, parse_policy
-from ..core.text import printable
+from ..core.text import plural, printable
 from . import CliError, count_arg
 from .export import add_overwrite_arguments
 from .progress import run_steps
@@ -107,5 +107,5 @@ def run(args: argparse.Namespace) -> int:
     for note in rep.notes:
         print(f"note: {printable(note)}")
     if rep.problems:
-        print(f"{len(rep.problems)} files left out (listed in README.md)")
+        print(f"{plural(len(rep.problems), 'file')} left out (listed in README.md)")
     return 0

@@ -21,7 +21,7 @@ from ..core.policies import POLICY_HELP, apply_policy, parse_policy
 from ..core.project import PROJECT_SUFFIX, Method, Project, SplitSettings
 from ..core.reconcile import snapshot_of
 from ..core.scanning import MIN_SIDE
-from ..core.text import printable
+from ..core.text import plural, printable
 from . import CliError, count_arg
 from .diffusion_arg import (
     add_diffusion_arguments,
@@ -203,7 +203,7 @@ def report_left_out(dataset: Dataset, shown: int = 10) -> None:
     gone = [p for p in dataset.problems if p.excludes and p.reason not in _LISTING]
     if not gone:
         return
-    print(f"note: {len(gone)} image files left out of the plan:", file=sys.stderr)
+    print(f"note: {plural(len(gone), 'image file')} left out of the plan:", file=sys.stderr)
     for p in gone[:shown]:
         detail = f" ({p.detail})" if p.detail else ""
         print(f"  {p.path}: {p.reason}{detail}", file=sys.stderr)

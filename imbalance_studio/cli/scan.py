@@ -74,7 +74,7 @@ def load_dataset(
 def scan_report(dataset: Dataset) -> dict:
     ratio = dataset.imbalance_ratio
     return {
-        "root": str(dataset.root),
+        "root": str(dataset.root.absolute()),
         "classes": [
             {
                 "name": c.name,

@@ -38,5 +38,5 @@ def summarize(names: Iterable[str], limit: int = SUMMARY_LIMIT) -> str:
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:
-    """`"1 class"`, `"3 classes"`."""
-    return f"{n} {word if n == 1 else many or word + 's'}"
+    """`"1 class"`, `"3 classes"`, `"1,000 images"`."""
+    return f"{n:,} {word if n == 1 else many or word + 's'}"

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.dataset import Dataset, Sample
+from ..core.text import plural
 from . import app as app_facts
 from .actions import ActionLayout, Panel, PanelAction
 from .models.class_list import ClassListModel
@@ -337,8 +338,8 @@ class MainWindow(QMainWindow):
         self.panels.setTabText(self.panels.indexOf(self.problems), f"Problems ({n})")
         total = len(dataset.samples)
         self.summary.setText(
-            f"{total:,} images · {len(dataset.classes)} classes · "
-            f"{self.problems_model.excluded_count} files left out"
+            f"{plural(total, 'image')} · {plural(len(dataset.classes), 'class', 'classes')} · "
+            f"{plural(self.problems_model.excluded_count, 'file')} left out"
         )
         self.gallery.empty_text = (
             GalleryView.EMPTY_TEXT if total else "This dataset has no usable images."
@@ -378,9 +379,9 @@ class MainWindow(QMainWindow):
             self.start_page.set_recent(folders)
             self.own_actions.fill_recent(folders)
         excluded = self.problems_model.excluded_count
-        note = f"; {excluded} files left out (see Problems)" if excluded else ""
+        note = f"; {plural(excluded, 'file')} left out (see Problems)" if excluded else ""
         self.scan_status.idle(
-            f"Scan complete: {len(dataset.samples):,} usable images{note}. Next: mark images "
+            f"Scan complete: {plural(len(dataset.samples), 'usable image')}{note}. Next: mark images "
             "here (Del removes, D duplicates), then set targets in the Balance tab."
         )
 

@@ -77,6 +77,17 @@ def test_one_is_singular(qtbot, window, wait_scanned, tmp_path):
     assert any(w.startswith("1 sample marked for duplication is in val/test") for w in warnings)
 
 
+def test_one_file_left_out_is_singular(qtbot, window, wait_scanned, tmp_path):
+    root = tmp_path / "digits"
+    write_digits(root, [8, 4])
+    (root / "digit_1" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 20)
+    window.open_folder(root)
+    wait_scanned(window)
+    qtbot.waitUntil(lambda: "left out" in window.summary.text(), timeout=30_000)
+    assert window.summary.text() == "12 images · 2 classes · 1 file left out"
+    assert "1 file left out (see Problems)" in window.scan_status.message.full_text()
+
+
 def test_a_long_status_message_never_runs_into_the_summary(qtbot, window, wait_scanned, tmp_path):
     window.resize(900, 500)
     long = "Scan complete: 1,000 usable images; 12 files left out (see Problems). " * 3
