@@ -390,3 +390,13 @@ def test_the_plan_in_short_steps_is_the_same_plan(tmp_path, monkeypatch):
     assert len(events) > len(ds.paths) // 3  # every few samples, not once at the end
     assert {"grouping", "ranking", "planning"} <= {e.stage for e in events}
     assert all(0 <= e.done <= e.total for e in events)
+
+
+def test_a_plan_without_validation_says_what_it_costs(tmp_path):
+    root = tmp_path / "digits"
+    write_digits(root, [12, 6])
+    dataset = scan(root)
+    none = Project(dataset_root=str(root), split=SplitSettings(train=0.8, val=0, test=0.2))
+    assert any(w.startswith("no validation split") for w in make_plan(dataset, none).warnings)
+    usual = Project(dataset_root=str(root))
+    assert not any("validation split" in w for w in make_plan(dataset, usual).warnings)

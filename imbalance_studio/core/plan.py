@@ -186,6 +186,11 @@ def iter_plan(
             f"{plural(marked.missing, 'mark')} {'refers' if marked.missing == 1 else 'refer'} "
             "to files not in the dataset (kept, not applied)"
         )
+    if project.split.val == 0:
+        warnings.append(
+            "no validation split (val 0): evaluate and recipes have nothing to judge a model "
+            "on; give val a share, e.g. train 0.7, val 0.15, test 0.15"
+        )
     unknown = sorted(set(project.targets) - set(names))
     if unknown:
         warnings.append(f"targets for classes not in the dataset: {summarize(unknown)}")
