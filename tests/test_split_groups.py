@@ -56,6 +56,31 @@ def test_without_grouping_pairs_cross_and_are_counted(corpus):
     assert "without keeping duplicate groups together" in check["warning"]
 
 
+def test_copies_kept_together_in_a_held_out_split_are_counted(corpus):
+    """Keeping copies in one split stops leaks; in val or test they are scored again, and
+    the check counts them: here against a decode of every held-out image with Pillow."""
+    import hashlib
+    from collections import Counter
+
+    from PIL import Image
+
+    dataset = scan(corpus.root)
+    found = drive(iter_split_groups(dataset, workers=1))
+    plan = make_plan(dataset, Project(dataset_root=str(corpus.root), seed=1), groups=found.groups)
+    check = leak_check(found, plan.split_of)
+    expected = {}
+    for split in ("val", "test"):
+        pixels = Counter()
+        for path in (p for p in dataset.paths if plan.split_of(p) == split):
+            with Image.open(corpus.root / path) as im:
+                im = im.convert("RGB")
+                pixels[hashlib.sha256(im.tobytes() + repr(im.size).encode()).digest()] += 1
+        expected[split] = sum(n - 1 for n in pixels.values())
+    assert check["copies_within_held_out_splits"] == expected
+    assert sum(expected.values()) > 0, "the corpus plants exact copies"
+    assert ("copies_note" in check) == (sum(expected.values()) > 0)
+
+
 def test_plan_lists_groups_in_one_split(corpus):
     out = run_cli("plan", corpus.root, "--json", "--list-files", "--workers", "1", timeout=180)
     assert out.returncode == 0, out.stderr
@@ -78,6 +103,11 @@ def test_export_reports_the_leak_check(corpus, tmp_path):
     assert not any("near-duplicate pair" in w for w in weights["warnings"])
     readme = (tmp_path / "a" / "README.md").read_text()
     assert "near-duplicate pairs across splits (leak check): 0" in readme
+    copies = weights["leak_check"]["copies_within_held_out_splits"]
+    assert f"identical copies within val / test: {copies['val']} / {copies['test']}" in readme
+    said = any("of another image of the same split" in w for w in weights["warnings"])
+    assert said == any(copies.values())
+    assert ("of another image of the same split" in grouped.stdout) == said
 
     out = tmp_path / "b"
     r = run_cli("export", corpus.root, out, "--no-group-duplicates", "--quiet", "--workers", "1",

@@ -193,6 +193,11 @@ def run(args: argparse.Namespace) -> int:
     leaks = rep.weights.get("leak_check", {}).get("near_duplicate_pairs_across_splits", 0)
     if leaks:
         print(f"warning: {leaks} near-duplicate pairs cross splits (see README.md)")
+    copies = rep.weights.get("leak_check", {}).get("copies_within_held_out_splits", {})
+    if any(copies.values()):
+        from ..core.inspect.split_groups import copies_text
+
+        print(f"note: {copies_text(copies)}")
     sizes = ", ".join(f"{s} {sum(c['after'])}" for s, c in rep.counts.items())
     order = sorted(rep.origins.items(), key=lambda kv: (kv[0] != "original", kv[0]))
     origins = ", ".join(f"{k} {v}" for k, v in order if v) or "none"

@@ -31,9 +31,9 @@ def data_files(
     counts = {s: {"before": lay.before[s], "after": lay.counts(s)} for s in SPLITS}
     weights = W.compute_weights(lay.classes, counts)
     if leak_check is not None:  # near duplicates across splits (core.inspect.leak_check)
-        weights["leak_check"] = {k: v for k, v in leak_check.items() if k != "warning"}
-        if leak_check.get("warning"):
-            weights["warnings"].append(leak_check["warning"])
+        said = ("warning", "copies_note")
+        weights["leak_check"] = {k: v for k, v in leak_check.items() if k not in said}
+        weights["warnings"] += [leak_check[k] for k in said if leak_check.get(k)]
     aug = project.augment
     files: dict[str, str | bytes] = dict(
         metadata.metadata_files(
@@ -105,13 +105,20 @@ def leak_rows(check: Mapping | None) -> list[tuple[str, str]]:
     if check is None:
         return []
     kept = "kept in one split" if check["duplicate_groups_kept_in_one_split"] else "NOT grouped"
-    return [
+    rows = [
         (
             "near-duplicate pairs across splits (leak check)",
             f"{check['near_duplicate_pairs_across_splits']} (duplicate groups {kept}; "
             f"Hamming threshold {check['near_threshold']} of 64 bits)",
         )
     ]
+    copies = check.get("copies_within_held_out_splits")
+    if copies:
+        rows.append((
+            "identical copies within val / test",
+            f"{copies['val']} / {copies['test']} (images scored again as copies of another)",
+        ))  # fmt: skip
+    return rows
 
 
 def problem_reason(problem) -> str:

@@ -164,6 +164,23 @@ class InspectReport:
                 n += 1
         return n
 
+    def held_out_copies(self, split_of: Callable[[str], str | None]) -> dict[str, int]:
+        """{"val": n, "test": n}: images of a held-out split that are copies (same decoded
+        pixels) of another image of the same split. The split keeps copies together, which
+        stops leaks, but a held-out split then scores one picture several times."""
+        sets = [g.paths if g.kind == "exact" else () for g in self.groups]
+        sets += [c for g in self.groups for c in g.identical]
+        extra = {"val": 0, "test": 0}
+        for paths in sets:
+            per_split: dict[str, int] = {}
+            for p in paths:
+                split = split_of(p)
+                if split in extra:
+                    per_split[split] = per_split.get(split, 0) + 1
+            for split, n in per_split.items():
+                extra[split] += n - 1
+        return extra
+
     def to_json(self, thresholds: Mapping[str, float] | None = None) -> dict:
         """The `imbalance-studio inspect --json` object."""
         return {

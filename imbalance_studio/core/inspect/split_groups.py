@@ -11,6 +11,7 @@ from typing import Any
 
 from ..dataset import Dataset
 from ..duplicates import iter_content_groups
+from ..text import plural
 from .report import InspectReport
 from .run import iter_inspect
 
@@ -66,17 +67,31 @@ def iter_split_groups(
     return SplitGroups(merge_groups(identical_files, report.split_groups()), report, True)
 
 
+def copies_text(copies: Mapping[str, int]) -> str:
+    """The note on identical copies inside val/test (`InspectReport.held_out_copies`)."""
+    where = " and ".join(f"{plural(n, 'image')} in {split}" for split, n in copies.items() if n)
+    verb = "is a copy" if sum(copies.values()) == 1 else "are copies"
+    return (
+        f"{where} {verb} of another image of the same split: held-out scores count those "
+        "pictures more than once; mark all but one copy for removal (Inspect) for a fairer score"
+    )
+
+
 def leak_check(found: SplitGroups, split_of: Callable[[str], str | None]) -> dict:
     """How many near-duplicate pairs (exact ones included) have one image in one split and
     the other in another, for the export report and `weights.json`: 0 when the split kept
     the groups together. `split_of` is `Plan.split_of`."""
     report = found.report
     n = report.crossing_pairs(split_of)
+    copies = report.held_out_copies(split_of)
     check: dict[str, Any] = {
         "near_duplicate_pairs_across_splits": n,
         "duplicate_groups_kept_in_one_split": found.grouped,
         "near_threshold": report.near_threshold,
+        "copies_within_held_out_splits": copies,
     }
+    if any(copies.values()):
+        check["copies_note"] = copies_text(copies)
     if n:
         why = (
             "the split was made without keeping duplicate groups together"
