@@ -278,6 +278,20 @@ def test_refuses_out_in_the_dataset(digits_root, tmp_path, where, message):
     assert tree_state(digits_root) == before
 
 
+def test_an_empty_or_parentless_out_is_refused_by_name(digits_root, tmp_path):
+    """'' (an unset variable in a script) is not the working directory; a missing parent is
+    named as the parent, not as the folder to export into."""
+    from clirun import run_cli
+
+    for args, said in (
+        (("",), "no folder to export into was given"),
+        ((tmp_path / "no" / "out",), f"{tmp_path / 'no'}: does not exist, so out cannot be made"),
+    ):
+        r = run_cli("export", digits_root, *args)
+        assert r.returncode == 2 and said in r.stderr, r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_refuses_a_foreign_non_empty_folder_and_overwrites_only_our_export(digits_root, tmp_path):
     dataset, project, plan = _plan(digits_root)
     foreign = tmp_path / "foreign"

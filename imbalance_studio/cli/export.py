@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
     root = _dataset_root(args.source)
     try:
         # Refuse a bad OUT before minutes of scanning and generating.
-        check_destination(root, Path(args.out), args.overwrite, overwrite_all=args.overwrite_all)
+        check_destination(root, args.out, args.overwrite, overwrite_all=args.overwrite_all)
     except ExportError as exc:
         raise CliError(str(exc)) from exc
     # The same project as `imbalance-studio plan` builds from the same options.

@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     root = _dataset_root(args.source)
     try:
-        check_destination(root, Path(args.out), args.overwrite, overwrite_all=args.overwrite_all)
+        check_destination(root, args.out, args.overwrite, overwrite_all=args.overwrite_all)
     except ExportError as exc:
         raise CliError(str(exc)) from exc
     # The same project as `plan` and `export` build from the same options.

@@ -97,7 +97,7 @@ def _refuse_dataset_overlap(out: Path, real_out: str, root: Path, real_dirs: Ite
 
 def check_destination(
     dataset_root: Path,
-    out: Path,
+    out: str | os.PathLike[str],
     overwrite: bool,
     *,
     overwrite_all: bool = False,
@@ -108,10 +108,14 @@ def check_destination(
     `overwrite` replaces a previous export holding only its own files; `overwrite_all` also
     deletes what the user added to it. `real_dirs` are the scanned `Dataset.real_dirs`
     (without them the class folders' real paths are resolved here)."""
+    if not str(out).strip():  # Path("") is the working directory: never what was meant
+        raise ExportError("no folder to export into was given (an empty path)")
     out = Path(os.path.abspath(os.path.expanduser(out)))
     parent = out.parent
     if not parent.is_dir():
-        raise ExportError(f"{parent}: the folder to export into does not exist")
+        raise ExportError(
+            f"{parent}: does not exist, so {out.name} cannot be made in it; create it first"
+        )
     real_out = os.path.join(os.path.realpath(parent), out.name)
     _refuse_dataset_overlap(out, real_out, Path(dataset_root), real_dirs)
     if out.is_symlink():
