@@ -12,7 +12,7 @@ from photo_corpus import build_corpus
 from imbalance_studio.core.inspect import iter_split_groups, leak_check, merge_groups
 from imbalance_studio.core.plan import make_plan
 from imbalance_studio.core.progress import drive
-from imbalance_studio.core.project import Project
+from imbalance_studio.core.project import Mark, Project
 from imbalance_studio.core.scanning import scan
 
 
@@ -60,25 +60,33 @@ def test_copies_kept_together_in_a_held_out_split_are_counted(corpus):
     """Keeping copies in one split stops leaks; in val or test they are scored again, and
     the check counts them: here against a decode of every held-out image with Pillow."""
     import hashlib
-    from collections import Counter
 
     from PIL import Image
 
     dataset = scan(corpus.root)
     found = drive(iter_split_groups(dataset, workers=1))
-    plan = make_plan(dataset, Project(dataset_root=str(corpus.root), seed=1), groups=found.groups)
-    check = leak_check(found, plan.split_of)
-    expected = {}
+    project = Project(dataset_root=str(corpus.root), seed=1)
+    plan = make_plan(dataset, project, groups=found.groups)
+    check = leak_check(found, plan.kept_split_of)
+    expected, spare = {}, []
     for split in ("val", "test"):
-        pixels = Counter()
+        pixels: dict[bytes, list[str]] = {}
         for path in (p for p in dataset.paths if plan.split_of(p) == split):
             with Image.open(corpus.root / path) as im:
                 im = im.convert("RGB")
-                pixels[hashlib.sha256(im.tobytes() + repr(im.size).encode()).digest()] += 1
-        expected[split] = sum(n - 1 for n in pixels.values())
+                key = hashlib.sha256(im.tobytes() + repr(im.size).encode()).digest()
+                pixels.setdefault(key, []).append(path)
+        expected[split] = sum(len(paths) - 1 for paths in pixels.values())
+        spare += [p for paths in pixels.values() for p in paths[1:]]
     assert check["copies_within_held_out_splits"] == expected
     assert sum(expected.values()) > 0, "the corpus plants exact copies"
-    assert ("copies_note" in check) == (sum(expected.values()) > 0)
+    assert "copies_note" in check
+    # Done as the note says (all but one copy marked for removal): nothing is scored twice.
+    project.marks = {p: Mark(remove=True) for p in spare}
+    plan = make_plan(dataset, project, groups=found.groups)
+    check = leak_check(found, plan.kept_split_of)
+    assert check["copies_within_held_out_splits"] == {"val": 0, "test": 0}
+    assert "copies_note" not in check
 
 
 def test_plan_lists_groups_in_one_split(corpus):

@@ -180,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
             iter_export(
                 dataset, project, plan, generated, Path(args.out), args.link,
                 overwrite=args.overwrite, overwrite_all=args.overwrite_all, staging=staging,
-                leak_check=leak_check(found, plan.split_of),
+                leak_check=leak_check(found, plan.kept_split_of),
                 keep_exif_orientation=args.keep_exif_orientation,
             ),
             "export",

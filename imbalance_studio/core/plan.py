@@ -87,6 +87,15 @@ class Plan:
         """The split an original file was assigned to (removed or not); None if unknown."""
         return self._split_by_path.get(rel_path)
 
+    @cached_property
+    def _kept_by_path(self) -> dict[str, str]:
+        return {p: name for name, plans in self.splits.items() for cp in plans for p in cp.kept}
+
+    def kept_split_of(self, rel_path: str) -> str | None:
+        """The split an original file is exported to; None if it is left out (a remove-mark,
+        undersampling) or unknown: what the leak check counts."""
+        return self._kept_by_path.get(rel_path)
+
     def original_counts(self, split: str) -> list[int]:
         return [cp.original for cp in self.splits[split]]
 

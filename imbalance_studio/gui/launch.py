@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -59,8 +60,8 @@ def _refusal(args: argparse.Namespace) -> str | None:
     if args.timeout is not None:
         if not args.screenshot:
             return "--timeout applies to --screenshot only"
-        if not args.timeout > 0:  # also NaN
-            return f"--timeout must be more than 0 seconds, not {args.timeout:g}"
+        if not (math.isfinite(args.timeout) and args.timeout > 0):  # NaN and inf too
+            return f"--timeout must be more than 0 seconds, and finite, not {args.timeout:g}"
     return None
 
 
@@ -121,6 +122,9 @@ def launch(argv: list[str]) -> int:
             Path(args.screenshot),
             SCREENSHOT_TIMEOUT_S if args.timeout is None else args.timeout,
             expect_scan=bool(args.demo or args.folder),
+            folder=None
+            if args.demo or not args.folder or _is_project(args.folder)
+            else args.folder,
         )
         shooter.start()
     rc = app.exec()

@@ -142,10 +142,7 @@ class MainWindow(QMainWindow):
         self.summary = QLabel("")
         self.statusBar().addWidget(self.scan_status, 1)
         self.statusBar().addPermanentWidget(self.summary)
-        # QStatusBar hides the scan status while a passing message shows, but not explicitly,
-        # and shows it again (over the message) whenever it lays itself out anew. Hidden and
-        # shown here, explicitly, it stays hidden until the message has gone.
-        self.statusBar().messageChanged.connect(lambda m: self.scan_status.setVisible(not m))
+        self.statusBar().messageChanged.connect(self.scan_status.follow_message)
         self.layout_of_actions = ActionLayout(self)
         self.stateChanged.connect(self.layout_of_actions.refresh)
         self.own_actions = WindowActions(self)  # open, recent folders, quit, about

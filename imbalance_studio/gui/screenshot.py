@@ -17,10 +17,18 @@ POLL_MS = 10
 
 
 class Screenshotter(QObject):
-    def __init__(self, window: MainWindow, out: Path, timeout_s: float, expect_scan: bool) -> None:
+    def __init__(
+        self,
+        window: MainWindow,
+        out: Path,
+        timeout_s: float,
+        expect_scan: bool,
+        folder: str | None = None,
+    ) -> None:
         super().__init__(window)
         self.window = window
         self.out = out
+        self.folder = folder  # the dataset folder asked for: never written to, opened or not
         self.timeout_ms = int(timeout_s * 1000)
         self.expect_scan = expect_scan
         self.exit_code = 3
@@ -80,14 +88,18 @@ class Screenshotter(QObject):
         from ..core.fileio import dataset_folder_of, where_in_dataset
 
         dataset = self.window.session.dataset
-        if dataset is None:
+        if dataset is not None:
+            root, real_dirs = dataset.root, dataset.real_dirs
+        elif self.folder is not None:  # it could not be opened (one class, say): still ours
+            root, real_dirs = Path(self.folder), ()
+        else:
             return ""
-        held = dataset_folder_of(self.out, dataset.root, dataset.real_dirs)
+        held = dataset_folder_of(self.out, root, real_dirs)
         if held is None:
             return ""
         return (
-            f"{self.out} is {where_in_dataset(held, dataset.root)}; the dataset is never "
-            "written to: save the picture elsewhere"
+            f"{self.out} is {where_in_dataset(held, root)}; the dataset is never written to: "
+            "save the picture elsewhere"
         )
 
     def _finish(self, code: int, message: str) -> None:

@@ -68,13 +68,20 @@ def test_a_screenshot_is_never_saved_inside_the_dataset(tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert "inside the dataset folder" in proc.stderr and "Traceback" not in proc.stderr
     assert _tree(root) == before
+    # Nor when the folder cannot be opened (one class is no dataset): it is still theirs.
+    lone = tmp_path / "lone"
+    write_digits(lone, counts=[4])
+    proc = run_app([str(lone), "--screenshot", str(lone / "digit_0" / "s.png")], tmp_path)
+    assert proc.returncode == 2 and "inside the dataset folder" in proc.stderr, proc.stderr
+    assert not (lone / "digit_0" / "s.png").exists()
 
 
 def test_timeout_is_checked_before_the_window_starts(tmp_path):
     for args, said in (
         (["--timeout", "5"], "--timeout applies to --screenshot only"),
-        (["--screenshot", "x.png", "--timeout", "-1"], "more than 0 seconds, not -1"),
+        (["--screenshot", "x.png", "--timeout", "-1"], "more than 0 seconds, and finite, not -1"),
         (["--screenshot", "x.png", "--timeout", "nan"], "more than 0 seconds"),
+        (["--screenshot", "x.png", "--timeout", "inf"], "and finite, not inf"),
     ):
         proc = run_app(["--demo", *args], tmp_path, timeout=30)
         assert proc.returncode == 2 and said in proc.stderr, (args, proc.stderr)

@@ -21,7 +21,7 @@ from imbalance_studio.core.dataset import Dataset, Sample
 from imbalance_studio.core.plan import make_plan
 from imbalance_studio.core.project import ClassSnapshot, ClassTarget, Project
 from imbalance_studio.core.reconcile import ClassChange, ReconcileReport, describe
-from imbalance_studio.core.text import printable, summarize
+from imbalance_studio.core.text import plural, printable, summarize
 
 MAX_LINE = 500
 
@@ -332,3 +332,12 @@ def test_stack_arguments_are_read_alike(tmp_path, small):
         errors.add(line.split(": error: ", 1)[1])
     assert len(errors) == 1
     assert "missing.json: no such augmentation stack file or preset" in errors.pop()
+
+
+def test_plural_counts_read_as_a_person_writes_them():
+    import numpy as np
+
+    assert plural(1, "file") == "1 file"
+    assert plural(0, "file") == "0 files"
+    assert plural(1000, "image") == "1,000 images"
+    assert plural(np.int64(2), "class", "classes") == "2 classes"

@@ -108,14 +108,15 @@ def check_destination(
     `overwrite` replaces a previous export holding only its own files; `overwrite_all` also
     deletes what the user added to it. `real_dirs` are the scanned `Dataset.real_dirs`
     (without them the class folders' real paths are resolved here)."""
-    if not str(out).strip():  # Path("") is the working directory: never what was meant
+    # "" as typed (an unset variable in a script) would be the working directory: never what
+    # was meant. The CLI passes what was typed; Path("") is "." and would pass unseen.
+    if not str(out).strip():
         raise ExportError("no folder to export into was given (an empty path)")
     out = Path(os.path.abspath(os.path.expanduser(out)))
     parent = out.parent
     if not parent.is_dir():
-        raise ExportError(
-            f"{parent}: does not exist, so {out.name} cannot be made in it; create it first"
-        )
+        why = "is not a folder" if parent.exists() else "does not exist"
+        raise ExportError(f"{parent}: {why}, so {out.name} cannot be made in it")
     real_out = os.path.join(os.path.realpath(parent), out.name)
     _refuse_dataset_overlap(out, real_out, Path(dataset_root), real_dirs)
     if out.is_symlink():

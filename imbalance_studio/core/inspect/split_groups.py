@@ -80,7 +80,9 @@ def copies_text(copies: Mapping[str, int]) -> str:
 def leak_check(found: SplitGroups, split_of: Callable[[str], str | None]) -> dict:
     """How many near-duplicate pairs (exact ones included) have one image in one split and
     the other in another, for the export report and `weights.json`: 0 when the split kept
-    the groups together. `split_of` is `Plan.split_of`."""
+    the groups together; and how many val/test images are copies of another of their split.
+    `split_of` is `Plan.kept_split_of`: an image left out of the export (a remove-mark,
+    undersampling) neither leaks nor is scored again."""
     report = found.report
     n = report.crossing_pairs(split_of)
     copies = report.held_out_copies(split_of)

@@ -265,7 +265,7 @@ class Inspection(QObject):
         if report is None or plan is None or self.dataset is None:
             return None
         grouped = self._settings().group_duplicates
-        return leak_check(SplitGroups({}, report, grouped), plan.split_of)
+        return leak_check(SplitGroups({}, report, grouped), plan.kept_split_of)
 
     # -- marks (undoable, through the curation controller) -------------------------------
     def mark_all_but_one(self, every: bool = True) -> None:

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListView,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.inspect.quality import DEFAULT_THRESHOLDS, ISSUES
+from ..views.progress_bar import ProgressBar
 from .models import FlagsModel, GroupDelegate, GroupRole, GroupsModel
 
 ISSUE_HELP = {
@@ -46,7 +46,7 @@ class InspectPanel(QWidget):
         super().__init__(parent)
         self.status = QLabel("Open a folder: its duplicates and flagged images show here.")
         self.status.setWordWrap(True)
-        self.progress = QProgressBar()
+        self.progress = ProgressBar()
         self.progress.setMaximumWidth(220)
         self.progress.hide()
         self.cancel = QPushButton("Cancel")

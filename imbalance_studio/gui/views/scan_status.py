@@ -74,6 +74,13 @@ class ScanStatus(QWidget):
             self.bar.setValue(done)
         self.cancel.setVisible(phase == "checking")
 
+    def follow_message(self, message: str) -> None:
+        """The status bar's passing message changed. QStatusBar hides this widget while one
+        shows, but not explicitly, and shows it again (over the message) whenever it lays
+        itself out anew: hidden and shown here, explicitly, it stays hidden until the
+        message has gone."""
+        self.setVisible(not message)
+
     def idle(self, message: str) -> None:
         self.message.setText(message)
         self.bar.setVisible(False)
