@@ -59,3 +59,8 @@ def test_a_raw_model_at_chance_brings_a_caution_and_a_trained_one_none():
     assert "200 steps" in at_chance["caution"]
     trained = _verdict({"raw": 6, "augment-safe": 8})
     assert trained["caution"] is None
+
+
+def test_one_seed_measures_no_spread():
+    table = _verdict({"raw": 6})
+    assert all(row["spread"] is None for row in table["recipes"].values())

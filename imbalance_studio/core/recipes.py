@@ -372,7 +372,7 @@ def _table(grid, runs, seeds, steps, size, seconds, small) -> dict:
             "balanced_accuracy": float(np.mean(bal)),
             "macro_f1": float(np.mean(f1)),
             "rarest_recall": float(np.mean(rare)),
-            "spread": float(max(bal) - min(bal)),
+            "spread": float(max(bal) - min(bal)) if len(bal) > 1 else None,  # one seed: none
             "per_seed": bal,
             "per_class_recall": scores(cm_total)["per_class_recall"],
         }
