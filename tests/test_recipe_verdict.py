@@ -7,7 +7,13 @@ from __future__ import annotations
 import numpy as np
 
 from imbalance_studio.core.evaluate.metrics import scores
-from imbalance_studio.core.recipes import RECIPES, _table
+from imbalance_studio.core.recipes import (
+    PREP_S_PER_IMAGE,
+    RECIPES,
+    _table,
+    estimate,
+    fit_budget,
+)
 
 CLASSES = ["a", "b", "c"]
 LABELS = np.repeat([0, 1, 2], 10)  # 10 validation images a class
@@ -64,3 +70,15 @@ def test_a_raw_model_at_chance_brings_a_caution_and_a_trained_one_none():
 def test_one_seed_measures_no_spread():
     table = _verdict({"raw": 6})
     assert all(row["spread"] is None for row in table["recipes"].values())
+
+
+def test_the_estimate_counts_making_the_recipes_and_the_budget_pays_for_it_first():
+    training = estimate(8, 100, 32, 2, "cpu")
+    assert estimate(8, 100, 32, 2, "cpu", images=500) == training + 8 * 500 * PREP_S_PER_IMAGE
+    # A budget that only the training would fit: the making of 500-image recipes takes
+    # its share, so fewer steps (or one seed) are planned than without it.
+    budget = estimate(8, 100, 32, 1, "cpu") * 1.05
+    steps_alone, _, _ = fit_budget(8, 100, 32, 1, budget, "cpu")
+    steps_made, _, notes = fit_budget(8, 100, 32, 1, budget, "cpu", images=500)
+    assert steps_alone == 100 and steps_made < 100
+    assert f"{steps_made} steps instead of 100, to fit the budget" in notes

@@ -214,7 +214,7 @@ def test_cli_json_leaves_project_and_dataset_untouched(folder, tmp_path, capsys)
     for row in table["recipes"].values():
         assert {"balanced_accuracy", "macro_f1", "rarest_recall", "spread"} <= set(row)
     assert table["winner"] in table["recipes"] and table["seeds"] == [4]
-    assert "minutes of training" in out.err  # the estimate comes first
+    assert "minutes (making each recipe's images and export, and training)" in out.err
 
 
 def test_cli_table_and_budget(folder, capsys):
@@ -223,11 +223,12 @@ def test_cli_table_and_budget(folder, capsys):
     assert run_cli([*args, "--budget", "0.01", "--quiet"]) == 0
     out = capsys.readouterr()
     assert "one seed instead of two" in out.err
-    assert "21 steps instead of 2000" in out.err and "seeds [1], 21 steps" in out.out
+    # Making the recipes alone takes more than 0.6 s: training gets the floor of 20 steps.
+    assert "20 steps instead of 2000" in out.err and "seeds [1], 20 steps" in out.out
     assert "winner: " in out.out and "augment-safe" in out.out
     # One seed measures no spread, and a cut run says its ranking is provisional.
     assert "(spread: n/a with one seed" in out.out
-    assert "caution: 21 steps instead of 2000, to fit the budget" in out.out
+    assert "caution: 20 steps instead of 2000, to fit the budget" in out.out
 
 
 def test_cancel_stops_and_removes_its_temporary_folder(dataset, folder, tmp_path):

@@ -96,13 +96,15 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     names = [r.name for r in recipes_for(project)] + ["BEST+cap"]
     n = search_size(project)
+    images = len(dataset.samples)
     steps, n_seeds, notes = fit_budget(
-        n, args.steps, args.size, args.seeds, args.budget * 60, device
+        n, args.steps, args.size, args.seeds, args.budget * 60, device, images
     )
-    est = estimate(n, steps, args.size, n_seeds, device)
+    est = estimate(n, steps, args.size, n_seeds, device, images)
     print(
         f"recipes: up to {n} ({', '.join(names)}), {n_seeds} seed(s), "
-        f"{steps} steps at {args.size} px: about {est / 60:.1f} minutes of training",
+        f"{steps} steps at {args.size} px: about {est / 60:.1f} minutes (making each "
+        "recipe's images and export, and training)",
         file=sys.stderr,
         flush=True,
     )
