@@ -145,6 +145,11 @@ def test_resume_after_a_killed_run(root, tmp_path):
     orphan = next(p for p in folder.glob("*.png") if p.stem in finished)
     orphan.with_suffix(".json").unlink()
     finished.discard(orphan.stem)
+    # The crash was a while ago: what it left is stale (a fresh temp file may be a write in
+    # progress and is left alone).
+    long_ago = time.time() - 3600
+    for temp in staging.rglob(".*.tmp"):
+        os.utime(temp, (long_ago, long_ago))
     before = _state(staging)
     done = subprocess.run(
         [*cmd, "--workers", "2"], env=env, capture_output=True, text=True, timeout=300

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -178,11 +179,17 @@ def test_resume_redoes_only_what_is_broken(small_root, tmp_path):
     c.file.unlink()  # record without its image
     leftover = staging / c.class_name / f".{c.id}.png.abc123.tmp"
     leftover.write_bytes(b"\x89PNG partial")
+    an_hour_ago = time.time() - 3600
+    os.utime(leftover, (an_hour_ago, an_hour_ago))  # a killed run's, from a while ago
+    # A fresh one may be a write in progress (a QA decision saved meanwhile): left alone.
+    in_progress = staging / a.class_name / f".{a.id}.json.def456.tmp"
+    in_progress.write_bytes(b"{")
     before = files_state(staging)
     _, _, again = generate(small_root, project, staging)
     assert again.made == 3 and again.reused == len(first) - 3
     assert [g.id for g in again] == [g.id for g in first]
-    assert not leftover.exists()
+    assert not leftover.exists() and in_progress.exists()
+    in_progress.unlink()
     after = files_state(staging)
     redone = {f"{g.class_name}/{g.id}.{ext}" for g in (a, b, c) for ext in ("png", "json")}
     for rel, state in after.items():

@@ -21,6 +21,7 @@ import contextlib
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,10 @@ RECORD_SUFFIX = ".json"
 # "unreviewed": a diffusion image no one has accepted or rejected yet (the export asks first).
 STATUSES = ("pending", "accepted", "rejected", "unreviewed")
 TEMP_SUFFIX = ".tmp"
+# A temp file younger than this may be a write in progress: a QA decision saved in a worker
+# thread while a replacement run starts, or another process on the same staging folder. Only
+# older ones are a killed run's leftovers (a write takes well under a second).
+TEMP_GRACE_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -233,16 +238,20 @@ def load_staging(staging_dir: Path | str) -> list[GeneratedImage]:
 
 
 def clean_temp_files(staging: Path) -> int:
-    """Remove temp files a killed run left behind; returns how many."""
+    """Remove temp files a killed run left behind (older than `TEMP_GRACE_S`: a younger one
+    may be a write in progress); returns how many."""
     removed = 0
     try:
         folders = [e.path for e in os.scandir(staging) if e.is_dir()]
     except OSError:
         return 0
+    old = time.time() - TEMP_GRACE_S
     for folder in folders:
         for entry in os.scandir(folder):
             if entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX):
                 try:
+                    if entry.stat(follow_symlinks=False).st_mtime > old:
+                        continue
                     os.unlink(entry.path)
                     removed += 1
                 except OSError:
