@@ -99,10 +99,12 @@ def launch(argv: list[str]) -> int:
 
     from PySide6.QtCore import QTimer
 
+    project = bool(args.folder) and not args.demo and _is_project(args.folder)
+
     def start() -> None:
         if args.demo:
             window.open_demo()
-        elif args.folder and _is_project(args.folder):
+        elif project:
             if shooter is not None:  # a project that cannot be read ends the screenshot
                 window.app_session.controller.error.connect(shooter.fail)
             window.app_session.open_project(Path(args.folder))
@@ -122,9 +124,7 @@ def launch(argv: list[str]) -> int:
             Path(args.screenshot),
             SCREENSHOT_TIMEOUT_S if args.timeout is None else args.timeout,
             expect_scan=bool(args.demo or args.folder),
-            folder=None
-            if args.demo or not args.folder or _is_project(args.folder)
-            else args.folder,
+            folder=None if args.demo or project else args.folder,
         )
         shooter.start()
     rc = app.exec()

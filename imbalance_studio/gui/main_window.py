@@ -380,8 +380,8 @@ class MainWindow(QMainWindow):
         excluded = self.problems_model.excluded_count
         note = f"; {plural(excluded, 'file')} left out (see Problems)" if excluded else ""
         self.scan_status.idle(
-            f"Scan complete: {plural(len(dataset.samples), 'usable image')}{note}. Next: mark images "
-            "here (Del removes, D duplicates), then set targets in the Balance tab."
+            f"Scan complete: {plural(len(dataset.samples), 'usable image')}{note}. Next: mark "
+            "images here (Del removes, D duplicates), then set targets in the Balance tab."
         )
 
     def _on_scan_failed(self, message: str) -> None:

@@ -38,9 +38,15 @@ class DuplicateGroup:
     identical: tuple[tuple[str, ...], ...] = ()
 
     @property
+    def copy_sets(self) -> tuple[tuple[str, ...], ...]:
+        """Each set of members with the same decoded pixels: the whole of an exact group,
+        the `identical` sets of a near one."""
+        return (self.paths,) if self.kind == "exact" else self.identical
+
+    @property
     def copies(self) -> int:
         """How many of the group's images are identical to another of them."""
-        return len(self.paths) if self.kind == "exact" else sum(map(len, self.identical))
+        return sum(map(len, self.copy_sets))
 
     @property
     def conflict(self) -> bool:
@@ -168,10 +174,8 @@ class InspectReport:
         """{"val": n, "test": n}: images of a held-out split that are copies (same decoded
         pixels) of another image of the same split. The split keeps copies together, which
         stops leaks, but a held-out split then scores one picture several times."""
-        sets = [g.paths if g.kind == "exact" else () for g in self.groups]
-        sets += [c for g in self.groups for c in g.identical]
         extra = {"val": 0, "test": 0}
-        for paths in sets:
+        for paths in (c for g in self.groups for c in g.copy_sets):
             per_split: dict[str, int] = {}
             for p in paths:
                 split = split_of(p)
