@@ -158,7 +158,9 @@ def test_undecodable_files_are_problems_not_errors(tmp_path):
     assert len(report.paths) == 6
 
 
-def test_index_search_equals_every_pair_compared():
+def test_both_searches_equal_every_pair_compared(monkeypatch):
+    from imbalance_studio.core.inspect import near
+
     rng = np.random.default_rng(7)
     hashes = rng.integers(0, 2**63, 3000, dtype=np.int64).astype(np.uint64) << np.uint64(1)
     flips = rng.integers(0, 64, (400, 6))
@@ -168,10 +170,13 @@ def test_index_search_equals_every_pair_compared():
             h ^= np.uint64(1) << np.uint64(int(b))
         hashes[2000 + k] = h
     dist = np.bitwise_count(hashes[:, None] ^ hashes[None, :])
-    for threshold in (0, 3, 6, 10, 13):
-        i, j = near_pairs(hashes, threshold)
-        ei, ej = np.nonzero(np.triu(dist <= threshold, 1))
-        assert np.array_equal(i, ei) and np.array_equal(j, ej), threshold
+    for direct_max in (0, near.DIRECT_MAX):  # the index, then every pair compared in blocks
+        monkeypatch.setattr(near, "DIRECT_MAX", direct_max)
+        monkeypatch.setattr(near, "DIRECT_ROWS", 700)  # blocks that do not divide the rows
+        for threshold in (0, 3, 6, 10, 13):
+            i, j = near_pairs(hashes, threshold)
+            ei, ej = np.nonzero(np.triu(dist <= threshold, 1))
+            assert np.array_equal(i, ei) and np.array_equal(j, ej), (direct_max, threshold)
     with pytest.raises(ValueError, match="threshold"):
         near_pairs(hashes, 40)
 

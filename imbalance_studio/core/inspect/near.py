@@ -8,6 +8,11 @@ buckets, probing every band value within `t // 4` bits. Each probe is a vectoris
 all hashes; candidates are then checked on the whole 64 bits. Identical hashes are collapsed
 first, so a folder of a thousand copies of one picture costs no more than one.
 
+A few thousand distinct hashes are instead compared all against all, a block of rows at a
+time: for a thousand images that is two vectorised passes over half a million pairs (~5 ms),
+where the index's ~550 probes, each a handful of small numpy calls, take ~25 ms. Both give
+the same pairs (tests compare them).
+
 Groups are the connected components of the pair graph (a union-find in rounds of numpy).
 """
 
@@ -26,6 +31,13 @@ MAX_THRESHOLD = 16
 # Images sharing one hash are listed pair by pair up to this many; a larger crowd (a folder
 # of blank frames) is joined by a star, so the pairs (and the leak count) stay linear.
 _ALL_PAIRS = 64
+# Up to this many distinct hashes, every pair is compared (`_direct_pairs`); above it, the
+# index. Measured at threshold 10 (random hashes): 1.5 vs 24 ms at 500, 4.6 vs 27 ms at
+# 1,000, 19 vs 35 ms at 3,000, and the index ahead from about 3,500 on.
+DIRECT_MAX = 3000
+# Rows per block of the direct comparison: a block is DIRECT_ROWS x m distances (12 MiB of
+# uint64 at m = DIRECT_MAX).
+DIRECT_ROWS = 512
 
 
 def _masks(bits: int, radius: int) -> np.ndarray:
@@ -85,11 +97,36 @@ def near_pairs(hashes: np.ndarray, threshold: int) -> tuple[np.ndarray, np.ndarr
 
 
 def _unique_pairs(uniq: np.ndarray, threshold: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (a, b), a < b, of distinct hashes within `threshold` (the index search)."""
+    """Pairs (a, b), a < b, of distinct hashes within `threshold`, sorted by (a, b)."""
     m = len(uniq)
     empty = np.empty(0, dtype=np.int64)
     if m < 2 or threshold == 0:
         return empty, empty
+    if m <= DIRECT_MAX:
+        return _direct_pairs(uniq, threshold)
+    return _index_pairs(uniq, threshold)
+
+
+def _direct_pairs(uniq: np.ndarray, threshold: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair compared, DIRECT_ROWS rows at a time against the hashes after them."""
+    m = len(uniq)
+    found_i: list[np.ndarray] = []
+    found_j: list[np.ndarray] = []
+    for start in range(0, m - 1, DIRECT_ROWS):
+        rows = uniq[start : start + DIRECT_ROWS]
+        # Rows against the hashes from the block's first on; of the block's own square only
+        # the pairs above the diagonal are kept (filtered after `nonzero`: hits are few).
+        r, c = np.nonzero(_popcount(rows[:, None] ^ uniq[None, start:]) <= threshold)
+        keep = c > r
+        found_i.append(r[keep] + start)
+        found_j.append(c[keep] + start)
+    return np.concatenate(found_i).astype(np.int64), np.concatenate(found_j).astype(np.int64)
+
+
+def _index_pairs(uniq: np.ndarray, threshold: int) -> tuple[np.ndarray, np.ndarray]:
+    """The multi-index search (see the module's docstring)."""
+    m = len(uniq)
+    empty = np.empty(0, dtype=np.int64)
     masks = _masks(BAND_BITS, threshold // BANDS)
     found: list[np.ndarray] = []
     size = 1 << BAND_BITS
