@@ -67,7 +67,9 @@ class Thumbnail:
     width: int
     height: int
     mode: str  # "RGB" or "RGBA"
-    data: bytes
+    # The packed pixels: bytes, or (served from the pack) a flat memoryview of the decoded
+    # array, which spares a copy of every warm thumbnail.
+    data: bytes | memoryview
 
     @classmethod
     def from_image(cls, img: Image.Image) -> Thumbnail:
@@ -125,7 +127,7 @@ def _decode(width: int, height: int, mode: str, data: bytes) -> Thumbnail | None
             if simplejpeg.decode_jpeg_header(data)[:2] != (height, width):
                 return None
             pixels = simplejpeg.decode_jpeg(data, colorspace="RGB", strict=True)
-            return Thumbnail(width, height, mode, pixels.tobytes())
+            return Thumbnail(width, height, mode, pixels.reshape(-1).data.toreadonly())
         if mode == "RGBA":
             with Image.open(io.BytesIO(data), formats=["PNG"]) as img:
                 img.load()

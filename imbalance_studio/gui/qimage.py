@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtGui import QImage, QPixmap
 
 
-def pixmap_from_raw(data: bytes, width: int, height: int, mode: str) -> QPixmap:
+def pixmap_from_raw(data: bytes | memoryview, width: int, height: int, mode: str) -> QPixmap:
     """A QPixmap of packed 8-bit "RGB" or "RGBA" pixels (the bytes are copied)."""
     rgba = mode == "RGBA"
     fmt = QImage.Format.Format_RGBA8888 if rgba else QImage.Format.Format_RGB888
