@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # Pydantic looks for plugins (validation hooks for observability tools) in the entry
+    # points of every installed distribution when the first model is built: ~25 ms of the
+    # window's start-up in an environment with torch & co., for hooks we do not use. Set
+    # PYDANTIC_DISABLE_PLUGINS yourself (even to "") to have them loaded.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from .cli import COMMANDS, run_cli
 
     if argv and argv[0] in COMMANDS:
