@@ -17,7 +17,8 @@ from pathlib import Path
 from .. import __version__
 
 # Set by a benchmark or test: write {"modules": [...], "shown_at": epoch seconds} there
-# right after the window is shown.
+# right after the window is shown, and add "modules_at_exit" (in the order they were
+# imported) when the event loop is over.
 REPORT_ENV = "IMBALANCE_STUDIO_REPORT_MODULES"
 SCREENSHOT_TIMEOUT_S = 60.0
 # At exit, how long running background jobs (already cancelled) may take to end.
@@ -129,6 +130,7 @@ def launch(argv: list[str]) -> int:
         shooter.start()
     rc = app.exec()
     _drain_jobs()
+    _report_modules(at_exit=True)
     if closer.exit_code is not None:
         return closer.exit_code
     if shooter is not None:
@@ -175,9 +177,13 @@ def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def _report_modules() -> None:
+def _report_modules(at_exit: bool = False) -> None:
     target = os.environ.get(REPORT_ENV)
     if not target:
         return
-    payload = {"modules": sorted(sys.modules), "shown_at": time.time()}
+    if at_exit:
+        payload = json.loads(Path(target).read_text())
+        payload["modules_at_exit"] = list(sys.modules)  # a dict: in the order of import
+    else:
+        payload = {"modules": sorted(sys.modules), "shown_at": time.time()}
     Path(target).write_text(json.dumps(payload))

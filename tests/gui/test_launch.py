@@ -38,6 +38,10 @@ def test_screenshot_of_a_folder_with_no_heavy_imports_before_the_window(tmp_path
     assert not loaded & set(HEAVY), loaded & set(HEAVY)
     # Slow, window-irrelevant imports wait until the window is up, too.
     assert "pyqtgraph" not in loaded and "superqt" not in loaded
+    # By the end the chart and the job runner are loaded, and still none of the heavy ones.
+    at_exit = {m.split(".")[0] for m in json.loads(report.read_text())["modules_at_exit"]}
+    assert {"pyqtgraph", "superqt"} <= at_exit
+    assert not at_exit & set(HEAVY), at_exit & set(HEAVY)
     with Image.open(out) as shot:
         assert shot.size == (1366, 850)
     # The offscreen platform's "does not support propagateSizeHints()" is not repeated to
