@@ -306,7 +306,13 @@ def test_refuses_a_foreign_non_empty_folder_and_overwrites_only_our_export(digit
     export(dataset, project, plan, [], out, link=False)
     with pytest.raises(ExportError, match="--overwrite"):
         export(dataset, project, plan, [], out, link=False)
-    export(dataset, project, plan, [], out, link=False, overwrite=True)
+    rep = export(dataset, project, plan, [], out, link=False, overwrite=True)
+    assert not any("evaluation" in note for note in rep.notes)  # there was none to lose
+    # An evaluation of the old files goes with them, and the report says so.
+    (out / "evaluation.json").write_text("{}")
+    rep = export(dataset, project, plan, [], out, link=False, overwrite=True)
+    assert not (out / "evaluation.json").exists()
+    assert any("evaluation (evaluation.json, evaluation.png) went" in n for n in rep.notes)
     # A file added to the export is not ours: named in a refusal, deleted only when asked.
     (out / "train" / "stale.txt").write_text("added after the export")
     with pytest.raises(ExportError, match=r"train/stale\.txt.*--overwrite-all"):

@@ -64,6 +64,7 @@ from .destination import (
 )
 from .files import UPRIGHT, FileWriter, write_all
 from .layout import SPLITS, Layout, build_layout
+from .previous import LATER_FILES
 from .summary import data_files, leak_rows, problem_reason, settings_rows
 from .upright import count_rotated, describe_orientation, export_orientations, mark_upright
 
@@ -313,8 +314,16 @@ def iter_export(
         folders = [*SPLITS, *(f"{s}/{c}" for s in SPLITS for c in lay.classes), *extra_folders]
         marker = metadata.marker_json(str(dataset.root), plan.seed, len(lay), files, folders)
         metadata.write_file(tmp / MARKER_NAME, marker)
+        evaluated = dest.replaces_previous and any(
+            os.path.lexists(dest.out / name) for name in LATER_FILES
+        )
         kept = move_into_place(tmp, dest)
         done = True
+        if evaluated:
+            notes.append(
+                "the replaced export's evaluation (evaluation.json, evaluation.png) went "
+                "with it: it measured the old files; evaluate this export to compare again"
+            )
         if kept is not None:
             notes.append(
                 f"files that appeared in the previous export while this one was written were "
