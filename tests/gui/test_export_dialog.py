@@ -126,6 +126,9 @@ def test_replacing_a_previous_export_keeps_added_files_unless_told(qtbot, dialog
     with qtbot.waitSignal(dialog.exportFailed, timeout=30_000) as blocker:
         dialog.start()
     assert "holds a previous export" in blocker.args[0] and (out / "model.pt").is_file()
+    # The dialog names its own box, not the command line's option.
+    assert "(tick “Replace a previous export in this folder”)" in blocker.args[0]
+    assert "--overwrite" not in blocker.args[0]
     qtbot.waitUntil(lambda: not dialog.running)
     dialog.overwrite.setChecked(True)
     assert dialog.overwrite_all.isEnabled()
@@ -133,6 +136,8 @@ def test_replacing_a_previous_export_keeps_added_files_unless_told(qtbot, dialog
     with qtbot.waitSignal(dialog.exportFailed, timeout=30_000) as blocker:
         dialog.start()
     assert "model.pt" in blocker.args[0] and (out / "model.pt").is_file()
+    assert "(tick “Also delete files added" in blocker.args[0]
+    assert "--overwrite" not in blocker.args[0]
     qtbot.waitUntil(lambda: not dialog.running)
     dialog.overwrite_all.setChecked(True)
     with qtbot.waitSignal(dialog.exportFinished, timeout=60_000):

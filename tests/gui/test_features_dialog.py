@@ -73,6 +73,15 @@ def test_compute_show_try_another_sampler_and_export(qtbot, dialog, tmp_path):
     info = json.loads((out / "features.json").read_text())
     assert info["sampler"]["name"] == "random" and info["preprocess"]["size"] == [32, 32]
     assert "Exported" in dialog.status.text()
+    # Again into the same folder: refused, in the dialog's words, until "Replace" is ticked.
+    with qtbot.waitSignal(dialog.failed, timeout=60_000) as refused:
+        qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    assert "(tick “Replace a previous export in this folder”)" in refused.args[0]
+    assert "--overwrite" not in refused.args[0]
+    qtbot.waitUntil(lambda: not dialog.running)
+    dialog.overwrite.setChecked(True)
+    with qtbot.waitSignal(dialog.exported, timeout=60_000):
+        qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
     assert tree_hash(dialog.root) == untouched
 
 

@@ -263,7 +263,10 @@ class ExportDialog(JobDialog):
         self.exportFinished.emit(report)
 
     def _on_error(self, exc: BaseException) -> None:
-        self.error = str(exc) or type(exc).__name__
+        from ..views.option_words import in_dialog_words
+
+        boxes = {"--overwrite": self.overwrite, "--overwrite-all": self.overwrite_all}
+        self.error = in_dialog_words(str(exc) or type(exc).__name__, boxes)
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self._say(self.error, error=True)

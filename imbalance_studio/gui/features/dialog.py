@@ -274,7 +274,9 @@ class FeaturesDialog(JobDialog):
         self.computed.emit(result)
 
     def _on_error(self, exc: BaseException) -> None:
-        message = str(exc) or type(exc).__name__
+        from ..views.option_words import in_dialog_words
+
+        message = in_dialog_words(str(exc) or type(exc).__name__, {"--overwrite": self.overwrite})
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self._say(message, error=True)
