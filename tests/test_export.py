@@ -551,3 +551,51 @@ def test_sources_generation_found_undecodable_are_left_out_and_listed(digits_roo
     assert f"`{bad}`" in (tmp_path / "out" / "README.md").read_text()
     dups = sum(1 for d in plan.splits["train"][9].duplicates if d.source == bad)
     assert report.counts["train"]["after"][9] == plan.final_counts("train")[9] - 1 - dups
+
+
+def _left_out(out: Path) -> list[dict[str, str]]:
+    with open(out / "left_out.csv", encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_left_out_csv_accounts_for_every_original_not_exported(exported, digits_root):
+    out, plan, project = exported["out"], exported["plan"], exported["project"]
+    rows = _left_out(out)
+    removed = {p: cp.split for s in SPLITS for cp in plan.splits[s] for p in cp.removed}
+    assert {r["path"] for r in rows} == set(removed) and len(rows) == len(removed)
+    marked = {p for p, m in project.marks.items() if m.remove}
+    for r in rows:
+        assert r["split"] == removed[r["path"]] and r["path"].startswith(r["class"] + "/")
+        want = "marked for removal" if r["path"] in marked else "undersampled to the class target"
+        assert r["reason"] == want
+    reasons = Counter(r["reason"] for r in rows)
+    assert reasons["marked for removal"] == 1 and reasons["undersampled to the class target"] > 0
+    # With the manifest's originals, every image of the dataset, each once.
+    exported_originals = [r["sources"] for r in read_manifest(out) if r["origin"] == "original"]
+    every = sorted(p.relative_to(digits_root).as_posix() for p in digits_root.rglob("*.png"))
+    assert sorted(exported_originals + [r["path"] for r in rows]) == every
+    readme = (out / "README.md").read_text()
+    assert f"{reasons['undersampled to the class target']:,} undersampled" in readme
+    assert "1 marked for removal" in readme
+
+
+def test_left_out_csv_names_unreadable_files_and_an_export_without_losses(tmp_path):
+    from datasets import write_digits
+
+    root = tmp_path / "data"
+    write_digits(root, counts=[8, 6])
+    good = next((root / "digit_1").iterdir())
+    (root / "digit_1" / "broken, truncated.png").write_bytes(good.read_bytes()[:60])
+    dataset = check(scan(root))
+    project = Project(dataset_root=str(root))
+    rep = export(dataset, project, make_plan(dataset, project), [], tmp_path / "out", link=False)
+    rows = _left_out(rep.out)
+    assert [(r["path"], r["class"]) for r in rows] == [("digit_1/broken, truncated.png", "digit_1")]
+    assert rows[0]["reason"] and "marked" not in rows[0]["reason"]
+    assert "reason: 1 problem file." in (rep.out / "README.md").read_text()
+    # Nothing left out: the file is there, header only, and the README says "none".
+    (root / "digit_1" / "broken, truncated.png").unlink()
+    dataset = check(scan(root))
+    rep = export(dataset, project, make_plan(dataset, project), [], tmp_path / "o2", link=False)
+    assert (rep.out / "left_out.csv").read_text() == "path,split,class,reason\n"
+    assert "reason: none." in (rep.out / "README.md").read_text()

@@ -218,6 +218,10 @@ def run(args: argparse.Namespace) -> int:
         )
     for note in rep.notes:
         print(f"note: {printable(note)}")
+    if rep.left_out:
+        from ..core.export.report import left_out_text
+
+        print(f"left out of the export: {left_out_text(rep.left_out)} (each in left_out.csv)")
     if rep.empty_classes:
         lacking = "; ".join(
             f"{split}/ has no image of {summarize(names)}"

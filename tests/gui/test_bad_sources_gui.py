@@ -33,7 +33,8 @@ def test_the_dialog_keeps_the_generators_bad_sources(qtbot, digits_root, tmp_pat
     report = _export(qtbot, dialog, tmp_path / "out")
     assert bad not in {r["sources"] for r in read_manifest(tmp_path / "out")}
     assert bad in dict(report.problems)
-    assert "1 unreadable files were left out" in dialog.status.text()
+    said = dialog.status.text()
+    assert "marked for removal" in said and "1 problem file (each in left_out.csv)" in said
 
 
 def test_the_dialog_reads_the_staging_record(qtbot, digits_root, tmp_path):

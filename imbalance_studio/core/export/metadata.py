@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -91,6 +92,18 @@ def manifest_csv(lay: Layout) -> str:
     ]  # fmt: skip
     # split, class_index, origin, generator and seed are ours: words and digits only.
     return _csv(MANIFEST_COLUMNS, columns, safe=(1, 3, 4, 6, 7), as_is=(8,))
+
+
+LEFT_OUT_COLUMNS = ("path", "split", "class", "reason")
+# The reasons the plan gives; a problem file's reason says what is wrong with it.
+MARKED = "marked for removal"
+UNDERSAMPLED = "undersampled to the class target"
+
+
+def left_out_csv(rows: Sequence[tuple[str, str, str, str]]) -> str:
+    """left_out.csv: every original of the dataset that is not in the export, and why."""
+    columns = [[r[i] for r in rows] for i in range(len(LEFT_OUT_COLUMNS))]
+    return _csv(LEFT_OUT_COLUMNS, columns, safe=(1,))
 
 
 HF_METADATA = "metadata.parquet"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 from ..dataset import imbalance_ratio
 from ..names import display_name
+from ..text import plural
 from .charts import MANY, bar_chart
 from .labels import label
+from .metadata import MARKED, UNDERSAMPLED
 
 CHART_BEFORE = "report/train_before.png"
 CHART_AFTER = "report/train_after.png"
@@ -167,7 +170,9 @@ def readme(
     problems: list[tuple[str, str]],
     notes: list[str],
     origins: dict[str, int],
+    left_out: dict[str, int] | None = None,
 ) -> str:
+    """The README's text; `left_out` counts left_out.csv's rows (`left_out_counts`)."""
     name = _md(Path(dataset_root).name or dataset_root)
     added = any(origins.get(k) for k in ("duplicate", "augmented", "cutmix"))
     tr = counts["train"]
@@ -269,6 +274,8 @@ def readme(
         "- `manifest.csv`: one row per file: path, split, class, class_index, origin "
         "(original, duplicate, augmented, cutmix), sources (relative to the dataset root, "
         "`;`-separated), generator, seed, params (JSON).",
+        "- `left_out.csv`: every original image (and problem file) not exported, with its "
+        "split, class and reason: " + left_out_text(left_out or {}) + ".",
         "- `weights.json`: class weights, `keras_class_weight`, `pos_weight`, with notes on "
         "which distribution each number came from; `sampler_weights.csv`: per-sample "
         "weights in `ImageFolder(train)` order.",
@@ -284,6 +291,24 @@ def readme(
         "",
     ]
     return "\n".join(out)
+
+
+PROBLEM_FILES = "problem files"
+
+
+def left_out_counts(reasons: Sequence[str]) -> dict[str, int]:
+    """left_out.csv's rows counted by reason, the problem files (whatever their problem: the
+    README lists them) as one kind."""
+    kinds = (r if r in (MARKED, UNDERSAMPLED) else PROBLEM_FILES for r in reasons)
+    return dict(Counter(kinds).most_common())
+
+
+def left_out_text(counts: dict[str, int]) -> str:
+    said = (
+        plural(n, "problem file") if why == PROBLEM_FILES else f"{n:,} {why}"
+        for why, n in counts.items()
+    )
+    return ", ".join(said) or "none"
 
 
 def empty_classes(classes: Sequence[str], counts: dict[str, dict[str, list[int]]]) -> dict:

@@ -20,6 +20,9 @@ marker's `created` time)::
     manifest.csv            path,split,class,class_index,origin,sources,generator,seed,params
                             (origin: original|duplicate|augmented|cutmix; sources relative to
                             the dataset root, ';'-separated; params JSON), ImageFolder order
+    left_out.csv            path,split,class,reason: every original not exported (marked for
+                            removal, undersampled, a problem file): with the manifest, every
+                            file of the dataset
     weights.json            see core/weights.py for the format
     sampler_weights.csv     path,class_index,weight for train, in ImageFolder order
     augment.json            the default stack (albumentations.load); augment_classes/ holds
@@ -65,7 +68,7 @@ from .destination import (
 from .files import UPRIGHT, FileWriter, write_all
 from .layout import SPLITS, Layout, build_layout
 from .previous import LATER_FILES
-from .summary import data_files, leak_rows, problem_reason, settings_rows
+from .summary import data_files, leak_rows, left_out_rows, problem_reason, settings_rows
 from .upright import count_rotated, describe_orientation, export_orientations, mark_upright
 
 __all__ = [
@@ -103,16 +106,19 @@ class ExportReport:
     # {split: [classes without an image there]}: such a split loads with ImageFolder only
     # when given allow_empty=True (the README says so and its snippet does it).
     empty_classes: dict[str, list[str]] = field(default_factory=dict)
+    # The originals not exported, counted by reason (each listed in left_out.csv).
+    left_out: dict[str, int] = field(default_factory=dict)
 
 
 def _blocks(n: int) -> int:
     return (n + _BLOCK - 1) // _BLOCK * _BLOCK
 
 
-def estimate_bytes(lay: Layout, use_link: bool, n_problems: int = 0) -> int:
+def estimate_bytes(lay: Layout, use_link: bool, n_problems: int = 0, left_out: int = 0) -> int:
     """Bytes the export will take on disk, from the real sizes: every file that is copied
     (originals unless hard-linked, and all generated images) rounded up to whole blocks,
-    the folders, and the metadata files measured from the layout's own strings."""
+    the folders, and the metadata files measured from the layout's own strings. `left_out`:
+    the bytes of left_out.csv (`left_out_bytes`)."""
     total = 0
     stat = os.stat
     for src, link in zip(lay.src, lay.link, strict=True):
@@ -143,7 +149,16 @@ def estimate_bytes(lay: Layout, use_link: bool, n_problems: int = 0) -> int:
     # weights.json, mixing.json, stacks and README grow with the classes (and the README with
     # the problems it lists); the two charts take ~300 bytes a class each (measured).
     small = 64 * 1024 + 1200 * k + 160 * n_problems
-    return total + folders + sum(map(_blocks, (manifest, split_metadata, sampler, small)))
+    files = (manifest, split_metadata, sampler, small, left_out)
+    return total + folders + sum(map(_blocks, files))
+
+
+def left_out_bytes(plan, left_out_paths: Sequence[str]) -> int:
+    """A bound on left_out.csv's size: a row per original the plan drops and per problem
+    file, each its path, a class name no longer than it, and at most 80 bytes more (split,
+    reason, quotes)."""
+    removed = (p for s in SPLITS for cp in plan.splits[s] for p in cp.removed)
+    return sum(2 * len(p) + 80 for p in (*removed, *left_out_paths))
 
 
 def _each(pool: ThreadPoolExecutor | None, fn, items) -> None:
@@ -235,7 +250,9 @@ def iter_export(
         use_link = False
         notes.append("hard links were asked for but OUT is on another file system: copied")
     n_problems = len(dataset.problems) + len(bad)
-    check_free_space(dest.out.parent, estimate_bytes(lay, use_link, n_problems))
+    known = [*exclude, *bad]  # problem files known before writing (left_out.csv lists them)
+    need = estimate_bytes(lay, use_link, n_problems, left_out_bytes(plan, known))
+    check_free_space(dest.out.parent, need)
 
     tmp = make_partial_dir(dest.out)
     threads = _threads(workers, use_link)
@@ -280,6 +297,9 @@ def iter_export(
             lay.drop([*writer.missing, *writer.refused, *writer.undecodable])
             counts, weights, files = data_files(lay, project, leak_check)
 
+        left_out = left_out_rows(plan, project, problems)
+        files["left_out.csv"] = metadata.left_out_csv(left_out)
+        left_counts = report.left_out_counts([r[3] for r in left_out])
         yield ExportProgress("finishing", 0, None, "writing manifest, weights and report")
         origins = dict(sorted(Counter(lay.origin).items()))
         odd = sorted(extensions(lay.path) - set(report.KERAS_EXTENSIONS))
@@ -304,6 +324,7 @@ def iter_export(
             problems=problems,
             notes=notes,
             origins=origins,
+            left_out=left_counts,
         )
         extra_folders = sorted({rel.rpartition("/")[0] for rel in files} - {"", *SPLITS})
         for folder in extra_folders:
@@ -353,6 +374,7 @@ def iter_export(
         weights=weights,
         upright=writer.upright,
         empty_classes=report.empty_classes(lay.classes, counts),
+        left_out=left_counts,
     )
 
 

@@ -1,7 +1,7 @@
 """What an export says about itself, gathered from its layout and the project: the data
 files and charts (`data_files`), the rows of the README's settings table (`settings_rows`,
-`leak_rows`) and why a problem file was left out (`problem_reason`). `run.iter_export` writes
-them; the README's text is `report.readme`.
+`leak_rows`), why a problem file was left out (`problem_reason`) and every original left out
+(`left_out_rows`). `run.iter_export` writes them; the README's text is `report.readme`.
 """
 
 from __future__ import annotations
@@ -133,3 +133,27 @@ def _policy_text(plan, project) -> str:
     largest = max((len(cp.kept) for cp in train), default=0)
     finals = [cp.final for cp in train if cp.final]
     return describe_policy(plan.policy or project.policy, largest, finals)
+
+
+def left_out_rows(
+    plan, project, problems: list[tuple[str, str]]
+) -> list[tuple[str, str, str, str]]:
+    """(path, split, class, reason) of every original the export leaves out: those the plan
+    drops (a remove-mark, or undersampling in seeded order) by split and class, then the
+    problem files (unreadable, missing, ...) the plan did not drop already. With the manifest's
+    originals this accounts for every image of the dataset."""
+    rows = []
+    for split in SPLITS:
+        for cp in plan.splits[split]:
+            name = plan.classes[cp.class_index]
+            for path in cp.removed:
+                mark = project.marks.get(path)
+                reason = metadata.MARKED if mark and mark.remove else metadata.UNDERSAMPLED
+                rows.append((path, split, name, reason))
+    listed = {r[0] for r in rows}
+    for path, why in problems:
+        if path not in listed:
+            listed.add(path)
+            name = path.split("/", 1)[0] if "/" in path else ""  # its class folder
+            rows.append((path, plan.split_of(path) or "", name, why))
+    return rows

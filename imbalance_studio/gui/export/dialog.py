@@ -251,10 +251,12 @@ class ExportDialog(JobDialog):
         self.progress.setValue(1)
         sizes = ", ".join(f"{s} {sum(c['after']):,}" for s, c in report.counts.items())
         lines = [f"Exported {report.files:,} files to {report.out} ({sizes})."]
-        if report.problems:
-            lines.append(f"{len(report.problems)} unreadable files were left out (see README.md).")
-        lines += report.notes
+        from ...core.export.report import left_out_text
         from ...core.text import summarize
+
+        if report.left_out:
+            lines.append(f"Left out: {left_out_text(report.left_out)} (each in left_out.csv).")
+        lines += report.notes
 
         for split, names in getattr(report, "empty_classes", {}).items():
             lines.append(f"{split}/ has no image of {summarize(names)} (see README.md to load it).")
