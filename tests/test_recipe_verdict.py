@@ -82,3 +82,29 @@ def test_the_estimate_counts_making_the_recipes_and_the_budget_pays_for_it_first
     steps_made, _, notes = fit_budget(8, 100, 32, 1, budget, "cpu", images=500)
     assert steps_alone == 100 and steps_made < 100
     assert f"{steps_made} steps instead of 100, to fit the budget" in notes
+
+
+def test_a_preferred_recipe_below_raw_is_never_the_pick():
+    table = _verdict({"augment-medium": 6, "raw": 6, "augment-safe+cutmix": 5})
+    rows = table["recipes"]
+    assert rows["augment-safe+cutmix"]["within_noise_of_best"]  # the prior alone would pick it
+    assert rows["augment-safe+cutmix"]["balanced_accuracy"] < rows["raw"]["balanced_accuracy"]
+    assert table["winner"] == table["best_on_validation"] and table["gain_over_raw"] == 0
+
+
+def test_a_validation_split_that_tells_no_recipe_apart_says_so():
+    runs = _runs({})
+    wrong = {"duplicate": None, "raw": 0}  # the image each recipe gets wrong (none: all right)
+    for name, reports in runs.items():  # six validation images; recipes differ on one each
+        r, miss = reports[0], wrong.get(name, 3)
+        labels = [0, 0, 1, 1, 2, 2]
+        preds = [y if i != miss else (y + 1) % 3 for i, y in enumerate(labels)]
+        r["predictions"] = {"paths": [f"p{i}" for i in range(6)], "labels": labels,
+                            "arms": {a: preds for a in r["predictions"]["arms"]}}  # fmt: skip
+    table = _table(list(RECIPES), runs, (1,), 200, 32, 1.0, [])
+    assert all(row["within_noise_of_best"] for row in table["recipes"].values())
+    assert (
+        "cannot tell them apart" in table["caution"] and "6 validation images" in table["caution"]
+    )
+    clear = _verdict({"augment-safe": 9, "raw": 3})  # raw at chance: that caution instead
+    assert "chance level" in clear["caution"]

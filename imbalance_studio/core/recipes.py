@@ -43,7 +43,8 @@ CHANCE_MARGIN = 0.02
 # recommends). A validation split of a long-tailed folder is small (one or two images of the
 # rarest class), so "best on validation" alone swaps recipes on one image: raw once won the
 # search on 83 validation digits and was the worst recipe on 1,258 held-out ones. So the
-# winner is the best on validation only when it beats these, in this order, beyond noise:
+# winner is the best on validation only when it beats these, in this order, beyond noise
+# (one that scored below raw on validation is never the pick):
 # the recipes that did best on held-out long-tailed digits (benchmarks/bench_recipes.py;
 # CutMix for the smallest classes on top of the default stack scored highest there).
 DEFAULT_RECIPE = "augment-safe"
@@ -360,7 +361,8 @@ def _relay(gen: Generator, recipe: str, prefix: str, index: int, count: int) -> 
 def _table(grid, runs, seeds, steps, size, seconds, small) -> dict:
     """Per recipe: mean balanced accuracy / macro-F1 / rarest recall over seeds, their spread
     (max - min), a paired bootstrap interval (over the validation images) of the gap to the
-    best, and the winner: the first of PREFERRED within noise of the best, else the best."""
+    best, and the winner: the first of PREFERRED within noise of the best and not below raw,
+    else the best."""
     first = runs[grid[0].name][0]
     paths = first["predictions"]["paths"]
     for name, reports in runs.items():
@@ -402,9 +404,21 @@ def _table(grid, runs, seeds, steps, size, seconds, small) -> dict:
         lo, hi = interval(boot[best] - boot[name])
         row["gap_to_best_interval"] = [lo, hi]
         row["within_noise_of_best"] = name == best or lo <= 0
-    winner, why = best, "the best balanced accuracy on validation"
-    # The first of PREFERRED within noise of the best (the best itself when it is the first).
-    winner = next((n for n in PREFERRED if n in rows and rows[n]["within_noise_of_best"]), best)
+    raw = rows.get("raw", {}).get("balanced_accuracy")
+
+    def preferable(name: str) -> bool:
+        # Within noise of the best, and not below doing nothing: on a validation split too
+        # small to tell recipes apart everything is "within noise", and a recipe that scored
+        # under raw there is no recommendation, whatever it did elsewhere.
+        row = rows.get(name)
+        return (
+            row is not None
+            and row["within_noise_of_best"]
+            and (raw is None or row["balanced_accuracy"] >= raw)
+        )
+
+    # The first preferable of PREFERRED (the best itself when it is the first), else the best.
+    winner = next((n for n in PREFERRED if preferable(n)), best)
     why = "the best balanced accuracy on validation"
     if winner != best:
         score = rows[winner]["balanced_accuracy"]
@@ -418,7 +432,6 @@ def _table(grid, runs, seeds, steps, size, seconds, small) -> dict:
             f"{how}, so {winner} wins: of the recipes within noise, the one that did best on "
             "held-out long-tailed digits"
         )
-    raw = rows.get("raw", {}).get("balanced_accuracy")
     caution = None
     if raw is not None and raw <= 1 / len(present) + CHANCE_MARGIN:
         # Without this the table reads as a verdict: "+44 points over raw" from a raw model
@@ -427,6 +440,13 @@ def _table(grid, runs, seeds, steps, size, seconds, small) -> dict:
             f"raw scored {raw:.3f}, chance level for {len(present)} classes "
             f"({1 / len(present):.3f}): at {steps} steps the models had barely begun to "
             "learn, so the gains over raw say little; give more steps (or a larger budget)"
+        )
+    elif len(rows) > 1 and all(row["within_noise_of_best"] for row in rows.values()):
+        caution = (
+            f"every recipe is within noise of the best on these {len(y)} validation images: "
+            "this search cannot tell them apart, so the pick rests on which recipes did best "
+            "on held-out long-tailed digits, not on this folder; give more steps or seeds, "
+            "or a larger validation split"
         )
     return {
         "format": FORMAT,
