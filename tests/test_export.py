@@ -588,11 +588,21 @@ def test_left_out_csv_names_unreadable_files_and_an_export_without_losses(tmp_pa
     (root / "digit_1" / "broken, truncated.png").write_bytes(good.read_bytes()[:60])
     dataset = check(scan(root))
     project = Project(dataset_root=str(root))
+    from imbalance_studio.core.project import Mark
+
+    # Marks on the broken file and on a file that is gone act on nothing: said, not counted.
+    project.update_marks({"digit_1/broken, truncated.png": Mark(remove=True),
+                          "digit_0/gone.png": Mark(remove=True)})  # fmt: skip
     rep = export(dataset, project, make_plan(dataset, project), [], tmp_path / "out", link=False)
+    readme = (rep.out / "README.md").read_text()
+    assert (
+        "- marks: 0 removed, 0 marked for duplication (2 more on files missing or left out"
+        in readme
+    )
     rows = _left_out(rep.out)
     assert [(r["path"], r["class"]) for r in rows] == [("digit_1/broken, truncated.png", "digit_1")]
     assert rows[0]["reason"] and "marked" not in rows[0]["reason"]
-    assert "reason: 1 problem file." in (rep.out / "README.md").read_text()
+    assert "reason: 1 problem file." in readme
     # Nothing left out: the file is there, header only, and the README says "none".
     (root / "digit_1" / "broken, truncated.png").unlink()
     dataset = check(scan(root))

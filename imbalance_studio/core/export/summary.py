@@ -60,9 +60,7 @@ def settings_rows(project, plan, link_mode: str, orientation: str) -> list[tuple
         if t is not None:
             target = "none" if t.target is None else str(t.target)
             out.append((f"class {name}", f"target {target}, method {t.method}"))
-    marked_remove = sum(1 for m in project.marks.values() if m.remove)
-    marked_dup = sum(1 for m in project.marks.values() if m.duplicate)
-    out.append(("marks", f"{marked_remove} removed, {marked_dup} marked for duplication"))
+    out.append(("marks", _marks_text(plan, project)))
     aug = project.augment
     if not any(cp.generate for cp in plan.splits["train"]):
         # Naming a stack here would read as if images had been made with it.
@@ -126,6 +124,20 @@ def problem_reason(problem) -> str:
     if problem.reason == ProblemReason.TOO_SMALL and problem.detail:
         return f"{problem.reason}: {problem.detail}"
     return problem.reason
+
+
+def _marks_text(plan, project) -> str:
+    """What the marks did: only those on files the plan holds count; marks on files not in
+    the dataset (or left out as problems) are kept in the project but act on nothing."""
+    held = {p for s in SPLITS for cp in plan.splits[s] for p in (*cp.kept, *cp.removed)}
+    acting = [(p, m) for p, m in project.marks.items() if p in held]
+    removed = sum(1 for _, m in acting if m.remove)
+    duplicated = sum(1 for _, m in acting if m.duplicate)
+    text = f"{removed} removed, {duplicated} marked for duplication"
+    idle = len(project.marks) - len(acting)
+    if idle:
+        text += f" ({idle} more on files missing or left out as problems: they act on nothing)"
+    return text
 
 
 def _policy_text(plan, project) -> str:
