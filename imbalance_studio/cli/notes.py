@@ -17,10 +17,13 @@ def note_dataset_changes(project: Project, dataset: Dataset) -> bool:
         return False  # a fresh project: nothing saved to compare with
     from ..core.reconcile import describe, reconcile
 
-    lines = describe(reconcile(project, dataset))
+    report = reconcile(project, dataset)
+    lines = describe(report)
     for line in lines:
         print(f"note: {line}", file=sys.stderr)
-    if lines and project.snapshot:
+    # Only the classes are recorded by a save (marks on missing files are kept whatever).
+    classes_differ = report.missing_classes or report.new_classes or report.changed_classes
+    if classes_differ and project.snapshot:
         print(
             "note: the plan follows the folder as it is now; save the project again to "
             "record it (plan PROJECT --save-project PROJECT)",

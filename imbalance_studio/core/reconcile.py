@@ -101,9 +101,12 @@ def describe(report: ReconcileReport, limit: int = SUMMARY_LIMIT) -> list[str]:
     the one text the window and every command (plan, generate, export) show."""
     out: list[str] = []
     if report.missing_marks:
+        n = len(report.missing_marks)
+        # "Missing" from the dataset's samples: gone from the folder, or there but left out
+        # as a problem (corrupt, too small, ...); the scan's problem list says which.
         out.append(
-            f"{len(report.missing_marks)} marked files are missing (marks kept): "
-            f"{summarize(report.missing_marks, limit)}"
+            f"{plural(n, 'marked file')} {'is' if n == 1 else 'are'} not in the dataset now "
+            f"(gone, or left out as a problem; marks kept): {summarize(report.missing_marks, limit)}"
         )
     if report.missing_classes:
         out.append(

@@ -341,3 +341,21 @@ def test_plural_counts_read_as_a_person_writes_them():
     assert plural(0, "file") == "0 files"
     assert plural(1000, "image") == "1,000 images"
     assert plural(np.int64(2), "class", "classes") == "2 classes"
+
+
+def test_marks_on_a_gone_and_a_corrupt_file_are_said_without_a_save_hint(tmp_path):
+    from imbalance_studio.core.project import Mark
+
+    root = _dataset(tmp_path / "data", {"big": 12, "small": 5})
+    (root / "small" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(20))
+    proj = tmp_path / "p.isproj.json"
+    assert cli("plan", root, "--save-project", proj).returncode == 0
+    project = Project.load(proj)
+    project.update_marks({"small/broken.png": Mark(remove=True), "big/gone.png": Mark(remove=True)})
+    project.save(proj)
+    out = cli("plan", proj)
+    assert out.returncode == 0, out.stderr
+    notes = [ln for ln in out.stderr.splitlines() if ln.startswith("note:")]
+    # No "save the project again": the classes did not change, and marks are kept anyway.
+    assert not any("save the project again" in n for n in notes), notes
+    assert "2 marked files are not in the dataset now (gone, or left out as a problem" in notes[0]
