@@ -144,3 +144,15 @@ def test_exporting_a_folder_without_a_policy_says_it_stays_imbalanced(
     assert "note: the training split is still imbalanced (imbalance ratio " in stdout
     assert "--policy oversample" in stdout
     assert (out / "README.md").read_text(encoding="utf-8").startswith("# Export of `")
+
+
+def test_the_summary_tells_copied_originals_from_generated_images(digits_root, tmp_path, capsys):
+    out = tmp_path / "over"
+    assert run_cli(["export", str(digits_root), str(out), "--policy", "oversample", "--quiet",
+                    "--copy", "--workers", "1"]) == 0  # fmt: skip
+    said = capsys.readouterr().out
+    origins = Counter(r["origin"] for r in read_manifest(out))
+    made = sum(n for o, n in origins.items() if o not in ("original", "duplicate"))
+    from_dataset = origins["original"] + origins["duplicate"]
+    assert made > 0
+    assert f"0 hard-linked, {from_dataset} copied from the dataset, {made} generated " in said

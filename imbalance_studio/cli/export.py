@@ -201,7 +201,11 @@ def run(args: argparse.Namespace) -> int:
     sizes = ", ".join(f"{s} {sum(c['after'])}" for s, c in rep.counts.items())
     order = sorted(rep.origins.items(), key=lambda kv: (kv[0] != "original", kv[0]))
     origins = ", ".join(f"{k} {v}" for k, v in order if v) or "none"
-    how = f"{rep.linked} hard-linked, {rep.copied} copied"
+    # Generated images are never linked: of the copies, these came from the staging folder.
+    made = rep.files - rep.origins.get("original", 0) - rep.origins.get("duplicate", 0)
+    how = f"{rep.linked} hard-linked, {rep.copied - made} copied"
+    if made:
+        how += f" from the dataset, {made} generated images copied from staging"
     if rep.upright:
         how += f", {rep.upright} turned upright (EXIF orientation)"
     print(
@@ -232,6 +236,7 @@ def run(args: argparse.Namespace) -> int:
             "ImageFolder(..., allow_empty=True), as README.md shows"
         )
     if rep.problems:
-        print(f"{plural(len(rep.problems), 'file')} left out (listed in README.md):")
+        what = plural(len(rep.problems), "problem file")
+        print(f"the {what} left out (also in README.md and left_out.csv):")
         print_list([f"{path}: {reason}" for path, reason in rep.problems], "all in README.md")
     return 0
