@@ -609,3 +609,18 @@ def test_left_out_csv_names_unreadable_files_and_an_export_without_losses(tmp_pa
     rep = export(dataset, project, make_plan(dataset, project), [], tmp_path / "o2", link=False)
     assert (rep.out / "left_out.csv").read_text() == "path,split,class,reason\n"
     assert "reason: none." in (rep.out / "README.md").read_text()
+
+
+def test_an_export_with_no_image_left_is_refused_and_writes_nothing(tmp_path):
+    from datasets import write_digits
+
+    from imbalance_studio.core.project import Mark
+
+    root = tmp_path / "data"
+    write_digits(root, counts=[3, 2])
+    dataset = check(scan(root))
+    project = Project(dataset_root=str(root))
+    project.update_marks({s.path: Mark(remove=True) for s in dataset.samples})
+    with pytest.raises(ExportError, match=r"nothing to export.*\(5 left out"):
+        export(dataset, project, make_plan(dataset, project), [], tmp_path / "out", link=False)
+    assert not (tmp_path / "out").exists() and _leftovers(tmp_path) == []

@@ -110,6 +110,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {c['index']:>3}  {name:<{width}}  {c['count']:>7}  {c['share']:>6.1%}{flag}")
     ratio = report["imbalance_ratio"]
     print(f"total images: {report['total']}")
+    if not report["total"]:  # no ratio or baseline to speak of
+        print(
+            "no usable image: nothing to balance"
+            + (" (see the problems below)" if dataset.problems else "")
+        )
+        _print_problems(dataset.problems)
+        return 0
     print(
         f"imbalance ratio (largest / smallest): {'∞ (a class is empty)' if ratio is None else f'{ratio:.2f}'}"
     )

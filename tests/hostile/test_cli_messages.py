@@ -359,3 +359,14 @@ def test_marks_on_a_gone_and_a_corrupt_file_are_said_without_a_save_hint(tmp_pat
     # No "save the project again": the classes did not change, and marks are kept anyway.
     assert not any("save the project again" in n for n in notes), notes
     assert "2 marked files are not in the dataset now (gone, or left out as a problem" in notes[0]
+
+
+def test_a_folder_with_no_usable_image_scans_without_ratios_and_does_not_export(tmp_path):
+    root = _dataset(tmp_path / "data", {"big": 3, "small": 2})
+    scanned = cli("scan", root, "--min-size", "4000")
+    assert scanned.returncode == 0, scanned.stderr
+    assert "no usable image: nothing to balance" in scanned.stdout
+    assert "imbalance ratio" not in scanned.stdout and "small/01.png: too small" in scanned.stdout
+    exported = cli("export", root, tmp_path / "out", "--min-size", "4000")
+    assert exported.returncode == 2 and "nothing to export" in exported.stderr
+    assert not (tmp_path / "out").exists()

@@ -234,6 +234,14 @@ def iter_export(
     # The plan may predate the dataset's latest problems: none of them is ever exported.
     exclude = {p.path: p.reason for p in dataset.problems if p.excludes}
     lay = build_layout(dataset, plan, generated, rejected, {**exclude, **bad})
+    if not len(lay):
+        left = (
+            len(exclude) + len(bad) + sum(len(cp.removed) for s in SPLITS for cp in plan.splits[s])
+        )
+        raise ExportError(
+            f"nothing to export: none of the dataset's images is usable or kept ({left} left "
+            "out: removed, undersampled or problem files; see scan and plan)"
+        )
     notes: list[str] = []
     orientations = export_orientations(
         dataset, lay, keep_exif_orientation, _threads(workers, False)
