@@ -114,7 +114,11 @@ def test_every_number_follows_from_the_confusion_matrix(export, tmp_path, capsys
     assert any("digit_4" in w for w in report["warnings"])
     assert (out / "evaluation.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # The README gains one Evaluation section; a second run replaces it.
+    capsys.readouterr()
     assert run_cli(["evaluate", str(out), "--quiet", "--arms", "raw,weighted", *args]) == 0
+    table = capsys.readouterr().out  # the table explains its star and its interval
+    assert "(* the best balanced accuracy; 95% interval: a bootstrap" in table
+    assert "validation images of the rarest class" in table or "validation image of the" in table
     text = (out / "README.md").read_text()
     assert text.count("## Evaluation") == 1 and "| weighted |" in text and "| sampler |" not in text
     assert text.index("## Evaluation") > text.index("## Training split")

@@ -96,6 +96,17 @@ def _print_table(report: dict) -> None:
             f"{name:18} {a['n_train']:7d} {a['balanced_accuracy']:8.3f} "
             f"{f'{lo:.3f}-{hi:.3f}':>15} {a['macro_f1']:8.3f} {a['accuracy']:8.3f}{mark}"
         )
+    rare = min((c for c in report["val_counts"] if c), default=0)
+    skew = (
+        f"; with {rare} validation image{'s' if rare != 1 else ''} of the rarest class, "
+        "resamples that miss it score without it, so the interval can sit off-centre"
+        if rare and rare <= 3
+        else ""
+    )
+    print(
+        f"(* the best balanced accuracy; 95% interval: a bootstrap over the validation "
+        f"images{skew})"
+    )
     print(
         f"(plain accuracy misleads: always answering {printable(base['class'])} scores "
         f"{base['accuracy']:.3f})"
