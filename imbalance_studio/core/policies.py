@@ -13,7 +13,10 @@ from collections.abc import Collection
 
 from .project import MAX_TARGET, ClassTarget, Method, target_limit_message
 
-POLICY_HELP = "oversample[:F], undersample, median, target:N or cap:K"
+POLICY_HELP = (
+    "oversample[:F] (every class to F x the largest; F defaults to 1.5 when augmentation "
+    "fills the gaps, else 1), undersample, median, target:N or cap:K"
+)
 # `oversample` filled by augmentation fills every class to this multiple of the largest, so
 # the largest class gets new images too. Filled only up to the largest, new images exist only
 # in the smaller classes, and "looks augmented" becomes a sign of a rare class that a model
