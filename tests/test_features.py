@@ -254,3 +254,16 @@ def test_an_image_that_stopped_decoding_is_left_out_and_listed(tmp_path):
     assert victim not in train["path"].tolist()
     assert report.counts["train"]["before"][1] == len(plan.splits["train"][1].kept) - 1
     assert victim in (tmp_path / "o" / "README.md").read_text()
+
+
+def test_the_scans_problem_files_are_listed_as_the_export_lists_them(tmp_path):
+    root = tmp_path / "d"
+    write_digits(root, counts=[20, 12])
+    (root / "digit_1" / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    dataset, project, plan = planned(root)
+    assert [p.path for p in dataset.problems] == ["digit_1/corrupt.png"]
+    report = export_features(dataset, project, plan, tmp_path / "o", settings=SETTINGS, workers=1)
+    assert [p for p, _ in report.problems] == ["digit_1/corrupt.png"]
+    info = json.loads((tmp_path / "o" / "features.json").read_text())
+    assert [p["path"] for p in info["problems"]] == ["digit_1/corrupt.png"]
+    assert "digit_1/corrupt.png" in (tmp_path / "o" / "README.md").read_text()

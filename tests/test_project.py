@@ -248,7 +248,9 @@ def test_reconcile_reports_missing_marked_files_new_and_changed_classes(tmp_path
     assert changes == {"digit_0": (12, 13), "digit_2": (6, 5)}
     assert "digit_2/digit_2_000.png" in p.marks  # kept, only flagged
     text = "\n".join(report.messages())
-    assert "1 marked file is not in the dataset now (gone, or left out" in text and "12 → 13" in text
+    assert (
+        "1 marked file is not in the dataset now (gone, or left out" in text and "12 → 13" in text
+    )
 
 
 def test_reconcile_finds_missing_marks_across_its_chunks(monkeypatch):

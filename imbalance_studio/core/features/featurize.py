@@ -71,7 +71,7 @@ def iter_featurize(
 ) -> Generator[FeatureProgress, None, FeatureSet]:
     """HOG vectors of every kept original of `plan` over `dataset` (see the module doc).
     `workers` processes (None: every core); a file that no longer decodes is left out and
-    listed in `FeatureSet.problems`."""
+    listed in `FeatureSet.problems`, after the scan's problem files."""
     settings = settings or FeatureSettings()
     rows = plan_rows(plan)
     total = len(rows)
@@ -109,7 +109,13 @@ def iter_featurize(
                 done = yield from _collect(pending.popleft(), X, bad, done, total)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-    problems = [(rows[i][1], why) for i, why in bad]
+    from ..export.summary import problem_reason
+
+    # The scan's problem files (corrupt, too small, ...) first, as the export lists them,
+    # then those that stopped decoding since.
+    problems = [(p.path, problem_reason(p)) for p in dataset.problems if p.excludes]
+    listed = {path for path, _ in problems}
+    problems += [(rows[i][1], why) for i, why in bad if rows[i][1] not in listed]
     keep = np.ones(total, bool)
     keep[[i for i, _ in bad]] = False
     splits = {}

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from ...core.features.hog import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE
 from ...core.features.resample import DEFAULT_SAMPLER, SAMPLERS
+from ...core.text import plural
 from ..job_dialog import JobDialog
 from ..jobs import Job, start_job
 from ..views.progress_bar import ProgressBar
@@ -333,7 +334,9 @@ class FeaturesDialog(JobDialog):
                  "each."]  # fmt: skip
         lines += res.notes
         if fs.problems:
-            lines.append(f"{len(fs.problems)} images no longer decode and were left out.")
+            lines.append(
+                f"{plural(len(fs.problems), 'problem file')} left out (the export lists them)."
+            )
         self._say("\n".join(lines))
 
     # -- helpers ------------------------------------------------------------------------
