@@ -117,6 +117,10 @@ def test_weights_equal_sklearn_on_the_exported_train_labels(exported):
     assert w["format"] == "imbalance-studio-weights" and w["version"] == 1
     assert w["class_to_idx"] == ImageFolder(str(out / "train")).class_to_idx
     assert w["keras_class_weight"] == {str(i): v for i, v in enumerate(expected.tolist())}
+    # Keras wants int keys: the notes and the README say how to get them from JSON's text.
+    keras = {int(k): v for k, v in w["keras_class_weight"].items()}
+    assert "int(k)" in w["notes"]["keras_class_weight"] and keras[0] == expected[0]
+    assert "{int(k): v for k, v in" in (out / "README.md").read_text()
     assert w["pos_weight"] is None  # ten classes
     assert w["warnings"] and w["notes"]["balanced_train"]
     criterion = torch.nn.CrossEntropyLoss(weight=torch.tensor(w["class_weight"]["balanced_train"]))

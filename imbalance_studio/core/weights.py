@@ -154,7 +154,8 @@ def weights_notes(beta: float) -> dict[str, str]:
         "inverse_frequency": "1 / count on the exported train split, normalised to sum to 1",
         "effective_number": f"Cui et al. 2019, (1 - beta) / (1 - beta^count) on the exported "
         f"train split with beta = {beta}, normalised to sum to n_classes",
-        "keras_class_weight": "balanced_train keyed by str(class index) for model.fit",
+        "keras_class_weight": "balanced_train keyed by str(class index) (JSON keys are "
+        "text): model.fit(class_weight={int(k): v for k, v in w['keras_class_weight'].items()})",
         "pos_weight": "negatives / positives on the exported train split for "
         "BCEWithLogitsLoss; targets must be 1 for positive_class, i.e. "
         "(label == positive_index); original_value is the same on the original train split",

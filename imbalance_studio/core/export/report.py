@@ -276,7 +276,8 @@ def readme(
         "`;`-separated), generator, seed, params (JSON).",
         "- `left_out.csv`: every original image (and problem file) not exported, with its "
         "split, class and reason: " + left_out_text(left_out or {}) + ".",
-        "- `weights.json`: class weights, `keras_class_weight`, `pos_weight`, with notes on "
+        "- `weights.json`: class weights, `keras_class_weight` (its keys are text, as JSON's "
+        "are: pass `{int(k): v for k, v in ...items()}` to `model.fit`), `pos_weight`, with notes on "
         "which distribution each number came from; `sampler_weights.csv`: per-sample "
         "weights in `ImageFolder(train)` order.",
         "- `augment.json`: the training-time augmentation stack (`albumentations.load`); "
