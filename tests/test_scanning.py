@@ -227,3 +227,4 @@ def test_cli_scan_names_the_folder_by_its_absolute_path(digits_root):
     assert proc.returncode == 0, proc.stderr
     first = proc.stdout.splitlines()[0]
     assert os.path.isabs(first) and os.path.samefile(first, digits_root)
+    assert "(--quick: files listed, not decoded" in proc.stdout  # it says what it did not do

@@ -110,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {c['index']:>3}  {name:<{width}}  {c['count']:>7}  {c['share']:>6.1%}{flag}")
     ratio = report["imbalance_ratio"]
     print(f"total images: {report['total']}")
+    if args.quick:
+        print("(--quick: files listed, not decoded: corrupt or too small images are not found)")
     if not report["total"]:  # no ratio or baseline to speak of
         print(
             "no usable image: nothing to balance"
