@@ -628,3 +628,18 @@ def test_an_export_with_no_image_left_is_refused_and_writes_nothing(tmp_path):
     with pytest.raises(ExportError, match=r"nothing to export.*\(5 left out"):
         export(dataset, project, make_plan(dataset, project), [], tmp_path / "out", link=False)
     assert not (tmp_path / "out").exists() and _leftovers(tmp_path) == []
+
+
+def test_the_readme_names_a_method_only_where_it_made_images(exported):
+    plan, project = exported["plan"], exported["project"]
+    rows = {
+        line.split(": ", 1)[0][len("- class ") :]: line.split(": ", 1)[1]
+        for line in (exported["out"] / "README.md").read_text().splitlines()
+        if line.startswith("- class ")
+    }
+    for cp, name in zip(plan.splits["train"], plan.classes, strict=True):
+        said = rows[name]
+        assert f" → {cp.final} training images" in said or f": {cp.final} training images" in said
+        assert ("by " in said) == bool(cp.generate), said
+        assert ("undersampled" in said) == (len(cp.kept) < cp.original), said
+    assert "90 training images" in rows["digit_0"] and "undersampled" in rows["digit_0"]

@@ -55,11 +55,10 @@ def settings_rows(project, plan, link_mode: str, orientation: str) -> list[tuple
         ("originals written as", link_mode),
         ("EXIF orientation", orientation),
     ]
-    for name in plan.classes:
+    for cp, name in zip(plan.splits["train"], plan.classes, strict=True):
         t = project.targets.get(name)
         if t is not None:
-            target = "none" if t.target is None else str(t.target)
-            out.append((f"class {name}", f"target {target}, method {t.method}"))
+            out.append((f"class {name}", _target_text(t, cp)))
     out.append(("marks", _marks_text(plan, project)))
     aug = project.augment
     if not any(cp.generate for cp in plan.splits["train"]):
@@ -124,6 +123,22 @@ def problem_reason(problem) -> str:
     if problem.reason == ProblemReason.TOO_SMALL and problem.detail:
         return f"{problem.reason}: {problem.detail}"
     return problem.reason
+
+
+def _target_text(target, cp) -> str:
+    """A class's target and what it did to the training split: a method is named only
+    where it made images (an undersampled or untouched class used none)."""
+    goal = "none" if target.target is None else str(target.target)
+    parts = []
+    if len(cp.kept) < cp.original:
+        parts.append(f"{cp.original - len(cp.kept)} removed or undersampled")
+    if cp.duplicates:
+        parts.append(f"+{len(cp.duplicates)} duplicated")
+    if cp.generate:
+        parts.append(f"+{len(cp.generate)} by {target.method}")
+    if not parts:
+        return f"target {goal}: {cp.final} training images, as they were"
+    return f"target {goal}: {cp.original} → {cp.final} training images ({', '.join(parts)})"
 
 
 def _marks_text(plan, project) -> str:
