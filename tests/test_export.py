@@ -631,7 +631,7 @@ def test_an_export_with_no_image_left_is_refused_and_writes_nothing(tmp_path):
 
 
 def test_the_readme_names_a_method_only_where_it_made_images(exported):
-    plan, project = exported["plan"], exported["project"]
+    plan = exported["plan"]
     rows = {
         line.split(": ", 1)[0][len("- class ") :]: line.split(": ", 1)[1]
         for line in (exported["out"] / "README.md").read_text().splitlines()

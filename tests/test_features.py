@@ -267,3 +267,17 @@ def test_the_scans_problem_files_are_listed_as_the_export_lists_them(tmp_path):
     info = json.loads((tmp_path / "o" / "features.json").read_text())
     assert [p["path"] for p in info["problems"]] == ["digit_1/corrupt.png"]
     assert "digit_1/corrupt.png" in (tmp_path / "o" / "README.md").read_text()
+
+
+def test_duplicate_marks_are_said_not_to_apply_to_vectors(tmp_path):
+    from imbalance_studio.core.project import Mark
+
+    root = tmp_path / "d"
+    write_digits(root, counts=[20, 12])
+    dataset, project, plan = planned(root)
+    project.set_mark(plan.splits["train"][1].kept[0], Mark(duplicate=3))
+    plan = make_plan(dataset, project)
+    report = export_features(dataset, project, plan, tmp_path / "o", settings=SETTINGS, workers=1)
+    said = [n for n in report.notes if n.startswith("duplicate marks (3 copies)")]
+    assert said and "one vector here" in said[0]
+    assert report.counts["train"]["before"][1] == len(plan.splits["train"][1].kept)

@@ -45,6 +45,17 @@ def plan_targets(project, plan) -> dict[int, int] | None:
     return {cp.class_index: cp.final for cp in plan.splits["train"]}
 
 
+def _unused_marks(plan) -> list[str]:
+    """Duplicate marks copy image files; vectors are balanced by the sampler instead."""
+    copies = sum(len(cp.duplicates) for cp in plan.splits["train"])
+    if not copies:
+        return []
+    return [
+        f"duplicate marks ({copies} copies) are for image exports: feature vectors are "
+        "balanced by the sampler, so each marked image is one vector here"
+    ]
+
+
 def features_info(dataset_root: str, fs: FeatureSet, res: Resampled, plan, project) -> dict:
     """features.json."""
     import skimage
@@ -73,7 +84,7 @@ def features_info(dataset_root: str, fs: FeatureSet, res: Resampled, plan, proje
         "counts": counts,
         "synthetic_rows": int(res.synthetic.sum()),
         "synthetic_sources": SOURCES_NAME,
-        "notes": list(res.notes) + list(plan.warnings),
+        "notes": list(res.notes) + list(plan.warnings) + _unused_marks(plan),
         "problems": [{"path": p, "reason": r} for p, r in fs.problems],
     }
 
