@@ -597,18 +597,22 @@ def test_left_out_csv_names_unreadable_files_and_an_export_without_losses(tmp_pa
     # Marks on the broken file and on a file that is gone act on nothing: said, not counted.
     project.update_marks({"digit_1/broken, truncated.png": Mark(remove=True),
                           "digit_0/gone.png": Mark(remove=True)})  # fmt: skip
+    (root / "digit_2").mkdir()  # an empty class folder: a problem of a folder, not a file
+    dataset = check(scan(root))
     rep = export(dataset, project, make_plan(dataset, project), [], tmp_path / "out", link=False)
+    assert "digit_2" in dict(rep.problems)  # the README lists it...
     readme = (rep.out / "README.md").read_text()
     assert (
-        "- marks: 0 removed, 0 marked for duplication (2 more on files missing or left out"
+        "- marks: 0 removed, 0 marked for duplication (2 more on files missing, left out as"
         in readme
     )
-    rows = _left_out(rep.out)
+    rows = _left_out(rep.out)  # ...left_out.csv, of files, does not
     assert [(r["path"], r["class"]) for r in rows] == [("digit_1/broken, truncated.png", "digit_1")]
     assert rows[0]["reason"] and "marked" not in rows[0]["reason"]
     assert "reason: 1 problem file." in readme
     # Nothing left out: the file is there, header only, and the README says "none".
     (root / "digit_1" / "broken, truncated.png").unlink()
+    (root / "digit_2").rmdir()
     dataset = check(scan(root))
     rep = export(dataset, project, make_plan(dataset, project), [], tmp_path / "o2", link=False)
     assert (rep.out / "left_out.csv").read_text() == "path,split,class,reason\n"
@@ -628,6 +632,21 @@ def test_an_export_with_no_image_left_is_refused_and_writes_nothing(tmp_path):
     with pytest.raises(ExportError, match=r"nothing to export.*\(5 left out"):
         export(dataset, project, make_plan(dataset, project), [], tmp_path / "out", link=False)
     assert not (tmp_path / "out").exists() and _leftovers(tmp_path) == []
+
+
+def test_a_duplicate_mark_on_a_held_out_image_is_not_counted_as_acting(digits_root, tmp_path):
+    from imbalance_studio.core.project import Mark
+
+    dataset = check(scan(digits_root))
+    project = Project(dataset_root=str(digits_root))
+    plan = make_plan(dataset, project)
+    project.set_mark(plan.splits["val"][0].kept[0], Mark(duplicate=2))
+    project.set_mark(plan.splits["train"][0].kept[0], Mark(duplicate=2))
+    rep = export(dataset, project, make_plan(dataset, project), [], tmp_path / "o", link=False)
+    readme = (rep.out / "README.md").read_text()
+    assert (
+        "- marks: 0 removed, 1 marked for duplication (1 more on files missing, left out" in readme
+    )
 
 
 def test_the_readme_names_a_method_only_where_it_made_images(exported):

@@ -280,4 +280,13 @@ def test_duplicate_marks_are_said_not_to_apply_to_vectors(tmp_path):
     report = export_features(dataset, project, plan, tmp_path / "o", settings=SETTINGS, workers=1)
     said = [n for n in report.notes if n.startswith("duplicate marks (3 copies)")]
     assert said and "one vector here" in said[0]
+    # A duplicate-method target's own copies are not marks: no such note.
+    from imbalance_studio.core.project import ClassTarget, Method
+
+    project.set_mark(plan.splits["train"][1].kept[0], None)
+    project.targets = {"digit_1": ClassTarget(target=20, method=Method.DUPLICATE)}
+    plan = make_plan(dataset, project)
+    assert any(cp.duplicates for cp in plan.splits["train"])
+    report = export_features(dataset, project, plan, tmp_path / "o2", settings=SETTINGS, workers=1)
+    assert not any(n.startswith("duplicate marks") for n in report.notes)
     assert report.counts["train"]["before"][1] == len(plan.splits["train"][1].kept)

@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 
 from ..core.names import json_text
-from ..core.text import printable
+from ..core.text import plural, printable
 from . import CliError, count_arg
 from .progress import run_steps
 
@@ -98,7 +98,7 @@ def _print_table(report: dict) -> None:
         )
     rare = min((c for c in report["val_counts"] if c), default=0)
     skew = (
-        f"; with {rare} validation image{'s' if rare != 1 else ''} of the rarest class, "
+        f"; with {plural(rare, 'validation image')} of the class that has fewest there, "
         "resamples that miss it score without it, so the interval can sit off-centre"
         if rare and rare <= 3
         else ""

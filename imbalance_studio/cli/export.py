@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from ..core.policies import POLICY_HELP
-from ..core.text import plural, printable, summarize
+from ..core.text import printable, summarize
 from . import CliError, count_arg
 from .dask_arg import add_dask_argument, generation_executor, require_dask
 from .diffusion_arg import add_diffusion_arguments
@@ -236,7 +236,6 @@ def run(args: argparse.Namespace) -> int:
             "ImageFolder(..., allow_empty=True), as README.md shows"
         )
     if rep.problems:
-        what = plural(len(rep.problems), "problem file")
-        print(f"the {what} left out (also in README.md and left_out.csv):")
+        print(f"problems ({len(rep.problems):,}, also listed in README.md):")
         print_list([f"{path}: {reason}" for path, reason in rep.problems], "all in README.md")
     return 0

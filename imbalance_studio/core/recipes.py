@@ -442,7 +442,8 @@ def _table(grid, runs, seeds, steps, size, seconds, small) -> dict:
             "interval of the gap reaches 0)"
         )
         why = (
-            f"{how}, so {winner} wins: of the recipes within noise, the one that did best on "
+            f"{how}, so {winner} wins: of the recipes within noise and not below raw, the one "
+            "that did best on "
             "held-out long-tailed digits"
         )
     caution = None

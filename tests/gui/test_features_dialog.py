@@ -79,7 +79,14 @@ def test_compute_show_try_another_sampler_and_export(qtbot, dialog, tmp_path):
     assert "(tick “Replace a previous export in this folder”)" in refused.args[0]
     assert "--overwrite" not in refused.args[0]
     qtbot.waitUntil(lambda: not dialog.running)
+    # A file added to that export: the dialog has no box to delete it, so it says what to do.
+    (out / "notes.txt").write_text("mine")
     dialog.overwrite.setChecked(True)
+    with qtbot.waitSignal(dialog.failed, timeout=60_000) as refused:
+        qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    assert "(move them out of the folder)" in refused.args[0] and "--" not in refused.args[0]
+    qtbot.waitUntil(lambda: not dialog.running)
+    (out / "notes.txt").unlink()
     with qtbot.waitSignal(dialog.exported, timeout=60_000):
         qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
     assert tree_hash(dialog.root) == untouched

@@ -118,7 +118,7 @@ def estimate_bytes(lay: Layout, use_link: bool, n_problems: int = 0, left_out: i
     """Bytes the export will take on disk, from the real sizes: every file that is copied
     (originals unless hard-linked, and all generated images) rounded up to whole blocks,
     the folders, and the metadata files measured from the layout's own strings. `left_out`:
-    the bytes of left_out.csv (`left_out_bytes`)."""
+    the bytes of left_out.csv."""
     total = 0
     stat = os.stat
     for src, link in zip(lay.src, lay.link, strict=True):
@@ -147,18 +147,11 @@ def estimate_bytes(lay: Layout, use_link: bool, n_problems: int = 0, left_out: i
     )  # fmt: skip
     split_metadata, sampler = paths + names + 4 * n, paths + 32 * n
     # weights.json, mixing.json, stacks and README grow with the classes (and the README with
-    # the problems it lists); the two charts take ~300 bytes a class each (measured).
-    small = 64 * 1024 + 1200 * k + 160 * n_problems
+    # the problems it lists); the two charts take ~300 bytes a class each (measured), the
+    # README's rows (counts, weights, the target's effect) ~400.
+    small = 64 * 1024 + 1600 * k + 160 * n_problems
     files = (manifest, split_metadata, sampler, small, left_out)
     return total + folders + sum(map(_blocks, files))
-
-
-def left_out_bytes(plan, left_out_paths: Sequence[str]) -> int:
-    """A bound on left_out.csv's size: a row per original the plan drops and per problem
-    file, each its path, a class name no longer than it, and at most 80 bytes more (split,
-    reason, quotes)."""
-    removed = (p for s in SPLITS for cp in plan.splits[s] for p in cp.removed)
-    return sum(2 * len(p) + 80 for p in (*removed, *left_out_paths))
 
 
 def _each(pool: ThreadPoolExecutor | None, fn, items) -> None:
@@ -234,10 +227,17 @@ def iter_export(
     # The plan may predate the dataset's latest problems: none of them is ever exported.
     exclude = {p.path: p.reason for p in dataset.problems if p.excludes}
     lay = build_layout(dataset, plan, generated, rejected, {**exclude, **bad})
+    # The problem files known before writing (those found while writing join them later).
+    problems = [(p.path, problem_reason(p)) for p in dataset.problems if p.excludes]
+    listed = {path for path, _ in problems}
+    problems += [
+        (path, f"does not decode ({why})")
+        for path, why in sorted(bad.items())
+        if path not in listed
+    ]
     if not len(lay):
-        left = (
-            len(exclude) + len(bad) + sum(len(cp.removed) for s in SPLITS for cp in plan.splits[s])
-        )
+        dropped = (p for s in SPLITS for cp in plan.splits[s] for p in cp.removed)
+        left = len({*exclude, *bad, *dropped})
         raise ExportError(
             f"nothing to export: none of the dataset's images is usable or kept ({left} left "
             "out: removed, undersampled or problem files; see scan and plan)"
@@ -258,8 +258,10 @@ def iter_export(
         use_link = False
         notes.append("hard links were asked for but OUT is on another file system: copied")
     n_problems = len(dataset.problems) + len(bad)
-    known = [*exclude, *bad]  # problem files known before writing (left_out.csv lists them)
-    need = estimate_bytes(lay, use_link, n_problems, left_out_bytes(plan, known))
+    # left_out.csv as far as known now, measured (files failing while written add a row each,
+    # covered by the README's allowance per problem).
+    known_rows = metadata.left_out_csv(left_out_rows(plan, project, problems))
+    need = estimate_bytes(lay, use_link, n_problems, len(known_rows.encode("utf-8")))
     check_free_space(dest.out.parent, need)
 
     tmp = make_partial_dir(dest.out)
@@ -288,13 +290,6 @@ def iter_export(
         del dsts
         if writer.link_failure:
             notes.append(f"some hard links failed ({writer.link_failure}): those files were copied")
-        problems = [(p.path, problem_reason(p)) for p in dataset.problems if p.excludes]
-        listed = {path for path, _ in problems}
-        problems += [
-            (path, f"does not decode ({why})")
-            for path, why in sorted(bad.items())
-            if path not in listed
-        ]
         if writer.missing or writer.refused or writer.undecodable:
             for i in writer.missing:
                 problems.append((lay.sources[i], "missing when exported"))
@@ -305,7 +300,10 @@ def iter_export(
             lay.drop([*writer.missing, *writer.refused, *writer.undecodable])
             counts, weights, files = data_files(lay, project, leak_check)
 
-        left_out = left_out_rows(plan, project, problems)
+        # A failed copy of a generated image or duplicate names its source original, which
+        # is exported: not a left-out original.
+        exported = {s for s, o in zip(lay.sources, lay.origin, strict=True) if o == "original"}
+        left_out = left_out_rows(plan, project, [p for p in problems if p[0] not in exported])
         files["left_out.csv"] = metadata.left_out_csv(left_out)
         left_counts = report.left_out_counts([r[3] for r in left_out])
         yield ExportProgress("finishing", 0, None, "writing manifest, weights and report")

@@ -145,13 +145,18 @@ def _marks_text(plan, project) -> str:
     """What the marks did: only those on files the plan holds count; marks on files not in
     the dataset (or left out as problems) are kept in the project but act on nothing."""
     held = {p for s in SPLITS for cp in plan.splits[s] for p in (*cp.kept, *cp.removed)}
-    acting = [(p, m) for p, m in project.marks.items() if p in held]
+    train = {p for cp in plan.splits["train"] for p in (*cp.kept, *cp.removed)}
+    # A duplicate mark acts in train only (the plan warns of those in val/test).
+    acting = [(p, m) for p, m in project.marks.items() if p in held and (m.remove or p in train)]
     removed = sum(1 for _, m in acting if m.remove)
-    duplicated = sum(1 for _, m in acting if m.duplicate)
+    duplicated = sum(1 for _, m in acting if m.duplicate and not m.remove)
     text = f"{removed} removed, {duplicated} marked for duplication"
     idle = len(project.marks) - len(acting)
     if idle:
-        text += f" ({idle} more on files missing or left out as problems: they act on nothing)"
+        text += (
+            f" ({idle} more on files missing, left out as problems or held out of training: "
+            "they act on nothing)"
+        )
     return text
 
 
@@ -160,6 +165,10 @@ def _policy_text(plan, project) -> str:
     largest = max((len(cp.kept) for cp in train), default=0)
     finals = [cp.final for cp in train if cp.final]
     return describe_policy(plan.policy or project.policy, largest, finals)
+
+
+# Problems of folders, not files: not rows of left_out.csv.
+FOLDER_REASONS = frozenset({ProblemReason.EMPTY_CLASS, ProblemReason.SYMLINK_LOOP})
 
 
 def left_out_rows(
@@ -179,6 +188,8 @@ def left_out_rows(
                 rows.append((path, split, name, reason))
     listed = {r[0] for r in rows}
     for path, why in problems:
+        if why in FOLDER_REASONS:
+            continue  # a folder, not a file of the dataset (the README lists it)
         if path not in listed:
             listed.add(path)
             name = path.split("/", 1)[0] if "/" in path else ""  # its class folder

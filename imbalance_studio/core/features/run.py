@@ -45,9 +45,11 @@ def plan_targets(project, plan) -> dict[int, int] | None:
     return {cp.class_index: cp.final for cp in plan.splits["train"]}
 
 
-def _unused_marks(plan) -> list[str]:
-    """Duplicate marks copy image files; vectors are balanced by the sampler instead."""
-    copies = sum(len(cp.duplicates) for cp in plan.splits["train"])
+def _unused_marks(plan, project) -> list[str]:
+    """Duplicate marks copy image files; vectors are balanced by the sampler instead. (The
+    plan's own copies, of a `duplicate` target, are not marks: not counted.)"""
+    train = {p for cp in plan.splits["train"] for p in cp.kept}
+    copies = sum(m.duplicate for p, m in project.marks.items() if p in train)
     if not copies:
         return []
     return [
@@ -84,7 +86,7 @@ def features_info(dataset_root: str, fs: FeatureSet, res: Resampled, plan, proje
         "counts": counts,
         "synthetic_rows": int(res.synthetic.sum()),
         "synthetic_sources": SOURCES_NAME,
-        "notes": list(res.notes) + list(plan.warnings) + _unused_marks(plan),
+        "notes": list(res.notes) + list(plan.warnings) + _unused_marks(plan, project),
         "problems": [{"path": p, "reason": r} for p, r in fs.problems],
     }
 

@@ -277,7 +277,9 @@ class FeaturesDialog(JobDialog):
     def _on_error(self, exc: BaseException) -> None:
         from ..views.option_words import in_dialog_words
 
-        message = in_dialog_words(str(exc) or type(exc).__name__, {"--overwrite": self.overwrite})
+        # No "delete the files added" box here: the refusal says to move them out instead.
+        words = {"--overwrite": self.overwrite, "--overwrite-all": "move them out of the folder"}
+        message = in_dialog_words(str(exc) or type(exc).__name__, words)
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self._say(message, error=True)
