@@ -266,7 +266,9 @@ def test_the_scans_problem_files_are_listed_as_the_export_lists_them(tmp_path):
     assert [p for p, _ in report.problems] == ["digit_1/corrupt.png"]
     info = json.loads((tmp_path / "o" / "features.json").read_text())
     assert [p["path"] for p in info["problems"]] == ["digit_1/corrupt.png"]
-    assert "digit_1/corrupt.png" in (tmp_path / "o" / "README.md").read_text()
+    readme = (tmp_path / "o" / "README.md").read_text()
+    assert "digit_1/corrupt.png" in readme
+    assert "- `manifest.csv`: every file above" in readme  # its Files list names every file
 
 
 def test_duplicate_marks_are_said_not_to_apply_to_vectors(tmp_path):

@@ -156,6 +156,7 @@ def readme(info: dict, n_dims: int) -> str:
         "(row = a + t·(b − a)).",
         "- `features.json`: classes, the exact preprocessing and `skimage.feature.hog` "
         "arguments, the sampler with its parameters and seed, counts, notes.",
+        "- `manifest.csv`: every file above with its rows and SHA-256, to check a copy.",
         "",
         "## Use with scikit-learn",
         "",
