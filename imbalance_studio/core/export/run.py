@@ -68,7 +68,13 @@ from .destination import (
 from .files import UPRIGHT, FileWriter, write_all
 from .layout import SPLITS, Layout, build_layout
 from .previous import LATER_FILES
-from .summary import data_files, leak_rows, left_out_rows, problem_reason, settings_rows
+from .summary import (
+    data_files,
+    leak_rows,
+    left_out_rows,
+    scan_problems,
+    settings_rows,
+)
 from .upright import count_rotated, describe_orientation, export_orientations, mark_upright
 
 __all__ = [
@@ -228,7 +234,7 @@ def iter_export(
     exclude = {p.path: p.reason for p in dataset.problems if p.excludes}
     lay = build_layout(dataset, plan, generated, rejected, {**exclude, **bad})
     # The problem files known before writing (those found while writing join them later).
-    problems = [(p.path, problem_reason(p)) for p in dataset.problems if p.excludes]
+    problems = scan_problems(dataset)
     listed = {path for path, _ in problems}
     problems += [
         (path, f"does not decode ({why})")
@@ -260,8 +266,9 @@ def iter_export(
     n_problems = len(dataset.problems) + len(bad)
     # left_out.csv as far as known now, measured (files failing while written add a row each,
     # covered by the README's allowance per problem).
-    known_rows = metadata.left_out_csv(left_out_rows(plan, project, problems))
-    need = estimate_bytes(lay, use_link, n_problems, len(known_rows.encode("utf-8")))
+    left_out = left_out_rows(plan, project, problems)
+    left_out_text = metadata.left_out_csv(left_out)
+    need = estimate_bytes(lay, use_link, n_problems, len(left_out_text.encode("utf-8")))
     check_free_space(dest.out.parent, need)
 
     tmp = make_partial_dir(dest.out)
@@ -299,12 +306,13 @@ def iter_export(
                 problems.append((lay.sources[i], f"does not decode when exported ({why})"))
             lay.drop([*writer.missing, *writer.refused, *writer.undecodable])
             counts, weights, files = data_files(lay, project, leak_check)
+            # A failed copy of a generated image or duplicate names its source original,
+            # which is exported: not a left-out original.
+            exported = {s for s, o in zip(lay.sources, lay.origin, strict=True) if o == "original"}
+            left_out = left_out_rows(plan, project, [p for p in problems if p[0] not in exported])
+            left_out_text = metadata.left_out_csv(left_out)
 
-        # A failed copy of a generated image or duplicate names its source original, which
-        # is exported: not a left-out original.
-        exported = {s for s, o in zip(lay.sources, lay.origin, strict=True) if o == "original"}
-        left_out = left_out_rows(plan, project, [p for p in problems if p[0] not in exported])
-        files["left_out.csv"] = metadata.left_out_csv(left_out)
+        files["left_out.csv"] = left_out_text
         left_counts = report.left_out_counts([r[3] for r in left_out])
         yield ExportProgress("finishing", 0, None, "writing manifest, weights and report")
         origins = dict(sorted(Counter(lay.origin).items()))

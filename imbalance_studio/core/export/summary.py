@@ -125,6 +125,11 @@ def problem_reason(problem) -> str:
     return problem.reason
 
 
+def scan_problems(dataset) -> list[tuple[str, str]]:
+    """(path, reason) of the scan's problems that keep a file out of every export."""
+    return [(p.path, problem_reason(p)) for p in dataset.problems if p.excludes]
+
+
 def _target_text(target, cp) -> str:
     """A class's target and what it did to the training split: a method is named only
     where it made images (an undersampled or untouched class used none)."""

@@ -109,11 +109,11 @@ def iter_featurize(
                 done = yield from _collect(pending.popleft(), X, bad, done, total)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-    from ..export.summary import problem_reason
+    from ..export.summary import scan_problems
 
     # The scan's problem files (corrupt, too small, ...) first, as the export lists them,
     # then those that stopped decoding since.
-    problems = [(p.path, problem_reason(p)) for p in dataset.problems if p.excludes]
+    problems = scan_problems(dataset)
     listed = {path for path, _ in problems}
     problems += [(rows[i][1], why) for i, why in bad if rows[i][1] not in listed]
     keep = np.ones(total, bool)
