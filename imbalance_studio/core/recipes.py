@@ -43,10 +43,10 @@ CHANCE_MARGIN = 0.02
 # recommends). A validation split of a long-tailed folder is small (one or two images of the
 # rarest class), so "best on validation" alone swaps recipes on one image: raw once won the
 # search on 83 validation digits and was the worst recipe on 1,258 held-out ones. So the
-# winner is the best on validation only when it beats these, in this order, beyond noise
-# (one that scored below raw on validation is never the pick):
+# winner is the best on validation only when it beats these, in this order, beyond noise:
 # the recipes that did best on held-out long-tailed digits (benchmarks/bench_recipes.py;
-# CutMix for the smallest classes on top of the default stack scored highest there).
+# CutMix for the smallest classes on top of the default stack scored highest there). One of
+# them that scored below raw on validation is never the pick.
 DEFAULT_RECIPE = "augment-safe"
 PREFERRED = ("augment-safe+cutmix", DEFAULT_RECIPE)
 # Two seeds of the whole grid (8 recipes, 200 steps at 64 px) fit in it on a 2-core CPU: a
@@ -443,8 +443,7 @@ def _table(grid, runs, seeds, steps, size, seconds, small) -> dict:
         )
         why = (
             f"{how}, so {winner} wins: of the recipes within noise and not below raw, the one "
-            "that did best on "
-            "held-out long-tailed digits"
+            "that did best on held-out long-tailed digits"
         )
     caution = None
     if raw is not None and raw <= 1 / len(present) + CHANCE_MARGIN:
