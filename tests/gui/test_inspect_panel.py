@@ -173,14 +173,37 @@ def _twins(c):
 
 
 def test_an_inspection_replaced_by_a_newer_one_is_still_running(
-    qtbot, window, wait_scanned, corpus
+    qtbot, window, wait_scanned, corpus, monkeypatch
 ):
-    """A restarted inspection's old job ends while the new one runs: the tab (and an export
-    waiting for the duplicate groups) must not take that for the end."""
+    """A restarted inspection's old job ends while the new one runs, or after it: the tab
+    (and an export waiting for the duplicate groups) must not take that for the end."""
+    import threading
+    import time
+
+    import imbalance_studio.core.inspect as core_inspect
+
     inspection, _c = _inspected(qtbot, window, wait_scanned, corpus.root)
+    real, calls, first_runs = core_inspect.iter_split_groups, [], threading.Event()
+
+    def slow_to_stop_first(*args, **kwargs):
+        # The replaced job takes a while to stop (its worker finishes a decode), so its end
+        # reaches the window after the newer job's.
+        calls.append(1)
+        first = len(calls) == 1
+        first_runs.set()
+        try:
+            return (yield from real(*args, **kwargs))
+        finally:
+            if first:
+                time.sleep(1.0)
+
+    monkeypatch.setattr(core_inspect, "iter_split_groups", slow_to_stop_first)
     seen: list[bool] = []
     inspection.changed.connect(lambda: seen.append(inspection.busy))
     inspection.start()
+    qtbot.waitUntil(first_runs.is_set, timeout=30_000)
     inspection.start()  # replaces the first
     qtbot.waitUntil(lambda: not inspection.busy, timeout=60_000)
+    qtbot.wait(1500)  # the replaced job's end arrives
+    assert len(calls) == 2
     assert seen[-1] is False and seen.count(False) == 1, seen  # one end: the newer job's

@@ -36,6 +36,7 @@ class Inspection(QObject):
         self.dataset: Any = None
         self.running = False
         self._key = ("inspect", id(self))
+        self._started = 0  # counts starts: only the newest job's end ends the inspection
         self._syncing = False
         p = self.panel
         p.inspectRequested.connect(lambda: self.start())
@@ -104,10 +105,12 @@ class Inspection(QObject):
         self.running = True
         self.panel.show_running(True)
         self.panel.status.setText(f"Inspecting {len(dataset.samples):,} images…")
+        self._started += 1
+        started = self._started
         self.changed.emit()
         start_job(
             iter_split_groups, dataset, owner=self, key=self._key, progress=self._progress,
-            done=self._done, error=self._error, finished=self._finished,
+            done=self._done, error=self._error, finished=lambda: self._finished(started),
             group_duplicates=settings.group_duplicates, near_threshold=settings.near_threshold,
             identical=False,  # the curation controller finds those on every listing
         )  # fmt: skip
@@ -138,13 +141,13 @@ class Inspection(QObject):
     def _error(self, exc: BaseException) -> None:
         self.panel.status.setText(f"Could not inspect the folder: {exc}")
 
-    def _finished(self) -> None:
-        from ..jobs import runner
-
-        # A job replaced by a newer one (a rescan, another threshold) ends while the newer
-        # one runs: still running then.
-        self.running = runner().running(self._key)
-        self.panel.show_running(self.running)
+    def _finished(self, started: int) -> None:
+        # A job replaced by a newer one (a rescan, another threshold) may end while the newer
+        # one runs, or after it: only the newest job's end is the inspection's end.
+        if started != self._started:
+            return
+        self.running = False
+        self.panel.show_running(False)
         self.changed.emit()
 
     # -- settings (kept in the project) ---------------------------------------------------
