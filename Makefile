@@ -4,7 +4,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-all clean
+
+# Benches that train models for many minutes (bench_default_stack: about 15 on 2 cores):
+# `make bench-all` runs them too.
+SLOW_BENCH := benchmarks/bench_default_stack.py benchmarks/bench_recipes.py
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +24,11 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+	for b in $(filter-out $(SLOW_BENCH),$(wildcard benchmarks/bench_*.py)); do \
+		$(BIN)/python $$b || exit 1; done
+
+bench-all: bench
+	for b in $(SLOW_BENCH); do $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
