@@ -240,6 +240,14 @@ def test_policy_targets_are_followed(digits, tmp_path):
     expected = [cp.final for cp in plan.splits["train"]]
     assert report.counts["train"]["after"] == expected
     assert len(set(expected)) == 1  # median: big classes undersampled by the plan, small grown
+    # The README's "train kept" column counts the originals the plan kept (undersampled),
+    # and says so, not the split's originals as the image export's "train before" does.
+    readme = (tmp_path / "o" / "README.md").read_text()
+    big = max(plan.splits["train"], key=lambda cp: cp.original)
+    assert len(big.kept) < big.original
+    name = dataset.classes[big.class_index]
+    assert f"| {name} | {len(big.kept)} | {big.final} |" in readme
+    assert "| class | train kept | train resampled |" in readme and "undersampling" in readme
 
 
 def test_an_image_that_stopped_decoding_is_left_out_and_listed(tmp_path):

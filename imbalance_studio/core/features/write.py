@@ -132,9 +132,12 @@ def readme(info: dict, n_dims: int) -> str:
         f"Every kept original image of every split became one HOG descriptor of {n_dims} "
         "values. Only the **training** split was resampled "
         f"(`{info['sampler']['name']}`, seed {info['sampler']['seed']}); validation and test "
-        "hold original images only, so scores on them are honest.",
+        'hold original images only, so scores on them are honest. "Train kept" counts the '
+        "training originals left after removal marks and any undersampling target (the image "
+        'export\'s "train before" counts them before either); "train resampled" adds the '
+        "sampler's rows.",
         "",
-        "| class | train before | train after | val | test |",
+        "| class | train kept | train resampled | val | test |",
         "|---|---:|---:|---:|---:|",
     ]
     for i, name in enumerate(classes):

@@ -113,7 +113,7 @@ def counts_rows(trial: Any) -> list[list[str]]:
     return rows
 
 
-COUNT_HEADER = ["class", "train before", "train after", "synthetic", "val", "test"]
+COUNT_HEADER = ["class", "train kept", "train resampled", "synthetic", "val", "test"]
 
 
 def _pct(v: float) -> str:
