@@ -345,3 +345,26 @@ def test_the_albumentations_version_is_read_once_not_per_edit(monkeypatch):
     stacks = [stack_mod.stack_from_entries(entries) for _ in range(50)]
     assert calls.count("albumentations") == 1
     assert {s["__version__"] for s in stacks} == {real("albumentations")}
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "expected"),
+    [
+        ("GaussNoise", {"std_range": (0.2, 0.2)}, {"noise_std": 0.2 * 255}),
+        ("GaussianBlur", {"sigma_limit": (2.0, 2.0), "blur_limit": (0, 0)}, {"sigma": 2.0}),
+    ],
+)
+def test_what_a_transform_drew_is_recorded_where_albumentations_keeps_only_its_result(
+    name, params, expected
+):
+    """GaussNoise records its whole noise map and GaussianBlur its kernel: the drawn std and
+    sigma are recovered from them (the QA gallery and preview tooltips show them)."""
+    entry = set_param(new_entry(name), "p", 1.0)
+    for key, value in params.items():
+        entry = set_param(entry, key, value)
+    image = (np.random.default_rng(3).random((96, 96, 3)) * 255).astype(np.uint8)
+    _out, drawn = apply_stack(stack_from_entries([entry]), image, seed=1)
+    recorded = drawn["applied"][0]["params"]
+    for key, value in expected.items():
+        assert recorded[key] == pytest.approx(value, rel=0.03), recorded
+    assert not any(isinstance(v, str) and v.startswith("<array") for v in recorded.values())

@@ -83,7 +83,30 @@ def run_compose(
 
 
 def summarize(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: _summary(v) for k, v in params.items() if k not in _SKIPPED_PARAMS}
+    out: dict[str, Any] = {}
+    for k, v in params.items():
+        if k not in _SKIPPED_PARAMS:
+            out.update(_drawn(k, v) or {k: _summary(v)})
+    return out
+
+
+def _drawn(key: str, value: Any) -> dict[str, Any] | None:
+    """What was drawn, where albumentations records only what it made of it: GaussNoise
+    keeps the whole noise map (its std is the drawn std, in pixel levels), GaussianBlur the
+    1-D kernel (its size and sigma are the drawn ones), MotionBlur a 2-D kernel (its size
+    is). None: shown as recorded."""
+    if key == "noise_map" and isinstance(value, np.ndarray) and value.size:
+        return {"noise_std": round(float(value.std()), 2)}
+    if key == "kernel" and isinstance(value, np.ndarray) and value.ndim == 1 and value.size:
+        total = float(value.sum())
+        if total <= 0:
+            return None
+        x = np.arange(value.size) - (value.size - 1) / 2
+        sigma = float(np.sqrt((value * x * x).sum() / total))
+        return {"kernel_size": int(value.size), "sigma": round(sigma, 2)}
+    if key == "kernel" and isinstance(value, np.ndarray) and value.ndim == 2:
+        return {"kernel_size": "x".join(map(str, value.shape))}  # MotionBlur's line, drawn
+    return None
 
 
 def _summary(value: Any) -> Any:
