@@ -90,7 +90,7 @@ def test_menus_and_toolbar_are_laid_out_in_their_fixed_order(window):
         "&Export Balanced Dataset…", "Export &Features (HOG + SMOTE)…", "----", "&Quit",
     ]  # fmt: skip
     assert layout(menus["Edit"]) == [
-        "&Undo", "&Redo", "----", "Remove", "Duplicate", "Fewer Copies", "Clear mark",
+        "&Undo", "&Redo", "----", "Remove", "Duplicate +1", "Duplicate \u22121", "Clear Mark",
         "Mark All but One in Every Duplicate Group", "Mark All Flagged Images as Removed",
         "----", "&Accept Generated Image", "Re&ject Generated Image",
     ]  # fmt: skip
@@ -102,7 +102,7 @@ def test_menus_and_toolbar_are_laid_out_in_their_fixed_order(window):
     toolbar = window.layout_of_actions.toolbar
     items = ["----" if a.isSeparator() else a.iconText() for a in toolbar.actions()]
     assert items == [
-        "Remove", "Duplicate", "Fewer Copies", "Clear mark", "Undo", "Redo", "----",
+        "Remove", "Duplicate +1", "Duplicate \u22121", "Clear Mark", "Undo", "Redo", "----",
         "", "----", "Generate", "Export…",
     ]  # fmt: skip
     assert toolbar.widgetForAction(toolbar.actions()[7]) is window.curation.filter_box

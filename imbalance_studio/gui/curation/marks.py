@@ -229,21 +229,21 @@ class MarkActions(QObject):
             ),
             mark(
                 "edit.duplicate",
-                "Duplicate",
+                "Duplicate +1",
                 "D",
                 lambda: self.change_duplicates(+1),
                 "Add one exact copy of each selected training image",
             ),
             mark(
                 "edit.unduplicate",
-                "Fewer Copies",
+                "Duplicate \u22121",  # minus sign: a hyphen reads as a dash
                 "Shift+D",
                 lambda: self.change_duplicates(-1),
                 "Take one copy away from each selected image",
             ),
             mark(
                 "edit.clear_mark",
-                "Clear mark",
+                "Clear Mark",
                 "U",
                 self.mark_clear,
                 "Remove every mark from the selected images",
