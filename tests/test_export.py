@@ -371,8 +371,8 @@ def test_cancel_leaves_no_out(digits_root, tmp_path, monkeypatch):
 
 
 def _small_steps(write_all):
-    def wrapped(writer, srcs, dsts, links, step=512, pool=None):
-        return write_all(writer, srcs, dsts, links, step=32, pool=pool)
+    def wrapped(writer, srcs, dsts, links, step=512, **kw):
+        return write_all(writer, srcs, dsts, links, step=32, **kw)
 
     return wrapped
 

@@ -212,6 +212,45 @@ def test_a_source_that_became_a_fifo_after_the_scan_is_reported_not_copied(tmp_p
     assert stat.S_ISFIFO(os.lstat(root / victim).st_mode)  # the source is left as it is
 
 
+@pytest.mark.parametrize("threads", [0, 2])
+def test_special_sources_hard_linked_are_taken_back_out(tmp_path, threads):
+    """The link engine checks what it linked once, by listing each output folder: a FIFO
+    and a socket among the sources end up refused and gone, on one thread and in a pool."""
+    import socket
+    from concurrent.futures import ThreadPoolExecutor
+
+    from imbalance_studio.core.export.files import FileWriter, write_all
+
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    for d in ("a", "b"):
+        (dst / d).mkdir(parents=True)
+    names = [f"{i:02d}.png" for i in range(12)]
+    for name in names:
+        (src / name).write_bytes(b"x" * 10)
+    (src / "03.png").unlink()
+    os.mkfifo(src / "03.png")
+    (src / "08.png").unlink()
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(src / "08.png"))
+    srcs = [str(src / n) for n in names]
+    dsts = [str(dst / ("a" if i % 2 else "b") / n) for i, n in enumerate(names)]
+    writer = FileWriter(True)
+    pool = ThreadPoolExecutor(threads) if threads else None
+    try:
+        list(write_all(writer, srcs, dsts, [True] * len(names), step=2, pool=pool))
+    finally:
+        sock.close()
+        if pool is not None:
+            pool.shutdown()
+    assert writer.refused == {3: "a FIFO", 8: "a socket"}
+    assert writer.linked == len(names) - 2 and writer.copied == 0
+    written = sorted(p.name for p in dst.rglob("*") if p.is_file())
+    assert written == [n for n in names if n not in ("03.png", "08.png")]
+    assert all(stat.S_ISREG(os.lstat(p).st_mode) for p in dst.rglob("*.png"))
+    assert stat.S_ISFIFO(os.lstat(src / "03.png").st_mode)  # the sources are left as they are
+
+
 def test_the_safe_opener_leaks_no_descriptors(tmp_path):
     """open_image hands Pillow a descriptor of its own; the image must close it exactly as
     it closes a file it opened itself (this relies on Pillow's `_exclusive_fp`)."""

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import errno
 import os
-import stat
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor
 
 from ..safe_read import NotRegularFileError, file_kind, open_regular
@@ -107,17 +106,12 @@ def _write_range(
     refused: dict[int, str] = {}
     failure: str | None = None
     if link:
-        os_link, lstat, is_reg = os.link, os.lstat, stat.S_ISREG
-        # No per-file bookkeeping on the happy path: counts are worked out afterwards.
+        os_link = os.link
+        # No per-file bookkeeping on the happy path: counts are worked out afterwards. What
+        # was linked is checked once the writing is done (`take_back_special_links`).
         for i in range(start, stop):
             try:
                 os_link(srcs[i], dsts[i])
-                # What was linked is what the new name holds (no race): a FIFO or device
-                # that replaced a source since the scan is taken back out.
-                mode = lstat(dsts[i]).st_mode
-                if not is_reg(mode):
-                    os.unlink(dsts[i])
-                    refused[i] = file_kind(mode)
             except FileNotFoundError:
                 missing.append(i)
             except OSError as exc:
@@ -143,6 +137,36 @@ def _write_range(
                 missing.append(i)
         copied = stop - start - len(missing) - len(refused)
     return linked, copied, missing, failure, refused, 0, {}
+
+
+def take_back_special_links(
+    writer: FileWriter, dsts: Sequence[str], folders: Iterable[str] | None = None
+) -> None:
+    """A source replaced by a FIFO or a device since the scan was hard-linked as one: take
+    each such name back out and count it refused. What a name was linked to is what it holds
+    (no race: the inode's type cannot change), so one directory listing per output folder
+    tells it (the entry's type comes with the listing: no syscall per file, where a `lstat`
+    after every link cost a tenth of an export by links). `folders`: those holding `dsts`
+    (None: worked out from them)."""
+    if not writer.link or not writer.linked:
+        return
+    if folders is None:
+        folders = {d.rpartition("/")[0] for d in dsts}
+    special: list[str] = []
+    for folder in folders:
+        with os.scandir(folder) as entries:
+            special += [e.path for e in entries if not e.is_file(follow_symlinks=False)]
+    if not special:
+        return
+    index = {d: i for i, d in enumerate(dsts)}
+    for path in special:
+        i = index.get(path)
+        if i is None or i in writer.refused:
+            continue
+        kind = file_kind(os.lstat(path).st_mode)
+        os.unlink(path)
+        writer.refused[i] = kind
+        writer.linked -= 1
 
 
 class FileWriter:
@@ -195,6 +219,7 @@ def write_all(
     links: Sequence[bool | str],
     step: int = 512,
     pool: Executor | None = None,
+    folders: Iterable[str] | None = None,
 ) -> Iterator[int]:
     """Write every pair in steps, yielding the number of files done (for progress); the
     first value, 0, comes once the writing has started (queued in the pool, if any).
@@ -213,6 +238,7 @@ def write_all(
             for job in writer.jobs(links, a, b):
                 writer.add(_write_range(srcs, dsts, *job))
             yield b
+        take_back_special_links(writer, dsts, folders)
         return
     half = (len(steps) + 1) // 2
     order = []
@@ -241,6 +267,7 @@ def write_all(
                 writer.add(f.result())
             done += size
             yield done
+        take_back_special_links(writer, dsts, folders)
     finally:
         # Steps not started never start; the caller's pool shutdown waits for running ones.
         for _, parts in futures:

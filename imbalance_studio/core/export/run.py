@@ -278,12 +278,13 @@ def iter_export(
     try:
         for split in SPLITS:
             (tmp / split).mkdir()
-        _each(pool, os.mkdir, [tmp / s / c for s in SPLITS for c in lay.classes])
+        folders = [tmp / s / c for s in SPLITS for c in lay.classes]
+        _each(pool, os.mkdir, folders)
         writer = FileWriter(use_link)
         tmp_s = str(tmp)
         dsts = [tmp_s + "/" + p for p in lay.path]
         total = len(dsts)
-        writing = write_all(writer, lay.src, dsts, lay.link, pool=pool)
+        writing = write_all(writer, lay.src, dsts, lay.link, pool=pool, folders=map(str, folders))
         try:
             next(writing)
             yield ExportProgress("writing", 0, total, f"writing {total} files")
