@@ -54,8 +54,16 @@ def test_mark_all_but_one_and_mark_flagged_undo(qtbot, window, wait_scanned, cor
     report = inspection.report
     inspection.mark_all_but_one(True)
     removed = {p for p, m in c.project.marks.items() if m.remove}
-    assert len(removed) == sum(len(g.paths) - 1 for g in report.groups)
-    for group in report.groups:
+    settled = [g for g in report.groups if not g.conflict]
+    conflicts = [g for g in report.groups if g.conflict]
+    assert settled and conflicts
+    assert len(removed) == sum(len(g.paths) - 1 for g in settled)
+    # Which label of a conflict is right is the user's to say: none of its images is marked.
+    assert not removed & {p for g in conflicts for p in g.paths}
+    said = window.statusBar().currentMessage()
+    assert f"{len(conflicts)} label-conflict group" in said and "yours to say" in said
+    assert "label-conflict" in inspection.panel.groups_counts.text()
+    for group in settled:
         kept = [p for p in group.paths if p not in removed]
         assert len(kept) == 1
         sizes = {p: report.features[report.index[p]] for p in group.paths}

@@ -23,12 +23,21 @@ def keeper(report: InspectReport, group: DuplicateGroup) -> str:
 
 
 def all_but_one(report: InspectReport, groups: Iterable[DuplicateGroup]) -> list[str]:
-    """Every member but the keeper of each group, in group order."""
+    """Every member but the keeper of each group, in group order. A label conflict (one
+    picture under two classes) is left out: its keeper, chosen by size, would settle which
+    label is right at random, removing the correctly labelled copy as often as not."""
     out: list[str] = []
     for group in groups:
+        if group.conflict:
+            continue
         keep = keeper(report, group)
         out.extend(p for p in group.paths if p != keep)
     return out
+
+
+def conflicts_left(groups: Iterable[DuplicateGroup]) -> int:
+    """How many of `groups` "all but one" leaves to the user (label conflicts)."""
+    return sum(bool(g.conflict) for g in groups)
 
 
 def flagged(

@@ -24,6 +24,15 @@ def _per_class_text(counts: dict[str, int]) -> str:
     return ", ".join(f"{name} {n}" for name, n in counts.items())
 
 
+def _conflicts_text(conflicts: int) -> str:
+    if not conflicts:
+        return ""
+    return (
+        f"; {plural(conflicts, 'label-conflict group')} left out: which label is right is "
+        "yours to say"
+    )
+
+
 class Inspection(QObject):
     changed = Signal()  # a report arrived, or a job started or ended
 
@@ -61,7 +70,7 @@ class Inspection(QObject):
                 "edit.all_but_one", "Mark All but One in Every Duplicate Group",
                 lambda: self.mark_all_but_one(True), menu="Edit", section="marks",
                 tip="Keep the largest (then sharpest) image of each duplicate group; the rest "
-                "are marked removed", enabled_when=lambda: has_report() and bool(self.report.groups),
+                "are marked removed (label conflicts are left to you)", enabled_when=lambda: has_report() and bool(self.report.groups),
             ),
             PanelAction(
                 "edit.remove_flagged", "Mark All Flagged Images as Removed", self.mark_flagged,
@@ -220,7 +229,8 @@ class Inspection(QObject):
         p.flags_model.set_flags(root, flags)
         conflicts = sum(g.conflict for g in groups)
         p.groups_title.setText(
-            f"<b>Duplicate groups: {len(groups)}</b> ({conflicts} label conflicts, shown first;"
+            f"<b>Duplicate groups: {len(groups)}</b> ({plural(conflicts, 'label conflict')}, "
+            "shown first;"
             f" threshold {report.near_threshold} bits)"
         )
         common = report.traits(p.threshold_values())
@@ -233,15 +243,16 @@ class Inspection(QObject):
         p.flags_title.setText(f"<b>Flagged images: {len(flags)}</b>{traits}")
         gone = all_but_one(report, groups)
         p.groups_counts.setText(
-            f"All but one in every group: {len(gone)} images would go"
+            f"All but one in every group: {plural(len(gone), 'image')} would go"
             + (f" ({_per_class_text(per_class(report, gone))})" if gone else "")
+            + _conflicts_text(conflicts)
         )
         loose = report.loose_groups_note()
         p.groups_warning.setText(f"⚠ {loose[:1].upper()}{loose[1:]}" if loose else "")
         p.groups_warning.setVisible(bool(loose))
         shown = [f.path for f in flags]
         p.flags_counts.setText(
-            f"{len(shown)} images would go"
+            f"{plural(len(shown), 'image')} would go"
             + (f":\n{_per_class_text(per_class(report, shown))}" if shown else "")
         )
         kept = "kept in one split" if self._settings().group_duplicates else "NOT kept together"
@@ -272,16 +283,25 @@ class Inspection(QObject):
 
     # -- marks (undoable, through the curation controller) -------------------------------
     def mark_all_but_one(self, every: bool = True) -> None:
-        from ...core.inspect.choices import all_but_one
+        from ...core.inspect.choices import all_but_one, conflicts_left
 
         if self.report is None:
             return
         groups = self.report.groups if every else self.panel.selected_groups()
         paths = all_but_one(self.report, groups)
-        n = len(groups)
-        self.controller.set_marks(
-            paths, Mark(remove=True), f"Remove all but one of {n} duplicate group{'s' * (n != 1)}"
-        )
+        left = conflicts_left(groups)
+        n = len(groups) - left
+        if n:
+            self.controller.set_marks(
+                paths, Mark(remove=True), f"Remove all but one of {plural(n, 'duplicate group')}"
+            )
+        if left:
+            self.window.statusBar().showMessage(
+                f"{plural(left, 'label-conflict group')} left as {'they are' if left > 1 else 'it is'}"
+                ": which label is right is yours to say (mark the wrongly labelled copies in "
+                "the gallery).",
+                15000,
+            )
 
     def mark_flagged(self) -> None:
         paths = [f.path for f in self._shown_flags()]

@@ -98,10 +98,11 @@ class InspectPanel(QWidget):
         self.mark_selected = QPushButton("Mark All but One (Selected Groups)")
         self.mark_selected.setToolTip(
             "Keep the largest (then sharpest) image of each selected group; mark the rest "
-            "as removed. Undo with Ctrl+Z."
+            "as removed. Label conflicts are left to you. Undo with Ctrl+Z."
         )
         self.mark_selected.clicked.connect(lambda: self.markGroupsRequested.emit(False))
         self.mark_all = QPushButton("Mark All but One in Every Group")
+        self.mark_all.setToolTip(self.mark_selected.toolTip().replace("selected ", ""))
         self.mark_all.clicked.connect(lambda: self.markGroupsRequested.emit(True))
         self.groups_counts = QLabel("")
         self.groups_counts.setWordWrap(True)
