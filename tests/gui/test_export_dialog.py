@@ -24,12 +24,36 @@ def dialog(qtbot, digits_root):
     return dlg
 
 
+def test_an_export_that_leaves_the_imbalance_says_so_before_and_after(qtbot, digits_root, tmp_path):
+    from imbalance_studio.core.plan import make_plan
+    from imbalance_studio.core.project import Project
+    from imbalance_studio.core.scanning import check, scan
+    from imbalance_studio.gui.export import ExportDialog
+
+    dataset = check(scan(digits_root))
+    project = Project(dataset_root=str(digits_root))  # no targets: the counts stay
+    dlg = ExportDialog(dataset, project, make_plan(dataset, project), [])
+    qtbot.addWidget(dlg)
+    dlg.show()
+    note = dlg.imbalance_note.text()
+    assert dlg.imbalance_note.isVisible() and note.startswith("The training split stays imbalanced")
+    assert "Balance tab" in note and "weights.json" in note
+    dlg.set_destination(tmp_path / "out")
+    with qtbot.waitSignal(dlg.exportFinished, timeout=60_000):
+        dlg.start()
+    assert "The training split is still imbalanced" in dlg.status.text()
+
+
+def test_a_balanced_export_says_nothing_of_imbalance(qtbot, dialog):
+    assert dialog.imbalance_note.text() == "" and not dialog.imbalance_note.isVisible()
+
+
 def _slow_writes(monkeypatch):
     """Write in small, slow steps so a Cancel lands in the middle of the writing."""
     real = export_mod.write_all
 
-    def slow(writer, srcs, dsts, links, step=512, pool=None):
-        for n in real(writer, srcs, dsts, links, step=8, pool=None):
+    def slow(writer, srcs, dsts, links, step=512, pool=None, **kw):
+        for n in real(writer, srcs, dsts, links, step=8, pool=None, **kw):
             time.sleep(0.02)
             yield n
 

@@ -74,6 +74,14 @@ class ExportDialog(JobDialog):
             f"Validation and test hold original images only. The dataset folder is not changed."
         )
         summary.setWordWrap(True)
+        # Said before anything is written: an export with no targets keeps the imbalance, and
+        # only the README said so afterwards.
+        self.imbalance_note = QLabel(_still_imbalanced_text(
+            [cp.original for cp in plan.splits["train"]], plan.final_counts("train"), "stays"
+        ))  # fmt: skip
+        self.imbalance_note.setWordWrap(True)
+        self.imbalance_note.setStyleSheet(ERROR_STYLE)
+        self.imbalance_note.setVisible(bool(self.imbalance_note.text()))
         from ...core.generation import awaiting_review
 
         # Diffusion images no one has accepted: the export asks before including them.
@@ -159,6 +167,7 @@ class ExportDialog(JobDialog):
 
         layout = QVBoxLayout(self)
         layout.addWidget(summary)
+        layout.addWidget(self.imbalance_note)
         layout.addWidget(self.review_note)
         layout.addLayout(form)
         layout.addWidget(self.progress)
@@ -256,6 +265,9 @@ class ExportDialog(JobDialog):
 
         if report.left_out:
             lines.append(f"Left out: {left_out_text(report.left_out)} (each in left_out.csv).")
+        train = report.counts["train"]
+        still = _still_imbalanced_text(train["before"], train["after"], "is still")
+        lines += [still] if still else []
         lines += report.notes
 
         for split, names in getattr(report, "empty_classes", {}).items():
@@ -308,3 +320,16 @@ class ExportDialog(JobDialog):
     def _open_folder(self) -> None:
         if self.report is not None:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.report.out)))
+
+
+def _still_imbalanced_text(before: list[int], after: list[int], verb: str) -> str:
+    """What to do about a training split the export leaves imbalanced ("" when it does not)."""
+    from ...core.export.report import imbalance_text, left_imbalanced
+
+    if not left_imbalanced(before, after):
+        return ""
+    return (
+        f"The training split {verb} imbalanced ({imbalance_text(after)}): no class target "
+        "rebalances it. Set targets in the Balance tab, or correct for it in training with "
+        "the class or sampler weights every export writes (weights.json, sampler_weights.csv)."
+    )
