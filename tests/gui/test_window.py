@@ -100,6 +100,17 @@ def test_bad_corpus_lists_each_problem_and_keeps_working(qtbot, window, wait_sca
         window.panels.tabText(window.panels.indexOf(window.problems)) == f"Problems ({len(shown)})"
     )
 
+    # A note says what it means for the file: a hidden one is not used, a mismatched
+    # extension is.
+    texts = {
+        problems.problem(r).path: problems.index(r, 1).data() for r in range(problems.rowCount())
+    }
+    assert (
+        texts["bad/.DS_Store"]
+        == "hidden file skipped (note; hidden files are not part of the dataset)"
+    )
+    assert all("still used" not in t for p, t in texts.items() if p.rpartition("/")[2][:1] == ".")
+
     # Clicking a problem says which file it is.
     row = next(r for r in range(problems.rowCount()) if problems.problem(r).path == "bad/bomb.png")
     window.problems.table.clicked.emit(problems.index(row, 0))

@@ -6,12 +6,17 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from ...core.dataset import Dataset, Problem
+from ...core.dataset import Dataset, Problem, ProblemReason
 
 Index = QModelIndex | QPersistentModelIndex
 
 COLUMNS = ("Path", "Reason", "Detail")
 ProblemRole = Qt.ItemDataRole.UserRole + 1  # core.dataset.Problem
+
+
+# What a note means for the file (a note is listed after the files left out).
+_USED = "note; file still used"
+_NOTE = {ProblemReason.HIDDEN: "note; hidden files are not part of the dataset"}
 
 
 class ProblemsModel(QAbstractTableModel):
@@ -49,7 +54,7 @@ class ProblemsModel(QAbstractTableModel):
             return None
         p = self._problems[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            reason = p.reason if p.excludes else f"{p.reason} (note; file still used)"
+            reason = p.reason if p.excludes else f"{p.reason} ({_NOTE.get(p.reason, _USED)})"
             return (p.path, reason, p.detail)[index.column()]
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{p.path}\n{p.reason}: {p.detail}" if p.detail else f"{p.path}\n{p.reason}"
