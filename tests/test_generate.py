@@ -137,7 +137,7 @@ def test_same_project_and_seed_same_pixels(small_root, tmp_path):
         assert a.sources == b.sources and a.seed == b.seed
         assert np.array_equal(load_array(a.file), load_array(b.file))
     # The pixels are exactly the class stack applied with the image's seed (no stack was
-    # chosen: the label-safe default preset).
+    # chosen: the default preset safe).
     g = next(g for g in one if g.generator == "augment")
     expected, _ = apply_stack(PRESETS["safe"], load_array(small_root / g.sources[0]), g.seed)
     assert np.array_equal(load_array(g.file), expected)

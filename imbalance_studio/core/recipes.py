@@ -102,7 +102,7 @@ RECIPES = (
     Recipe("sampler", "originals drawn by WeightedRandomSampler (1 / class count)", None,
            None, "sampler"),
     Recipe("duplicate", "oversample by plain copies", Method.DUPLICATE.value, None, "balanced"),
-    Recipe("augment-safe", "oversample by augmentation, label-safe preset (no flips)",
+    Recipe("augment-safe", "oversample by augmentation, the default preset safe (no flips)",
            Method.AUGMENT.value, "safe", "balanced"),
     Recipe("augment-medium", "oversample by augmentation, medium preset (with flips)",
            Method.AUGMENT.value, "medium", "balanced"),

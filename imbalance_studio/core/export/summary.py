@@ -71,7 +71,7 @@ def settings_rows(project, plan, link_mode: str, orientation: str) -> list[tuple
                 (
                     "default stack set"
                     if aug.default_stack
-                    else "no stack chosen: the label-safe default preset `safe` (no flips, no "
+                    else "no stack chosen: the default preset `safe` (no flips, no "
                     "hue shifts or cut-outs: a small rotation/scale/shift/shear on every copy, "
                     "sometimes a slight perspective, brightness/contrast, mild blur or noise), "
                     "what generation used"

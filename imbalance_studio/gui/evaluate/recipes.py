@@ -38,8 +38,8 @@ class RecipeSearch(QGroupBox):
         self.job: Any = None
         self.table_data: dict | None = None
         intro = QLabel(
-            "Tries re-weighting, the sampler, duplication, augmentation (label-safe, medium, "
-            "your own stack), CutMix for the smallest classes, and the best of these with the "
+            "Tries re-weighting, the sampler, duplication, augmentation (the default preset safe, "
+            "medium, your own stack), CutMix for the smallest classes, and the best of these with the "
             "largest classes capped mildly, on the open dataset, each trained the same way and "
             "judged on its validation split. Temporary files only: the project changes only when you "
             "click <i>Use this recipe</i> (undoable)."
