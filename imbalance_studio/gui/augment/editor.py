@@ -186,7 +186,9 @@ class AugmentEditor(StackEditing, PreviewSource, QWidget):
         self.minority = [name for name in classes if name in minority]
         with signals_blocked(self.target_combo):
             self.target_combo.clear()
-            self.target_combo.addItem("Default (minority classes)", DEFAULT_TARGET)
+            # Every class that grows by augmentation uses it (oversample grows the largest
+            # one too), not only the minority ones.
+            self.target_combo.addItem("Default (every class without its own)", DEFAULT_TARGET)
             for name in classes:
                 self.target_combo.addItem(
                     f"{name}{'  (minority)' if name in minority else ''}", name
