@@ -218,3 +218,13 @@ def test_the_tab_fits_beside_the_class_list(panel):
     the tab scrolled sideways with the compare view cut off)."""
     assert panel.minimumSizeHint().width() <= 900
     assert panel.width() <= 900 and not panel.compare.isHidden()
+
+
+def test_with_nothing_planned_the_tab_says_where_targets_are_set(qtbot, panel, root, tmp_path):
+    dataset, project, _plan, pfile = context(root, tmp_path)
+    project.targets = {}
+    panel.set_context(dataset, project, make_plan(dataset, project), pfile)
+    qtbot.waitUntil(lambda: "Nothing to generate" in panel.status.text(), timeout=10_000)
+    assert "Balance tab" in panel.status.text()
+    assert panel.progress.text() == "nothing planned"  # not "0 / 1"
+    assert not panel.generate_button.isEnabled()

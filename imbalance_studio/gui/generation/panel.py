@@ -322,8 +322,18 @@ class GenerationPanel(QAReview, QAGallery, QWidget):
         total = ready + missing
         self.progress.setRange(0, max(1, total))  # not Qt's default 0 / 100
         self.progress.setValue(ready)
-        self.progress.setFormat("%v / %m · cancelled" if self._cancelled else "%v / %m")
+        if not total:  # not "0 / 1"
+            self.progress.setFormat("nothing planned")
+        else:
+            self.progress.setFormat("%v / %m · cancelled" if self._cancelled else "%v / %m")
         if not say:
+            return
+        if not total:
+            self._say(
+                "Nothing to generate: no class target asks for new images. Set targets in the "
+                "Balance tab (a policy, or a class's target with the method augment or "
+                "diffusion); the planned images then appear here."
+            )
             return
         text = f"{ready} of {total} images ready, {missing} to generate"
         if self._cancelled:
