@@ -42,7 +42,7 @@ def panel(qtbot, export, tmp_path):
 
 
 def test_evaluate_shows_the_arms_and_saves_the_report(qtbot, panel):
-    assert "5 arms × 8 steps at 16 px" in panel.estimate.text()
+    assert "up to 5 arms (those the export allows) × 8 steps at 16 px" in panel.estimate.text()
     seen: list[str] = []
     panel.start()
     assert not panel.run_button.isEnabled() and panel.cancel_button.isEnabled()
@@ -56,6 +56,8 @@ def test_evaluate_shows_the_arms_and_saves_the_report(qtbot, panel):
     assert t.rowCount() == len(report["arms"]) == 5
     names = [t.item(r, 0).text() for r in range(t.rowCount())]
     assert names[list(report["arms"]).index(report["best"])].endswith("★ best")
+    for arm, name in zip(report["arms"], names, strict=True):  # the split cannot tell these
+        assert name.endswith("≈ best (within noise)") == (arm in report["tied_with_best"])
     heads = [t.horizontalHeaderItem(c).text() for c in range(t.columnCount())]
     assert heads[2] == "Balanced accuracy" and heads[5].startswith("Accuracy (majority")
     assert heads[6:] == [f"Recall digit_{i}" for i in range(4)]

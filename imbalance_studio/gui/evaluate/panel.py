@@ -223,7 +223,10 @@ class EvaluatePanel(QWidget):
             text = f"about {_duration(cpu)} on one CPU core"
             if device == "auto":
                 text += " (much less when a GPU is found)"
-        self.estimate.setText(f"Time: {text} — {ARMS_SHOWN} arms × {steps} steps at {size} px")
+        self.estimate.setText(
+            f"Time: {text} — up to {ARMS_SHOWN} arms (those the export allows) × {steps} steps "
+            f"at {size} px"
+        )
 
     # -- running --------------------------------------------------------------------------
     @property
@@ -290,8 +293,9 @@ class EvaluatePanel(QWidget):
             f"always answering “{display_name(base['class'])}” scores "
             f"{base['accuracy']:.1%}. Balanced accuracy is the mean recall over classes."
         )
-        lines = [f"⚠ {w}" for w in report.get("warnings", [])]
-        lines += [f"Note: {n}" for n in report.get("notes", [])]
+        # Written for the export's README (Markdown): the code quotes are dropped here.
+        lines = [f"⚠ {w}".replace("`", "") for w in report.get("warnings", [])]
+        lines += [f"Note: {n}".replace("`", "") for n in report.get("notes", [])]
         self.warnings.setText("\n".join(lines))
         self.warnings.setVisible(bool(lines))
         self.arm_box.blockSignals(True)
@@ -336,7 +340,7 @@ class EvaluatePanel(QWidget):
         for row, (name, arm) in enumerate(report["arms"].items()):
             lo, hi = report["interval"]["balanced_accuracy"][name]
             cells = [
-                name + ("  ★ best" if name == report["best"] else ""),
+                name + _rank_mark(name, report),
                 f"{arm['n_train']:,} images",
                 f"{arm['balanced_accuracy']:.3f}",
                 f"{lo:.3f} – {hi:.3f}",
@@ -384,3 +388,13 @@ class EvaluatePanel(QWidget):
 
         draw_confusion(self.confusion_plot, self.report["classes"],
                        self.report["arms"][arm]["confusion"])  # fmt: skip
+
+
+def _rank_mark(name: str, report: dict) -> str:
+    """★ on the best arm; an arm the validation split cannot tell from it says so (on a tie
+    the best is raw: balancing did not beat the originals)."""
+    if name == report["best"]:
+        return "  ★ best"
+    if name in report.get("tied_with_best", ()):
+        return "  ≈ best (within noise)"
+    return ""
