@@ -40,13 +40,13 @@ def test_generate_then_rerun_reuses_everything(root, tmp_path, capsys):
     assert run_cli(["generate", str(project), "--workers", "1", "--quiet"]) == 0
     out = capsys.readouterr().out
     staging = tmp_path / "p.staging"
-    assert f"15 of 15 images ready in {staging}" in out and "made 15, reused 0" in out
+    assert f"15 of 15 images ready in {staging}" in out and "all 15 made now" in out
     assert "digit_2: 8 of 8" in out
     assert len(load_staging(staging)) == 15
     assert out.splitlines()[0] == "will make 15 images for 2 classes"
     assert run_cli(["generate", str(project), "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "made 0, reused 15" in out
+    assert "all 15 made earlier and reused" in out
     # Said before generating: nothing is made again.
     assert out.splitlines()[0] == "all 15 planned images for 2 classes are already made: reused"
     # One more image wanted: only it is made, and the line says so.
@@ -83,7 +83,7 @@ def test_augment_option_sets_the_stack(root, tmp_path, capsys):
     save_stack_file(PRESETS["heavy"], stack_file)
     assert run_cli(["generate", str(project), "--workers", "1", "--quiet"]) == 0
     assert run_cli(["generate", str(project), "--quiet", "--augment", str(stack_file)]) == 0
-    assert "made 8, reused 0" in capsys.readouterr().out.split("images ready")[-1]
+    assert "all 8 made now" in capsys.readouterr().out.split("images ready")[-1]
 
 
 def test_refusals_are_one_line_errors(root, tmp_path, capsys):
@@ -156,7 +156,7 @@ def test_resume_after_a_killed_run(root, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "596 of 596 images ready" in done.stdout
-    assert f"reused {len(finished)} from earlier runs" in done.stdout
+    assert f"{len(finished):,} made earlier and reused" in done.stdout
     assert not list(folder.glob(".*.tmp"))
     after = _state(staging)
     for stem in finished:

@@ -215,7 +215,8 @@ def test_ctrl_c_in_a_terminal_then_resume(cluster, data, tmp_path, capsys):
     assert run_cli(["generate", str(pfile), "--quiet", "--dask", address]) == 0
     out = capsys.readouterr().out
     ready, wanted = map(int, re.search(r"(\d+) of (\d+) images ready", out).groups())
-    made, reused = map(int, re.search(r"made (\d+), reused (\d+)", out).groups())
+    found = re.search(r"([\d,]+) made now, ([\d,]+) made earlier and reused", out)
+    made, reused = (int(n.replace(",", "")) for n in found.groups())
     assert ready == wanted == made + reused and reused == len(kept) and made > 0
     now = staged(staging)
     assert all(now[p] == t for p, t in kept.items()), "finished images are reused, not remade"

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from ..core.project import PROJECT_SUFFIX, ProjectError
-from ..core.text import printable
+from ..core.text import made_text, printable
 from . import CliError, count_arg
 from .dask_arg import add_dask_argument, generation_executor, require_dask
 from .notes import note_dataset_changes, print_list
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _report(result, plan, staging: Path, wanted: int) -> int:
     print(f"{len(result)} of {wanted} images ready in {printable(str(staging))}")
-    print(f"  made {result.made}, reused {result.reused} from earlier runs")
+    print(f"  {made_text(result.made, result.reused)}")
     counts: dict[str, int] = {}
     for g in result:
         counts[g.class_name] = counts.get(g.class_name, 0) + 1

@@ -40,3 +40,13 @@ def summarize(names: Iterable[str], limit: int = SUMMARY_LIMIT) -> str:
 def plural(n: int, word: str, many: str | None = None) -> str:
     """`"1 class"`, `"3 classes"`, `"1,000 images"`."""
     return f"{n:,} {word if n == 1 else many or word + 's'}"
+
+
+def made_text(made: int, reused: int) -> str:
+    """How a generation's images came to be: `"all 130 made earlier and reused"`,
+    `"12 made now, 118 made earlier and reused"`, `"all 5 made now"`."""
+    if not made:
+        return f"all {reused:,} made earlier and reused" if reused else "none"
+    if not reused:
+        return f"all {made:,} made now"
+    return f"{made:,} made now, {reused:,} made earlier and reused"

@@ -21,6 +21,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QWidget
 
 from ..core.project import ProjectError
+from ..core.text import made_text, plural
 from .actions import PanelAction
 from .app_session import AppSession, install_app_session
 from .curation import Curation, install_curation
@@ -258,8 +259,8 @@ class Workbench(QObject):
         # progress and Cancel button.
         if result is not None and self._export_pending is None and not self.window.session.scanning:
             self.window.scan_status.idle(
-                f"Generation done: {len(result):,} new images ready ({result.made:,} made, "
-                f"{result.reused:,} reused). Next: review them in the Generate tab "
+                f"Generation done: {plural(len(result), 'new image')} ready "
+                f"({made_text(result.made, result.reused)}). Next: review them in the Generate tab "
                 "(A accepts, R rejects), then Export (Ctrl+E)."
             )
         pending, self._export_pending = self._export_pending, None
@@ -418,7 +419,12 @@ class Workbench(QObject):
             self._export_pending = None
             bar.showMessage("Export: the Generate tab has nothing to make for this plan.", 8000)
             return
-        bar.showMessage("Export: making the planned new images first (Generate tab)…", 8000)
+        planned = sum(len(cp.generate) for cp in plan.splits["train"])
+        bar.showMessage(
+            f"Export: the plan asks for {plural(planned, 'new image')}; the Generate tab makes "
+            "those not made before (Cancel there stops the export too), then the export opens…",
+            15000,
+        )
         self._update_actions()
 
     def _export_when_checked(self, dataset) -> None:

@@ -57,10 +57,14 @@ def test_generate_then_export_from_the_window(qtbot, window, wait_scanned, tmp_p
     status = window.scan_status.message.full_text()
     assert status.startswith(f"Generation done: {wanted:,} new images ready"), status
     assert "Export (Ctrl+E)" in status and "Scan complete" not in status
+    assert f"(all {wanted:,} made now)" in status
 
     bench.export_action.trigger()
     qtbot.waitUntil(lambda: bench.export_dialog is not None, timeout=60_000)
     dialog = bench.export_dialog
+    kept = sum(len(cp.kept) for cp in plan.splits["train"])
+    summary = dialog.summary.text()
+    assert f"Train: {kept:,} originals, {wanted:,} generated" in summary, summary
     out = tmp_path / "export"
     with qtbot.waitSignal(dialog.exportFinished, timeout=120_000):
         dialog.set_destination(str(out))
@@ -122,6 +126,8 @@ def test_export_asks_the_generate_tab_and_cancel_opens_no_dialog(
     assert panel.progress.maximum() == wanted and panel.cancel_button.isEnabled()
     assert not panel.generate_button.isEnabled() and not bench.generate_action.isEnabled()
     assert not bench.export_action.isEnabled(), "no second export meanwhile"
+    said = window.statusBar().currentMessage()
+    assert f"the plan asks for {wanted:,} new images" in said and "stops the export" in said
     qtbot.waitUntil(lambda: panel.progress.value() >= 2, timeout=30_000)
     with qtbot.waitSignal(panel.generationFinished, timeout=30_000) as blocker:
         qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)

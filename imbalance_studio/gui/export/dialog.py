@@ -68,10 +68,11 @@ class ExportDialog(JobDialog):
         self.error: str = ""
 
         counts = {s: sum(plan.final_counts(s)) for s in ("train", "val", "test")}
-        summary = QLabel(
+        self.summary = summary = QLabel(
             f"{sum(counts.values()):,} files: train {counts['train']:,}, val {counts['val']:,}, "
             f"test {counts['test']:,} · {len(plan.classes)} classes · seed {plan.seed}\n"
-            f"Validation and test hold original images only. The dataset folder is not changed."
+            + _train_origins_text(plan)
+            + "Validation and test hold original images only. The dataset folder is not changed."
         )
         summary.setWordWrap(True)
         # Said before anything is written: an export with no targets keeps the imbalance, and
@@ -333,3 +334,19 @@ def _still_imbalanced_text(before: list[int], after: list[int], verb: str) -> st
         "rebalances it. Set targets in the Balance tab, or correct for it in training with "
         "the class or sampler weights every export writes (weights.json, sampler_weights.csv)."
     )
+
+
+def _train_origins_text(plan: Any) -> str:
+    """Where the training images come from, when not all are originals ("" otherwise)."""
+    train = plan.splits["train"]
+    kept = sum(len(cp.kept) for cp in train)
+    copies = sum(len(cp.duplicates) for cp in train)
+    made = sum(len(cp.generate) for cp in train)
+    if not copies and not made:
+        return ""
+    parts = [f"{kept:,} originals"]
+    if copies:
+        parts.append(f"{copies:,} exact copies")
+    if made:
+        parts.append(f"{made:,} generated (staged in the Generate tab)")
+    return "Train: " + ", ".join(parts) + ".\n"

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.generation import GeneratedImage, GenerateProgress
+from ...core.text import made_text
 from ..jobs import Job, start_job
 from ..views.progress_bar import ProgressBar
 from .qa_gallery import QAGallery
@@ -246,8 +247,8 @@ class GenerationPanel(QAReview, QAGallery, QWidget):
         self.model.add_images(list(result))
         self.progress.setRange(0, max(1, self.wanted()))
         self.progress.setValue(len(result))
-        lines = [f"{len(result)} of {self.wanted()} images ready: made {result.made}, "
-                 f"reused {result.reused}"]  # fmt: skip
+        lines = [f"{len(result)} of {self.wanted()} images ready: "
+                 f"{made_text(result.made, result.reused)}"]  # fmt: skip
         lines += result.problems
         self._say("\n".join(lines), error=bool(result.problems))
         self._outcome = result
