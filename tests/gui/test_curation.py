@@ -273,3 +273,27 @@ def test_plan_panel_states_the_total_to_generate_and_refuses_huge_targets(
     assert not model.setData(model.index(9, COL_TARGET), "100000000")
     assert errors and "above the limit of 1,000,000 images per class" in errors[0]
     assert model.index(9, COL_TARGET).data() == before
+
+
+def test_an_empty_class_is_left_out_of_the_balance_ratio_and_said(qtbot, tmp_path):
+    """An empty class folder made the ratio ∞ → ∞ whatever the plan did."""
+    from datasets import write_digits
+
+    from imbalance_studio.core.plan import make_plan, train_counts
+    from imbalance_studio.core.policies import apply_policy
+    from imbalance_studio.core.project import Project
+    from imbalance_studio.core.scanning import check, scan
+    from imbalance_studio.gui.curation.compare_chart import CompareChart
+
+    root = tmp_path / "d"
+    write_digits(root, counts=[30, 10])
+    (root / "digit_9").mkdir()  # no images
+    dataset = check(scan(root))
+    project = Project(dataset_root=str(root))
+    project.targets = apply_policy("undersample", train_counts(dataset, project))
+    chart = CompareChart()
+    qtbot.addWidget(chart)
+    chart.set_plan(make_plan(dataset, project))
+    text = chart.summary.text().replace("&nbsp;", " ")
+    assert "∞" not in text and "→ 1.0:1" in text, text
+    assert "(1 class without images not counted)" in text

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from ...core.dataset import imbalance_ratio, majority_baseline
 from ...core.plan import SPLITS, Plan
+from ...core.text import plural
 from ..views.chart import make_count_plot
 
 BEFORE_COLOR = "#9aa5b1"
@@ -85,8 +86,15 @@ class CompareChart(QWidget):
             self.before, self.after = before, after
             # Each figure is kept whole (no wrap inside, not even at the hyphen of
             # "majority-class"): a narrow tab wraps between figures ("images 700 →" above "42").
+            # A class with no image here (an empty folder) cannot be balanced and made both
+            # figures ∞ whatever the plan did: it is left out of the ratio, and said so.
+            held = [c for c, n in enumerate(before) if n]
+            empty = len(before) - len(held)
+            ratio = f"{_ratio([before[c] for c in held])} → {_ratio([after[c] for c in held])}"
+            if empty and held:
+                ratio += f" ({plural(empty, 'class', 'classes')} without images not counted)"
             items = [
-                f"<b>Imbalance ratio</b> {_ratio(before)} → {_ratio(after)}",
+                f"<b>Imbalance ratio</b> {ratio}",
                 f"<b>majority-class baseline accuracy</b> {majority_baseline(before):.1%} → "
                 f"{majority_baseline(after):.1%}",
                 f"images {sum(before):,} → {sum(after):,}",
