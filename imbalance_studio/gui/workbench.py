@@ -342,9 +342,29 @@ class Workbench(QObject):
     def _update_actions(self) -> None:
         self.window.stateChanged.emit()  # the declared actions' enabled_when are asked again
 
-    def _on_plan(self, _plan) -> None:
+    def _on_plan(self, plan) -> None:
         self._update_actions()
         self._sync_generation()
+        self._next_step(plan)
+
+    def _next_step(self, plan) -> None:
+        """Once targets are set, the scan's hint ("… then set targets in the Balance tab")
+        says what comes next instead; later hints (a generation's) are left alone."""
+        status = self.window.scan_status
+        text = status.message.full_text()
+        project = self.controller.project
+        if plan is None or project is None or not project.targets:
+            return
+        if not text.startswith("Scan complete") or " Next: " not in text:
+            return
+        planned = sum(len(cp.generate) for cp in plan.splits["train"])
+        step = (
+            f"Next: Generate (Ctrl+G) makes the {plural(planned, 'planned new image')}; review "
+            "them in the Generate tab, then Export (Ctrl+E)."
+            if planned
+            else "Next: Export (Ctrl+E) writes the balanced dataset."
+        )
+        status.idle(text.split(" Next: ", 1)[0] + " " + step)
 
     def _on_project(self) -> None:
         c = self.controller

@@ -47,6 +47,10 @@ def test_generate_then_export_from_the_window(qtbot, window, wait_scanned, tmp_p
     plan = cur.controller.plan
     wanted = sum(len(cp.generate) for cp in plan.splits["train"])
     assert wanted > 0 and bench.generate_action.isEnabled()
+    # The scan's hint ("… then set targets in the Balance tab") moves on with the targets.
+    status = window.scan_status.message.full_text()
+    assert status.startswith("Scan complete") and "set targets" not in status, status
+    assert f"Generate (Ctrl+G) makes the {wanted:,} planned new images" in status
 
     bench.generate_action.trigger()
     panel = bench.generate_tab.widget
