@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from ..core.dataset import Dataset, Sample
 from ..core.text import plural
 from . import app as app_facts
+from . import next_steps
 from .actions import ActionLayout, Panel, PanelAction
 from .models.class_list import ClassListModel
 from .models.gallery import GalleryModel
@@ -378,11 +379,7 @@ class MainWindow(QMainWindow):
             self.start_page.set_recent(folders)
             self.own_actions.fill_recent(folders)
         excluded = self.problems_model.excluded_count
-        note = f"; {plural(excluded, 'file')} left out (see Problems)" if excluded else ""
-        self.scan_status.idle(
-            f"Scan complete: {plural(len(dataset.samples), 'usable image')}{note}. Next: mark "
-            "images here (Del removes, D duplicates), then set targets in the Balance tab."
-        )
+        self.scan_status.idle(next_steps.after_scan(len(dataset.samples), excluded))
 
     def _on_scan_failed(self, message: str) -> None:
         self.scan_status.idle(f"Could not open the dataset: {message}")

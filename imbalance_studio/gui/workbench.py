@@ -21,7 +21,8 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QWidget
 
 from ..core.project import ProjectError
-from ..core.text import made_text, plural
+from ..core.text import plural
+from . import next_steps
 from .actions import PanelAction
 from .app_session import AppSession, install_app_session
 from .curation import Curation, install_curation
@@ -258,11 +259,7 @@ class Workbench(QObject):
         # not when an export asked for the images (its dialog opens next), nor over a check's
         # progress and Cancel button.
         if result is not None and self._export_pending is None and not self.window.session.scanning:
-            self.window.scan_status.idle(
-                f"Generation done: {plural(len(result), 'new image')} ready "
-                f"({made_text(result.made, result.reused)}). Next: review them in the Generate tab "
-                "(A accepts, R rejects), then Export (Ctrl+E)."
-            )
+            self.window.scan_status.idle(next_steps.after_generation(result))
         pending, self._export_pending = self._export_pending, None
         if pending is not None:
             if result is None:  # cancelled or failed: the panel's status says which
@@ -348,23 +345,11 @@ class Workbench(QObject):
         self._next_step(plan)
 
     def _next_step(self, plan) -> None:
-        """Once targets are set, the scan's hint ("… then set targets in the Balance tab")
-        says what comes next instead; later hints (a generation's) are left alone."""
+        """Once targets are set, the scan's hint says what comes next (later hints stay)."""
         status = self.window.scan_status
-        text = status.message.full_text()
-        project = self.controller.project
-        if plan is None or project is None or not project.targets:
-            return
-        if not text.startswith("Scan complete") or " Next: " not in text:
-            return
-        planned = sum(len(cp.generate) for cp in plan.splits["train"])
-        step = (
-            f"Next: Generate (Ctrl+G) makes the {plural(planned, 'planned new image')}; review "
-            "them in the Generate tab, then Export (Ctrl+E)."
-            if planned
-            else "Next: Export (Ctrl+E) writes the balanced dataset."
-        )
-        status.idle(text.split(" Next: ", 1)[0] + " " + step)
+        text = next_steps.after_targets(status.message.full_text(), plan, self.controller.project)
+        if text is not None:
+            status.idle(text)
 
     def _on_project(self) -> None:
         c = self.controller
