@@ -91,20 +91,29 @@ def summarize(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _drawn(key: str, value: Any) -> dict[str, Any] | None:
-    """What was drawn, where albumentations records only what it made of it: GaussNoise
-    keeps the whole noise map (its std is the drawn std, in pixel levels), GaussianBlur the
-    1-D kernel (its size and sigma are the drawn ones), MotionBlur a 2-D kernel (its size
-    is). None: shown as recorded."""
-    if key == "noise_map" and isinstance(value, np.ndarray) and value.size:
+    """What was drawn, where albumentations records only what it made of it. None: shown
+    as recorded.
+
+    - GaussNoise (and AdditiveNoise per pixel) keep the whole noise map: its std, in pixel
+      levels, is what was drawn (measured: a map drawn at lower resolution and enlarged,
+      `noise_scale_factor` < 1, reads a little lower). A map of one value per channel
+      (RGBShift's shifts) is short and shown as it is.
+    - GaussianBlur keeps its 1-D kernel: its size, and sigma from the centre tap over its
+      neighbour (exp(-1 / 2 sigma^2) for any size, truncated or not).
+    - MotionBlur keeps a 2-D kernel: its size."""
+    if not isinstance(value, np.ndarray) or not value.size:
+        return None
+    if key == "noise_map" and value.ndim >= 2:
         return {"noise_std": round(float(value.std()), 2)}
-    if key == "kernel" and isinstance(value, np.ndarray) and value.ndim == 1 and value.size:
-        total = float(value.sum())
-        if total <= 0:
-            return None
-        x = np.arange(value.size) - (value.size - 1) / 2
-        sigma = float(np.sqrt((value * x * x).sum() / total))
-        return {"kernel_size": int(value.size), "sigma": round(sigma, 2)}
-    if key == "kernel" and isinstance(value, np.ndarray) and value.ndim == 2:
+    if key == "kernel" and value.ndim == 1:
+        drawn: dict[str, Any] = {"kernel_size": int(value.size)}
+        c = value.size // 2
+        if value.size >= 3 and value[c] > 0:
+            ratio = float(value[c + 1] / value[c])
+            if 0 < ratio < 1:
+                drawn["sigma"] = round(float(np.sqrt(-0.5 / np.log(ratio))), 3)
+        return drawn
+    if key == "kernel" and value.ndim == 2:
         return {"kernel_size": "x".join(map(str, value.shape))}  # MotionBlur's line, drawn
     return None
 
