@@ -10,29 +10,43 @@ from ..core.text import made_text, plural
 SCAN_DONE = "Scan complete"
 
 
+SCAN_STEP = "mark images here (Del removes, D duplicates), then set targets in the Balance tab."
+
+
 def after_scan(usable: int, excluded: int) -> str:
     note = f"; {plural(excluded, 'file')} left out (see Problems)" if excluded else ""
-    return (
-        f"{SCAN_DONE}: {plural(usable, 'usable image')}{note}. Next: mark images here "
-        "(Del removes, D duplicates), then set targets in the Balance tab."
-    )
+    return f"{SCAN_DONE}: {plural(usable, 'usable image')}{note}. Next: {SCAN_STEP}"
 
 
 def after_targets(shown: str, plan: Any, project: Any) -> str | None:
-    """The scan's hint (`shown`) once targets are set: what comes next instead. None when
-    there is nothing to change (no targets yet, or a later stage's hint is shown)."""
-    if plan is None or project is None or not project.targets:
+    """The scan's hint (`shown`) once the plan changed: with targets, what comes next; with
+    none (cleared, undone), the scan's own step again. None when a later stage's hint is
+    shown, or there is no plan."""
+    if plan is None or project is None:
         return None
     if not shown.startswith(SCAN_DONE) or " Next: " not in shown:
         return None
-    planned = sum(len(cp.generate) for cp in plan.splits["train"])
-    step = (
-        f"Next: Generate (Ctrl+G) makes the {plural(planned, 'planned new image')}; review "
-        "them in the Generate tab, then Export (Ctrl+E)."
-        if planned
-        else "Next: Export (Ctrl+E) writes the balanced dataset."
-    )
-    return shown.split(" Next: ", 1)[0] + " " + step
+    head = shown.split(" Next: ", 1)[0]
+    if not project.targets:
+        return f"{head} Next: {SCAN_STEP}"
+    from ..core.export.report import imbalance_text, left_imbalanced
+
+    train = plan.splits["train"]
+    planned = sum(len(cp.generate) for cp in train)
+    after = [cp.final for cp in train]
+    if planned:
+        step = (
+            f"Generate (Ctrl+G) makes the {plural(planned, 'planned new image')}; review them "
+            "in the Generate tab, then Export (Ctrl+E)."
+        )
+    elif left_imbalanced([cp.original for cp in train], after):
+        step = (
+            f"the targets leave the training split imbalanced ({imbalance_text(after)}): "
+            "Export (Ctrl+E) writes it with class and sampler weights, or set more targets."
+        )
+    else:
+        step = "Export (Ctrl+E) writes the balanced dataset."
+    return f"{head} Next: {step}"
 
 
 def after_generation(result: Any) -> str:

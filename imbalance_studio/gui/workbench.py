@@ -74,6 +74,9 @@ class Workbench(QObject):
 
         c = self.controller
         c.planChanged.connect(self._on_plan)
+        # After the window's own slot has put the scan's hint up: a reopened project whose
+        # targets are set (its plan came before the check ended) says what comes next.
+        window.session.scanFinished.connect(lambda _d: self._next_step(c.plan))
         c.projectChanged.connect(self._on_project)
         c.stacksChanged.connect(self._on_stacks)
         window.sampleSelectionChanged.connect(self._on_sample)
@@ -345,7 +348,7 @@ class Workbench(QObject):
         self._next_step(plan)
 
     def _next_step(self, plan) -> None:
-        """Once targets are set, the scan's hint says what comes next (later hints stay)."""
+        """The scan's hint follows the targets: what comes next (later hints stay)."""
         status = self.window.scan_status
         text = next_steps.after_targets(status.message.full_text(), plan, self.controller.project)
         if text is not None:

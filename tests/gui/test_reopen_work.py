@@ -136,3 +136,29 @@ def test_a_folder_opened_at_launch_offers_its_saved_project_too(qtbot, saved, wa
     qtbot.waitUntil(bar.isVisible, timeout=WAIT)
     assert "mine" in bar.label.text()
     wait_scanned(again)
+
+
+def test_a_reopened_project_with_targets_says_what_comes_next(qtbot, saved, wait_scanned):
+    """The scan's "then set targets" hint must not stand over a project whose targets are
+    set: reopening it plans before the check ends, and the hint follows the targets."""
+    from imbalance_studio.core.plan import train_counts
+    from imbalance_studio.core.policies import apply_policy
+
+    window, _root, file = saved
+    c = window.curation.controller
+    c.project.targets = apply_policy("oversample", train_counts(c.dataset, c.project))
+    c.project_edited()
+    qtbot.waitUntil(lambda: not c.busy, timeout=WAIT)
+    c.save(file)
+    qtbot.waitUntil(lambda: not c.dirty, timeout=WAIT)
+    with qtbot.waitSignal(window.session.scanFinished, timeout=WAIT):
+        window.app_session.open_project(file)
+    qtbot.waitUntil(lambda: not c.busy and c.plan is not None, timeout=WAIT)
+    planned = sum(len(cp.generate) for cp in c.plan.splits["train"])
+    status = window.scan_status.message.full_text()
+    assert planned and f"Next: Generate (Ctrl+G) makes the {planned:,} planned" in status, status
+    # Targets cleared: the scan's own step again, not a stale "Generate".
+    c.project.targets = {}
+    c.project_edited()
+    qtbot.waitUntil(lambda: not c.busy, timeout=WAIT)
+    assert window.scan_status.message.full_text().endswith("then set targets in the Balance tab.")
