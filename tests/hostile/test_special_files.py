@@ -251,6 +251,50 @@ def test_special_sources_hard_linked_are_taken_back_out(tmp_path, threads):
     assert stat.S_ISFIFO(os.lstat(src / "03.png").st_mode)  # the sources are left as they are
 
 
+def test_a_listing_that_spells_names_otherwise_still_finds_special_links(tmp_path, monkeypatch):
+    """HFS+ lists names decomposed (NFD) whatever form they were created in: a special file
+    the listing names otherwise than the export did is still found, file by file."""
+    import unicodedata
+
+    from imbalance_studio.core.export import files as files_mod
+
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    dst.mkdir()
+    names = ["caf\u00e9_1.png", "caf\u00e9_2.png", "plain.png"]
+    for name in names:
+        (src / name).write_bytes(b"x" * 10)
+    (src / names[1]).unlink()
+    os.mkfifo(src / names[1])
+
+    class Decomposed:  # a DirEntry as HFS+ would list it
+        def __init__(self, entry):
+            self.entry, self.path = entry, unicodedata.normalize("NFD", entry.path)
+
+        def is_file(self, follow_symlinks=True):
+            return self.entry.is_file(follow_symlinks=follow_symlinks)
+
+    real = os.scandir
+
+    class Listing:
+        def __init__(self, folder):
+            self.inner = real(folder)
+
+        def __enter__(self):
+            return (Decomposed(e) for e in self.inner.__enter__())
+
+        def __exit__(self, *exc):
+            return self.inner.__exit__(*exc)
+
+    monkeypatch.setattr(files_mod.os, "scandir", Listing)
+    writer = files_mod.FileWriter(True)
+    srcs, dsts = [str(src / n) for n in names], [str(dst / n) for n in names]
+    list(files_mod.write_all(writer, srcs, dsts, [True] * 3))
+    monkeypatch.undo()
+    assert writer.refused == {1: "a FIFO"} and writer.linked == 2
+    assert sorted(os.listdir(dst)) == [names[0], names[2]]
+
+
 def test_the_safe_opener_leaks_no_descriptors(tmp_path):
     """open_image hands Pillow a descriptor of its own; the image must close it exactly as
     it closes a file it opened itself (this relies on Pillow's `_exclusive_fp`)."""

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor
+from contextlib import suppress
 
 from ..safe_read import NotRegularFileError, file_kind, open_regular
 
@@ -159,12 +161,19 @@ def take_back_special_links(
     if not special:
         return
     index = {d: i for i, d in enumerate(dsts)}
-    for path in special:
-        i = index.get(path)
-        if i is None or i in writer.refused:
-            continue
-        kind = file_kind(os.lstat(path).st_mode)
-        os.unlink(path)
+    found = {index[p] for p in special if p in index}
+    unnamed = {p.rpartition("/")[0] for p in special if p not in index}
+    if unnamed:
+        # A listing that spells a name otherwise than we did (HFS+ stores names decomposed):
+        # those folders' files are looked at one by one, as before.
+        for i, d in enumerate(dsts):
+            if d.rpartition("/")[0] in unnamed:
+                with suppress(FileNotFoundError):
+                    if not stat.S_ISREG(os.lstat(d).st_mode):
+                        found.add(i)
+    for i in sorted(found - writer.refused.keys()):
+        kind = file_kind(os.lstat(dsts[i]).st_mode)
+        os.unlink(dsts[i])
         writer.refused[i] = kind
         writer.linked -= 1
 
