@@ -283,3 +283,24 @@ def test_helpers_that_spare_numpy_ma_match_numpy(n):
     values = np.random.default_rng(n).integers(8, 4000, n).astype(np.float64)
     assert median(values) == float(np.median(values))
     assert np.array_equal(sorted_unique(values.astype(np.int64)), np.unique(values))
+
+
+def test_all_but_one_keeps_one_image_per_class_of_a_label_conflict(report):
+    """Which label is right is the user's to say; copies within one class still go."""
+    from dataclasses import replace
+
+    from imbalance_studio.core.inspect.choices import _best, all_but_one
+
+    group = next(g for g in report.groups if g.conflict)
+    label = dict(zip(report.paths, (report.classes[i] for i in report.labels), strict=True))
+    cls = group.classes[0]
+    extra = next(p for p in report.paths if label[p] == cls and p not in group.paths)
+    wider = replace(group, paths=(*group.paths, extra), classes=(*group.classes, cls))
+    gone = all_but_one(report, [wider])
+    same = [p for p, c in zip(wider.paths, wider.classes, strict=True) if c == cls]
+    assert gone == [p for p in wider.paths if p in same and p != _best(report, same)]
+    kept = {c for p, c in zip(wider.paths, wider.classes, strict=True) if p not in gone}
+    assert kept == set(wider.classes)
+    # A group without a conflict keeps exactly one.
+    plain = next(g for g in report.groups if not g.conflict)
+    assert len(all_but_one(report, [plain])) == len(plain.paths) - 1

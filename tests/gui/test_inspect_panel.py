@@ -57,9 +57,12 @@ def test_mark_all_but_one_and_mark_flagged_undo(qtbot, window, wait_scanned, cor
     settled = [g for g in report.groups if not g.conflict]
     conflicts = [g for g in report.groups if g.conflict]
     assert settled and conflicts
-    assert len(removed) == sum(len(g.paths) - 1 for g in settled)
-    # Which label of a conflict is right is the user's to say: none of its images is marked.
-    assert not removed & {p for g in conflicts for p in g.paths}
+    # Which label of a conflict is right is the user's to say: one image of each class stays
+    # (the extra copies within a class go, as in any group).
+    assert len(removed) == sum(len(g.paths) - len(set(g.classes)) for g in report.groups)
+    for group in conflicts:
+        kept = {c for p, c in zip(group.paths, group.classes, strict=True) if p not in removed}
+        assert kept == set(group.classes)
     said = window.statusBar().currentMessage()
     assert f"{len(conflicts)} label-conflict group" in said and "yours to say" in said
     assert "label-conflict" in inspection.panel.groups_counts.text()

@@ -11,6 +11,10 @@ from .report import DuplicateGroup, InspectReport
 
 def keeper(report: InspectReport, group: DuplicateGroup) -> str:
     """The member to keep: the largest picture, then the sharpest, then the first."""
+    return _best(report, group.paths)
+
+
+def _best(report: InspectReport, paths: Iterable[str]) -> str:
     index = report.index
 
     def rank(item: tuple[int, str]) -> tuple[int, float, int]:
@@ -19,19 +23,24 @@ def keeper(report: InspectReport, group: DuplicateGroup) -> str:
         sharp = f.sharpness if f.sharpness != float("inf") else 0.0
         return (-(f.width * f.height), -sharp, order)
 
-    return min(enumerate(group.paths), key=rank)[1]
+    return min(enumerate(paths), key=rank)[1]
 
 
 def all_but_one(report: InspectReport, groups: Iterable[DuplicateGroup]) -> list[str]:
-    """Every member but the keeper of each group, in group order. A label conflict (one
-    picture under two classes) is left out: its keeper, chosen by size, would settle which
-    label is right at random, removing the correctly labelled copy as often as not."""
+    """Every member but the keeper of each group, in group order. In a label conflict (one
+    picture under two classes) one is kept per class: which label is right is left to the
+    user, as a keeper chosen by size would remove the rightly labelled copy as often as not;
+    the extra copies within one class go as in any group."""
     out: list[str] = []
     for group in groups:
-        if group.conflict:
-            continue
-        keep = keeper(report, group)
-        out.extend(p for p in group.paths if p != keep)
+        if not group.conflict:
+            keep = {keeper(report, group)}
+        else:
+            by_class: dict[str, list[str]] = {}
+            for path, name in zip(group.paths, group.classes, strict=True):
+                by_class.setdefault(name, []).append(path)
+            keep = {_best(report, members) for members in by_class.values()}
+        out.extend(p for p in group.paths if p not in keep)
     return out
 
 

@@ -28,8 +28,8 @@ def _conflicts_text(conflicts: int) -> str:
     if not conflicts:
         return ""
     return (
-        f"; {plural(conflicts, 'label-conflict group')} left out: which label is right is "
-        "yours to say"
+        f"; {plural(conflicts, 'label-conflict group')} keep one image per class: which label "
+        "is right is yours to say"
     )
 
 
@@ -70,7 +70,8 @@ class Inspection(QObject):
                 "edit.all_but_one", "Mark All but One in Every Duplicate Group",
                 lambda: self.mark_all_but_one(True), menu="Edit", section="marks",
                 tip="Keep the largest (then sharpest) image of each duplicate group; the rest "
-                "are marked removed (label conflicts are left to you)", enabled_when=lambda: has_report() and bool(self.report.groups),
+                "are marked removed (a label conflict keeps one per class: its label is yours "
+                "to settle)", enabled_when=lambda: has_report() and bool(self.report.groups),
             ),
             PanelAction(
                 "edit.remove_flagged", "Mark All Flagged Images as Removed", self.mark_flagged,
@@ -289,17 +290,17 @@ class Inspection(QObject):
             return
         groups = self.report.groups if every else self.panel.selected_groups()
         paths = all_but_one(self.report, groups)
-        left = conflicts_left(groups)
-        n = len(groups) - left
-        if n:
+        if paths:
             self.controller.set_marks(
-                paths, Mark(remove=True), f"Remove all but one of {plural(n, 'duplicate group')}"
-            )
+                paths, Mark(remove=True),
+                f"Remove all but one of {plural(len(groups), 'duplicate group')}",
+            )  # fmt: skip
+        left = conflicts_left(groups)
         if left:
             self.window.statusBar().showMessage(
-                f"{plural(left, 'label-conflict group')} left as {'they are' if left > 1 else 'it is'}"
-                ": which label is right is yours to say (mark the wrongly labelled copies in "
-                "the gallery).",
+                f"{plural(left, 'label-conflict group')}: one image kept per class; which "
+                "label is right is yours to say (mark the wrongly labelled copies in the "
+                "gallery).",
                 15000,
             )
 

@@ -98,7 +98,8 @@ class InspectPanel(QWidget):
         self.mark_selected = QPushButton("Mark All but One (Selected Groups)")
         self.mark_selected.setToolTip(
             "Keep the largest (then sharpest) image of each selected group; mark the rest "
-            "as removed. Label conflicts are left to you. Undo with Ctrl+Z."
+            "as removed. A label conflict keeps one image per class: which label is right "
+            "is yours to settle. Undo with Ctrl+Z."
         )
         self.mark_selected.clicked.connect(lambda: self.markGroupsRequested.emit(False))
         self.mark_all = QPushButton("Mark All but One in Every Group")
