@@ -297,3 +297,24 @@ def test_an_empty_class_is_left_out_of_the_balance_ratio_and_said(qtbot, tmp_pat
     text = chart.summary.text().replace("&nbsp;", " ")
     assert "∞" not in text and "→ 1.0:1" in text, text
     assert "(1 class without images not counted)" in text
+
+
+def test_the_split_button_says_when_the_split_shown_is_in_use(
+    qtbot, window, wait_scanned, digits_root
+):
+    """The counts show the project's split from the start: the button offers only a change."""
+    cur = open_and_plan(qtbot, window, wait_scanned, digits_root)
+    panel, c = cur.plan_panel, cur.controller
+    button = panel.split_button
+    assert button.text() == "Split in use" and not button.isEnabled()
+    panel.val_spin.setValue(0.2)
+    assert button.text() == "Apply split" and button.isEnabled()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    wait_plan(qtbot, c)
+    assert c.project.split.val == 0.2
+    assert button.text() == "Split in use" and not button.isEnabled()
+    panel.seed_spin.setValue(c.project.seed + 1)  # another seed is another split
+    assert button.isEnabled()
+    c.undo_stack.undo()  # the earlier split: the form follows, in use
+    wait_plan(qtbot, c)
+    assert c.project.split.val == 0.15 and button.text() == "Split in use"

@@ -95,6 +95,7 @@ class PlanPanel(QWidget):
         self.split_button.clicked.connect(self._apply_split)
         self.val_spin.valueChanged.connect(self._update_train_label)
         self.test_spin.valueChanged.connect(self._update_train_label)
+        self.seed_spin.valueChanged.connect(self._update_train_label)
         split_box = QGroupBox("1. Split first (stratified by class)")
         sl = QHBoxLayout(split_box)
         for w in (
@@ -204,7 +205,17 @@ class PlanPanel(QWidget):
     def _update_train_label(self) -> None:
         train = 1 - self.val_spin.value() - self.test_spin.value()
         self.train_label.setText(f"train {train:.0%}")
-        self.split_button.setEnabled(train > 0)
+        # The split is always in use (the project's, 70/15/15 by default): the button asks
+        # only for a change, and says when there is none, so the counts shown are not taken
+        # for a split still to be applied.
+        project = self.controller.project
+        same = project is not None and (
+            abs(self.val_spin.value() - project.split.val) < 1e-6
+            and abs(self.test_spin.value() - project.split.test) < 1e-6
+            and self.seed_spin.value() == project.seed
+        )
+        self.split_button.setText("Split in use" if same else "Apply split")
+        self.split_button.setEnabled(train > 0 and not same)
 
     def _policy_changed(self, label: str) -> None:
         _, arg = POLICIES[label]
