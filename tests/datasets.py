@@ -16,8 +16,11 @@ from PIL import Image
 DIGIT_COUNTS = [150, 110, 80, 60, 45, 33, 24, 17, 12, 8]
 
 
-def write_digits(root: Path, counts: list[int] | None = None, ext: str = ".png") -> dict[str, int]:
-    """Write scikit-learn's bundled 8x8 handwritten digits (upscaled) as class folders.
+def write_digits(
+    root: Path, counts: list[int] | None = None, ext: str = ".png", side: int = 32
+) -> dict[str, int]:
+    """Write scikit-learn's bundled 8x8 handwritten digits (upscaled to `side` px) as class
+    folders.
 
     Returns {class name: count}. Class names are 'digit_0' ... so sorted() order is numeric.
     """
@@ -33,7 +36,7 @@ def write_digits(root: Path, counts: list[int] | None = None, ext: str = ".png")
         images = digits.images[digits.target == label][:n]
         for i, img in enumerate(images):
             arr = (img * (255 / 16)).astype(np.uint8)
-            Image.fromarray(arr, "L").resize((32, 32), Image.Resampling.NEAREST).save(
+            Image.fromarray(arr, "L").resize((side, side), Image.Resampling.NEAREST).save(
                 folder / f"{name}_{i:03d}{ext}"
             )
         written[name] = len(images)

@@ -246,11 +246,20 @@ def test_grayscale_digits_are_not_all_flagged_grayscale(digits_root):
     assert "grayscale" in common and "low_information" in common
     assert not any({"grayscale", "low_information"} & set(f.issues) for f in result.quality())
     assert result.to_json()["traits"] == common
-    # 8 x 8 digits of one class look alike to a 64-bit perceptual hash: chains of "near
-    # duplicates" hold half the folder, and the report says to look before marking.
+    # 8 x 8 digits (at 32 px) look alike to a 64-bit perceptual hash: "near duplicates"
+    # of distinct digits, in groups large and small, and the report says to look first.
     note = result.loose_groups_note()
-    assert " near-duplicate groups of 10 or more images hold " in note
+    assert note.startswith("near-duplicate groups hold ") and "pictures are small" in note
     assert "lower the near-duplicate threshold" in note
+
+
+def test_chains_of_alike_pictures_are_said_even_when_they_are_not_small(tmp_path):
+    from datasets import write_digits
+
+    write_digits(tmp_path / "d", side=64)
+    note = inspect(scan(tmp_path / "d"), workers=1, use_cache=False).loose_groups_note()
+    assert " near-duplicate groups of 10 or more images hold " in note, note
+    assert "pictures are small" not in note
 
 
 def test_a_photo_folder_with_real_copies_gets_no_loose_groups_warning(report):

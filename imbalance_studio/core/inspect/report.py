@@ -21,6 +21,10 @@ from .quality import DEFAULT_THRESHOLDS, QualityFlag, flags, score_table, traits
 # (the digits: groups of 64 and 34), and the CLI and the Inspect tab say so.
 CHAIN_SIZE = 10
 LOOSE_SHARE = 0.1
+# Pictures this small (median longest side of a near group's members, in pixels) are scaled
+# up to hash: the hash tells little apart, and groups of two or three distinct digits form
+# (an 8 x 8 digits folder at the default threshold: 23 of 85 images in groups of 2-3).
+SMALL_SIDE = 32
 
 #: Default Hamming distance (of 64 bits) under which two pictures are near duplicates:
 #: re-encodes, resizes and brightness changes land at 0-6, crops of 3-6 % mostly at 2-12,
@@ -144,14 +148,36 @@ class InspectReport:
         groups of dozens, and "all but one" would remove them. (Exact groups are copies.)"""
         big = [g for g in self.groups if g.kind == "near" and len(g.paths) >= CHAIN_SIZE]
         held, n = sum(len(g.paths) for g in big), len(self.paths)
-        if not n or held <= LOOSE_SHARE * n:
+        if not n:
             return ""
+        small = self._small_pictures_note()  # about every group, not only the large ones
+        if small or held <= LOOSE_SHARE * n:
+            return small
         return (
             f"{plural(len(big), 'near-duplicate group')} of {CHAIN_SIZE} or more images "
             f"{'holds' if len(big) == 1 else 'hold'} {held:,} "
             f"of {n:,} images ({held / n:.0%}): groups this large usually chain different "
             "but alike pictures (small or simple images), not copies. Look at them, or lower "
             "the near-duplicate threshold, before marking all but one."
+        )
+
+    def _small_pictures_note(self) -> str:
+        """The warning for groups of any size when their pictures are tiny ("" otherwise)."""
+        near = [p for g in self.groups if g.kind == "near" for p in g.paths]
+        n = len(self.paths)
+        if len(near) <= LOOSE_SHARE * n:
+            return ""
+        index = self.index
+        side = int(np.median([max(self.features[index[p]].width, self.features[index[p]].height)
+                              for p in near]))  # fmt: skip
+        if side > SMALL_SIDE:
+            return ""
+        return (
+            f"near-duplicate groups hold {len(near):,} of {n:,} images ({len(near) / n:.0%}) "
+            f"and the pictures are small (median longest side {side} px): a perceptual hash "
+            "tells little apart at this size, so these groups may join different pictures, "
+            "not copies. Look at them, or lower the near-duplicate threshold, before marking "
+            "all but one."
         )
 
     def split_groups(self) -> dict[str, str]:
