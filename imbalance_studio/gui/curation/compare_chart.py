@@ -91,14 +91,14 @@ class CompareChart(QWidget):
             held = [c for c, n in enumerate(before) if n]
             empty = len(before) - len(held)
             ratio = f"{_ratio([before[c] for c in held])} → {_ratio([after[c] for c in held])}"
-            if empty and held:
-                ratio += f" ({plural(empty, 'class', 'classes')} without images not counted)"
             items = [
                 f"<b>Imbalance ratio</b> {ratio}",
                 f"<b>majority-class baseline accuracy</b> {majority_baseline(before):.1%} → "
                 f"{majority_baseline(after):.1%}",
                 f"images {sum(before):,} → {sum(after):,}",
             ]
+            if empty and held:  # its own figure: the line may wrap before it
+                items.insert(1, f"({plural(empty, 'class', 'classes')} without images not counted)")
             # (Qt's rich text ignores white-space:nowrap for these breaks: no-break spaces, and
             # U+2011, the no-break hyphen.)
             whole = [i.replace(" ", "&nbsp;").replace("-", "\u2011") for i in items]
