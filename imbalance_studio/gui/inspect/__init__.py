@@ -28,8 +28,9 @@ def _conflicts_text(conflicts: int) -> str:
     if not conflicts:
         return ""
     return (
-        f"; {plural(conflicts, 'label-conflict group')} keep one image per class: which label "
-        "is right is yours to say"
+        f"; {plural(conflicts, 'label-conflict group')} "
+        f"{'keeps' if conflicts == 1 else 'keep'} one image per class: which label is right "
+        "is yours to say"
     )
 
 
