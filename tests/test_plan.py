@@ -400,3 +400,32 @@ def test_a_plan_without_validation_says_what_it_costs(tmp_path):
     assert any(w.startswith("no validation split") for w in make_plan(dataset, none).warnings)
     usual = Project(dataset_root=str(root))
     assert not any("validation split" in w for w in make_plan(dataset, usual).warnings)
+
+
+def test_a_class_left_without_validation_images_is_warned_loudest(tmp_path):
+    """Removing a class's only val image must not silence its warning: nothing of it is
+    measured there any more."""
+    from imbalance_studio.core.project import Mark, Project
+    from imbalance_studio.core.scanning import check, scan
+
+    root = tmp_path / "d"
+    write_digits(root, counts=[30, 12, 4])
+    dataset = check(scan(root))
+    project = Project(dataset_root=str(root))
+    plan = make_plan(dataset, project)
+    val = plan.splits["val"][2]
+    assert val.final == 1 and any("digit_2: the val split holds only 1 image" in w
+                                  for w in plan.warnings)  # fmt: skip
+    project.set_mark(val.kept[0], Mark(remove=True))
+    plan = make_plan(dataset, project)
+    assert plan.splits["val"][2].final == 0
+    said = [w for w in plan.warnings if w.startswith("class digit_2: the val split holds no")]
+    assert said and "its 1 val image is marked removed" in said[0], plan.warnings
+    assert "cannot be measured" in said[0]
+    # Too few images to give a split one: said too.
+    write_digits(tmp_path / "e", counts=[30, 2])
+    two = check(scan(tmp_path / "e"))
+    plan = make_plan(two, Project(dataset_root=str(tmp_path / "e")))
+    empty = [s for s in ("val", "test") if plan.splits[s][1].final == 0]
+    assert empty and all(any(w.startswith(f"class digit_1: the {s} split holds no") and
+                             "too few images" in w for w in plan.warnings) for s in empty)  # fmt: skip

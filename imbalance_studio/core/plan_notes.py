@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .text import printable, summarize
+from .text import plural, printable, summarize
 
 if TYPE_CHECKING:
     from .plan import ClassSplitPlan
@@ -39,6 +39,10 @@ _MANY = {
     "metrics will be noisy: {names}",
     "small-test": "{n} classes have only 1 or 2 images in the test split; their per-class "
     "metrics will be noisy: {names}",
+    "empty-val": "{n} classes have no image in the val split (removed, or too few to split); "
+    "their validation metrics cannot be measured: {names}",
+    "empty-test": "{n} classes have no image in the test split (removed, or too few to "
+    "split); their test metrics cannot be measured: {names}",
 }
 
 
@@ -100,7 +104,24 @@ def drastic(names: tuple[str, ...], out: dict[str, tuple[ClassSplitPlan, ...]]) 
                 )
             )
         for split in ("val", "test"):
-            n = out[split][ci].final
+            held = out[split][ci]
+            n = held.final
+            if not n and (held.original or train.original):
+                # Louder than a small split: nothing of this class is measured there.
+                why = (
+                    f"its {plural(held.original, split + ' image')} "
+                    f"{'is' if held.original == 1 else 'are'} marked removed"
+                    if held.original
+                    else "the class has too few images to give this split one"
+                )
+                notes.append(
+                    note(
+                        f"empty-{split}",
+                        name,
+                        f"the {split} split holds no image of it ({why}); its {split} "
+                        "metrics cannot be measured",
+                    )
+                )
             if 0 < n <= SMALL_HELD_OUT:
                 notes.append(
                     note(
