@@ -187,8 +187,11 @@ class AugmentEditor(StackEditing, PreviewSource, QWidget):
         with signals_blocked(self.target_combo):
             self.target_combo.clear()
             # Every class that grows by augmentation uses it (oversample grows the largest
-            # one too), not only the minority ones.
-            self.target_combo.addItem("Default (every class without its own)", DEFAULT_TARGET)
+            # one too), not only the minority ones; said in full in the tooltip.
+            self.target_combo.addItem("Default stack", DEFAULT_TARGET)
+            self.target_combo.setItemData(
+                0, "Used by every class without a stack of its own", Qt.ItemDataRole.ToolTipRole
+            )
             for name in classes:
                 self.target_combo.addItem(
                     f"{name}{'  (minority)' if name in minority else ''}", name
