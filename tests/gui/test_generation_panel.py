@@ -228,3 +228,21 @@ def test_with_nothing_planned_the_tab_says_where_targets_are_set(qtbot, panel, r
     assert "Balance tab" in panel.status.text()
     assert panel.progress.text() == "nothing planned"  # not "0 / 1"
     assert not panel.generate_button.isEnabled()
+
+
+def test_parameters_applied_leave_out_what_nobody_drew():
+    """Interpolation, fill and box bookkeeping are settings, not draws: the comparison and
+    the preview tooltips show what the transform drew."""
+    import albumentations as A
+    import numpy as np
+
+    from imbalance_studio.core.augment import apply_stack
+    from imbalance_studio.gui.augment.preview_grid import params_text
+    from imbalance_studio.gui.generation.compare import describe_params
+
+    stack = A.to_dict(A.Compose([A.Affine(rotate=(10, 10), p=1.0)]))
+    image = (np.random.default_rng(0).random((48, 48, 3)) * 255).astype(np.uint8)
+    _out, params = apply_stack(stack, image, seed=1)
+    for text in (describe_params(params), params_text(params)):
+        assert text.startswith("Affine") and "rotate" in text, text
+        assert not any(k in text for k in ("interpolation", "fill_mask", "bbox_matrix")), text

@@ -10,6 +10,12 @@ from .stack import build_compose, reseed
 
 # Arrays longer than this (displacement maps, kernels) are summarised, not listed, in params.
 MAX_LISTED_ARRAY = 16
+# Recorded with what a transform drew but drawn by no one: set by its settings (interpolation,
+# fill, border) or worked out for boxes and masks. Views of the applied values leave them out.
+BOOKKEEPING_PARAMS = frozenset({
+    "interpolation", "mask_interpolation", "fill", "fill_mask", "border_mode", "bbox_matrix",
+    "output_shape", "x_min", "x_max", "y_min", "y_max",
+})  # fmt: skip
 _SKIPPED_PARAMS = {"shape"}  # the input's shape, not something the transform drew
 
 

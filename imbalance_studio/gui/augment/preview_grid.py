@@ -23,6 +23,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
 
+from ...core.augment.apply import BOOKKEEPING_PARAMS
 from ..jobs import runner, start_job
 
 PREVIEW_SIZE = 256  # tiles are shrunk to this for display; the stack runs before that
@@ -87,10 +88,6 @@ def to_qimage(arr: np.ndarray) -> QImage:
     return QImage(arr.data, w, h, w * ch, fmt).copy()
 
 
-# Bookkeeping values albumentations records that say nothing about what was drawn.
-_TOOLTIP_SKIP = {"fill_mask", "bbox_matrix", "x_min", "x_max", "y_min", "y_max"}
-
-
 def params_text(params: dict[str, Any]) -> str:
     """Tooltip text: one line per applied transform with the values it drew."""
     applied = params.get("applied", [])
@@ -98,7 +95,7 @@ def params_text(params: dict[str, Any]) -> str:
         return "No transform was applied to this variant (each has its own probability p)."
     lines = []
     for item in applied:
-        shown = {k: v for k, v in item["params"].items() if k not in _TOOLTIP_SKIP}
+        shown = {k: v for k, v in item["params"].items() if k not in BOOKKEEPING_PARAMS}
         values = ", ".join(f"{k}={_short(v)}" for k, v in shown.items())
         lines.append(f"{item['name']}: {values}" if values else item["name"])
     return "\n".join(lines)

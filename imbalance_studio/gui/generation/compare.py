@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...core.augment.apply import BOOKKEEPING_PARAMS
 from ...core.generation import GeneratedImage
 from ..jobs import runner, start_job
 from ..qimage import pixmap_from_raw
@@ -37,7 +38,11 @@ def describe_params(params: dict) -> str:
     lines = []
     for step in applied:
         values = step.get("params") or {}
-        shown = ", ".join(f"{k} {_short(v)}" for k, v in values.items() if _short(v) != "")
+        shown = ", ".join(
+            f"{k} {_short(v)}"
+            for k, v in values.items()
+            if k not in BOOKKEEPING_PARAMS and _short(v) != ""
+        )
         lines.append(f"{step.get('name', '?')}: {shown}" if shown else step.get("name", "?"))
     return "\n".join(lines)
 
