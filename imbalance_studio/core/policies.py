@@ -85,7 +85,7 @@ def parse_policy(policy: str) -> tuple[str, float | None]:
         if not math.isfinite(k) or k < 1:
             raise ValueError(
                 f"policy {policy!r}: K must be at least 1 "
-                "(the majority is capped at K × the minority)"
+                "(every class above K × the smallest is undersampled to it)"
             )
         return name, k
     raise ValueError(f"unknown policy {policy!r}: expected {POLICY_HELP}")

@@ -33,7 +33,7 @@ POLICIES = {
     "Undersample every class to the smallest": ("undersample", None),
     "Meet at the median": ("median", None),
     "Fixed target N per class": ("target", (1, MAX_TARGET, 100)),
-    "Cap the majority at K × the minority": ("cap", (1, 1000, 3)),
+    "Cap every class at K × the smallest": ("cap", (1, 1000, 3)),
 }
 
 
