@@ -186,6 +186,10 @@ def test_cancel_stops_between_steps_and_writes_nothing(export, tmp_path):
     gen.close()  # what Cancel and Ctrl+C do
     assert isinstance(events[-1], EvalProgress) and events[-1].loss is not None
     assert [e.step for e in events if e.phase == "train raw"] == list(range(1, 13))
+    # Each step says which arm of how many it trains (the window's bar spans the whole run).
+    numbers = {(e.arm, e.arm_number, e.arms) for e in events if e.arm}
+    assert {n for _a, n, _t in numbers} == {1, 2} and len({t for *_, t in numbers}) == 1
+    assert next(t for *_, t in numbers) >= 2
     assert not (out / "evaluation.json").exists() and not (out / "evaluation.png").exists()
     assert "## Evaluation" not in (out / "README.md").read_text()
     assert (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()) == (threads, det)

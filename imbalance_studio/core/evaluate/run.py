@@ -48,6 +48,8 @@ class EvalProgress:
     step: int = 0
     loss: float | None = None
     eta_s: float | None = None
+    arm_number: int = 0  # 1-based, of `arms`: a bar over the whole run (0: not training)
+    arms: int = 0
 
 
 def estimate_seconds(n_arms: int, steps: int, size: int, device: str = "cpu") -> float:
@@ -148,7 +150,8 @@ def iter_evaluate(
                 losses.append(loss)
                 done = n * steps + step
                 eta = (time.monotonic() - start) / done * (total_steps - done)
-                yield EvalProgress(f"train {arm.name}", step, steps, arm.name, step, loss, eta)
+                yield EvalProgress(f"train {arm.name}", step, steps, arm.name, step, loss, eta,
+                                   n + 1, len(arm_list))  # fmt: skip
             pred = predict(model, val_x, config)
             cm = confusion(y_val, pred, k)
             preds[arm.name] = pred

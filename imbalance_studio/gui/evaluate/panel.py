@@ -259,13 +259,17 @@ class EvaluatePanel(QWidget):
         self._on_finished()
 
     def _on_progress(self, event: Any) -> None:
-        self.progress.setRange(0, max(1, event.total))
-        self.progress.setValue(event.done)
+        if event.arms:  # one bar over every arm: the time left is the whole run's
+            self.progress.setRange(0, max(1, event.total * event.arms))
+            self.progress.setValue((event.arm_number - 1) * event.total + event.done)
+        else:
+            self.progress.setRange(0, max(1, event.total))
+            self.progress.setValue(event.done)
         if event.arm:
             left = f" — about {_duration(event.eta_s)} left" if event.eta_s is not None else ""
             self.status.setText(
-                f"Training <b>{event.arm}</b>: step {event.step} of {event.total}, "
-                f"loss {event.loss:.3f}{left}"
+                f"Training arm {event.arm_number} of {event.arms}, <b>{event.arm}</b>: step "
+                f"{event.step} of {event.total}, loss {event.loss:.3f}{left}"
             )
         else:
             self.status.setText(f"Loading images: {event.done} of {event.total}")
