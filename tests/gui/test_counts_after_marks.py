@@ -56,6 +56,19 @@ def test_marks_show_in_the_class_list_and_the_chart(qtbot, window, wait_scanned,
     qtbot.keyClick(window.gallery, Qt.Key.Key_U)  # clear every mark
     assert [count_text(window, r) for r in (0, 1)] == ["12", "6"]
     qtbot.waitUntil(lambda: window.chart.labels == ["12", "6"])
+    # A duplicate mark on a validation image makes no copy (the plan ignores it): no count.
+    qtbot.waitUntil(lambda: c.plan is not None and not c.busy and window.gallery_model.index_ready,
+                    timeout=30_000)  # fmt: skip
+    held_out = next(p for p in c.dataset.paths if p.startswith("digit_1/")
+                    and c.plan.split_of(p) != "train")  # fmt: skip
+    train = next(p for p in c.dataset.paths if p.startswith("digit_1/")
+                 and c.plan.split_of(p) == "train")  # fmt: skip
+    select_rows(window, [window.gallery_model.row_of(held_out)])
+    qtbot.keyClick(window.gallery, Qt.Key.Key_D)
+    assert c.project.marks[held_out].duplicate == 1 and count_text(window, 1) == "6"
+    select_rows(window, [window.gallery_model.row_of(train)])
+    qtbot.keyClick(window.gallery, Qt.Key.Key_D)
+    assert count_text(window, 1) == "6 → 7"
 
 
 def test_the_tally_follows_each_changed_mark():
@@ -69,6 +82,12 @@ def test_the_tally_follows_each_changed_mark():
     assert tally.after([5, 3]) == [6, 3]
     tally.update(["zz/unknown.png"], {"zz/unknown.png": Mark(remove=True)})
     assert tally.delta == [1, 0]
+    # With the split known, copies of held-out images count nothing; removals still do.
+    held_out = {"a/val.png", "b/test.png"}
+    tally = MarkTally(["a", "b"], is_train=lambda p: p not in held_out)
+    tally.reset({"a/val.png": Mark(duplicate=3), "b/test.png": Mark(remove=True),
+                 "b/1.png": Mark(duplicate=1)})  # fmt: skip
+    assert tally.delta == [0, 0] and tally.after([5, 3]) == [5, 3]
 
 
 def test_the_chart_keeps_the_marks_when_the_folder_is_shown_again(qtbot, window, wait_scanned,

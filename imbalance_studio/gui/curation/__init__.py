@@ -41,7 +41,8 @@ class Curation(QObject):
         c.marksChanged.connect(self._on_marks)
         # The class list and the chart show each class's count after the marks.
         self._tally: MarkTally | None = None
-        self._tallied: tuple[int, int] = (0, 0)  # (project, dataset) the tally was made for
+        # (project, dataset, split or 0) the tally was made for
+        self._tallied: tuple[int, int, int] = (0, 0, 0)
         # A new dataset or project is counted from scratch (10,000 marks: ~10 ms) on the next
         # turn of the event loop, once: opening a project brings both signals in one event.
         self._recount = QTimer(self, singleShot=True, interval=0)
@@ -50,8 +51,9 @@ class Curation(QObject):
         # The class list is reset a turn after a listing arrives, which clears its counts:
         # count again after it, whichever of the two comes first.
         window.class_model.modelReset.connect(self._recount.start)
+        window.gallery_model.indexReady.connect(self._recount.start)  # splits can be told
         c.projectChanged.connect(self._recount.start)
-        c.planChanged.connect(lambda _p: self._refilter(only_split=True))
+        c.planChanged.connect(self._on_plan)
         c.status.connect(lambda text: window.statusBar().showMessage(text, 6000))
         c.reconciled.connect(self._on_reconciled)
 
@@ -130,9 +132,10 @@ class Curation(QObject):
             w.class_model.set_after_marks(None)
             w.chart.set_after_marks(None)
             return
-        key = (id(c.project), id(c.dataset))
+        is_train, split = self._train_test(), c.split_assignment
+        key = (id(c.project), id(c.dataset), id(split) if is_train is not None else 0)
         if self._tally is None or key != self._tallied:
-            self._tally, self._tallied = MarkTally(c.dataset.classes), key
+            self._tally, self._tallied = MarkTally(c.dataset.classes, is_train), key
             self._tally.reset(c.project.marks)
         elif changed is not None:
             self._tally.update(changed, c.project.marks)
@@ -140,6 +143,33 @@ class Curation(QObject):
         shown = None if not any(self._tally.delta) else after
         w.class_model.set_after_marks(shown)
         w.chart.set_after_marks(shown)
+
+    def _train_test(self):
+        """Whether a path is a training image, by the current split (None until the split
+        and the gallery's path index are there: duplicate marks all count meanwhile)."""
+        c, model = self.controller, self.window.gallery_model
+        split = c.split_assignment
+        if (
+            split is None
+            or model.dataset is not c.dataset
+            or not model.index_ready
+            or len(split.splits) != len(c.dataset.paths)
+        ):
+            return None
+        splits, index_of = split.splits, model.sample_index_of
+
+        def is_train(path: str) -> bool:
+            i = index_of(path)
+            return i is not None and splits[i] == 0
+
+        return is_train
+
+    def _on_plan(self, _plan) -> None:
+        self._refilter(only_split=True)
+        # A new split (or the path index now ready) changes which duplicate marks count.
+        split = self.controller.split_assignment
+        if self._tallied[2] != (id(split) if self._train_test() is not None else 0):
+            self._recount.start()
 
     def _refilter(self, only_split: bool = False) -> None:
         if not only_split:
