@@ -31,15 +31,14 @@ def after_targets(shown: str, plan: Any, project: Any) -> str | None:
         return f"{head} Next: {SCAN_STEP}"
     from ..core.export.report import imbalance_text, left_imbalanced
 
-    train = plan.splits["train"]
-    planned = sum(len(cp.generate) for cp in train)
-    after = [cp.final for cp in train]
+    planned, _classes = plan.generation_total()
+    after = plan.final_counts("train")
     if planned:
         step = (
             f"Generate (Ctrl+G) makes the {plural(planned, 'planned new image')}; review them "
             "in the Generate tab, then Export (Ctrl+E)."
         )
-    elif left_imbalanced([cp.original for cp in train], after):
+    elif left_imbalanced(plan.original_counts("train"), after):
         step = (
             f"the targets leave the training split imbalanced ({imbalance_text(after)}): "
             "Export (Ctrl+E) writes it with class and sampler weights, or set more targets."

@@ -427,7 +427,7 @@ class Workbench(QObject):
             self._export_pending = None
             bar.showMessage("Export: the Generate tab has nothing to make for this plan.", 8000)
             return
-        planned = sum(len(cp.generate) for cp in plan.splits["train"])
+        planned, _classes = plan.generation_total()
         bar.showMessage(
             f"Export: the plan asks for {plural(planned, 'new image')}; the Generate tab makes "
             "those not made before (Cancel there stops the export too), then the export opens…",

@@ -78,7 +78,7 @@ class ExportDialog(JobDialog):
         # Said before anything is written: an export with no targets keeps the imbalance, and
         # only the README said so afterwards.
         self.imbalance_note = QLabel(_still_imbalanced_text(
-            [cp.original for cp in plan.splits["train"]], plan.final_counts("train"), "stays"
+            plan.original_counts("train"), plan.final_counts("train"), "stays"
         ))  # fmt: skip
         self.imbalance_note.setWordWrap(True)
         self.imbalance_note.setStyleSheet(ERROR_STYLE)
@@ -341,7 +341,7 @@ def _train_origins_text(plan: Any) -> str:
     train = plan.splits["train"]
     kept = sum(len(cp.kept) for cp in train)
     copies = sum(len(cp.duplicates) for cp in train)
-    made = sum(len(cp.generate) for cp in train)
+    made, _classes = plan.generation_total()
     if not copies and not made:
         return ""
     parts = [f"{kept:,} originals"]
